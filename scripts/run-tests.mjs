@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// `npm test`: type-check, check layer boundaries, then run every *.test.ts with node's test runner.
+// Usage: npm test [-- <path filter>...]   e.g. `npm test -- policy` runs only files whose path contains "policy".
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const filters = process.argv.slice(2);
+
+function findTests(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...findTests(p));
+    else if (name.endsWith('.test.ts')) out.push(relative(root, p));
+  }
+  return out;
+}
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  return r.status ?? 1;
+}
+
+if (filters.length === 0) {
+  console.log('== type-check (tsc --noEmit)');
+  if (run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', '.']) !== 0) process.exit(1);
+}
+
+const files = ['src', 'test', 'bench']
+  .flatMap((d) => findTests(join(root, d)))
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
+console.log(`== ${files.length} test files`);
+const status = run(process.execPath, [
+  '--import', 'tsx',
+  '--test',
+  '--test-concurrency=2',
+  '--test-timeout=600000',
+  ...files,
+]);
+process.exit(status);

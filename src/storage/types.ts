@@ -1,0 +1,461 @@
+/**
+ * Storage interfaces. Services call these; only implementations under storage/ know SQL or files.
+ *
+ * Every method is asynchronous even where the SQLite implementation completes synchronously inside,
+ * so a PostgreSQL implementation can stand behind the same interfaces (design: scale-out).
+ * A write method resolves only after its effects are durable on disk (fsync): callers acknowledge
+ * the client after that, never before.
+ */
+import type { Readable } from 'node:stream';
+
+// ---------------------------------------------------------------------------------------------
+// Blobs
+
+/** Where an object's (already encrypted) bytes live: inline in the metadata database, or in a file. */
+export type BlobRef =
+  | { kind: 'inline'; data: Buffer }
+  | { kind: 'file'; id: string; size: number };
+
+export interface BlobWriter {
+  /** Append bytes. Resolves when the writer can take more (backpressure). */
+  write(chunk: Buffer): Promise<void>;
+  /**
+   * Finish: small blobs (total <= inline threshold) come back inline; larger ones are fsynced,
+   * renamed into place and the directory fsynced before this resolves.
+   */
+  finish(): Promise<BlobRef>;
+  /** Abandon the write and remove any temporary file. Safe to call after a failure, twice, or after finish (removes the file). */
+  abort(): Promise<void>;
+}
+
+export interface BlobStore {
+  /** Bytes at or below this size are returned inline by BlobWriter.finish (design: about 128 KiB). */
+  readonly inlineThreshold: number;
+  createWriter(): BlobWriter;
+  /** Read a blob, or the byte range [start, end] (inclusive) of it. */
+  openRead(ref: BlobRef, range?: { start: number; end: number }): Readable;
+  /** Delete blobs no longer referenced (inline refs are ignored). Missing files are not an error. */
+  delete(refs: BlobRef[]): Promise<void>;
+  /** Remove files that no metadata references (after a crash between blob rename and metadata commit). */
+  sweepOrphans(isReferenced: (fileId: string) => Promise<boolean>): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Buckets
+
+export type VersioningState = 'Unversioned' | 'Enabled' | 'Suspended';
+
+export interface BucketRecord {
+  name: string;
+  region: string;
+  ownerAccountId: string;
+  createdAt: number; // epoch ms
+  versioning: VersioningState;
+  /** The LocationConstraint as the client sent it ('' for us-east-1; 'EU' kept as given). */
+  locationConstraint: string;
+  objectOwnership?: string;
+}
+
+/** The global bucket namespace: names are unique across all regions (and accounts). */
+export interface BucketDirectory {
+  /** Claim a name. Resolves false if the name is already taken (by anyone). */
+  claim(entry: { name: string; region: string; ownerAccountId: string }): Promise<boolean>;
+  lookup(name: string): Promise<{ name: string; region: string; ownerAccountId: string } | undefined>;
+  release(name: string): Promise<void>;
+  listByOwner(ownerAccountId: string): Promise<{ name: string; region: string; ownerAccountId: string }[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Object versions
+
+export type ReplicationStatus = 'PENDING' | 'COMPLETED' | 'FAILED' | 'REPLICA';
+
+export interface ObjectEncryption {
+  /** AES256 = SSE-S3; aws:kms = SSE-KMS; aws:kms:dsse = DSSE-KMS. */
+  algorithm: 'AES256' | 'aws:kms' | 'aws:kms:dsse';
+  /** Key ARN for KMS modes (always the full ARN). */
+  kmsKeyArn?: string;
+  bucketKeyEnabled?: boolean;
+  /** The KMS encryption context the data key was generated under (KMS modes). */
+  context?: Record<string, string>;
+  /** The object's data key, wrapped: a KMS ciphertext blob (KMS modes) or wrapped by the region's SSE-S3 key. */
+  wrappedKey: Buffer;
+}
+
+/** One stored piece of an object's bytes. A single PUT has one part (partNumber 0); multipart objects keep their parts. */
+export interface ObjectPart {
+  partNumber: number;
+  /** Plaintext size of this part. */
+  size: number;
+  /** Part ETag without quotes (hex MD5 of the part's plaintext for multipart parts). */
+  etag?: string;
+  checksum?: Record<string, string>;
+  blob: BlobRef;
+}
+
+export interface ObjectVersion {
+  bucket: string;
+  key: string;
+  /** 'null' for the null version (unversioned or suspended buckets). */
+  versionId: string;
+  isDeleteMarker: boolean;
+  lastModified: number; // epoch ms
+  size: number; // plaintext size (0 for delete markers)
+  /** ETag without quotes, e.g. 'd41d8cd98f00b204e9800998ecf8427e' or '<hex>-3'. */
+  etag: string;
+  ownerAccountId: string;
+  storageClass: string;
+  contentType?: string;
+  /** Other system metadata: Cache-Control, Content-Disposition, Content-Encoding, Content-Language, Expires, x-amz-website-redirect-location. Keys lower-case header names. */
+  systemMetadata: Record<string, string>;
+  /** User metadata: x-amz-meta-* without the prefix, names lower-case. */
+  userMetadata: Record<string, string>;
+  tags?: Record<string, string>;
+  /** Full-object or composite checksum, e.g. { algorithm: 'CRC32', value: 'base64', type: 'FULL_OBJECT' }. */
+  checksum?: { algorithm: string; value: string; type: 'FULL_OBJECT' | 'COMPOSITE' };
+  encryption?: ObjectEncryption;
+  parts: ObjectPart[];
+  replicationStatus?: ReplicationStatus;
+  /** Per-destination replication state (destination bucket name -> status), aggregated into replicationStatus. */
+  replicationDetail?: Record<string, { status: ReplicationStatus; failureReason?: string; ruleId?: string }>;
+}
+
+/** An object version as stored, with its place in history. */
+export interface StoredObjectVersion extends ObjectVersion {
+  /** Monotonic sequence within the region's database: larger = newer. Orders versions of a key. */
+  seq: number;
+  isLatest: boolean;
+}
+
+export interface ListLatestOptions {
+  prefix?: string;
+  /** Exclusive: start strictly after this key (UTF-8 byte order). */
+  startAfter?: string;
+  limit: number;
+}
+
+export interface ListVersionsOptions {
+  prefix?: string;
+  /** Exclusive key marker: with versionIdMarker, start after that version of that key; alone, after all versions of the key. */
+  keyMarker?: string;
+  versionIdMarker?: string;
+  limit: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replication outbox
+
+export interface OutboxTask {
+  id: number;
+  bucket: string;
+  key: string;
+  versionId: string;
+  /** What to replicate. */
+  operation: 'put' | 'delete-marker';
+  /** Destination bucket name and the rule that selected it (the configuration may change later). */
+  destinationBucket: string;
+  ruleId: string;
+  attempts: number;
+  /** Epoch ms when the task may next run. */
+  notBefore: number;
+  createdAt: number;
+  lastError?: string;
+}
+
+export type NewOutboxTask = Omit<OutboxTask, 'id' | 'attempts' | 'notBefore' | 'createdAt' | 'lastError'> & {
+  notBefore?: number;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Multipart uploads
+
+export interface MultipartUpload {
+  uploadId: string;
+  bucket: string;
+  key: string;
+  initiated: number;
+  ownerAccountId: string;
+  storageClass: string;
+  contentType?: string;
+  systemMetadata: Record<string, string>;
+  userMetadata: Record<string, string>;
+  tags?: Record<string, string>;
+  checksumAlgorithm?: string;
+  checksumType?: 'FULL_OBJECT' | 'COMPOSITE';
+  encryption?: ObjectEncryption;
+}
+
+export interface UploadedPart {
+  partNumber: number;
+  size: number;
+  etag: string; // hex, no quotes
+  lastModified: number;
+  checksum?: Record<string, string>;
+  blob: BlobRef;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The per-region metadata store
+
+export interface RegionMetadataStore {
+  readonly region: string;
+
+  // Buckets
+  createBucket(bucket: BucketRecord): Promise<void>;
+  getBucket(name: string): Promise<BucketRecord | undefined>;
+  updateBucket(name: string, patch: Partial<Omit<BucketRecord, 'name' | 'region'>>): Promise<void>;
+  /** Deletes the bucket and its configurations. Caller checks emptiness first. */
+  deleteBucket(name: string): Promise<void>;
+  /** True if the bucket holds any object version, delete marker or multipart upload. */
+  bucketHasContent(name: string): Promise<boolean>;
+  /** Bucket sub-configurations stored as JSON by kind ('replication', 'encryption', 'policy', 'tagging', ...). */
+  getBucketConfig<T = unknown>(bucket: string, kind: string): Promise<T | undefined>;
+  putBucketConfig(bucket: string, kind: string, value: unknown): Promise<void>;
+  deleteBucketConfig(bucket: string, kind: string): Promise<void>;
+
+  // Object versions
+  /**
+   * Store a new version and make it the latest of its key, atomically with any outbox tasks.
+   * If `version.versionId === 'null'`, an existing null version of the key is replaced and
+   * returned in `displaced` (its blobs are for the caller to delete after commit).
+   * If `keepVersionId` is set (replicas), the version id is taken as given even if not 'null';
+   * an existing version with the same id is replaced (idempotent replication retries).
+   * `seq` ordering: a replica keeps its `lastModified`, but is ordered by arrival.
+   */
+  putObjectVersion(
+    version: ObjectVersion,
+    outbox?: NewOutboxTask[],
+  ): Promise<{ displaced?: StoredObjectVersion }>;
+  /** A specific version, or the latest (which may be a delete marker) when versionId is undefined. */
+  getObjectVersion(bucket: string, key: string, versionId?: string): Promise<StoredObjectVersion | undefined>;
+  /** Permanently remove one version. Returns it (blobs for the caller to delete) or undefined. */
+  deleteObjectVersion(bucket: string, key: string, versionId: string): Promise<StoredObjectVersion | undefined>;
+  /** Latest versions that are not delete markers, keys ascending by UTF-8 bytes. */
+  listLatest(bucket: string, options: ListLatestOptions): Promise<StoredObjectVersion[]>;
+  /** All versions and delete markers: keys ascending, newest first within a key. */
+  listVersions(bucket: string, options: ListVersionsOptions): Promise<StoredObjectVersion[]>;
+  /** Set replication state of one version; `replicationDetail` is merged by destination. */
+  updateReplication(
+    bucket: string,
+    key: string,
+    versionId: string,
+    update: { status: ReplicationStatus; destination?: string; failureReason?: string; ruleId?: string },
+  ): Promise<void>;
+  /** Replace the tags of a version. */
+  putObjectTags(bucket: string, key: string, versionId: string, tags: Record<string, string> | undefined): Promise<void>;
+  /** Is this blob file referenced by any version or uploaded part (orphan sweep)? */
+  isBlobReferenced(fileId: string): Promise<boolean>;
+
+  // Multipart
+  createUpload(upload: MultipartUpload): Promise<void>;
+  getUpload(uploadId: string): Promise<MultipartUpload | undefined>;
+  /** Store a part; a part with the same number is replaced and returned (its blob to delete). */
+  putPart(uploadId: string, part: UploadedPart): Promise<{ replaced?: UploadedPart }>;
+  listParts(uploadId: string, options?: { partNumberMarker?: number; limit?: number }): Promise<UploadedPart[]>;
+  listUploads(bucket: string, options: { prefix?: string; keyMarker?: string; uploadIdMarker?: string; limit: number }): Promise<MultipartUpload[]>;
+  /**
+   * Atomically: store the completed object version (with its outbox tasks), delete the upload and
+   * all its part records. Returns parts that were uploaded but not used (blobs to delete) and a displaced null version.
+   */
+  completeUpload(
+    uploadId: string,
+    version: ObjectVersion,
+    outbox?: NewOutboxTask[],
+  ): Promise<{ unusedParts: UploadedPart[]; displaced?: StoredObjectVersion }>;
+  /** Delete the upload and its parts; returns the parts (blobs to delete), or undefined if no such upload. */
+  abortUpload(uploadId: string): Promise<UploadedPart[] | undefined>;
+
+  // Replication outbox
+  /** Claim up to `limit` tasks due at `now`; a claimed task is hidden until `now + leaseMs` (a crashed worker's claim expires). */
+  claimOutboxTasks(now: number, limit: number, leaseMs: number): Promise<OutboxTask[]>;
+  /** Remove a finished task. */
+  completeOutboxTask(id: number): Promise<void>;
+  /** Put a task back for a later attempt (transient failure): attempts + 1, notBefore, lastError. */
+  retryOutboxTask(id: number, notBefore: number, lastError: string): Promise<void>;
+  /** Tasks not yet completed (for status tools and tests). */
+  countOutboxTasks(bucket?: string): Promise<number>;
+
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// KMS keys (per region)
+
+export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingReplicaDeletion' | 'Creating' | 'Updating' | 'Unavailable';
+
+export interface KeyMaterial {
+  /** 64 hex characters (AWS's KeyMaterialId shape). */
+  id: string;
+  /** The 256-bit key material, wrapped by the region's root key. Never stored unwrapped. */
+  wrapped: Buffer;
+  createdAt: number;
+  rotationType?: 'AUTOMATIC' | 'ON_DEMAND';
+}
+
+export interface KmsKeyRecord {
+  keyId: string; // uuid, or mrk-<32 hex>
+  arn: string;
+  accountId: string;
+  region: string;
+  createdAt: number;
+  description: string;
+  keyState: KeyState;
+  keyUsage: 'ENCRYPT_DECRYPT';
+  keySpec: 'SYMMETRIC_DEFAULT';
+  origin: 'AWS_KMS';
+  keyManager: 'CUSTOMER' | 'AWS';
+  multiRegion: boolean;
+  /** The key policy document (JSON text). */
+  policy: string;
+  tags: { TagKey: string; TagValue: string }[];
+  deletionDate?: number;
+  pendingWindowInDays?: number;
+  rotationEnabled: boolean;
+  rotationPeriodInDays?: number;
+  /** Oldest first; the last one is current. */
+  materials: KeyMaterial[];
+}
+
+export interface KmsAliasRecord {
+  aliasName: string; // alias/...
+  accountId: string;
+  targetKeyId: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface KmsKeyStore {
+  createKey(key: KmsKeyRecord): Promise<void>;
+  /** By key id (not ARN) within an account. */
+  getKey(accountId: string, keyId: string): Promise<KmsKeyRecord | undefined>;
+  listKeys(accountId: string): Promise<KmsKeyRecord[]>;
+  updateKey(accountId: string, keyId: string, patch: Partial<Omit<KmsKeyRecord, 'keyId' | 'arn' | 'accountId' | 'region'>>): Promise<void>;
+  deleteKey(accountId: string, keyId: string): Promise<void>;
+  createAlias(alias: KmsAliasRecord): Promise<boolean>; // false if exists
+  getAlias(accountId: string, aliasName: string): Promise<KmsAliasRecord | undefined>;
+  listAliases(accountId: string): Promise<KmsAliasRecord[]>;
+  updateAlias(accountId: string, aliasName: string, targetKeyId: string, updatedAt: number): Promise<void>;
+  deleteAlias(accountId: string, aliasName: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// IAM / STS (global: one home region owns them)
+
+export interface AccountRecord {
+  accountId: string;
+  name: string;
+  createdAt: number;
+}
+
+/** Who a set of credentials belongs to. */
+export type CredentialOwner =
+  | { type: 'root'; accountId: string }
+  | { type: 'user'; accountId: string; userName: string }
+  | {
+      type: 'session';
+      accountId: string;
+      roleName: string;
+      sessionName: string;
+      /** Inline session policy JSON passed to AssumeRole, if any. */
+      sessionPolicy?: string;
+      /** Who assumed the role (principal ARN or service name), for auditing. */
+      sourceIdentity?: string;
+    };
+
+export interface AccessKeyRecord {
+  accessKeyId: string;
+  secretAccessKey: string;
+  owner: CredentialOwner;
+  status: 'Active' | 'Inactive';
+  createdAt: number;
+  /** Temporary credentials only. */
+  sessionToken?: string;
+  expiresAt?: number;
+}
+
+export interface UserRecord {
+  accountId: string;
+  userName: string;
+  userId: string; // AIDA...
+  path: string;
+  arn: string;
+  createdAt: number;
+  permissionsBoundary?: string;
+  tags: { Key: string; Value: string }[];
+}
+
+export interface RoleRecord {
+  accountId: string;
+  roleName: string;
+  roleId: string; // AROA...
+  path: string;
+  arn: string;
+  createdAt: number;
+  assumeRolePolicyDocument: string; // JSON text
+  description?: string;
+  maxSessionDuration: number;
+  permissionsBoundary?: string;
+  tags: { Key: string; Value: string }[];
+}
+
+export interface ManagedPolicyRecord {
+  accountId: string;
+  policyName: string;
+  policyId: string;
+  arn: string;
+  path: string;
+  description?: string;
+  defaultVersionId: string;
+  versions: { versionId: string; document: string; createdAt: number }[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type PrincipalKind = 'user' | 'role' | 'group';
+
+export interface IamStore {
+  // accounts
+  createAccount(account: AccountRecord): Promise<boolean>; // false if the id exists
+  getAccount(accountId: string): Promise<AccountRecord | undefined>;
+  listAccounts(): Promise<AccountRecord[]>;
+
+  // access keys (long-term and temporary)
+  putAccessKey(key: AccessKeyRecord): Promise<void>;
+  getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined>;
+  listAccessKeys(owner: { accountId: string; userName?: string }): Promise<AccessKeyRecord[]>;
+  updateAccessKeyStatus(accessKeyId: string, status: 'Active' | 'Inactive'): Promise<void>;
+  deleteAccessKey(accessKeyId: string): Promise<void>;
+  /** Remove temporary credentials that expired before `now`. */
+  deleteExpiredSessions(now: number): Promise<number>;
+
+  // users
+  createUser(user: UserRecord): Promise<boolean>; // false if the name exists (case-insensitive)
+  getUser(accountId: string, userName: string): Promise<UserRecord | undefined>;
+  listUsers(accountId: string): Promise<UserRecord[]>;
+  deleteUser(accountId: string, userName: string): Promise<void>;
+
+  // roles
+  createRole(role: RoleRecord): Promise<boolean>; // false if the name exists (case-insensitive)
+  getRole(accountId: string, roleName: string): Promise<RoleRecord | undefined>;
+  listRoles(accountId: string): Promise<RoleRecord[]>;
+  updateRole(accountId: string, roleName: string, patch: Partial<Pick<RoleRecord, 'assumeRolePolicyDocument' | 'description' | 'maxSessionDuration' | 'permissionsBoundary' | 'tags'>>): Promise<void>;
+  deleteRole(accountId: string, roleName: string): Promise<void>;
+
+  // inline policies of users, roles and groups
+  putInlinePolicy(accountId: string, kind: PrincipalKind, principalName: string, policyName: string, document: string): Promise<void>;
+  getInlinePolicy(accountId: string, kind: PrincipalKind, principalName: string, policyName: string): Promise<string | undefined>;
+  listInlinePolicies(accountId: string, kind: PrincipalKind, principalName: string): Promise<{ policyName: string; document: string }[]>;
+  deleteInlinePolicy(accountId: string, kind: PrincipalKind, principalName: string, policyName: string): Promise<boolean>;
+
+  // managed policies and attachments
+  createManagedPolicy(policy: ManagedPolicyRecord): Promise<boolean>;
+  getManagedPolicy(arn: string): Promise<ManagedPolicyRecord | undefined>;
+  listManagedPolicies(accountId: string): Promise<ManagedPolicyRecord[]>;
+  updateManagedPolicy(arn: string, patch: Partial<Pick<ManagedPolicyRecord, 'defaultVersionId' | 'versions' | 'updatedAt' | 'description'>>): Promise<void>;
+  deleteManagedPolicy(arn: string): Promise<void>;
+  attachPolicy(accountId: string, kind: PrincipalKind, principalName: string, policyArn: string): Promise<void>;
+  detachPolicy(accountId: string, kind: PrincipalKind, principalName: string, policyArn: string): Promise<boolean>;
+  listAttachedPolicies(accountId: string, kind: PrincipalKind, principalName: string): Promise<string[]>;
+
+  close(): Promise<void>;
+}
