@@ -36,6 +36,11 @@ export interface ParsedPolicy {
   version: '2012-10-17' | '2008-10-17';
   id?: string;
   statements: Statement[];
+  /**
+   * The kind it was parsed as (set by parsePolicy). Only used for a statement without Resource/NotResource:
+   * in a key policy such a statement has no effect; in a trust policy (and when unknown) it applies.
+   */
+  kind?: PolicyKind;
 }
 
 /** A policy together with where it came from, so explanations can name it. */
@@ -62,6 +67,8 @@ export interface Principal {
   service?: string;
   /** aws:PrincipalTag/<k> values. */
   tags?: Record<string, string>;
+  /** Web-identity / SAML callers: the identity provider, matched by Principal {"Federated": ...}. */
+  federatedProvider?: string;
 }
 
 /**
@@ -103,7 +110,12 @@ export interface StatementRef {
   sid?: string;
   index: number;
   effect: 'Allow' | 'Deny';
+  /** Which input the policy came from (set by evaluate). */
+  source?: PolicySource;
 }
+
+/** Where a policy sits in EvaluationInput. */
+export type PolicySource = 'identity' | 'resource' | 'boundary' | 'session';
 
 /** Why a statement that matched action and resource did not apply: a condition failed. */
 export interface ConditionFailure {

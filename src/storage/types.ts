@@ -218,9 +218,10 @@ export interface RegionMetadataStore {
    * Store a new version and make it the latest of its key, atomically with any outbox tasks.
    * If `version.versionId === 'null'`, an existing null version of the key is replaced and
    * returned in `displaced` (its blobs are for the caller to delete after commit).
-   * If `keepVersionId` is set (replicas), the version id is taken as given even if not 'null';
-   * an existing version with the same id is replaced (idempotent replication retries).
-   * `seq` ordering: a replica keeps its `lastModified`, but is ordered by arrival.
+   * The version id is always taken as given (replicas keep the source's id). An existing version
+   * with the same non-null id is replaced in place (idempotent replication retries): it keeps its
+   * `seq`, so it stays latest only if it already was, and comes back in `displaced`.
+   * `seq` ordering: a replica keeps its `lastModified`, but is ordered by (first) arrival.
    */
   putObjectVersion(
     version: ObjectVersion,

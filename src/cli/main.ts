@@ -1,0 +1,71 @@
+/** The `meridian` command line: serve, accounts. */
+import { Command } from 'commander';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../server/config.js';
+import { startMeridian } from '../server/server.js';
+import { createAccount, newAccountId } from '../server/accounts.js';
+import { openGlobalStores } from '../storage/index.js';
+
+async function serve(): Promise<void> {
+  const config = loadConfig();
+  const m = await startMeridian(config);
+  const out = (s: string) => process.stdout.write(s + '\n');
+  out(`Meridian listening on http://${config.host}:${m.httpPort}` + (m.httpsPort !== undefined ? ` and https://${config.host}:${m.httpsPort}` : ''));
+  out(`Data directory: ${config.dataDir}`);
+  if (m.certFile) out(`TLS certificate (for AWS_CA_BUNDLE): ${m.certFile}`);
+  if (m.rootGenerated) {
+    out(`Generated root credentials for account ${m.root.accountId} (saved 0600 in ${join(config.dataDir, 'global', 'root-credentials.json')}):`);
+    out(`  AWS_ACCESS_KEY_ID=${m.root.accessKeyId}`);
+    out(`  AWS_SECRET_ACCESS_KEY=${m.root.secretAccessKey}`);
+  } else {
+    out(`Account ${m.root.accountId}, root access key ${m.root.accessKeyId}`);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    out(`${signal}: stopping`);
+    m.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function accountsCreate(opts: { name: string; id?: string }): Promise<void> {
+  const config = loadConfig();
+  if (opts.id !== undefined && !/^\d{12}$/.test(opts.id)) throw new Error(`--id must be 12 digits, got '${opts.id}'`);
+  mkdirSync(join(config.dataDir, 'global'), { recursive: true, mode: 0o700 });
+  // The global database is shared safely with a running server (SQLite WAL, busy timeout).
+  const stores = openGlobalStores(join(config.dataDir, 'global', 'global.db'));
+  try {
+    const accountId = opts.id ?? (await newAccountId(stores.iam));
+    const created = await createAccount(stores.iam, opts.name, accountId, Date.now());
+    if (!created) throw new Error(`account ${accountId} already exists`);
+    process.stdout.write(JSON.stringify(created) + '\n');
+  } finally {
+    await stores.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command();
+  program.name('meridian').description('S3 + KMS + IAM region fabric with real cross-region replication of SSE-KMS objects');
+  program.command('serve').description('run the server (configuration from MERIDIAN_* environment variables)').action(serve);
+  const accounts = program.command('accounts').description('manage the account directory');
+  accounts
+    .command('create')
+    .description('create an account with root access keys; prints {"accountId","accessKeyId","secretAccessKey"}')
+    .requiredOption('--name <name>', 'account name')
+    .option('--id <accountId>', '12-digit account id (random if omitted)')
+    .action(accountsCreate);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    process.stderr.write(`meridian: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  }
+}

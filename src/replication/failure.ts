@@ -1,0 +1,39 @@
+/**
+ * Why a replication attempt did not succeed. Permanent failures carry AWS's failure reason
+ * (reference §3.5) and end FAILED; transient ones keep the version PENDING and are retried.
+ */
+export type FailureReason =
+  | 'AssumeRoleNotPermitted'
+  | 'DstBucketNotFound'
+  | 'DstBucketUnversioned'
+  | 'DstDelObjNotPermitted'
+  | 'DstKmsKeyInvalidState'
+  | 'DstKmsKeyNotFound'
+  | 'DstPutObjectNotPermitted'
+  | 'DstPutTaggingNotPermitted'
+  | 'SrcBucketNotFound'
+  | 'SrcBucketReplicationConfigMissing'
+  | 'SrcGetObjectNotPermitted'
+  | 'SrcKmsKeyInvalidState'
+  | 'SrcObjectNotEligible'
+  | 'SrcVersionNotFound';
+
+export class ReplicationFailure extends Error {
+  constructor(
+    readonly reason: FailureReason,
+    message: string,
+    /** The policy explanation or KMS message behind the failure, for `meridian replication status` and logs. */
+    readonly detail?: string,
+  ) {
+    super(message);
+    this.name = 'ReplicationFailure';
+  }
+}
+
+/** A problem expected to pass (destination region unreachable, throttling): retry later, stay PENDING. */
+export class TransientReplicationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TransientReplicationError';
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * What the replication pipeline needs from the services, as interfaces. The in-process
+ * implementation calls the regions' S3, KMS and STS directly; a split-mode implementation reaches
+ * the destination region over HTTP. Every call made with role credentials is authorized by the
+ * services exactly as for any other caller: there is no privileged path.
+ */
+import type { Readable } from 'node:stream';
+import type { ObjectVersion } from '../storage/types.js';
+import type { ReplicationConfiguration, ReplicationRule } from './config.js';
+
+/** Temporary credentials of the replication role, as STS issued them to s3.amazonaws.com. */
+export interface RoleCredentials {
+  roleArn: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiresAt: number;
+}
+
+/** A source version as read for replication: metadata plus each part's plaintext, opened lazily. */
+export interface SourceVersion {
+  version: ObjectVersion;
+  /** Tags are included only if the role may read them (s3:GetObjectVersionTagging). */
+  tags?: Record<string, string>;
+  parts: { partNumber: number; size: number; etag?: string; checksum?: Record<string, string>; open(): Readable }[];
+}
+
+export interface DestinationBucket {
+  name: string;
+  region: string;
+  ownerAccountId: string;
+}
+
+export interface ReplicationTransport {
+  replicationConfig(sourceBucket: string): Promise<ReplicationConfiguration | undefined>;
+  /** Assume the rule's role as s3.amazonaws.com; the trust policy sees aws:SourceAccount and aws:SourceArn. */
+  assumeRole(roleArn: string, sourceAccount: string, sourceBucket: string): Promise<RoleCredentials>;
+  sourceBucketOwner(sourceBucket: string): Promise<string | undefined>;
+  /** Read a version as the role (s3:GetObjectVersionForReplication, kms:Decrypt in the source region). */
+  readSource(creds: RoleCredentials, bucket: string, key: string, versionId: string): Promise<SourceVersion>;
+  findDestination(bucket: string): Promise<DestinationBucket | undefined>;
+  /** Write the replica as the role (s3:ReplicateObject, kms:Encrypt under ReplicaKmsKeyID in the destination region). */
+  writeReplica(creds: RoleCredentials, destination: DestinationBucket, rule: ReplicationRule, source: SourceVersion): Promise<void>;
+  /** Replicate a delete marker as the role (s3:ReplicateDelete). */
+  writeDeleteMarker(creds: RoleCredentials, destination: DestinationBucket, marker: ObjectVersion): Promise<void>;
+  /** The source version's marker, for delete-marker tasks. */
+  readDeleteMarker(bucket: string, key: string, versionId: string): Promise<ObjectVersion | undefined>;
+}

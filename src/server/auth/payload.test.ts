@@ -1,0 +1,161 @@
+/** Plain (non-chunked) bodies: x-amz-content-sha256, Content-MD5 and flexible checksums (reference §5.5, §6.3). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { CHECKSUM_ALGORITHMS, computeChecksum } from '../../crypto/checksums.js';
+import { createPayloadVerifier } from './payload.js';
+import type { VerifiedSignature } from './sigv4.js';
+import { encodeAwsChunked, runStream, serviceError } from './test-support.js';
+
+const BODY = Buffer.from('Welcome to Amazon S3.');
+const BODY_SHA = createHash('sha256').update(BODY).digest('hex');
+const BODY_MD5 = createHash('md5').update(BODY).digest();
+
+/** A verified header signature as verifySignature returns it (only payloadHash matters here). */
+function sig(payloadHash: string, kind: 'header' | 'presigned' = 'header'): VerifiedSignature {
+  return {
+    accessKeyId: 'AKID',
+    region: 'us-east-1',
+    service: 's3',
+    date: '20250101',
+    scope: '20250101/us-east-1/s3/aws4_request',
+    requestTime: Date.UTC(2025, 0, 1),
+    amzDate: '20250101T000000Z',
+    signature: '0'.repeat(64),
+    signingKey: Buffer.alloc(32),
+    kind,
+    payloadHash,
+    signedHeaders: ['host'],
+  };
+}
+
+const run = (s: VerifiedSignature | undefined, headers: Record<string, string>, body = BODY) =>
+  runStream(createPayloadVerifier(s, headers), [body.subarray(0, 5), body.subarray(5)]);
+
+test('a matching hex x-amz-content-sha256 passes the body through with its MD5', async () => {
+  const { output, result } = await run(sig(BODY_SHA), { 'x-amz-content-sha256': BODY_SHA });
+  assert.ok(output.equals(BODY));
+  assert.deepEqual(result, { decodedLength: BODY.length, md5: BODY_MD5.toString('hex') });
+});
+
+test('a body not matching x-amz-content-sha256 is XAmzContentSHA256Mismatch with both hashes', async () => {
+  const claimed = createHash('sha256').update('other').digest('hex');
+  await assert.rejects(run(sig(claimed), {}), (e: unknown) => {
+    serviceError('XAmzContentSHA256Mismatch', {
+      status: 400,
+      message: "The provided 'x-amz-content-sha256' header does not match what was computed.",
+    })(e);
+    assert.deepEqual((e as { fields: Record<string, string> }).fields, {
+      ClientComputedContentSHA256: claimed,
+      S3ComputedContentSHA256: BODY_SHA,
+    });
+    return true;
+  });
+});
+
+test('UNSIGNED-PAYLOAD and presigned requests skip the body hash', async () => {
+  await run(sig('UNSIGNED-PAYLOAD'), {});
+  await run(sig('UNSIGNED-PAYLOAD', 'presigned'), {});
+  await run(undefined, {});
+});
+
+test('anonymous requests still have a declared hex body hash checked', async () => {
+  await run(undefined, { 'x-amz-content-sha256': BODY_SHA });
+  await assert.rejects(run(undefined, { 'x-amz-content-sha256': '0'.repeat(64) }), serviceError('XAmzContentSHA256Mismatch'));
+});
+
+test('Content-MD5: correct passes, wrong is BadDigest, malformed is InvalidDigest (thrown up front)', async () => {
+  await run(sig('UNSIGNED-PAYLOAD'), { 'content-md5': BODY_MD5.toString('base64') });
+  await assert.rejects(
+    run(sig('UNSIGNED-PAYLOAD'), { 'content-md5': createHash('md5').update('x').digest('base64') }),
+    serviceError('BadDigest', { status: 400, message: 'The Content-MD5 you specified did not match what we received.' }),
+  );
+  for (const bad of ['abc', BODY_MD5.toString('hex'), Buffer.alloc(15).toString('base64')]) {
+    assert.throws(
+      () => createPayloadVerifier(sig('UNSIGNED-PAYLOAD'), { 'content-md5': bad }),
+      serviceError('InvalidDigest', { status: 400, message: 'The Content-MD5 you specified was invalid.' }),
+    );
+  }
+});
+
+for (const alg of CHECKSUM_ALGORITHMS) {
+  const header = `x-amz-checksum-${alg.toLowerCase()}`;
+  test(`${header}: correct value passes and is reported; wrong is BadDigest; malformed is InvalidRequest`, async () => {
+    const value = computeChecksum(alg, BODY);
+    const { result } = await run(sig(BODY_SHA), { [header]: value, 'x-amz-sdk-checksum-algorithm': alg });
+    assert.deepEqual(result.checksum, { algorithm: alg, value });
+
+    await assert.rejects(
+      run(sig(BODY_SHA), { [header]: computeChecksum(alg, Buffer.from('nope')) }),
+      serviceError('BadDigest', { status: 400, message: `The ${alg} you specified did not match the calculated checksum.` }),
+    );
+    for (const bad of ['!!!!', 'AAAA', computeChecksum(alg, BODY) + 'AAAA']) {
+      assert.throws(
+        () => createPayloadVerifier(sig(BODY_SHA), { [header]: bad }),
+        serviceError('InvalidRequest', { status: 400, message: `Value for ${header} header is invalid.` }),
+      );
+    }
+  });
+}
+
+test('x-amz-sdk-checksum-algorithm must name the algorithm of the checksum sent with it', () => {
+  const crc = computeChecksum('CRC32', BODY);
+  const make = (h: Record<string, string>) => () => createPayloadVerifier(sig(BODY_SHA), h);
+  assert.throws(make({ 'x-amz-checksum-crc32': crc, 'x-amz-sdk-checksum-algorithm': 'SHA256' }), serviceError('InvalidRequest'));
+  assert.throws(make({ 'x-amz-sdk-checksum-algorithm': 'CRC32' }), serviceError('InvalidRequest', { message: /no corresponding x-amz-checksum-\*/ }));
+  assert.throws(make({ 'x-amz-checksum-crc32': crc, 'x-amz-sdk-checksum-algorithm': 'MD6' }), serviceError('InvalidRequest'));
+  make({ 'x-amz-checksum-crc32': crc, 'x-amz-sdk-checksum-algorithm': 'crc32' })();
+});
+
+test('more than one checksum header is InvalidRequest; x-amz-trailer on a plain body is InvalidRequest', () => {
+  assert.throws(
+    () =>
+      createPayloadVerifier(sig(BODY_SHA), {
+        'x-amz-checksum-crc32': computeChecksum('CRC32', BODY),
+        'x-amz-checksum-sha1': computeChecksum('SHA1', BODY),
+      }),
+    serviceError('InvalidRequest', { message: 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.' }),
+  );
+  assert.throws(() => createPayloadVerifier(sig(BODY_SHA), { 'x-amz-trailer': 'x-amz-checksum-crc32' }), serviceError('InvalidRequest'));
+});
+
+test('headers that look like checksums but are not values are ignored (mode, type, algorithm)', async () => {
+  await run(sig(BODY_SHA), { 'x-amz-checksum-mode': 'ENABLED', 'x-amz-checksum-type': 'FULL_OBJECT', 'x-amz-checksum-algorithm': 'CRC32' });
+});
+
+test('defaultChecksum computes a checksum when the request names none, and never overrides one it names', async () => {
+  const v = createPayloadVerifier(sig(BODY_SHA), {}, { defaultChecksum: 'CRC64NVME' });
+  const { result } = await runStream(v, [BODY]);
+  assert.deepEqual(result.checksum, { algorithm: 'CRC64NVME', value: computeChecksum('CRC64NVME', BODY) });
+  const w = createPayloadVerifier(sig(BODY_SHA), { 'x-amz-checksum-sha1': computeChecksum('SHA1', BODY) }, { defaultChecksum: 'CRC64NVME' });
+  assert.equal((await runStream(w, [BODY])).result.checksum?.algorithm, 'SHA1');
+});
+
+test('Content-Encoding "gzip,aws-chunked" selects aws-chunked decoding even without a STREAMING token', async () => {
+  const headers = { 'content-encoding': 'gzip, aws-chunked', 'x-amz-decoded-content-length': String(BODY.length) };
+  const { output } = await runStream(createPayloadVerifier(sig('UNSIGNED-PAYLOAD'), headers), [encodeAwsChunked(BODY, { chunkSize: 7 })]);
+  assert.ok(output.equals(BODY));
+});
+
+test('a hex payload hash over an aws-chunked body is checked against the decoded payload', async () => {
+  const headers = { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': String(BODY.length) };
+  await runStream(createPayloadVerifier(sig(BODY_SHA), headers), [encodeAwsChunked(BODY, { chunkSize: 7 })]);
+  await assert.rejects(
+    runStream(createPayloadVerifier(sig('0'.repeat(64)), headers), [encodeAwsChunked(BODY, { chunkSize: 7 })]),
+    serviceError('XAmzContentSHA256Mismatch'),
+  );
+});
+
+test('result() is only available after a clean end', async () => {
+  const v = createPayloadVerifier(sig(BODY_SHA), {});
+  assert.throws(() => v.result());
+  await runStream(v, [BODY]);
+  assert.equal(v.result().decodedLength, BODY.length);
+});
+
+test('an empty body verifies against the empty-string hash and checksums', async () => {
+  const empty = Buffer.alloc(0);
+  const sha = createHash('sha256').digest('hex');
+  const { result } = await runStream(createPayloadVerifier(sig(sha), { 'x-amz-checksum-crc32': 'AAAAAA==' }), [empty]);
+  assert.deepEqual(result, { decodedLength: 0, md5: 'd41d8cd98f00b204e9800998ecf8427e', checksum: { algorithm: 'CRC32', value: 'AAAAAA==' } });
+});

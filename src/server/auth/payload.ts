@@ -1,0 +1,131 @@
+/**
+ * The request-body stream handlers read: decodes aws-chunked, and fails (destroys with a ServiceError)
+ * when the body does not match x-amz-content-sha256, the chunk/trailer signatures, x-amz-checksum-*,
+ * Content-MD5 or x-amz-decoded-content-length. Handlers must not commit anything before it ends cleanly.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { ServiceError } from '../../common/errors.js';
+import { badDigest, invalidRequest, malformedTrailer } from './auth-errors.js';
+import { AwsChunkedDecoder } from './aws-chunked.js';
+import type { HeaderBag } from './canonical.js';
+import { planPayload, type PayloadPlan } from './payload-plan.js';
+import { createChecksum, isValidChecksumValue, type ChecksumAlgorithm, type IncrementalChecksum } from '../../crypto/checksums.js';
+import type { VerifiedSignature } from './sigv4.js';
+
+export interface PayloadResult {
+  decodedLength: number;
+  /** Hex MD5 of the decoded payload (S3 ETags). */
+  md5: string;
+  checksum?: { algorithm: ChecksumAlgorithm; value: string /* base64 */ };
+}
+
+export interface PayloadVerifierOptions {
+  /** Compute this checksum when the request names none (e.g. S3's default CRC64NVME). */
+  defaultChecksum?: ChecksumAlgorithm;
+}
+
+class PayloadVerifier extends Transform {
+  private readonly md5: Hash = createHash('md5');
+  private readonly sha256: Hash | undefined;
+  private readonly checksum: IncrementalChecksum | undefined;
+  private readonly decoder: AwsChunkedDecoder | undefined;
+  private length = 0;
+  result: PayloadResult | undefined;
+
+  constructor(private readonly plan: PayloadPlan) {
+    super();
+    if (plan.expectedSha256 !== undefined) this.sha256 = createHash('sha256');
+    if (plan.checksumAlgorithm !== undefined) this.checksum = createChecksum(plan.checksumAlgorithm);
+    if (plan.chunked) {
+      this.decoder = new AwsChunkedDecoder({ ...plan.chunked, onData: (b) => this.accept(b) });
+    }
+  }
+
+  private accept(b: Buffer): void {
+    this.md5.update(b);
+    this.sha256?.update(b);
+    this.checksum?.update(b);
+    this.length += b.length;
+    this.push(b);
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    try {
+      if (this.decoder) this.decoder.write(chunk);
+      else this.accept(chunk);
+      cb();
+    } catch (e) {
+      cb(e as Error);
+    }
+  }
+
+  override _flush(cb: TransformCallback): void {
+    try {
+      this.finish();
+      cb();
+    } catch (e) {
+      cb(e as Error);
+    }
+  }
+
+  private finish(): void {
+    const plan = this.plan;
+    this.decoder?.end();
+    if (plan.expectedSha256 !== undefined) {
+      const computed = this.sha256!.digest('hex');
+      if (computed !== plan.expectedSha256.toLowerCase()) {
+        throw new ServiceError(
+          'XAmzContentSHA256Mismatch',
+          400,
+          "The provided 'x-amz-content-sha256' header does not match what was computed.",
+          { ClientComputedContentSHA256: plan.expectedSha256, S3ComputedContentSHA256: computed },
+        );
+      }
+    }
+    let checksum: PayloadResult['checksum'];
+    if (this.checksum) {
+      const algorithm = plan.checksumAlgorithm!;
+      const value = this.checksum.digest().toString('base64');
+      checksum = { algorithm, value };
+      let expected = plan.checksumHeaderValue;
+      if (plan.checksumTrailer !== undefined) {
+        expected = this.decoder?.trailers.get(plan.checksumTrailer);
+        if (expected === undefined) throw malformedTrailer();
+        if (!isValidChecksumValue(algorithm, expected)) {
+          throw invalidRequest(`Value for ${plan.checksumTrailer} trailing header is invalid.`);
+        }
+      }
+      if (expected !== undefined && expected !== value) {
+        throw badDigest(`The ${algorithm} you specified did not match the calculated checksum.`);
+      }
+    }
+    const md5 = this.md5.digest();
+    if (plan.contentMd5 !== undefined && !md5.equals(plan.contentMd5)) {
+      throw badDigest('The Content-MD5 you specified did not match what we received.');
+    }
+    this.result = { decodedLength: this.length, md5: md5.toString('hex') };
+    if (checksum) this.result.checksum = checksum;
+  }
+}
+
+/**
+ * Build the verifying body stream for a request. Header-level problems (invalid Content-MD5 or
+ * checksum values, conflicting checksum headers, missing x-amz-decoded-content-length) throw a
+ * ServiceError synchronously, before any body is read.
+ */
+export function createPayloadVerifier(
+  sig: VerifiedSignature | undefined,
+  headers: HeaderBag,
+  options: PayloadVerifierOptions = {},
+): { stream: Transform; result: () => PayloadResult } {
+  const plan = planPayload(sig, headers, options.defaultChecksum);
+  const stream = new PayloadVerifier(plan);
+  return {
+    stream,
+    result: () => {
+      if (!stream.result) throw new Error('payload result read before the body stream ended successfully');
+      return stream.result;
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Configuration from the environment (the README's table lists every variable).
+ * Defaults are the embedded single-process mode: every region served here, data under ./data.
+ */
+import { resolve } from 'node:path';
+
+export type KmsOverHttpPolicy = 'loopback' | 'always' | 'never';
+
+export interface Config {
+  host: string;
+  port: number;
+  /** HTTPS listener port; null when disabled (MERIDIAN_TLS_PORT=off). 0 means an ephemeral port. */
+  tlsPort: number | null;
+  dataDir: string;
+  accountId: string;
+  rootAccessKeyId?: string;
+  rootSecretAccessKey?: string;
+  /**
+   * AWS refuses SSE-KMS over plain HTTP. Meridian accepts it from loopback clients by default
+   * (local development), from anyone with 'always', and never with 'never' (AWS's behaviour).
+   */
+  sseKmsOverHttp: KmsOverHttpPolicy;
+  /** Base domains for virtual-hosted-style addressing: <bucket>.<domain>. */
+  virtualHostDomains: string[];
+  /** Replication worker poll interval when idle (ms); new work wakes it immediately. */
+  replicationPollMs: number;
+  logLevel: string;
+}
+
+function int(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535 * 1000) throw new Error(`${name} must be a non-negative integer, got '${value}'`);
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const accountId = env.MERIDIAN_ACCOUNT_ID ?? '000000000000';
+  if (!/^\d{12}$/.test(accountId)) throw new Error(`MERIDIAN_ACCOUNT_ID must be 12 digits, got '${accountId}'`);
+  const policy = (env.MERIDIAN_SSE_KMS_OVER_HTTP ?? 'loopback') as KmsOverHttpPolicy;
+  if (!['loopback', 'always', 'never'].includes(policy)) {
+    throw new Error(`MERIDIAN_SSE_KMS_OVER_HTTP must be loopback, always or never, got '${policy}'`);
+  }
+  const config: Config = {
+    host: env.MERIDIAN_HOST ?? '127.0.0.1',
+    port: int('MERIDIAN_PORT', env.MERIDIAN_PORT, 9000),
+    tlsPort: env.MERIDIAN_TLS_PORT === 'off' ? null : int('MERIDIAN_TLS_PORT', env.MERIDIAN_TLS_PORT, 9443),
+    dataDir: resolve(env.MERIDIAN_DATA_DIR ?? './data'),
+    accountId,
+    sseKmsOverHttp: policy,
+    virtualHostDomains: (env.MERIDIAN_DOMAINS ?? 'localhost,s3.localhost')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    replicationPollMs: int('MERIDIAN_REPLICATION_POLL_MS', env.MERIDIAN_REPLICATION_POLL_MS, 1000),
+    logLevel: env.MERIDIAN_LOG_LEVEL ?? 'info',
+  };
+  if (env.MERIDIAN_ROOT_ACCESS_KEY_ID) config.rootAccessKeyId = env.MERIDIAN_ROOT_ACCESS_KEY_ID;
+  if (env.MERIDIAN_ROOT_SECRET_ACCESS_KEY) config.rootSecretAccessKey = env.MERIDIAN_ROOT_SECRET_ACCESS_KEY;
+  if (!!config.rootAccessKeyId !== !!config.rootSecretAccessKey) {
+    throw new Error('Set both MERIDIAN_ROOT_ACCESS_KEY_ID and MERIDIAN_ROOT_SECRET_ACCESS_KEY, or neither');
+  }
+  return config;
+}

@@ -1,0 +1,158 @@
+/**
+ * The composition root: opens the global stores (accounts, IAM, bucket names) and, per region on
+ * first use, the region's metadata database, blob store, root key, KMS, S3 and replication
+ * worker. Everything is passed in explicitly; nothing is a module-level singleton.
+ */
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { hkdfSync } from 'node:crypto';
+import { join } from 'node:path';
+import type { Clock } from '../common/clock.js';
+import { loadOrCreateRootKey } from '../crypto/index.js';
+import { isKnownRegion } from '../regions/known-regions.js';
+import { ReplicationWorker, type ReplicationEvent } from '../replication/worker.js';
+import { Authorizer } from '../services/iam/authorizer.js';
+import { IdentityResolver } from '../services/iam/identity.js';
+import { KmsService } from '../services/kms/kms-service.js';
+import { InProcessReplicationTransport } from '../services/s3/replication-transport.js';
+import type { S3Context } from '../services/s3/s3-context.js';
+import { S3Service } from '../services/s3/s3-service.js';
+import { SseEngine } from '../services/s3/sse.js';
+import { StsService } from '../services/sts/sts-service.js';
+import { createFsBlobStore, openGlobalStores, openKmsKeyStore, openRegionMetadataStore, type GlobalStores } from '../storage/index.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+
+export interface RegionRuntime {
+  name: string;
+  s3: S3Service;
+  s3ctx: S3Context;
+  kms: KmsService;
+  worker: ReplicationWorker;
+  close(): Promise<void>;
+}
+
+export class Fabric {
+  readonly global: GlobalStores;
+  readonly authorizer: Authorizer;
+  readonly identity: IdentityResolver;
+  readonly sts: StsService;
+  private readonly regions = new Map<string, RegionRuntime>();
+  private closed = false;
+  /** Replication outcomes (logs, tests, `meridian replication` tools). */
+  onReplicationEvent: ((region: string, e: ReplicationEvent) => void) | undefined;
+
+  constructor(
+    readonly config: Config,
+    readonly clock: Clock,
+    readonly log: Logger,
+  ) {
+    mkdirSync(join(config.dataDir, 'global'), { recursive: true, mode: 0o700 });
+    this.global = openGlobalStores(join(config.dataDir, 'global', 'global.db'));
+    this.authorizer = new Authorizer(this.global.iam, clock);
+    this.identity = new IdentityResolver(this.global.iam, clock);
+    this.sts = new StsService(this.global.iam, this.authorizer, clock);
+    if (log.isLevelEnabled('debug')) {
+      this.authorizer.listener = (caller, input, decision) => {
+        log.debug(
+          { principal: caller.principal.arn ?? caller.principal.service, action: input.request.action, resource: input.request.resource, outcome: decision.outcome, reason: decision.reason, statements: decision.statements, conditionFailures: decision.conditionFailures },
+          'authorization decision',
+        );
+      };
+    }
+  }
+
+  /** Regions that already have data: opened at start so their pending replication resumes. */
+  existingRegions(): string[] {
+    if (!existsSync(this.config.dataDir)) return [];
+    return readdirSync(this.config.dataDir).filter((d) => isKnownRegion(d) && existsSync(join(this.config.dataDir, d, 'meta.db')));
+  }
+
+  /** A region's runtime, created (with its data directory) on first use. */
+  region(name: string): RegionRuntime {
+    if (this.closed) throw new Error('Meridian is shutting down');
+    if (!isKnownRegion(name)) throw new Error(`unknown region ${name}`);
+    let r = this.regions.get(name);
+    if (!r) {
+      r = this.openRegion(name);
+      this.regions.set(name, r);
+    }
+    return r;
+  }
+
+  private openRegion(name: string): RegionRuntime {
+    const dir = join(this.config.dataDir, name);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const envName = `MERIDIAN_KMS_ROOT_KEY_${name.toUpperCase().replace(/-/g, '_')}`;
+    const rootKeyOptions: { file: string; env?: string } = { file: join(dir, 'root.key') };
+    const fromEnv = process.env[envName];
+    if (fromEnv !== undefined) rootKeyOptions.env = fromEnv;
+    const rootKey = loadOrCreateRootKey(rootKeyOptions);
+    const meta = openRegionMetadataStore(join(dir, 'meta.db'), name);
+    const blobs = createFsBlobStore(join(dir, 'blobs'));
+    const kms = new KmsService({ region: name, keys: openKmsKeyStore(meta), rootKey, authorizer: this.authorizer, clock: this.clock });
+    // SSE-S3 keys are derived from the root key: a separate key for a separate purpose.
+    const sseS3Key = Buffer.from(hkdfSync('sha256', rootKey, Buffer.from(name), 'meridian/sse-s3/v1', 32));
+    const config = this.config;
+    const sse = new SseEngine({
+      region: name,
+      kms,
+      sseS3Key,
+      kmsOverHttpAllowed: (caller) => config.sseKmsOverHttp === 'always' || (config.sseKmsOverHttp === 'loopback' && caller.loopback),
+    });
+    let worker: ReplicationWorker | undefined;
+    const s3ctx: S3Context = {
+      region: name,
+      meta,
+      blobs,
+      kms,
+      sse,
+      directory: this.global.directory,
+      authorizer: this.authorizer,
+      clock: this.clock,
+      peers: {
+        regionStore: async (region) => (isKnownRegion(region) ? this.region(region).s3ctx.meta : undefined),
+      },
+      replicationQueued: () => worker?.wake(),
+    };
+    const transport = new InProcessReplicationTransport({
+      source: s3ctx,
+      region: async (region) => (isKnownRegion(region) ? this.region(region).s3ctx : undefined),
+      sts: this.sts,
+      identity: this.identity,
+    });
+    worker = new ReplicationWorker({
+      region: name,
+      store: meta,
+      transport,
+      clock: this.clock,
+      pollMs: this.config.replicationPollMs,
+      onEvent: (e) => {
+        if (e.kind === 'failed') this.log.warn({ region: name, bucket: e.task.bucket, key: e.task.key, versionId: e.task.versionId, destination: e.task.destinationBucket, reason: e.reason, detail: e.detail }, 'replication failed');
+        else if (e.kind === 'retry') this.log.info({ region: name, bucket: e.task.bucket, key: e.task.key, message: e.message }, 'replication will retry');
+        else this.log.debug({ region: name, bucket: e.task.bucket, key: e.task.key, latencyMs: e.latencyMs }, 'replicated');
+        this.onReplicationEvent?.(name, e);
+      },
+    });
+    worker.start();
+    const s3 = new S3Service(s3ctx);
+    this.log.info({ region: name, dir }, 'region opened');
+    return {
+      name,
+      s3,
+      s3ctx,
+      kms,
+      worker: worker,
+      close: async () => {
+        await worker!.stop();
+        await meta.close();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const r of this.regions.values()) await r.close();
+    this.regions.clear();
+    await this.global.close();
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * The request pipeline, one declared list of stages:
+ *   resolve service and region → verify SigV4 → resolve the caller → parse input →
+ *   (authorize, inside each service through policy/) → handler → serialize.
+ * The only file that touches node's IncomingMessage/ServerResponse is http-adapter.ts.
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { ServiceError, isServiceError } from '../common/errors.js';
+import { isKnownRegion } from '../regions/known-regions.js';
+import type { Principal } from '../policy/types.js';
+import type { Caller } from '../services/caller.js';
+import { IAM_OPERATIONS, IAM_XMLNS } from '../services/iam/handlers.js';
+import { KMS_OPERATIONS } from '../services/kms/handlers.js';
+import { jsonError, jsonResponse, parseJsonBody } from '../services/protocol/aws-json.js';
+import { parseQueryParams, queryError, queryResponse } from '../services/protocol/aws-query.js';
+import type { ServiceResponse } from '../services/protocol/response.js';
+import { restXmlError } from '../services/protocol/rest-xml.js';
+import type { S3Request } from '../services/s3/s3-request.js';
+import { STS_OPERATIONS, STS_XMLNS } from '../services/sts/handlers.js';
+import { createPayloadVerifier, readCredentialScope, verifySignature, type SigningRequest, type VerifiedSignature } from './auth/index.js';
+import type { Fabric } from './fabric.js';
+import { authErrorFor } from './protocol-errors.js';
+
+export interface IncomingRequest {
+  method: string;
+  /** Raw request target path (percent-encoded) and query string. */
+  rawPath: string;
+  rawQuery: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
+  secure: boolean;
+  remoteAddress: string;
+  requestId: string;
+  hostId: string;
+}
+
+type Protocol = 'restXml' | 'json' | 'query';
+type Service = 's3' | 'kms' | 'iam' | 'sts';
+
+const PROTOCOL: Record<Service, Protocol> = { s3: 'restXml', kms: 'json', iam: 'query', sts: 'query' };
+const SMALL_BODY_LIMIT = 1024 * 1024;
+
+function header(h: IncomingRequest['headers'], name: string): string | undefined {
+  const v = h[name];
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+function flatHeaders(h: IncomingRequest['headers']): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const k of Object.keys(h)) out[k] = header(h, k);
+  return out;
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+/** Unsigned requests carry no scope: recognise KMS and Query requests by their shape; default to S3. */
+function serviceOfUnsigned(req: IncomingRequest): Service {
+  if (header(req.headers, 'x-amz-target')?.startsWith('TrentService.')) return 'kms';
+  if (req.method === 'POST' && req.rawPath === '/' && header(req.headers, 'content-type')?.startsWith('application/x-www-form-urlencoded')) {
+    return /(^|&)Version=2011-06-15/.test(req.rawQuery) ? 'sts' : 'iam';
+  }
+  return 's3';
+}
+
+async function readBody(body: Readable, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of body) {
+    size += (c as Buffer).length;
+    if (size > limit) throw new ServiceError('RequestEntityTooLarge', 413, 'Request body too large');
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export class RequestPipeline {
+  constructor(private readonly fabric: Fabric) {}
+
+  private errorResponse(protocol: Protocol, req: IncomingRequest, e: unknown, resource?: string, xmlns: string = IAM_XMLNS): ServiceResponse {
+    let err: ServiceError;
+    if (isServiceError(e)) {
+      err = e;
+    } else {
+      this.fabric.log.error({ err: e, requestId: req.requestId, method: req.method, path: req.rawPath }, 'internal error');
+      err = new ServiceError(protocol === 'json' ? 'KMSInternalException' : protocol === 'query' ? 'ServiceFailure' : 'InternalError', 500, 'We encountered an internal error. Please try again.');
+    }
+    if (protocol === 'json') return jsonError(err, req.requestId);
+    if (protocol === 'query') return queryError(err, xmlns, req.requestId);
+    return restXmlError(err, req.method, req.requestId, req.hostId, resource);
+  }
+
+  /** Stage 1: which service and region. */
+  private route(req: IncomingRequest, signing: SigningRequest): { service: Service; region: string | undefined } {
+    const scope = readCredentialScope(signing);
+    if (!scope) return { service: serviceOfUnsigned(req), region: undefined };
+    const service = scope.service as Service;
+    if (!(service in PROTOCOL)) {
+      throw new ServiceError('InvalidRequest', 400, `Meridian does not serve the '${scope.service}' service; it serves s3, kms, iam and sts.`);
+    }
+    if (!isKnownRegion(scope.region)) {
+      throw new ServiceError('AuthorizationHeaderMalformed', 400, `The authorization header is malformed; the region '${scope.region}' is wrong; Meridian does not know this region.`);
+    }
+    return { service, region: scope.region };
+  }
+
+  /** Stages 2–3: SigV4 and the caller behind the key. */
+  private async authenticate(signing: SigningRequest, s3: boolean, req: IncomingRequest, bodySha256?: string): Promise<{ caller: Caller; sig?: VerifiedSignature }> {
+    const base = { secureTransport: req.secure, sourceIp: req.remoteAddress, loopback: isLoopback(req.remoteAddress) };
+    const scope = readCredentialScope(signing);
+    if (!scope) {
+      const principal: Principal = { type: 'Anonymous' };
+      return { caller: { principal, ...base } };
+    }
+    const opts: Parameters<typeof verifySignature>[1] = { lookup: (id) => this.fabric.identity.secretFor(id), now: this.fabric.clock.now(), s3 };
+    if (bodySha256 !== undefined) opts.bodySha256 = bodySha256;
+    const sig = await verifySignature(signing, opts);
+    const resolved = await this.fabric.identity.resolve(sig.accessKeyId);
+    const caller: Caller = { principal: resolved.principal, accessKeyId: sig.accessKeyId, ...base, authType: sig.kind === 'presigned' ? 'REST-QUERY-STRING' : 'REST-HEADER' };
+    if (resolved.sessionPolicy) caller.sessionPolicy = resolved.sessionPolicy;
+    if (resolved.tokenIssueTime !== undefined) caller.tokenIssueTime = resolved.tokenIssueTime;
+    return { caller, sig };
+  }
+
+  async handle(req: IncomingRequest): Promise<ServiceResponse> {
+    const signing: SigningRequest = { method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, headers: req.headers };
+    let service: Service = 's3';
+    try {
+      const routed = this.route(req, signing);
+      service = routed.service;
+      if (service === 's3') return await this.handleS3(req, signing, routed.region);
+      return await this.handleBuffered(req, signing, service, routed.region ?? 'us-east-1');
+    } catch (e) {
+      return this.errorResponse(PROTOCOL[service], req, e, undefined, service === 'sts' ? STS_XMLNS : IAM_XMLNS);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------ S3
+
+  private bucketAndKey(req: IncomingRequest): { bucket?: string; key?: string } {
+    const host = (header(req.headers, 'host') ?? '').replace(/:\d+$/, '').toLowerCase();
+    const path = req.rawPath;
+    for (const domain of this.fabric.config.virtualHostDomains) {
+      if (host.endsWith(`.${domain}`)) {
+        const bucket = host.slice(0, -domain.length - 1);
+        const key = path.length > 1 ? decodeURIComponent(path.slice(1)) : undefined;
+        return key === undefined ? { bucket } : { bucket, key };
+      }
+    }
+    const m = /^\/([^/]+)(?:\/(.*))?$/.exec(path);
+    if (!m) return {};
+    const bucket = decodeURIComponent(m[1]!);
+    return m[2] === undefined ? { bucket } : { bucket, key: decodeURIComponent(m[2]) };
+  }
+
+  private async handleS3(req: IncomingRequest, signing: SigningRequest, signedRegion: string | undefined): Promise<ServiceResponse> {
+    const { bucket, key } = (() => {
+      try {
+        return this.bucketAndKey(req);
+      } catch {
+        throw new ServiceError('InvalidURI', 400, "Couldn't parse the specified URI.");
+      }
+    })();
+    const resource = bucket ? `/${bucket}${key !== undefined ? `/${key}` : ''}` : undefined;
+    try {
+      let region = signedRegion;
+      if (region === undefined) {
+        // Anonymous requests have no signing region: they go to the bucket's own region.
+        const entry = bucket ? await this.fabric.global.directory.lookup(bucket) : undefined;
+        region = entry?.region ?? 'us-east-1';
+      }
+      let auth: { caller: Caller; sig?: VerifiedSignature };
+      auth = await this.authenticate(signing, true, req);
+      const verifier = createPayloadVerifier(auth.sig, req.headers);
+      req.body.on('error', (e) => verifier.stream.destroy(e));
+      req.body.pipe(verifier.stream);
+      const s3Request: S3Request = {
+        method: req.method,
+        query: new URLSearchParams(req.rawQuery),
+        headers: flatHeaders(req.headers),
+        body: verifier.stream,
+        payload: verifier.result,
+        caller: auth.caller,
+        region,
+        requestId: req.requestId,
+      };
+      if (bucket !== undefined) s3Request.bucket = bucket;
+      if (key !== undefined) s3Request.key = key;
+      const runtime = this.fabric.region(region);
+      return await runtime.s3.handle(s3Request);
+    } catch (e) {
+      return this.errorResponse('restXml', req, e, resource);
+    }
+  }
+
+  // -------------------------------------------------------------------- KMS, IAM and STS
+
+  private async handleBuffered(req: IncomingRequest, signing: SigningRequest, service: Exclude<Service, 's3'>, region: string): Promise<ServiceResponse> {
+    const protocol = PROTOCOL[service];
+    const body = await readBody(req.body, SMALL_BODY_LIMIT);
+    let auth: { caller: Caller };
+    try {
+      auth = await this.authenticate(signing, false, req, createHash('sha256').update(body).digest('hex'));
+    } catch (e) {
+      throw isServiceError(e) ? authErrorFor(protocol === 'json' ? 'json' : 'query', e) : e;
+    }
+    const caller = auth.caller;
+    if (service === 'kms') {
+      const target = header(req.headers, 'x-amz-target') ?? '';
+      const operation = target.startsWith('TrentService.') ? target.slice('TrentService.'.length) : '';
+      const handler = KMS_OPERATIONS[operation];
+      if (!handler) throw new ServiceError('UnknownOperationException', 400, operation ? `Meridian does not implement KMS ${operation} yet.` : 'Missing X-Amz-Target');
+      if (caller.principal.type === 'Anonymous') throw new ServiceError('MissingAuthenticationTokenException', 400, 'Missing Authentication Token');
+      const input = parseJsonBody(body);
+      const output = await handler(this.fabric.region(region).kms, caller, input, this.fabric.authorizer);
+      return jsonResponse(req.requestId, output);
+    }
+    const params = parseQueryParams(req.method === 'GET' ? req.rawQuery : body.toString('utf8'));
+    const action = params.get('Action');
+    const xmlns = PROTOCOL_XMLNS[service];
+    try {
+      if (!action) throw new ServiceError('MissingAction', 400, 'Missing Action');
+      if (caller.principal.type === 'Anonymous') throw new ServiceError('MissingAuthenticationToken', 403, 'Request is missing Authentication Token');
+      if (service === 'iam') {
+        const handler = IAM_OPERATIONS[action];
+        if (!handler) throw new ServiceError('InvalidAction', 400, `Could not find operation ${action} for version 2010-05-08`);
+        const result = await handler({ store: this.fabric.global.iam, authorizer: this.fabric.authorizer, clock: this.fabric.clock }, caller, params);
+        return queryResponse(action, xmlns, req.requestId, result);
+      }
+      const handler = STS_OPERATIONS[action];
+      if (!handler) throw new ServiceError('InvalidAction', 400, `Could not find operation ${action} for version 2011-06-15`);
+      const result = await handler(this.fabric.sts, caller, params);
+      return queryResponse(action, xmlns, req.requestId, result);
+    } catch (e) {
+      if (isServiceError(e)) return queryError(e, xmlns, req.requestId);
+      throw e;
+    }
+  }
+}
+
+const PROTOCOL_XMLNS: Record<'iam' | 'sts', string> = { iam: IAM_XMLNS, sts: STS_XMLNS };

@@ -1,0 +1,74 @@
+/** Starts Meridian: the fabric, the HTTP listener and the HTTPS listener with its generated certificate. */
+import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { systemClock, type Clock } from '../common/clock.js';
+import { ensureDefaultAccount, type RootCredentials } from './accounts.js';
+import type { Config } from './config.js';
+import { Fabric } from './fabric.js';
+import { createRequestListener } from './http-adapter.js';
+import { createLogger, type Logger } from './logger.js';
+import { RequestPipeline } from './request-pipeline.js';
+import { loadOrCreateCertificate } from './tls.js';
+
+export interface RunningMeridian {
+  fabric: Fabric;
+  http: Server;
+  https?: HttpsServer;
+  httpPort: number;
+  httpsPort?: number;
+  certFile?: string;
+  root: RootCredentials;
+  rootGenerated: boolean;
+  close(): Promise<void>;
+}
+
+function listen(server: Server | HttpsServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+export async function startMeridian(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<RunningMeridian> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const clock = opts.clock ?? systemClock;
+  const fabric = new Fabric(config, clock, log);
+  const envKeys = config.rootAccessKeyId && config.rootSecretAccessKey ? { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey } : undefined;
+  const { credentials, generated } = await ensureDefaultAccount(fabric.global.iam, config.dataDir, config.accountId, clock.now(), envKeys);
+  // Resume replication that was pending when the process stopped.
+  for (const region of fabric.existingRegions()) fabric.region(region);
+
+  const pipelineStages = new RequestPipeline(fabric);
+  const http = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, createRequestListener(pipelineStages, log, false));
+  const httpPort = await listen(http, config.port, config.host);
+  const running: RunningMeridian = {
+    fabric,
+    http,
+    httpPort,
+    root: credentials,
+    rootGenerated: generated,
+    close: async () => {
+      const closing: Promise<void>[] = [new Promise((r) => http.close(() => r()))];
+      http.closeAllConnections();
+      if (running.https) {
+        const https = running.https;
+        closing.push(new Promise((r) => https.close(() => r())));
+        https.closeAllConnections();
+      }
+      await Promise.all(closing);
+      await fabric.close();
+    },
+  };
+  if (config.tlsPort !== null) {
+    const tls = await loadOrCreateCertificate(config.dataDir);
+    const https = createHttpsServer({ cert: tls.cert, key: tls.key, keepAliveTimeout: 65_000, requestTimeout: 0 }, createRequestListener(pipelineStages, log, true));
+    running.https = https;
+    running.httpsPort = await listen(https, config.tlsPort, config.host);
+    running.certFile = tls.certFile;
+  }
+  return running;
+}

@@ -1,0 +1,185 @@
+/** Bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation, versioning. */
+import { createHash } from 'node:crypto';
+import { ServiceError } from '../../../common/errors.js';
+import { isKnownRegion, regionOfLocationConstraint } from '../../../regions/known-regions.js';
+import type { BucketRecord } from '../../../storage/types.js';
+import type { ServiceResponse } from '../../protocol/response.js';
+import { child, escapeXml, malformedXml, parseXml, text, toXml, xmlDate } from '../../protocol/xml.js';
+import { validateBucketName } from '../bucket-naming.js';
+import { readSmallBody, requireChecksumHeader, S3_XMLNS } from '../request-body.js';
+import type { S3Handler } from '../s3-context.js';
+
+/** The canonical user id S3 shows as Owner/ID: stable per account. */
+export function canonicalUserId(accountId: string): string {
+  return createHash('sha256').update(`meridian-canonical-user:${accountId}`).digest('hex');
+}
+
+function xmlResponse(root: string, body: Parameters<typeof toXml>[1]) {
+  return { status: 200, headers: { 'content-type': 'application/xml' }, body: toXml(root, body, S3_XMLNS) };
+}
+
+export const listBuckets: S3Handler = async (ctx, req) => {
+  const account = req.caller.principal.accountId;
+  if (!account) throw new ServiceError('AccessDenied', 403, 'Access Denied');
+  const entries = (await ctx.directory.listByOwner(account)).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const prefix = req.query.get('prefix') ?? '';
+  const regionFilter = req.query.get('bucket-region');
+  const buckets = [];
+  for (const e of entries) {
+    if (!e.name.startsWith(prefix) || (regionFilter && e.region !== regionFilter)) continue;
+    const store = await ctx.peers.regionStore(e.region);
+    const record = await store?.getBucket(e.name);
+    buckets.push({ Name: e.name, CreationDate: xmlDate(record?.createdAt ?? 0), BucketRegion: e.region });
+  }
+  return xmlResponse('ListAllMyBucketsResult', {
+    Owner: { ID: canonicalUserId(account) },
+    Buckets: { Bucket: buckets },
+    Prefix: req.query.get('prefix') ?? undefined,
+  });
+};
+
+/** The region a CreateBucket lands in, per the signing region and LocationConstraint (reference §7.1). */
+function targetRegion(signedRegion: string, constraint: string | undefined): string {
+  if (signedRegion === 'us-east-1') {
+    if (constraint === undefined || constraint === '') return 'us-east-1';
+    if (constraint === 'us-east-1' || (constraint !== 'EU' && !isKnownRegion(constraint))) {
+      throw new ServiceError('InvalidLocationConstraint', 400, 'The specified location-constraint is not valid', { LocationConstraint: constraint });
+    }
+    // The legacy global endpoint creates buckets in any region.
+    return regionOfLocationConstraint(constraint);
+  }
+  if (constraint === undefined || constraint === '') {
+    throw new ServiceError(
+      'IllegalLocationConstraintException',
+      400,
+      'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.',
+    );
+  }
+  if (regionOfLocationConstraint(constraint) !== signedRegion || (constraint === 'EU' && signedRegion !== 'eu-west-1')) {
+    throw new ServiceError(
+      'IllegalLocationConstraintException',
+      400,
+      `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`,
+    );
+  }
+  return signedRegion;
+}
+
+export const createBucket: S3Handler = async (ctx, req): Promise<ServiceResponse> => {
+  const name = req.bucket!;
+  validateBucketName(name);
+  const account = req.caller.principal.accountId;
+  if (!account) throw new ServiceError('AccessDenied', 403, 'Access Denied');
+  const body = await readSmallBody(req, 64 * 1024);
+  let constraint: string | undefined;
+  let hasConfiguration = false;
+  if (body.trim() !== '') {
+    const { root, value } = parseXml(body);
+    if (root !== 'CreateBucketConfiguration') throw malformedXml();
+    hasConfiguration = Object.keys(value).length > 0;
+    constraint = text(value, 'LocationConstraint');
+    if (value.Tags !== undefined) child(value, 'Tags');
+  }
+  const region = targetRegion(req.region, constraint);
+
+  const existing = await ctx.directory.lookup(name);
+  if (existing) {
+    if (existing.ownerAccountId !== account) {
+      throw new ServiceError('BucketAlreadyExists', 409, 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.', { BucketName: name });
+    }
+    // Legacy us-east-1 behaviour: re-creating your own us-east-1 bucket there succeeds.
+    if (existing.region === 'us-east-1' && region === 'us-east-1' && !hasConfiguration) {
+      return { status: 200, headers: { location: `/${name}` } };
+    }
+    throw new ServiceError('BucketAlreadyOwnedByYou', 409, 'Your previous request to create the named bucket succeeded and you already own it.', { BucketName: name });
+  }
+  if (region !== ctx.region) {
+    // The request reached this region's handler (signed for us-east-1) but the bucket belongs elsewhere.
+    const target = await ctx.peers.regionStore(region);
+    if (!target) throw new ServiceError('InvalidLocationConstraint', 400, `Region ${region} is not served by this Meridian.`, { LocationConstraint: constraint ?? '' });
+  }
+  if (!(await ctx.directory.claim({ name, region, ownerAccountId: account }))) {
+    throw new ServiceError('OperationAborted', 409, 'A conflicting conditional operation is currently in progress against this resource. Please try again.', { BucketName: name });
+  }
+  const record: BucketRecord = {
+    name,
+    region,
+    ownerAccountId: account,
+    createdAt: ctx.clock.now(),
+    versioning: 'Unversioned',
+    locationConstraint: constraint ?? '',
+  };
+  const ownership = req.headers['x-amz-object-ownership'];
+  if (ownership !== undefined) {
+    if (!['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter'].includes(ownership)) {
+      await ctx.directory.release(name);
+      throw new ServiceError('InvalidArgument', 400, 'Invalid x-amz-object-ownership header', { ArgumentName: 'x-amz-object-ownership', ArgumentValue: ownership });
+    }
+    record.objectOwnership = ownership;
+  }
+  try {
+    const store = region === ctx.region ? ctx.meta : (await ctx.peers.regionStore(region))!;
+    await store.createBucket(record);
+  } catch (e) {
+    await ctx.directory.release(name);
+    throw e;
+  }
+  const location = region === 'us-east-1' ? `/${name}` : `http://${name}.s3.amazonaws.com/`;
+  return { status: 200, headers: { location, 'x-amz-bucket-arn': `arn:aws:s3:::${name}` } };
+};
+
+export const headBucket: S3Handler = async (_ctx, _req, bucket) => {
+  return {
+    status: 200,
+    headers: { 'x-amz-bucket-region': bucket!.region, 'x-amz-access-point-alias': 'false', 'x-amz-bucket-arn': `arn:aws:s3:::${bucket!.name}` },
+  };
+};
+
+export const deleteBucket: S3Handler = async (ctx, _req, bucket) => {
+  if (await ctx.meta.bucketHasContent(bucket!.name)) {
+    throw new ServiceError('BucketNotEmpty', 409, 'The bucket you tried to delete is not empty. You must delete all versions in the bucket.', { BucketName: bucket!.name });
+  }
+  await ctx.meta.deleteBucket(bucket!.name);
+  await ctx.directory.release(bucket!.name);
+  return { status: 204, headers: {} };
+};
+
+export const getBucketLocation: S3Handler = async (_ctx, _req, bucket) => {
+  // botocore reads the root element's text; us-east-1 is an empty element.
+  const constraint = bucket!.locationConstraint;
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="${S3_XMLNS}">${escapeXml(constraint)}</LocationConstraint>`;
+  return { status: 200, headers: { 'content-type': 'application/xml' }, body };
+};
+
+export const getBucketVersioning: S3Handler = async (_ctx, _req, bucket) => {
+  const body = bucket!.versioning === 'Unversioned' ? {} : { Status: bucket!.versioning };
+  return xmlResponse('VersioningConfiguration', body);
+};
+
+export const putBucketVersioning: S3Handler = async (ctx, req, bucket) => {
+  requireChecksumHeader(req);
+  const { root, value } = parseXml(await readSmallBody(req, 64 * 1024));
+  if (root !== 'VersioningConfiguration') throw malformedXml();
+  const status = text(value, 'Status');
+  const mfa = text(value, 'MfaDelete');
+  if (mfa !== undefined && mfa !== 'Enabled' && mfa !== 'Disabled') throw malformedXml();
+  if (mfa === 'Enabled') {
+    // Changing MFA delete needs the x-amz-mfa serial and token, which only the root user can send.
+    if (!req.headers['x-amz-mfa']) throw new ServiceError('InvalidRequest', 400, 'The x-amz-mfa header is required to change MFA Delete.');
+    throw new ServiceError('NotImplemented', 501, 'Meridian does not implement MFA delete.');
+  }
+  if (status === undefined) {
+    if (mfa !== undefined) return { status: 200, headers: {} };
+    throw new ServiceError('IllegalVersioningConfigurationException', 400, 'The Versioning element must be specified');
+  }
+  if (status !== 'Enabled' && status !== 'Suspended') throw malformedXml();
+  if (status === 'Suspended' && (await ctx.meta.getBucketConfig(bucket!.name, 'replication'))) {
+    throw new ServiceError(
+      'InvalidBucketState',
+      409,
+      'A replication configuration is present on this bucket, so you cannot change the versioning state. To change the versioning state, first delete the replication configuration.',
+    );
+  }
+  await ctx.meta.updateBucket(bucket!.name, { versioning: status });
+  return { status: 200, headers: {} };
+};

@@ -1,0 +1,252 @@
+/** Listing: ListObjects (v1), ListObjectsV2, ListObjectVersions — UTF-8 byte order, delimiters, markers. */
+import type { StoredObjectVersion } from '../../../storage/types.js';
+import { toXml, xmlDate, XmlSequence, type XmlObject, type XmlValue } from '../../protocol/xml.js';
+import { S3_XMLNS } from '../request-body.js';
+import { invalidArgument } from '../s3-errors.js';
+import type { S3Handler } from '../s3-context.js';
+import type { S3Request } from '../s3-request.js';
+import { canonicalUserId } from './buckets.js';
+
+/** Sorts after every key that starts with the prefix it is appended to (in UTF-8 byte order). */
+const AFTER_PREFIX = '\u{10FFFF}';
+const BATCH = 1000;
+
+function maxKeys(req: S3Request): number {
+  const v = req.query.get('max-keys');
+  if (v === null) return 1000;
+  if (!/^\d+$/.test(v)) throw invalidArgument('Provided max-keys not an integer or within integer range', 'max-keys', v);
+  return Math.min(Number(v), 1000);
+}
+
+function encodingType(req: S3Request): 'url' | undefined {
+  const v = req.query.get('encoding-type');
+  if (v === null) return undefined;
+  if (v !== 'url') throw invalidArgument('Invalid Encoding Method specified in Request', 'encoding-type', v);
+  return 'url';
+}
+
+/** encoding-type=url: botocore decodes with unquote_plus, so spaces become '+'. */
+function encoder(type: 'url' | undefined): (s: string) => string {
+  if (!type) return (s) => s;
+  return (s) => encodeURIComponent(s).replace(/%2F/g, '/').replace(/%20/g, '+');
+}
+
+function owner(accountId: string): XmlObject {
+  return { ID: canonicalUserId(accountId) };
+}
+
+function checksumFields(v: StoredObjectVersion): XmlObject {
+  if (!v.checksum) return {};
+  return { ChecksumAlgorithm: v.checksum.algorithm, ChecksumType: v.checksum.type };
+}
+
+type Entry = { kind: 'object'; version: StoredObjectVersion } | { kind: 'prefix'; prefix: string };
+
+/**
+ * Walk latest versions in key order, folding keys that share a delimiter-terminated prefix into one
+ * CommonPrefixes entry. Returns up to `limit` entries and the marker to continue after.
+ */
+async function collectLatest(
+  list: (startAfter: string | undefined, limit: number) => Promise<StoredObjectVersion[]>,
+  prefix: string,
+  delimiter: string | undefined,
+  startAfter: string | undefined,
+  limit: number,
+): Promise<{ entries: Entry[]; truncated: boolean; next?: string }> {
+  const entries: Entry[] = [];
+  let cursor = startAfter;
+  if (limit === 0) {
+    const more = await list(cursor, 1);
+    return { entries, truncated: more.length > 0 };
+  }
+  for (;;) {
+    const batch = await list(cursor, BATCH);
+    if (batch.length === 0) return { entries, truncated: false };
+    for (const v of batch) {
+      if (entries.length === limit) return { entries, truncated: true, next: cursor! };
+      const rest = v.key.slice(prefix.length);
+      const at = delimiter ? rest.indexOf(delimiter) : -1;
+      if (at >= 0) {
+        const cp = prefix + rest.slice(0, at + delimiter!.length);
+        entries.push({ kind: 'prefix', prefix: cp });
+        cursor = cp + AFTER_PREFIX;
+        break; // re-query from after the common prefix
+      }
+      entries.push({ kind: 'object', version: v });
+      cursor = v.key;
+    }
+  }
+}
+
+/**
+ * A marker that is itself a common prefix (what NextMarker/NextKeyMarker return after a
+ * CommonPrefixes entry) means "after everything under that prefix".
+ */
+function afterMarker(marker: string | undefined, prefix: string, delimiter: string | undefined): string | undefined {
+  if (marker === undefined || !delimiter) return marker;
+  if (marker.startsWith(prefix) && marker.endsWith(delimiter) && marker.slice(prefix.length).indexOf(delimiter) === marker.length - prefix.length - delimiter.length) {
+    return marker + AFTER_PREFIX;
+  }
+  return marker;
+}
+
+function contents(entries: Entry[], enc: (s: string) => string, withOwner: boolean): { Contents: XmlValue[]; CommonPrefixes: XmlValue[] } {
+  const Contents: XmlValue[] = [];
+  const CommonPrefixes: XmlValue[] = [];
+  for (const e of entries) {
+    if (e.kind === 'prefix') {
+      CommonPrefixes.push({ Prefix: enc(e.prefix) });
+      continue;
+    }
+    const v = e.version;
+    const item: XmlObject = { Key: enc(v.key), LastModified: xmlDate(v.lastModified), ETag: `"${v.etag}"`, ...checksumFields(v), Size: v.size };
+    if (withOwner) item.Owner = owner(v.ownerAccountId);
+    item.StorageClass = v.storageClass;
+    Contents.push(item);
+  }
+  return { Contents, CommonPrefixes };
+}
+
+function xml(root: string, body: XmlObject | XmlSequence) {
+  return { status: 200, headers: { 'content-type': 'application/xml' }, body: toXml(root, body, S3_XMLNS) };
+}
+
+export const listObjectsV2: S3Handler = async (ctx, req, bucket) => {
+  const prefix = req.query.get('prefix') ?? '';
+  const delimiter = req.query.get('delimiter') || undefined;
+  const limit = maxKeys(req);
+  const encType = encodingType(req);
+  const enc = encoder(encType);
+  const token = req.query.get('continuation-token');
+  const startAfter = req.query.get('start-after') ?? undefined;
+  let after = startAfter;
+  if (token !== null) {
+    try {
+      after = Buffer.from(token, 'base64url').toString('utf8');
+    } catch {
+      after = undefined;
+    }
+    if (!token || after === undefined) throw invalidArgument('The continuation token provided is incorrect', 'continuation-token', token);
+  }
+  const list = (s: string | undefined, n: number) => {
+    const o: Parameters<typeof ctx.meta.listLatest>[1] = { prefix, limit: n };
+    if (s !== undefined) o.startAfter = s;
+    return ctx.meta.listLatest(bucket!.name, o);
+  };
+  const { entries, truncated, next } = await collectLatest(list, prefix, delimiter, afterMarker(after, prefix, delimiter), limit);
+  const { Contents, CommonPrefixes } = contents(entries, enc, req.query.get('fetch-owner') === 'true');
+  const body: XmlObject = {
+    Name: bucket!.name,
+    Prefix: enc(prefix),
+    Delimiter: delimiter ? enc(delimiter) : undefined,
+    MaxKeys: limit,
+    EncodingType: encType,
+    IsTruncated: truncated,
+    ContinuationToken: token ?? undefined,
+    NextContinuationToken: truncated && next !== undefined ? Buffer.from(next).toString('base64url') : undefined,
+    StartAfter: startAfter !== undefined ? enc(startAfter) : undefined,
+    KeyCount: entries.length,
+    Contents,
+    CommonPrefixes,
+  };
+  return xml('ListBucketResult', body);
+};
+
+export const listObjects: S3Handler = async (ctx, req, bucket) => {
+  const prefix = req.query.get('prefix') ?? '';
+  const delimiter = req.query.get('delimiter') || undefined;
+  const limit = maxKeys(req);
+  const encType = encodingType(req);
+  const enc = encoder(encType);
+  const marker = req.query.get('marker') ?? '';
+  const list = (s: string | undefined, n: number) => {
+    const o: Parameters<typeof ctx.meta.listLatest>[1] = { prefix, limit: n };
+    if (s !== undefined && s !== '') o.startAfter = s;
+    return ctx.meta.listLatest(bucket!.name, o);
+  };
+  const { entries, truncated } = await collectLatest(list, prefix, delimiter, afterMarker(marker || undefined, prefix, delimiter), limit);
+  const { Contents, CommonPrefixes } = contents(entries, enc, true);
+  const last = entries[entries.length - 1];
+  const body: XmlObject = {
+    Name: bucket!.name,
+    Prefix: enc(prefix),
+    Marker: enc(marker),
+    NextMarker: truncated && delimiter && last ? enc(last.kind === 'prefix' ? last.prefix : last.version.key) : undefined,
+    MaxKeys: limit,
+    Delimiter: delimiter ? enc(delimiter) : undefined,
+    EncodingType: encType,
+    IsTruncated: truncated,
+    Contents,
+    CommonPrefixes,
+  };
+  return xml('ListBucketResult', body);
+};
+
+export const listObjectVersions: S3Handler = async (ctx, req, bucket) => {
+  const prefix = req.query.get('prefix') ?? '';
+  const delimiter = req.query.get('delimiter') || undefined;
+  const limit = maxKeys(req);
+  const encType = encodingType(req);
+  const enc = encoder(encType);
+  const keyMarker = req.query.get('key-marker') ?? '';
+  const versionIdMarker = req.query.get('version-id-marker') ?? '';
+  if (versionIdMarker && !keyMarker) {
+    throw invalidArgument('A version-id marker cannot be specified without a key marker.', 'version-id-marker', versionIdMarker);
+  }
+  const items: [string, XmlValue][] = [];
+  const prefixes: XmlValue[] = [];
+  let cursorKey: string | undefined = afterMarker(keyMarker || undefined, prefix, delimiter);
+  let cursorVersion: string | undefined = versionIdMarker || undefined;
+  let count = 0;
+  let truncated = false;
+  let nextKey: string | undefined;
+  let nextVersion: string | undefined;
+  outer: for (;;) {
+    const o: Parameters<typeof ctx.meta.listVersions>[1] = { prefix, limit: BATCH };
+    if (cursorKey !== undefined) o.keyMarker = cursorKey;
+    if (cursorVersion !== undefined) o.versionIdMarker = cursorVersion;
+    const batch = await ctx.meta.listVersions(bucket!.name, o);
+    if (batch.length === 0) break;
+    for (const v of batch) {
+      if (count === limit) {
+        truncated = true;
+        break outer;
+      }
+      const rest = v.key.slice(prefix.length);
+      const at = delimiter ? rest.indexOf(delimiter) : -1;
+      if (at >= 0) {
+        const cp = prefix + rest.slice(0, at + delimiter!.length);
+        prefixes.push({ Prefix: enc(cp) });
+        count++;
+        nextKey = cp;
+        nextVersion = undefined;
+        cursorKey = cp + AFTER_PREFIX;
+        cursorVersion = undefined;
+        continue outer;
+      }
+      const common = { Key: enc(v.key), VersionId: v.versionId, IsLatest: v.isLatest, LastModified: xmlDate(v.lastModified) };
+      if (v.isDeleteMarker) {
+        items.push(['DeleteMarker', { Owner: owner(v.ownerAccountId), ...common }]);
+      } else {
+        items.push(['Version', { ...common, ETag: `"${v.etag}"`, ...checksumFields(v), Size: v.size, StorageClass: v.storageClass, Owner: owner(v.ownerAccountId) }]);
+      }
+      count++;
+      nextKey = v.key;
+      nextVersion = v.versionId;
+      cursorKey = v.key;
+      cursorVersion = v.versionId;
+    }
+  }
+  const head: [string, XmlValue][] = [
+    ['Name', bucket!.name],
+    ['Prefix', enc(prefix)],
+    ['KeyMarker', enc(keyMarker)],
+    ['VersionIdMarker', versionIdMarker],
+  ];
+  if (truncated) {
+    head.push(['NextKeyMarker', nextKey !== undefined ? enc(nextKey) : undefined]);
+    head.push(['NextVersionIdMarker', nextVersion]);
+  }
+  head.push(['MaxKeys', limit], ['Delimiter', delimiter ? enc(delimiter) : undefined], ['EncodingType', encType], ['IsTruncated', truncated]);
+  return xml('ListVersionsResult', new XmlSequence([...head, ...items, ['CommonPrefixes', prefixes]]));
+};

@@ -1,0 +1,331 @@
+/** Multipart uploads: Create, UploadPart, Complete, Abort, ListParts, ListMultipartUploads. */
+import { createHash } from 'node:crypto';
+import { ServiceError } from '../../../common/errors.js';
+import { newUploadId } from '../../../common/ids.js';
+import { computeChecksum, type ChecksumAlgorithm } from '../../../crypto/index.js';
+import type { MultipartUpload, ObjectVersion, UploadedPart } from '../../../storage/types.js';
+import { children, malformedXml, parseXml, text, toXml, xmlDate, type XmlObject } from '../../protocol/xml.js';
+import { blobsOf, writeEncryptedBlob } from '../object-data.js';
+import { metadataFromHeaders, quoteEtag } from '../object-headers.js';
+import { readSmallBody, S3_XMLNS } from '../request-body.js';
+import { invalidArgument, invalidRequest, noSuchUpload } from '../s3-errors.js';
+import type { S3Context, S3Handler } from '../s3-context.js';
+import type { S3Request } from '../s3-request.js';
+import { encryptionFromHeaders, encryptionHeaders } from '../sse.js';
+import { planVersionReplication, versionIdForWrite } from '../versions.js';
+import { canonicalUserId } from './buckets.js';
+import { afterCommit, validateKey } from './objects.js';
+
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+const MAX_PART_SIZE = 5 * 1024 ** 3;
+const CHECKSUM_ALGORITHMS = new Set(['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256']);
+
+function xml(root: string, body: XmlObject, headers: Record<string, string> = {}) {
+  return { status: 200, headers: { 'content-type': 'application/xml', ...headers }, body: toXml(root, body, S3_XMLNS) };
+}
+
+async function uploadFor(ctx: S3Context, req: S3Request): Promise<MultipartUpload> {
+  const uploadId = req.query.get('uploadId') ?? '';
+  const upload = await ctx.meta.getUpload(uploadId);
+  if (!upload || upload.bucket !== req.bucket || upload.key !== req.key) throw noSuchUpload(uploadId);
+  return upload;
+}
+
+function checksumHeadersOf(algorithm: string | undefined, value: string | undefined): Record<string, string> {
+  return algorithm && value ? { [`x-amz-checksum-${algorithm.toLowerCase()}`]: value } : {};
+}
+
+export const createMultipartUpload: S3Handler = async (ctx, req, bucket) => {
+  const key = req.key!;
+  validateKey(key);
+  const meta = metadataFromHeaders(req.headers);
+  const encRequest = encryptionFromHeaders(req.headers);
+  const algorithm = req.headers['x-amz-checksum-algorithm']?.toUpperCase();
+  if (algorithm !== undefined && !CHECKSUM_ALGORITHMS.has(algorithm)) {
+    throw invalidRequest('Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+  }
+  const type = req.headers['x-amz-checksum-type']?.toUpperCase() ?? (algorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE');
+  if (type !== 'COMPOSITE' && type !== 'FULL_OBJECT') throw invalidRequest(`Value for x-amz-checksum-type is invalid: ${type}`);
+  if (algorithm && type === 'FULL_OBJECT' && algorithm !== 'CRC64NVME') {
+    throw new ServiceError('NotImplemented', 501, `Meridian does not implement FULL_OBJECT multipart checksums for ${algorithm} yet; use COMPOSITE.`);
+  }
+  if (algorithm === 'CRC64NVME' && type === 'COMPOSITE') throw invalidRequest('The COMPOSITE checksum type cannot be used with the CRC64NVME checksum algorithm.');
+  if (algorithm === 'CRC64NVME') throw new ServiceError('NotImplemented', 501, 'Meridian does not implement CRC64NVME multipart checksums yet.');
+  const { dataKey, encryption } = await ctx.sse.newDataKey(req.caller, bucket!.name, key, encRequest);
+  dataKey.fill(0);
+  const upload: MultipartUpload = {
+    uploadId: newUploadId(),
+    bucket: bucket!.name,
+    key,
+    initiated: ctx.clock.now(),
+    ownerAccountId: req.caller.principal.accountId ?? bucket!.ownerAccountId,
+    storageClass: meta.storageClass,
+    systemMetadata: meta.systemMetadata,
+    userMetadata: meta.userMetadata,
+    encryption,
+  };
+  if (meta.contentType !== undefined) upload.contentType = meta.contentType;
+  if (meta.tags) upload.tags = meta.tags;
+  if (algorithm) {
+    upload.checksumAlgorithm = algorithm;
+    upload.checksumType = type as 'COMPOSITE';
+  }
+  await ctx.meta.createUpload(upload);
+  const headers: Record<string, string> = encryptionHeaders(encryption);
+  if (algorithm) {
+    headers['x-amz-checksum-algorithm'] = algorithm;
+    headers['x-amz-checksum-type'] = type;
+  }
+  return xml('InitiateMultipartUploadResult', { Bucket: bucket!.name, Key: key, UploadId: upload.uploadId }, headers);
+};
+
+function partNumberOf(req: S3Request): number {
+  const v = req.query.get('partNumber') ?? '';
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1 || n > 10000) {
+    throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', v);
+  }
+  return n;
+}
+
+export const uploadPart: S3Handler = async (ctx, req, bucket) => {
+  const partNumber = partNumberOf(req);
+  const upload = await uploadFor(ctx, req);
+  const length = Number(req.headers['x-amz-decoded-content-length'] ?? req.headers['content-length'] ?? 0);
+  if (length > MAX_PART_SIZE) {
+    throw new ServiceError('EntityTooLarge', 400, 'Your proposed upload exceeds the maximum allowed size', { ProposedSize: String(length), MaxSizeAllowed: String(MAX_PART_SIZE) });
+  }
+  // SSE-KMS uploads need kms:Decrypt for every part, as on AWS (the part is sealed under the upload's data key).
+  const dataKey = await ctx.sse.dataKeyOf(req.caller, bucket!.name, upload.key, upload.encryption!);
+  let blob;
+  try {
+    blob = await writeEncryptedBlob(ctx.blobs, req.body, dataKey);
+  } finally {
+    dataKey.fill(0);
+  }
+  const payload = req.payload();
+  if (upload.checksumAlgorithm && payload.checksum && payload.checksum.algorithm !== upload.checksumAlgorithm) {
+    await ctx.blobs.delete([blob]);
+    throw invalidRequest(`Checksum Type mismatch occurred, expected checksum Type: ${upload.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${payload.checksum.algorithm.toLowerCase()}`);
+  }
+  const part: UploadedPart = { partNumber, size: payload.decodedLength, etag: payload.md5, lastModified: ctx.clock.now(), blob };
+  if (payload.checksum) part.checksum = { [payload.checksum.algorithm]: payload.checksum.value };
+  let replaced;
+  try {
+    ({ replaced } = await ctx.meta.putPart(upload.uploadId, part));
+  } catch (e) {
+    await ctx.blobs.delete([blob]).catch(() => undefined);
+    if (!(await ctx.meta.getUpload(upload.uploadId))) throw noSuchUpload(upload.uploadId);
+    throw e;
+  }
+  if (replaced) await ctx.blobs.delete([replaced.blob]).catch(() => undefined);
+  return {
+    status: 200,
+    headers: {
+      etag: quoteEtag(part.etag),
+      ...encryptionHeaders(upload.encryption),
+      ...checksumHeadersOf(payload.checksum?.algorithm, payload.checksum?.value),
+    },
+  };
+};
+
+interface RequestedPart {
+  partNumber: number;
+  etag: string;
+  checksums: Record<string, string>;
+}
+
+function parseCompleteBody(body: string): RequestedPart[] {
+  const { root, value } = parseXml(body);
+  if (root !== 'CompleteMultipartUpload') throw malformedXml();
+  const parts = children(value, 'Part').map((p) => {
+    const n = text(p, 'PartNumber');
+    const etag = text(p, 'ETag');
+    if (n === undefined || etag === undefined || !/^\d+$/.test(n)) throw malformedXml();
+    const checksums: Record<string, string> = {};
+    for (const alg of CHECKSUM_ALGORITHMS) {
+      const v = text(p, `Checksum${alg}`);
+      if (v !== undefined) checksums[alg] = v;
+    }
+    // Clients echo ETags with quotes, raw or XML-escaped (reference §6.4).
+    return { partNumber: Number(n), etag: etag.replace(/"/g, ''), checksums };
+  });
+  if (parts.length === 0) throw malformedXml();
+  return parts;
+}
+
+export const completeMultipartUpload: S3Handler = async (ctx, req, bucket) => {
+  const upload = await uploadFor(ctx, req);
+  const requested = parseCompleteBody(await readSmallBody(req, 4 * 1024 * 1024));
+  for (let i = 1; i < requested.length; i++) {
+    if (requested[i]!.partNumber <= requested[i - 1]!.partNumber) {
+      throw new ServiceError('InvalidPartOrder', 400, 'The list of parts was not in ascending order. Parts must be ordered by part number.', { UploadId: upload.uploadId });
+    }
+  }
+  if (req.headers['if-none-match'] === '*') {
+    const current = await ctx.meta.getObjectVersion(bucket!.name, upload.key);
+    if (current && !current.isDeleteMarker) {
+      throw new ServiceError('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
+    }
+  }
+  const uploaded = new Map((await ctx.meta.listParts(upload.uploadId, { limit: 10000 })).map((p) => [p.partNumber, p]));
+  const used: UploadedPart[] = [];
+  for (const [i, r] of requested.entries()) {
+    const part = uploaded.get(r.partNumber);
+    if (!part || part.etag !== r.etag) {
+      throw new ServiceError(
+        'InvalidPart',
+        400,
+        "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+        { UploadId: upload.uploadId, PartNumber: String(r.partNumber), ETag: r.etag },
+      );
+    }
+    if (i < requested.length - 1 && part.size < MIN_PART_SIZE) {
+      throw new ServiceError('EntityTooSmall', 400, 'Your proposed upload is smaller than the minimum allowed object size.', {
+        ProposedSize: String(part.size),
+        MinSizeAllowed: String(MIN_PART_SIZE),
+        PartNumber: String(r.partNumber),
+        ETag: r.etag,
+      });
+    }
+    used.push(part);
+  }
+  // Completing an SSE-KMS upload needs kms:Decrypt, as on AWS.
+  (await ctx.sse.dataKeyOf(req.caller, bucket!.name, upload.key, upload.encryption!)).fill(0);
+
+  const md5s = Buffer.concat(used.map((p) => Buffer.from(p.etag, 'hex')));
+  const etag = `${createHash('md5').update(md5s).digest('hex')}-${used.length}`;
+  const version: ObjectVersion = {
+    bucket: bucket!.name,
+    key: upload.key,
+    versionId: versionIdForWrite(bucket!),
+    isDeleteMarker: false,
+    lastModified: ctx.clock.now(),
+    size: used.reduce((n, p) => n + p.size, 0),
+    etag,
+    ownerAccountId: upload.ownerAccountId,
+    storageClass: upload.storageClass,
+    systemMetadata: upload.systemMetadata,
+    userMetadata: upload.userMetadata,
+    encryption: upload.encryption!,
+    parts: used.map((p) => {
+      const part: ObjectVersion['parts'][number] = { partNumber: p.partNumber, size: p.size, etag: p.etag, blob: p.blob };
+      if (p.checksum) part.checksum = p.checksum;
+      return part;
+    }),
+  };
+  if (upload.contentType !== undefined) version.contentType = upload.contentType;
+  if (upload.tags) version.tags = upload.tags;
+  const algorithm = upload.checksumAlgorithm as ChecksumAlgorithm | undefined;
+  if (algorithm) {
+    const raw: Buffer[] = [];
+    for (const p of used) {
+      const v = p.checksum?.[algorithm];
+      if (!v) throw invalidRequest(`The upload was created using a ${algorithm.toLowerCase()} checksum. The complete request must include the checksum for each part. It was missing for part ${p.partNumber} in the request.`);
+      raw.push(Buffer.from(v, 'base64'));
+    }
+    version.checksum = { algorithm, value: `${computeChecksum(algorithm, raw)}-${used.length}`, type: 'COMPOSITE' };
+  }
+  const outbox = await planVersionReplication(ctx, version);
+  const result = await ctx.meta.completeUpload(upload.uploadId, version, outbox);
+  await ctx.blobs.delete(result.unusedParts.map((p) => p.blob)).catch(() => undefined);
+  await afterCommit(ctx, result.displaced, outbox.length > 0);
+
+  const headers: Record<string, string> = encryptionHeaders(version.encryption);
+  if (bucket!.versioning === 'Enabled') headers['x-amz-version-id'] = version.versionId;
+  const body: XmlObject = {
+    Location: `/${bucket!.name}/${encodeURIComponent(upload.key)}`,
+    Bucket: bucket!.name,
+    Key: upload.key,
+    ETag: quoteEtag(etag),
+  };
+  if (version.checksum) {
+    body[`Checksum${version.checksum.algorithm}`] = version.checksum.value;
+    body.ChecksumType = version.checksum.type;
+  }
+  return xml('CompleteMultipartUploadResult', body, headers);
+};
+
+export const abortMultipartUpload: S3Handler = async (ctx, req) => {
+  const uploadId = req.query.get('uploadId') ?? '';
+  const upload = await ctx.meta.getUpload(uploadId);
+  if (!upload || upload.bucket !== req.bucket || upload.key !== req.key) throw noSuchUpload(uploadId);
+  const parts = await ctx.meta.abortUpload(uploadId);
+  if (!parts) throw noSuchUpload(uploadId);
+  await ctx.blobs.delete(parts.map((p) => p.blob)).catch(() => undefined);
+  return { status: 204, headers: {} };
+};
+
+export const listParts: S3Handler = async (ctx, req, bucket) => {
+  const upload = await uploadFor(ctx, req);
+  const marker = Number(req.query.get('part-number-marker') ?? 0);
+  const maxParts = Math.min(Number(req.query.get('max-parts') ?? 1000), 1000);
+  if (!Number.isInteger(marker) || marker < 0) throw invalidArgument('Invalid part number marker', 'part-number-marker', String(marker));
+  if (!Number.isInteger(maxParts) || maxParts < 0) throw invalidArgument('Invalid max-parts', 'max-parts', String(maxParts));
+  const parts = await ctx.meta.listParts(upload.uploadId, { partNumberMarker: marker, limit: maxParts + 1 });
+  const page = parts.slice(0, maxParts);
+  const truncated = parts.length > maxParts;
+  const owner = { ID: canonicalUserId(upload.ownerAccountId) };
+  return xml(
+    'ListPartsResult',
+    {
+      Bucket: bucket!.name,
+      Key: upload.key,
+      UploadId: upload.uploadId,
+      PartNumberMarker: marker,
+      NextPartNumberMarker: page.length ? page[page.length - 1]!.partNumber : undefined,
+      MaxParts: maxParts,
+      IsTruncated: truncated,
+      Part: page.map((p) => ({
+        PartNumber: p.partNumber,
+        LastModified: xmlDate(p.lastModified),
+        ETag: quoteEtag(p.etag),
+        ...Object.fromEntries(Object.entries(p.checksum ?? {}).map(([a, v]) => [`Checksum${a}`, v])),
+        Size: p.size,
+      })),
+      Initiator: owner,
+      Owner: owner,
+      StorageClass: upload.storageClass,
+      ChecksumAlgorithm: upload.checksumAlgorithm,
+      ChecksumType: upload.checksumType,
+    },
+    encryptionHeaders(upload.encryption),
+  );
+};
+
+export const listMultipartUploads: S3Handler = async (ctx, req, bucket) => {
+  const prefix = req.query.get('prefix') ?? '';
+  const keyMarker = req.query.get('key-marker') ?? '';
+  const uploadIdMarker = req.query.get('upload-id-marker') ?? '';
+  const maxUploads = Math.min(Number(req.query.get('max-uploads') ?? 1000), 1000);
+  const opts: Parameters<typeof ctx.meta.listUploads>[1] = { limit: maxUploads + 1 };
+  if (prefix) opts.prefix = prefix;
+  if (keyMarker) opts.keyMarker = keyMarker;
+  if (uploadIdMarker) opts.uploadIdMarker = uploadIdMarker;
+  const uploads = await ctx.meta.listUploads(bucket!.name, opts);
+  const page = uploads.slice(0, maxUploads);
+  const truncated = uploads.length > maxUploads;
+  const last = page[page.length - 1];
+  return xml('ListMultipartUploadsResult', {
+    Bucket: bucket!.name,
+    KeyMarker: keyMarker,
+    UploadIdMarker: uploadIdMarker,
+    NextKeyMarker: truncated ? last?.key : undefined,
+    NextUploadIdMarker: truncated ? last?.uploadId : undefined,
+    Prefix: prefix,
+    MaxUploads: maxUploads,
+    IsTruncated: truncated,
+    Upload: page.map((u) => ({
+      Key: u.key,
+      UploadId: u.uploadId,
+      Initiator: { ID: canonicalUserId(u.ownerAccountId) },
+      Owner: { ID: canonicalUserId(u.ownerAccountId) },
+      StorageClass: u.storageClass,
+      Initiated: xmlDate(u.initiated),
+      ChecksumAlgorithm: u.checksumAlgorithm,
+      ChecksumType: u.checksumType,
+    })),
+  });
+};
+
+export { blobsOf };

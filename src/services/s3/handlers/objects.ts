@@ -1,0 +1,255 @@
+/** Object operations: PutObject, GetObject, HeadObject, DeleteObject. */
+import { createHmac } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { ServiceError } from '../../../common/errors.js';
+import type { BucketRecord, ObjectVersion, StoredObjectVersion } from '../../../storage/types.js';
+import { blobsOf, readObjectData, writeEncryptedBlob, type ByteRange } from '../object-data.js';
+import { checksumHeaders, metadataFromHeaders, objectHeaders, quoteEtag } from '../object-headers.js';
+import type { S3Context, S3Handler } from '../s3-context.js';
+import type { S3Request } from '../s3-request.js';
+import { encryptionFromHeaders, encryptionHeaders } from '../sse.js';
+import { checkVersionId, planVersionReplication, readableVersion, versionIdForWrite } from '../versions.js';
+
+const MAX_KEY_BYTES = 1024;
+const MAX_PUT_SIZE = 5 * 1024 ** 3;
+
+export function validateKey(key: string): void {
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new ServiceError('KeyTooLongError', 400, 'Your key is too long', { Key: key });
+}
+
+/**
+ * The ETag of an SSE-KMS object is not the MD5 of its data (reference §5.5): derive it from the
+ * data key so it is stable for the object and reveals nothing about the plaintext.
+ */
+export function etagFor(algorithm: string | undefined, md5: string, dataKey: Buffer): string {
+  if (algorithm === 'aws:kms' || algorithm === 'aws:kms:dsse') return createHmac('md5', dataKey).update(md5).digest('hex');
+  return md5;
+}
+
+function declaredLength(req: S3Request): number | undefined {
+  const v = req.headers['x-amz-decoded-content-length'] ?? req.headers['content-length'];
+  return v === undefined ? undefined : Number(v);
+}
+
+/** After a commit: free the blobs of a version the write displaced, and wake replication. */
+export async function afterCommit(ctx: S3Context, displaced: StoredObjectVersion | undefined, queued: boolean): Promise<void> {
+  if (displaced) await ctx.blobs.delete(blobsOf(displaced.parts)).catch(() => undefined);
+  if (queued) ctx.replicationQueued();
+}
+
+/** Conditional writes: If-None-Match: * (create only) and If-Match (replace only that ETag). */
+async function checkWritePreconditions(ctx: S3Context, req: S3Request, bucket: string, key: string): Promise<void> {
+  const ifNoneMatch = req.headers['if-none-match'];
+  const ifMatch = req.headers['if-match'];
+  if (ifNoneMatch === undefined && ifMatch === undefined) return;
+  const current = await ctx.meta.getObjectVersion(bucket, key);
+  const exists = current !== undefined && !current.isDeleteMarker;
+  if (ifNoneMatch !== undefined) {
+    if (ifNoneMatch !== '*') throw new ServiceError('NotImplemented', 501, 'If-None-Match on writes accepts only *.', { Header: 'If-None-Match' });
+    if (exists) throw preconditionFailed('If-None-Match');
+  }
+  if (ifMatch !== undefined) {
+    if (!exists) throw new ServiceError('NoSuchKey', 404, 'The specified key does not exist.', { Key: key });
+    if (!etagMatches(ifMatch, current!.etag)) throw preconditionFailed('If-Match');
+  }
+}
+
+export const putObject: S3Handler = async (ctx, req, bucket) => {
+  const key = req.key!;
+  validateKey(key);
+  const length = declaredLength(req);
+  if (length !== undefined && length > MAX_PUT_SIZE) {
+    throw new ServiceError('EntityTooLarge', 400, 'Your proposed upload exceeds the maximum allowed size', { ProposedSize: String(length), MaxSizeAllowed: String(MAX_PUT_SIZE) });
+  }
+  const meta = metadataFromHeaders(req.headers);
+  const encRequest = encryptionFromHeaders(req.headers);
+  await checkWritePreconditions(ctx, req, bucket!.name, key);
+  const { dataKey, encryption } = await ctx.sse.newDataKey(req.caller, bucket!.name, key, encRequest);
+  try {
+    const blob = await writeEncryptedBlob(ctx.blobs, req.body, dataKey);
+    const payload = req.payload();
+    const version: ObjectVersion = {
+      bucket: bucket!.name,
+      key,
+      versionId: versionIdForWrite(bucket!),
+      isDeleteMarker: false,
+      lastModified: ctx.clock.now(),
+      size: payload.decodedLength,
+      etag: etagFor(encryption.algorithm, payload.md5, dataKey),
+      ownerAccountId: req.caller.principal.accountId ?? bucket!.ownerAccountId,
+      storageClass: meta.storageClass,
+      systemMetadata: meta.systemMetadata,
+      userMetadata: meta.userMetadata,
+      encryption,
+      parts: [{ partNumber: 0, size: payload.decodedLength, blob }],
+    };
+    if (meta.contentType !== undefined) version.contentType = meta.contentType;
+    if (meta.tags) version.tags = meta.tags;
+    if (payload.checksum) version.checksum = { algorithm: payload.checksum.algorithm, value: payload.checksum.value, type: 'FULL_OBJECT' };
+    const outbox = await planVersionReplication(ctx, version);
+    let displaced;
+    try {
+      ({ displaced } = await ctx.meta.putObjectVersion(version, outbox));
+    } catch (e) {
+      await ctx.blobs.delete([blob]).catch(() => undefined);
+      throw e;
+    }
+    await afterCommit(ctx, displaced, outbox.length > 0);
+    const headers: Record<string, string> = { etag: quoteEtag(version.etag), ...encryptionHeaders(encryption) };
+    if (bucket!.versioning === 'Enabled') headers['x-amz-version-id'] = version.versionId;
+    if (version.checksum) {
+      headers[`x-amz-checksum-${version.checksum.algorithm.toLowerCase()}`] = version.checksum.value;
+      headers['x-amz-checksum-type'] = 'FULL_OBJECT';
+    }
+    if (encRequest.extraContext) {
+      headers['x-amz-server-side-encryption-context'] = Buffer.from(JSON.stringify(encryption.context)).toString('base64');
+    }
+    return { status: 200, headers };
+  } finally {
+    dataKey.fill(0);
+  }
+};
+
+// ------------------------------------------------------------------------------------ reads
+
+function preconditionFailed(condition: string): ServiceError {
+  return new ServiceError('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold', { Condition: condition });
+}
+
+function etagMatches(header: string, etag: string): boolean {
+  return header.split(',').some((t) => {
+    const v = t.trim().replace(/^W\//, '');
+    return v === '*' || v === `"${etag}"` || v === etag;
+  });
+}
+
+function parseHttpDate(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+/** RFC 7232 evaluation order, as S3 applies it: If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since. */
+function checkReadPreconditions(req: S3Request, v: StoredObjectVersion): { notModified: boolean } {
+  const h = req.headers;
+  const lastModified = Math.floor(v.lastModified / 1000) * 1000;
+  const ifMatch = h['if-match'];
+  if (ifMatch !== undefined && !etagMatches(ifMatch, v.etag)) throw preconditionFailed('If-Match');
+  const ifUnmodified = parseHttpDate(h['if-unmodified-since']);
+  if (ifMatch === undefined && ifUnmodified !== undefined && lastModified > ifUnmodified) throw preconditionFailed('If-Unmodified-Since');
+  const ifNoneMatch = h['if-none-match'];
+  if (ifNoneMatch !== undefined) return { notModified: etagMatches(ifNoneMatch, v.etag) };
+  const ifModified = parseHttpDate(h['if-modified-since']);
+  if (ifModified !== undefined && lastModified <= ifModified) return { notModified: true };
+  return { notModified: false };
+}
+
+/** Parse a single Range header against a size; undefined = whole object (unsupported forms are ignored, as S3 does). */
+export function parseRange(header: string | undefined, size: number): ByteRange | undefined {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) throw invalidRange(size);
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+    if (m[2] !== '' && Number(m[2]) < start) return undefined;
+  }
+  if (start >= size) throw invalidRange(size);
+  return { start, end };
+}
+
+function invalidRange(size: number): ServiceError {
+  return new ServiceError('InvalidRange', 416, 'The requested range is not satisfiable', { ActualObjectSize: String(size) }, { 'content-range': `bytes */${size}` });
+}
+
+const RESPONSE_OVERRIDES: Record<string, string> = {
+  'response-content-type': 'content-type',
+  'response-content-language': 'content-language',
+  'response-expires': 'expires',
+  'response-cache-control': 'cache-control',
+  'response-content-disposition': 'content-disposition',
+  'response-content-encoding': 'content-encoding',
+};
+
+async function readObject(ctx: S3Context, req: S3Request, bucket: BucketRecord, head: boolean): Promise<{ status: number; headers: Record<string, string>; body?: Readable }> {
+  const versionId = checkVersionId(bucket, req.query.get('versionId'));
+  const v = await readableVersion(ctx, bucket, req.key!, versionId, req.method);
+  const headers = objectHeaders(v, { versioned: bucket.versioning !== 'Unversioned' });
+  for (const [param, header] of Object.entries(RESPONSE_OVERRIDES)) {
+    const value = req.query.get(param);
+    if (value !== null) headers[header] = value;
+  }
+  const { notModified } = checkReadPreconditions(req, v);
+  if (notModified) {
+    const h: Record<string, string> = { etag: headers.etag!, 'last-modified': headers['last-modified']! };
+    if (headers['x-amz-version-id']) h['x-amz-version-id'] = headers['x-amz-version-id'];
+    return { status: 304, headers: h };
+  }
+  const range = parseRange(req.headers.range, v.size);
+  if (!range && req.headers['x-amz-checksum-mode']?.toUpperCase() === 'ENABLED') Object.assign(headers, checksumHeaders(v));
+  if (range) {
+    headers['content-range'] = `bytes ${range.start}-${range.end}/${v.size}`;
+    headers['content-length'] = String(range.end - range.start + 1);
+  } else {
+    headers['content-length'] = String(v.size);
+  }
+  const status = range ? 206 : 200;
+  if (head) return { status, headers };
+  // Every stored object is encrypted (SSE-S3 at least); a version without encryption is corrupt metadata.
+  if (!v.encryption) throw new Error(`object ${bucket.name}/${v.key} version ${v.versionId} has no encryption record`);
+  const dataKey = await ctx.sse.dataKeyOf(req.caller, bucket.name, v.key, v.encryption);
+  const body = readObjectData(ctx.blobs, v.parts, dataKey, range);
+  // The key stays referenced by the stream until it ends; clear it then.
+  body.once('close', () => dataKey.fill(0));
+  return { status, headers, body };
+}
+
+export const getObject: S3Handler = (ctx, req, bucket) => readObject(ctx, req, bucket!, false);
+export const headObject: S3Handler = (ctx, req, bucket) => readObject(ctx, req, bucket!, true);
+
+// ---------------------------------------------------------------------------------- deletes
+
+export const deleteObject: S3Handler = async (ctx, req, bucket) => {
+  const key = req.key!;
+  const versionId = checkVersionId(bucket!, req.query.get('versionId'));
+  if (versionId !== undefined) {
+    // A version-specific delete is permanent and never replicated (reference §2.1).
+    const removed = await ctx.meta.deleteObjectVersion(bucket!.name, key, versionId);
+    const headers: Record<string, string> = { 'x-amz-version-id': versionId };
+    if (removed) {
+      if (removed.isDeleteMarker) headers['x-amz-delete-marker'] = 'true';
+      await ctx.blobs.delete(blobsOf(removed.parts)).catch(() => undefined);
+    }
+    return { status: 204, headers };
+  }
+  if (bucket!.versioning === 'Unversioned') {
+    const removed = await ctx.meta.deleteObjectVersion(bucket!.name, key, 'null');
+    if (removed) await ctx.blobs.delete(blobsOf(removed.parts)).catch(() => undefined);
+    return { status: 204, headers: {} };
+  }
+  const marker: ObjectVersion = {
+    bucket: bucket!.name,
+    key,
+    versionId: versionIdForWrite(bucket!),
+    isDeleteMarker: true,
+    lastModified: ctx.clock.now(),
+    size: 0,
+    etag: '',
+    ownerAccountId: req.caller.principal.accountId ?? bucket!.ownerAccountId,
+    storageClass: 'STANDARD',
+    systemMetadata: {},
+    userMetadata: {},
+    parts: [],
+  };
+  const outbox = await planVersionReplication(ctx, marker);
+  const { displaced } = await ctx.meta.putObjectVersion(marker, outbox);
+  await afterCommit(ctx, displaced, outbox.length > 0);
+  return { status: 204, headers: { 'x-amz-delete-marker': 'true', 'x-amz-version-id': marker.versionId } };
+};

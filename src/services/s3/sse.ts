@@ -1,0 +1,195 @@
+/**
+ * Server-side encryption decisions for S3: which mode a new object gets, where its data key comes
+ * from (the region's KMS as the requester for SSE-KMS, the region's internal SSE-S3 key
+ * otherwise), and how an existing object's data key is recovered. KMS failures become the S3
+ * errors AWS returns (reference §5.4).
+ */
+import { randomBytes } from 'node:crypto';
+import { ServiceError, isServiceError } from '../../common/errors.js';
+import { unwrapKey, wrapKey } from '../../crypto/index.js';
+import type { ObjectEncryption } from '../../storage/types.js';
+import { viaService, type Caller } from '../caller.js';
+import type { KmsService } from '../kms/kms-service.js';
+import { invalidArgument, notImplemented } from './s3-errors.js';
+
+export type SseAlgorithm = ObjectEncryption['algorithm'];
+
+/** What a write request asks for, before any key is generated. */
+export interface EncryptionRequest {
+  algorithm: SseAlgorithm;
+  kmsKeyId?: string;
+  bucketKeyEnabled?: boolean;
+  /** Caller-supplied context (x-amz-server-side-encryption-context), merged with aws:s3:arn. */
+  extraContext?: Record<string, string>;
+  /** True when the algorithm came from request headers (the s3:x-amz-server-side-encryption condition key exists then). */
+  fromHeaders: boolean;
+}
+
+export interface SseDeps {
+  region: string;
+  kms: KmsService;
+  /** The region's internal SSE-S3 wrapping key. */
+  sseS3Key: Buffer;
+  /** Whether SSE-KMS is accepted over plain HTTP from this caller. */
+  kmsOverHttpAllowed: (caller: Caller) => boolean;
+}
+
+const ALGORITHMS = new Set<string>(['AES256', 'aws:kms', 'aws:kms:dsse']);
+
+/** Parse the SSE request headers of PutObject / CreateMultipartUpload / CopyObject (target). */
+export function encryptionFromHeaders(headers: Record<string, string | undefined>): EncryptionRequest {
+  if (headers['x-amz-server-side-encryption-customer-algorithm'] || headers['x-amz-server-side-encryption-customer-key']) {
+    throw notImplemented('SSE-C (customer-provided keys)');
+  }
+  const algorithm = headers['x-amz-server-side-encryption'];
+  const keyId = headers['x-amz-server-side-encryption-aws-kms-key-id'];
+  const contextHeader = headers['x-amz-server-side-encryption-context'];
+  const bucketKey = headers['x-amz-server-side-encryption-bucket-key-enabled'];
+  if (algorithm === undefined) {
+    if (keyId !== undefined) {
+      throw invalidArgument(
+        'Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms',
+        'x-amz-server-side-encryption-aws-kms-key-id',
+        keyId,
+      );
+    }
+    return { algorithm: 'AES256', fromHeaders: false };
+  }
+  if (!ALGORITHMS.has(algorithm)) {
+    throw invalidArgument('The encryption method specified is not supported', 'x-amz-server-side-encryption', algorithm);
+  }
+  const req: EncryptionRequest = { algorithm: algorithm as SseAlgorithm, fromHeaders: true };
+  if (algorithm === 'AES256') {
+    if (keyId !== undefined) {
+      throw invalidArgument(
+        'Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms',
+        'x-amz-server-side-encryption-aws-kms-key-id',
+        keyId,
+      );
+    }
+    return req;
+  }
+  if (keyId !== undefined && keyId !== '') req.kmsKeyId = keyId;
+  if (bucketKey !== undefined) req.bucketKeyEnabled = bucketKey.toLowerCase() === 'true';
+  if (contextHeader !== undefined) req.extraContext = parseContextHeader(contextHeader);
+  return req;
+}
+
+function parseContextHeader(value: string): Record<string, string> {
+  const bad = () =>
+    invalidArgument(
+      'The header \'x-amz-server-side-encryption-context\' shall be Base64-encoded UTF-8 string holding JSON which represents a string-string map',
+      'x-amz-server-side-encryption-context',
+      value,
+    );
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
+  } catch {
+    throw bad();
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw bad();
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+    if (typeof v !== 'string') throw bad();
+    out[k] = v;
+  }
+  return out;
+}
+
+/** S3's encryption context: the object ARN, or the bucket ARN with S3 Bucket Keys, plus the caller's pairs. */
+export function s3EncryptionContext(bucket: string, key: string, req: Pick<EncryptionRequest, 'bucketKeyEnabled' | 'extraContext'>): Record<string, string> {
+  const arn = req.bucketKeyEnabled ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${key}`;
+  return { ...(req.extraContext ?? {}), 'aws:s3:arn': arn };
+}
+
+function sseS3Label(bucket: string, key: string): string {
+  return `sse-s3:${bucket}/${key}`;
+}
+
+/** Translate a KMS failure into what S3 answers (reference §5.4): AccessDenied is 403, the rest KMS.<Code> 400. */
+export function kmsErrorForS3(e: unknown): unknown {
+  if (!isServiceError(e)) return e;
+  if (e.code === 'AccessDeniedException') return new ServiceError('AccessDenied', 403, e.message);
+  if (['NotFoundException', 'DisabledException', 'KMSInvalidStateException', 'InvalidKeyUsageException', 'InvalidCiphertextException'].includes(e.code)) {
+    return new ServiceError(`KMS.${e.code}`, 400, e.message || e.code);
+  }
+  return e;
+}
+
+export class SseEngine {
+  constructor(private readonly deps: SseDeps) {}
+
+  private kmsCaller(caller: Caller): Caller {
+    return viaService(caller, `s3.${this.deps.region}.amazonaws.com`);
+  }
+
+  requireSecureForKms(caller: Caller): void {
+    if (caller.secureTransport || this.deps.kmsOverHttpAllowed(caller)) return;
+    throw invalidArgument('Requests specifying Server Side Encryption with AWS KMS managed keys must be made over a secure connection.', 'Authorization', 'null');
+  }
+
+  /** A fresh data key for a new object, and how it is stored. */
+  async newDataKey(caller: Caller, bucket: string, key: string, req: EncryptionRequest): Promise<{ dataKey: Buffer; encryption: ObjectEncryption }> {
+    if (req.algorithm === 'AES256') {
+      const dataKey = randomBytes(32);
+      return { dataKey, encryption: { algorithm: 'AES256', wrappedKey: wrapKey(this.deps.sseS3Key, dataKey, sseS3Label(bucket, key)) } };
+    }
+    this.requireSecureForKms(caller);
+    const context = s3EncryptionContext(bucket, key, req);
+    try {
+      const kmsCaller = this.kmsCaller(caller);
+      const keyId = req.kmsKeyId ?? (await this.deps.kms.awsManagedS3Key(caller.principal.accountId!)).arn;
+      const { key: kmsKey, plaintext, ciphertext } = await this.deps.kms.generateDataKey(kmsCaller, keyId, 32, context);
+      const encryption: ObjectEncryption = { algorithm: req.algorithm, kmsKeyArn: kmsKey.arn, context, wrappedKey: ciphertext };
+      if (req.bucketKeyEnabled) encryption.bucketKeyEnabled = true;
+      return { dataKey: plaintext, encryption };
+    } catch (e) {
+      throw kmsErrorForS3(e);
+    }
+  }
+
+  /**
+   * Encrypt a data key under a KMS key with kms:Encrypt (replication: the replica's key is
+   * encrypted under ReplicaKmsKeyID as the replication role).
+   */
+  async wrapDataKeyWithKms(caller: Caller, bucket: string, key: string, kmsKeyId: string, algorithm: SseAlgorithm, dataKey: Buffer, bucketKeyEnabled?: boolean): Promise<ObjectEncryption> {
+    const req: Pick<EncryptionRequest, 'bucketKeyEnabled'> = {};
+    if (bucketKeyEnabled) req.bucketKeyEnabled = true;
+    const context = s3EncryptionContext(bucket, key, req);
+    try {
+      const { key: kmsKey, ciphertext } = await this.deps.kms.encrypt(this.kmsCaller(caller), kmsKeyId, dataKey, context);
+      const encryption: ObjectEncryption = { algorithm, kmsKeyArn: kmsKey.arn, context, wrappedKey: ciphertext };
+      if (bucketKeyEnabled) encryption.bucketKeyEnabled = true;
+      return encryption;
+    } catch (e) {
+      throw kmsErrorForS3(e);
+    }
+  }
+
+  /** SSE-S3 wrapping of an existing data key (replicas of SSE-S3 objects). */
+  wrapDataKeySseS3(bucket: string, key: string, dataKey: Buffer): ObjectEncryption {
+    return { algorithm: 'AES256', wrappedKey: wrapKey(this.deps.sseS3Key, dataKey, sseS3Label(bucket, key)) };
+  }
+
+  /** Recover the data key of a stored object: KMS Decrypt as the caller (via S3), or the SSE-S3 key. */
+  async dataKeyOf(caller: Caller, bucket: string, key: string, encryption: ObjectEncryption): Promise<Buffer> {
+    if (encryption.algorithm === 'AES256') return unwrapKey(this.deps.sseS3Key, encryption.wrappedKey, sseS3Label(bucket, key));
+    this.requireSecureForKms(caller);
+    try {
+      const { plaintext } = await this.deps.kms.decrypt(this.kmsCaller(caller), encryption.wrappedKey, encryption.context);
+      return plaintext;
+    } catch (e) {
+      throw kmsErrorForS3(e);
+    }
+  }
+}
+
+/** Response headers describing an object's encryption (PUT, GET, HEAD, multipart responses). */
+export function encryptionHeaders(encryption: ObjectEncryption | undefined): Record<string, string> {
+  if (!encryption) return {};
+  const h: Record<string, string> = { 'x-amz-server-side-encryption': encryption.algorithm };
+  if (encryption.kmsKeyArn) h['x-amz-server-side-encryption-aws-kms-key-id'] = encryption.kmsKeyArn;
+  if (encryption.bucketKeyEnabled) h['x-amz-server-side-encryption-bucket-key-enabled'] = 'true';
+  return h;
+}

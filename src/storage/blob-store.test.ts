@@ -1,0 +1,151 @@
+/** The filesystem blob store: inline threshold, durable files, ranges, cleanup and orphan sweep. */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { createFsBlobStore, FsBlobStore } from './index.js';
+import type { BlobRef } from './types.js';
+
+let root: string;
+let n = 0;
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'meridian-blobs-'));
+});
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+const freshDir = (): string => join(root, `store-${++n}`);
+
+async function readAll(r: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of r) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function writeBlob(store: FsBlobStore, data: Buffer, chunk = 7000): Promise<BlobRef> {
+  const w = store.createWriter();
+  for (let i = 0; i < data.length; i += chunk) await w.write(data.subarray(i, i + chunk));
+  return w.finish();
+}
+
+describe('fs blob store', () => {
+  it('returns blobs up to the threshold inline and larger ones as files', async () => {
+    const store = createFsBlobStore(freshDir(), { inlineThreshold: 10_000 });
+    assert.equal(store.inlineThreshold, 10_000);
+    const small = randomBytes(10_000);
+    const ref = await writeBlob(store, small);
+    assert.deepEqual(ref, { kind: 'inline', data: small });
+    const empty = await store.createWriter().finish();
+    assert.deepEqual(empty, { kind: 'inline', data: Buffer.alloc(0) });
+
+    const big = randomBytes(10_001);
+    const fileRef = await writeBlob(store, big);
+    assert.equal(fileRef.kind, 'file');
+    if (fileRef.kind !== 'file') return;
+    assert.equal(fileRef.size, big.length);
+    assert.match(fileRef.id, /^[0-9a-f]{32}$/);
+    assert.deepEqual(await readFile(join(store.dir, fileRef.id.slice(0, 2), fileRef.id)), big);
+    assert.deepEqual(await readdir(store.tmpDir), [], 'the temp file was renamed away');
+  });
+
+  it('the default threshold is 128 KiB', () => {
+    assert.equal(createFsBlobStore(freshDir()).inlineThreshold, 128 * 1024);
+  });
+
+  it('writes large blobs through a small buffer, in order, even when writes are not awaited', async () => {
+    const store = createFsBlobStore(freshDir(), { inlineThreshold: 1000, writeBufferBytes: 4096 });
+    const data = randomBytes(300_000);
+    const w = store.createWriter();
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < data.length; i += 1234) writes.push(w.write(data.subarray(i, i + 1234)));
+    await Promise.all(writes);
+    const ref = await w.finish();
+    assert.deepEqual(await readAll(store.openRead(ref)), data);
+    await assert.rejects(w.write(Buffer.from('late')), /finished/);
+  });
+
+  it('reads inclusive byte ranges of inline and file blobs', async () => {
+    const store = createFsBlobStore(freshDir(), { inlineThreshold: 100 });
+    const data = randomBytes(1000);
+    const inline = await writeBlob(store, data.subarray(0, 100));
+    const file = await writeBlob(store, data, 333);
+    assert.deepEqual(await readAll(store.openRead(inline)), data.subarray(0, 100));
+    assert.deepEqual(await readAll(store.openRead(inline, { start: 10, end: 19 })), data.subarray(10, 20));
+    assert.deepEqual(await readAll(store.openRead(inline, { start: 99, end: 99 })), data.subarray(99, 100));
+    assert.deepEqual(await readAll(store.openRead(file)), data);
+    assert.deepEqual(await readAll(store.openRead(file, { start: 0, end: 0 })), data.subarray(0, 1));
+    assert.deepEqual(await readAll(store.openRead(file, { start: 500, end: 999 })), data.subarray(500));
+    assert.deepEqual(await readAll(store.openRead(file, { start: 123, end: 456 })), data.subarray(123, 457));
+  });
+
+  it('abort removes the temp file, or the finished file; twice is fine', async () => {
+    const store = createFsBlobStore(freshDir(), { inlineThreshold: 10 });
+    const w = store.createWriter();
+    await w.write(randomBytes(100));
+    assert.equal((await readdir(store.tmpDir)).length, 1);
+    await w.abort();
+    await w.abort();
+    assert.deepEqual(await readdir(store.tmpDir), []);
+    await assert.rejects(w.write(Buffer.from('x')), /aborted/);
+
+    const w2 = store.createWriter();
+    await w2.write(randomBytes(100));
+    const ref = await w2.finish();
+    assert.equal(ref.kind, 'file');
+    await w2.abort();
+    assert.equal(existsSync(store.pathOf((ref as { id: string }).id)), false);
+  });
+
+  it('delete unlinks files, ignores inline refs and missing files', async () => {
+    const store = createFsBlobStore(freshDir(), { inlineThreshold: 10 });
+    const ref = await writeBlob(store, randomBytes(50));
+    const path = store.pathOf((ref as { id: string }).id);
+    assert.ok(existsSync(path));
+    await store.delete([ref, { kind: 'inline', data: Buffer.from('x') }]);
+    assert.equal(existsSync(path), false);
+    await store.delete([ref]);
+  });
+
+  it('removes leftover temp files when created (a crash mid-write), keeps finished blobs', async () => {
+    const dir = freshDir();
+    const first = createFsBlobStore(dir, { inlineThreshold: 10 });
+    const kept = await writeBlob(first, randomBytes(50));
+    const w = first.createWriter();
+    await w.write(randomBytes(50)); // never finished: the "crash"
+    await writeFile(join(first.tmpDir, 'stray'), 'x');
+    assert.equal((await readdir(first.tmpDir)).length, 2);
+    const second = createFsBlobStore(dir, { inlineThreshold: 10 });
+    assert.deepEqual(await readdir(second.tmpDir), []);
+    assert.equal((await readAll(second.openRead(kept))).length, 50);
+    await w.abort(); // closes the orphaned handle; its file is already gone
+  });
+
+  it('sweeps unreferenced files only once they are older than the grace period', async () => {
+    const store = createFsBlobStore(freshDir(), { inlineThreshold: 10, orphanGraceMs: 300 });
+    const live = await writeBlob(store, randomBytes(50));
+    const orphan = await writeBlob(store, randomBytes(50));
+    const liveId = (live as { id: string }).id;
+    const orphanId = (orphan as { id: string }).id;
+    const inFlight = store.createWriter();
+    await inFlight.write(randomBytes(50)); // a slow upload still in tmp/
+    const asked: string[] = [];
+    const isReferenced = async (id: string): Promise<boolean> => {
+      asked.push(id);
+      return id === liveId;
+    };
+    assert.equal(await store.sweepOrphans(isReferenced), 0, 'young files are never swept');
+    assert.deepEqual(asked, [], 'nor even looked up');
+    await sleep(400);
+    assert.equal(await store.sweepOrphans(isReferenced), 1);
+    assert.ok(existsSync(store.pathOf(liveId)));
+    assert.equal(existsSync(store.pathOf(orphanId)), false);
+    assert.equal((await readdir(store.tmpDir)).length, 1, 'an active write is not swept, however old');
+    const ref = await inFlight.finish();
+    assert.equal(ref.kind, 'file');
+  });
+});

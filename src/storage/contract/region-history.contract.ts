@@ -1,0 +1,105 @@
+/**
+ * Contract, property-based: over random histories of puts, null puts, delete markers and version
+ * deletions, paging through listVersions with the markers of the last entry returned visits every
+ * version exactly once in S3 order, and listLatest pages list exactly the live keys.
+ */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import fc from 'fast-check';
+import type { RegionMetadataStore, StoredObjectVersion } from '../types.js';
+import { bucketRecord, byUtf8, deleteMarker, objectVersion, withStore, type StoreFactory } from './fixtures.js';
+
+const KEYS = ['a', 'a/b', 'b', 'é', '中', '\uFF21', '\u{1F600}', '\u{1F600}x'];
+
+type Op =
+  | { type: 'put'; key: number; nullVersion: boolean }
+  | { type: 'marker'; key: number; nullVersion: boolean }
+  | { type: 'delete'; key: number; pick: number };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ type: fc.constant('put' as const), key: fc.nat(KEYS.length - 1), nullVersion: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ type: fc.constant('marker' as const), key: fc.nat(KEYS.length - 1), nullVersion: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ type: fc.constant('delete' as const), key: fc.nat(KEYS.length - 1), pick: fc.nat(20) }) },
+);
+
+interface ModelVersion {
+  key: string;
+  versionId: string;
+  order: number;
+  isDeleteMarker: boolean;
+}
+
+/** Apply ops to the store and to a plain model; returns the model in S3 listing order. */
+async function replay(s: RegionMetadataStore, bucket: string, ops: Op[]): Promise<ModelVersion[]> {
+  let model: ModelVersion[] = [];
+  let n = 0;
+  for (const op of ops) {
+    const key = KEYS[op.key]!;
+    if (op.type === 'delete') {
+      const mine = model.filter((m) => m.key === key);
+      if (mine.length === 0) continue;
+      const victim = mine[op.pick % mine.length]!;
+      await s.deleteObjectVersion(bucket, key, victim.versionId);
+      model = model.filter((m) => m !== victim);
+      continue;
+    }
+    const versionId = op.nullVersion ? 'null' : `v${++n}`;
+    const v = op.type === 'marker' ? deleteMarker(bucket, key, versionId) : objectVersion(bucket, key, versionId);
+    await s.putObjectVersion(v);
+    if (op.nullVersion) model = model.filter((m) => !(m.key === key && m.versionId === 'null'));
+    model.push({ key, versionId, order: ++n, isDeleteMarker: op.type === 'marker' });
+  }
+  return model.sort((a, b) => byUtf8(a.key, b.key) || b.order - a.order);
+}
+
+const label = (v: { key: string; versionId: string }): string => `${v.key}#${v.versionId}`;
+
+export function historyPropertyCases(make: StoreFactory<RegionMetadataStore>): void {
+  it('paging listVersions with markers visits every version exactly once, in order (property)', async () => {
+    await withStore(make, async (s) => {
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.array(opArb, { maxLength: 40 }), fc.integer({ min: 1, max: 5 }), async (ops, pageSize) => {
+          const bucket = `history-${++run}`;
+          await s.createBucket(bucketRecord(bucket));
+          const model = await replay(s, bucket, ops);
+
+          const seen: StoredObjectVersion[] = [];
+          let marker: { keyMarker: string; versionIdMarker: string } | undefined;
+          for (let pages = 0; ; pages++) {
+            assert.ok(pages <= model.length + 1, 'paging does not terminate');
+            const page = await s.listVersions(bucket, { limit: pageSize, ...marker });
+            seen.push(...page);
+            if (page.length < pageSize) break;
+            const last = page[page.length - 1]!;
+            marker = { keyMarker: last.key, versionIdMarker: last.versionId };
+          }
+          assert.deepEqual(seen.map(label), model.map(label));
+          const latestKeys = new Set<string>();
+          const expectLatest = model.map((m) => !latestKeys.has(m.key) && latestKeys.add(m.key) !== undefined);
+          assert.deepEqual(seen.map((v) => v.isLatest), expectLatest);
+          assert.deepEqual(seen.map((v) => v.isDeleteMarker), model.map((m) => m.isDeleteMarker));
+
+          // Key marker alone skips every version of that key.
+          for (const key of new Set(model.map((m) => m.key))) {
+            const after = await s.listVersions(bucket, { keyMarker: key, limit: 1000 });
+            assert.deepEqual(after.map(label), model.filter((m) => byUtf8(m.key, key) > 0).map(label));
+          }
+
+          // listLatest pages: the keys whose newest version is not a delete marker.
+          const live = model.filter((m, i) => expectLatest[i] && !m.isDeleteMarker).map(label);
+          const listed: string[] = [];
+          let startAfter: string | undefined;
+          for (;;) {
+            const page = await s.listLatest(bucket, { limit: pageSize, ...(startAfter !== undefined ? { startAfter } : {}) });
+            listed.push(...page.map(label));
+            if (page.length < pageSize) break;
+            startAfter = page[page.length - 1]!.key;
+          }
+          assert.deepEqual(listed, live);
+        }),
+        { numRuns: 60 },
+      );
+    });
+  });
+}

@@ -1,0 +1,156 @@
+/** Contract: multipart uploads and the replication outbox (RegionMetadataStore suite). */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import type { NewOutboxTask, ObjectVersion, RegionMetadataStore } from '../types.js';
+import { bucketRecord, fileId, filePart, objectVersion, upload, withStore, type StoreFactory } from './fixtures.js';
+
+const B = 'mp';
+
+function task(key: string, versionId: string, over: Partial<NewOutboxTask> = {}): NewOutboxTask {
+  return { bucket: B, key, versionId, operation: 'put', destinationBucket: 'dst', ruleId: 'r1', ...over };
+}
+
+export function multipartCases(make: StoreFactory<RegionMetadataStore>): void {
+  it('stores parts, replaces a part number and returns the old one, lists in order with a marker', async () => {
+    await withStore(make, async (s) => {
+      await s.createBucket(bucketRecord(B));
+      const u = upload('u1', B, 'big', { contentType: 'video/mp4', userMetadata: { a: 'b' }, checksumAlgorithm: 'CRC32', checksumType: 'COMPOSITE',
+        encryption: { algorithm: 'aws:kms', kmsKeyArn: 'arn:k', wrappedKey: Buffer.from('wk') } });
+      await s.createUpload(u);
+      assert.deepEqual(await s.getUpload('u1'), u);
+      assert.equal(await s.getUpload('nope'), undefined);
+      const originals = new Map([3, 1, 2].map((n) => [n, filePart(n, fileId(n))]));
+      for (const p of originals.values()) assert.deepEqual(await s.putPart('u1', p), {});
+      const inline = { partNumber: 4, size: 2, etag: 'e4', lastModified: 5, checksum: { CRC32: 'x' }, blob: { kind: 'inline' as const, data: Buffer.from('hi') } };
+      await s.putPart('u1', inline);
+      const again = filePart(2, fileId(22));
+      const { replaced } = await s.putPart('u1', again);
+      assert.deepEqual(replaced, originals.get(2));
+      const parts = await s.listParts('u1');
+      assert.deepEqual(parts.map((p) => p.partNumber), [1, 2, 3, 4]);
+      assert.deepEqual(parts[1], again);
+      assert.deepEqual(parts[3], inline);
+      assert.deepEqual((await s.listParts('u1', { partNumberMarker: 1, limit: 2 })).map((p) => p.partNumber), [2, 3]);
+      assert.equal(await s.isBlobReferenced(fileId(22)), true, 'parts count as references');
+      await assert.rejects(s.putPart('nope', filePart(1, fileId(99))));
+    });
+  });
+
+  it('lists uploads by key then creation, with prefix and both markers', async () => {
+    await withStore(make, async (s) => {
+      await s.createBucket(bucketRecord(B));
+      for (const [id, key] of [['u1', 'b'], ['u2', 'a'], ['u3', 'b'], ['u4', 'c/x'], ['u5', 'b']]) await s.createUpload(upload(id!, B, key!));
+      const list = async (o: { prefix?: string; keyMarker?: string; uploadIdMarker?: string; limit?: number }) =>
+        (await s.listUploads(B, { limit: 100, ...o })).map((u) => u.uploadId);
+      assert.deepEqual(await list({}), ['u2', 'u1', 'u3', 'u5', 'u4']);
+      assert.deepEqual(await list({ keyMarker: 'a' }), ['u1', 'u3', 'u5', 'u4']);
+      assert.deepEqual(await list({ keyMarker: 'b', uploadIdMarker: 'u1' }), ['u3', 'u5', 'u4']);
+      assert.deepEqual(await list({ keyMarker: 'b', uploadIdMarker: 'u3', limit: 1 }), ['u5']);
+      assert.deepEqual(await list({ prefix: 'c/' }), ['u4']);
+      assert.deepEqual(await list({ limit: 2 }), ['u2', 'u1']);
+    });
+  });
+
+  it('completeUpload stores the version with its outbox tasks, removes the upload and returns unused parts', async () => {
+    await withStore(make, async (s) => {
+      await s.createBucket(bucketRecord(B));
+      await s.putObjectVersion(objectVersion(B, 'big', 'null'));
+      await s.createUpload(upload('u1', B, 'big'));
+      for (const n of [1, 2, 3]) await s.putPart('u1', filePart(n, fileId(n)));
+      const version: ObjectVersion = objectVersion(B, 'big', 'null', {
+        size: 10 * 1024 * 1024,
+        etag: 'abc-2',
+        parts: [1, 3].map((n) => ({ partNumber: n, size: 5 * 1024 * 1024, etag: `etag${n}`.padEnd(32, '0'), blob: { kind: 'file' as const, id: fileId(n), size: 5 * 1024 * 1024 } })),
+      });
+      const result = await s.completeUpload('u1', version, [task('big', 'null')]);
+      assert.deepEqual(result.unusedParts.map((p) => p.partNumber), [2]);
+      assert.equal(result.displaced?.versionId, 'null');
+      assert.deepEqual((await s.getObjectVersion(B, 'big'))?.parts, version.parts);
+      assert.equal(await s.getUpload('u1'), undefined);
+      assert.deepEqual(await s.listParts('u1'), []);
+      assert.equal(await s.countOutboxTasks(B), 1);
+      assert.equal(await s.isBlobReferenced(fileId(1)), true, 'moved into the version');
+      assert.equal(await s.isBlobReferenced(fileId(2)), false, 'unused part no longer referenced');
+      await assert.rejects(s.completeUpload('u1', version), 'a second completion of the same upload fails');
+    });
+  });
+
+  it('abortUpload returns the parts, or undefined for an unknown upload', async () => {
+    await withStore(make, async (s) => {
+      await s.createBucket(bucketRecord(B));
+      await s.createUpload(upload('u1', B, 'k'));
+      await s.putPart('u1', filePart(1, fileId(1)));
+      assert.deepEqual((await s.abortUpload('u1'))?.map((p) => p.partNumber), [1]);
+      assert.equal(await s.getUpload('u1'), undefined);
+      assert.equal(await s.abortUpload('u1'), undefined);
+      assert.equal(await s.isBlobReferenced(fileId(1)), false);
+    });
+  });
+}
+
+export function outboxCases(make: StoreFactory<RegionMetadataStore>): void {
+  it('tasks commit with their version; claim orders by notBefore then id and leases', async () => {
+    await withStore(make, async (s) => {
+      await s.createBucket(bucketRecord(B));
+      await s.putObjectVersion(objectVersion(B, 'a', 'v1'), [task('a', 'v1', { notBefore: 100 }), task('a', 'v1', { destinationBucket: 'dst2', notBefore: 50 })]);
+      await s.putObjectVersion(objectVersion(B, 'b', 'v1'), [task('b', 'v1', { notBefore: 50, operation: 'delete-marker' })]);
+      assert.equal(await s.countOutboxTasks(), 3);
+      assert.equal(await s.countOutboxTasks('elsewhere'), 0);
+
+      assert.deepEqual(await s.claimOutboxTasks(10, 10, 1000), [], 'nothing due yet');
+      const first = await s.claimOutboxTasks(60, 10, 1000);
+      assert.deepEqual(first.map((t) => [t.key, t.destinationBucket, t.operation]), [['a', 'dst2', 'put'], ['b', 'dst', 'delete-marker']]);
+      assert.equal(first[0]!.attempts, 0);
+      assert.equal(first[0]!.versionId, 'v1');
+      assert.ok(first[0]!.id < first[1]!.id);
+      const second = await s.claimOutboxTasks(200, 10, 1000);
+      assert.deepEqual(second.map((t) => t.destinationBucket), ['dst'], 'leased tasks are hidden');
+      await s.completeOutboxTask(second[0]!.id);
+      // lease expiry: the first two come back after 60 + 1000
+      const again = await s.claimOutboxTasks(1061, 10, 1000);
+      assert.deepEqual(again.map((t) => t.id), first.map((t) => t.id));
+      // retry: attempts + 1, new notBefore, lastError, lease released
+      await s.retryOutboxTask(first[0]!.id, 5000, 'connect ECONNREFUSED');
+      await s.completeOutboxTask(first[1]!.id);
+      assert.equal(await s.countOutboxTasks(B), 1);
+      assert.deepEqual(await s.claimOutboxTasks(4000, 10, 1000), [], 'not due before its new notBefore');
+      const retried = await s.claimOutboxTasks(5000, 10, 1000);
+      assert.equal(retried.length, 1);
+      assert.equal(retried[0]!.attempts, 1);
+      assert.equal(retried[0]!.lastError, 'connect ECONNREFUSED');
+      assert.equal(retried[0]!.notBefore, 5000);
+      // limit
+      await s.retryOutboxTask(retried[0]!.id, 0, 'x');
+      assert.equal((await s.claimOutboxTasks(9000, 1, 1000)).length, 1);
+    });
+  });
+
+  it('a write that fails leaves neither the version nor any of its tasks', async () => {
+    await withStore(make, async (s) => {
+      await s.createBucket(bucketRecord(B));
+      const bad = { ...task('k', 'v1', { destinationBucket: 'ok' }), destinationBucket: undefined as unknown as string };
+      await assert.rejects(s.putObjectVersion(objectVersion(B, 'k', 'v1'), [task('k', 'v1'), bad]));
+      assert.equal(await s.getObjectVersion(B, 'k', 'v1'), undefined);
+      assert.equal(await s.countOutboxTasks(), 0);
+      await assert.rejects(s.putObjectVersion(objectVersion('no-such-bucket', 'k', 'v1'), [task('k', 'v1', { bucket: 'no-such-bucket' })]));
+      assert.equal(await s.countOutboxTasks(), 0);
+      // the same store keeps working
+      await s.putObjectVersion(objectVersion(B, 'k', 'v2'), [task('k', 'v2')]);
+      assert.equal(await s.countOutboxTasks(), 1);
+    });
+  });
+
+  it('a failing completeUpload keeps the upload and adds no task', async () => {
+    await withStore(make, async (s) => {
+      await s.createBucket(bucketRecord(B));
+      await s.createUpload(upload('u1', B, 'k'));
+      await s.putPart('u1', filePart(1, fileId(1)));
+      const bad = { ...task('k', 'v1'), ruleId: undefined as unknown as string };
+      await assert.rejects(s.completeUpload('u1', objectVersion(B, 'k', 'v1'), [bad]));
+      assert.ok(await s.getUpload('u1'));
+      assert.equal((await s.listParts('u1')).length, 1);
+      assert.equal(await s.getObjectVersion(B, 'k'), undefined);
+      assert.equal(await s.countOutboxTasks(), 0);
+    });
+  });
+}

@@ -1,0 +1,293 @@
+/**
+ * BlobStore over a directory:
+ *   <dir>/tmp/<id>     writes in progress (removed at start-up: left over from a crash)
+ *   <dir>/<xx>/<id>    finished blobs, fanned out by the first two hex characters of the id
+ *
+ * Small blobs (total <= inlineThreshold) never touch the disk here: they come back inline and live in
+ * the metadata database. Larger ones are written to tmp/, fsynced, renamed into place and the target
+ * directory fsynced before finish() resolves, so a blob is durable before its metadata commits.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { BlobRef, BlobStore, BlobWriter } from '../types.js';
+
+export interface FsBlobStoreOptions {
+  /** Blobs of at most this many bytes come back inline (default 128 KiB). */
+  inlineThreshold?: number;
+  /** Files younger than this are never swept as orphans: their metadata may not have committed yet (default 10 min). */
+  orphanGraceMs?: number;
+  /** Bytes a writer gathers before writing them to its file (default 1 MiB): bounds memory per writer. */
+  writeBufferBytes?: number;
+}
+
+const BLOB_ID = /^[0-9a-f]{32}$/;
+
+function isNotFound(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+}
+
+async function unlinkIfExists(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+}
+
+async function fsyncDir(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function fsyncDirSync(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export class FsBlobStore implements BlobStore {
+  readonly inlineThreshold: number;
+  readonly orphanGraceMs: number;
+  readonly writeBufferBytes: number;
+  readonly tmpDir: string;
+  /** Ids of writes in progress in this process: never swept, whatever their age. */
+  private readonly active = new Set<string>();
+
+  constructor(
+    readonly dir: string,
+    options: FsBlobStoreOptions = {},
+  ) {
+    this.inlineThreshold = options.inlineThreshold ?? 128 * 1024;
+    this.orphanGraceMs = options.orphanGraceMs ?? 10 * 60 * 1000;
+    this.writeBufferBytes = options.writeBufferBytes ?? 1024 * 1024;
+    this.tmpDir = join(dir, 'tmp');
+    // Start-up work, synchronous on purpose: one process owns a blob directory, and anything in tmp/
+    // is a write that never finished (crash). Fan-out directories are created once, here, so finish()
+    // never has to create (and fsync) a directory.
+    const created = mkdirSync(dir, { recursive: true }) !== undefined;
+    rmSync(this.tmpDir, { recursive: true, force: true });
+    mkdirSync(this.tmpDir);
+    const existing = new Set(readdirSync(dir));
+    let added = false;
+    for (let i = 0; i < 256; i++) {
+      const name = i.toString(16).padStart(2, '0');
+      if (!existing.has(name)) {
+        mkdirSync(join(dir, name));
+        added = true;
+      }
+    }
+    // A blob renamed into a fan-out directory is only as durable as that directory's own entry.
+    if (added) fsyncDirSync(dir);
+    if (created) fsyncDirSync(dirname(dir));
+  }
+
+  /** Where a finished blob lives. */
+  pathOf(id: string): string {
+    if (!BLOB_ID.test(id)) throw new Error(`invalid blob id: ${JSON.stringify(id)}`);
+    return join(this.dir, id.slice(0, 2), id);
+  }
+
+  createWriter(): BlobWriter {
+    return new FsBlobWriter(this, this.active);
+  }
+
+  openRead(ref: BlobRef, range?: { start: number; end: number }): Readable {
+    if (ref.kind === 'inline') {
+      const bytes = range ? ref.data.subarray(range.start, range.end + 1) : ref.data;
+      let sent = false;
+      return new Readable({
+        read() {
+          if (!sent && bytes.length > 0) this.push(bytes);
+          sent = true;
+          this.push(null);
+        },
+      });
+    }
+    return createReadStream(this.pathOf(ref.id), range ? { start: range.start, end: range.end } : {});
+  }
+
+  async delete(refs: BlobRef[]): Promise<void> {
+    for (const ref of refs) if (ref.kind === 'file') await unlinkIfExists(this.pathOf(ref.id));
+  }
+
+  /**
+   * Delete finished files nobody references and temp files nobody is writing, once they are older
+   * than the grace period. Returns how many files were removed.
+   */
+  async sweepOrphans(isReferenced: (fileId: string) => Promise<boolean>): Promise<number> {
+    const cutoff = Date.now() - this.orphanGraceMs;
+    let removed = 0;
+    const oldEnough = async (path: string): Promise<boolean> => {
+      try {
+        const s = await stat(path);
+        // ctime moves on rename, mtime on write: young by either measure means possibly in flight.
+        return Math.max(s.mtimeMs, s.ctimeMs) < cutoff;
+      } catch (e) {
+        if (isNotFound(e)) return false;
+        throw e;
+      }
+    };
+    for (let i = 0; i < 256; i++) {
+      const sub = join(this.dir, i.toString(16).padStart(2, '0'));
+      let names: string[];
+      try {
+        names = await readdir(sub);
+      } catch (e) {
+        if (isNotFound(e)) continue;
+        throw e;
+      }
+      for (const name of names) {
+        if (!BLOB_ID.test(name)) continue;
+        const path = join(sub, name);
+        if (!(await oldEnough(path))) continue;
+        if (await isReferenced(name)) continue;
+        await unlinkIfExists(path);
+        removed++;
+      }
+    }
+    for (const name of await readdir(this.tmpDir)) {
+      if (this.active.has(name)) continue;
+      const path = join(this.tmpDir, name);
+      if (!(await oldEnough(path))) continue;
+      await unlinkIfExists(path);
+      removed++;
+    }
+    return removed;
+  }
+}
+
+class FsBlobWriter implements BlobWriter {
+  private readonly id = randomBytes(16).toString('hex');
+  /** Bytes not yet written to the file (or all of them while the blob may still be inline). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private total = 0;
+  private file: FileHandle | undefined;
+  private state: 'open' | 'finishing' | 'finished' | 'aborted' = 'open';
+  private finalPath: string | undefined;
+  /** Serializes writes, so callers that do not await write() still get ordered bytes. */
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: FsBlobStore,
+    private readonly active: Set<string>,
+  ) {}
+
+  private get tmpPath(): string {
+    return join(this.store.tmpDir, this.id);
+  }
+
+  write(chunk: Buffer): Promise<void> {
+    if (this.state !== 'open') return Promise.reject(new Error(`blob writer is ${this.state}`));
+    const run = this.chain.then(() => this.doWrite(chunk));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async doWrite(chunk: Buffer): Promise<void> {
+    if (this.state === 'aborted') throw new Error('blob writer is aborted');
+    if (chunk.length === 0) return;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    this.total += chunk.length;
+    if (!this.file) {
+      if (this.total <= this.store.inlineThreshold) return;
+      this.active.add(this.id);
+      this.file = await open(this.tmpPath, 'wx');
+    }
+    // Resolving only after the flush is the backpressure: at most ~writeBufferBytes held.
+    if (this.pendingBytes >= this.store.writeBufferBytes) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (!this.file || this.pending.length === 0) return;
+    const chunks = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    let bufs = chunks;
+    // writev may write less than asked; keep going until all bytes are out.
+    while (bufs.length > 0) {
+      const { bytesWritten } = await this.file.writev(bufs);
+      bufs = dropBytes(bufs, bytesWritten);
+    }
+  }
+
+  finish(): Promise<BlobRef> {
+    if (this.state !== 'open') return Promise.reject(new Error(`blob writer is ${this.state}`));
+    this.state = 'finishing';
+    const run = this.chain.then(() => this.doFinish());
+    this.chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async doFinish(): Promise<BlobRef> {
+    if (this.state === 'aborted') throw new Error('blob writer is aborted');
+    if (!this.file) {
+      const data = Buffer.concat(this.pending, this.total);
+      this.pending = [];
+      this.state = 'finished';
+      return { kind: 'inline', data };
+    }
+    try {
+      await this.flush();
+      await this.file.sync();
+      await this.file.close();
+      this.file = undefined;
+      const target = this.store.pathOf(this.id);
+      await rename(this.tmpPath, target);
+      this.finalPath = target;
+      // The rename is durable only once the directory entry is.
+      await fsyncDir(join(this.store.dir, this.id.slice(0, 2)));
+      this.state = 'finished';
+      return { kind: 'file', id: this.id, size: this.total };
+    } catch (e) {
+      this.state = 'aborted';
+      await this.cleanup();
+      throw e;
+    } finally {
+      this.active.delete(this.id);
+    }
+  }
+
+  async abort(): Promise<void> {
+    this.state = 'aborted';
+    this.pending = [];
+    // Let a write or finish in flight settle first (chain never rejects), then remove what it left.
+    await this.chain;
+    await this.cleanup();
+  }
+
+  private async cleanup(): Promise<void> {
+    this.pending = [];
+    const file = this.file;
+    this.file = undefined;
+    if (file) await file.close().catch(() => undefined);
+    await unlinkIfExists(this.tmpPath);
+    if (this.finalPath) await unlinkIfExists(this.finalPath);
+    this.finalPath = undefined;
+    this.active.delete(this.id);
+  }
+}
+
+/** The buffers left after the first `n` bytes. */
+function dropBytes(bufs: Buffer[], n: number): Buffer[] {
+  let i = 0;
+  while (i < bufs.length && n >= bufs[i]!.length) n -= bufs[i++]!.length;
+  if (i === bufs.length) return [];
+  const rest = bufs.slice(i);
+  rest[0] = rest[0]!.subarray(n);
+  return rest;
+}

@@ -1,0 +1,110 @@
+/** SQLite-specific properties of the region store that the shared contract cannot state. */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openKmsKeyStore, openRegionMetadataStore } from './index.js';
+import { SqliteConnection } from './sqlite/connection.js';
+import { GLOBAL_MIGRATIONS } from './sqlite/global-schema.js';
+import { SqliteIamStore } from './sqlite/iam-store.js';
+import { bucketRecord, deleteMarker, objectVersion, upload } from './contract/fixtures.js';
+import { openDatabase } from './sqlite/open-database.js';
+import { REGION_MIGRATIONS } from './sqlite/region-schema.js';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'meridian-sqlite-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('sqlite region store', () => {
+  it('opens with WAL, synchronous=FULL, foreign keys, and the current schema version; data survives reopening', async () => {
+    const path = join(dir, 'reopen.db');
+    let s = openRegionMetadataStore(path, 'eu-west-1');
+    const db = s.connection.db;
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(db.pragma('synchronous', { simple: true }), 2);
+    assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+    assert.equal(db.pragma('user_version', { simple: true }), REGION_MIGRATIONS.length);
+    await s.createBucket(bucketRecord('b'));
+    await s.putObjectVersion(objectVersion('b', 'k', 'v1'));
+    await s.close();
+    s = openRegionMetadataStore(path, 'eu-west-1');
+    assert.equal((await s.getObjectVersion('b', 'k'))?.versionId, 'v1');
+    await s.close();
+  });
+
+  it('refuses a database written by a newer schema', () => {
+    const path = join(dir, 'newer.db');
+    openDatabase(path, { migrations: ['CREATE TABLE a (x)', 'CREATE TABLE b (x)'] }).close();
+    assert.throws(() => openDatabase(path, { migrations: ['CREATE TABLE a (x)'] }), /newer/);
+  });
+
+  it('refuses to delete a bucket that still has versions or uploads (foreign keys)', async () => {
+    const s = openRegionMetadataStore(join(dir, 'fk.db'), 'us-east-1');
+    await s.createBucket(bucketRecord('b'));
+    await s.putObjectVersion(deleteMarker('b', 'k', 'dm'));
+    await assert.rejects(s.deleteBucket('b'));
+    await s.deleteObjectVersion('b', 'k', 'dm');
+    await s.createUpload(upload('u', 'b', 'k'));
+    await assert.rejects(s.deleteBucket('b'));
+    await s.abortUpload('u');
+    await s.deleteBucket('b');
+    assert.equal(await s.getBucket('b'), undefined);
+    await s.close();
+  });
+
+  it('KMS writes share the region database and its group commit', async () => {
+    const s = openRegionMetadataStore(join(dir, 'kms.db'), 'us-east-1');
+    const kms = openKmsKeyStore(s);
+    await s.createBucket(bucketRecord('b'));
+    const before = s.connection.commits.stats.transactions;
+    await Promise.all([
+      s.putObjectVersion(objectVersion('b', 'k', 'v1')),
+      kms.createAlias({ aliasName: 'alias/x', accountId: '1', targetKeyId: 'k', createdAt: 1, updatedAt: 1 }),
+    ]);
+    assert.equal(s.connection.commits.stats.transactions - before, 1);
+    await s.close();
+  });
+
+  it('hot queries use indexes: no full scans, no sorting', async () => {
+    const s = openRegionMetadataStore(join(dir, 'plans.db'), 'us-east-1');
+    await s.createBucket(bucketRecord('b'));
+    await s.putObjectVersion(objectVersion('b', 'k', 'v1'));
+    await s.putObjectVersion(objectVersion('b', 'k', 'v2'));
+    await s.createUpload(upload('u', 'b', 'k'));
+    // Exercise every read path so its statement is prepared, then inspect the plans.
+    await s.getObjectVersion('b', 'k');
+    await s.getObjectVersion('b', 'k', 'v1');
+    await s.listLatest('b', { prefix: 'a', startAfter: 'b', limit: 10 });
+    await s.listLatest('b', { limit: 10 });
+    await s.listVersions('b', { prefix: 'k', keyMarker: 'k', versionIdMarker: 'v2', limit: 10 });
+    await s.listVersions('b', { limit: 10 });
+    await s.listUploads('b', { prefix: 'k', keyMarker: 'k', uploadIdMarker: 'u', limit: 10 });
+    await s.isBlobReferenced('f'.repeat(32));
+    await s.claimOutboxTasks(0, 10, 10);
+    const checked: string[] = [];
+    for (const sql of s.connection.preparedSql()) {
+      if (!/^\s*SELECT/i.test(sql) || /COUNT\(\*\)/.test(sql) || /FROM outbox/.test(sql)) continue;
+      const params = Array.from(sql.matchAll(/\?/g), () => 'x');
+      const plan = (s.connection.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);
+      for (const step of plan) assert.doesNotMatch(step, /^SCAN (?!CONSTANT ROW)|TEMP B-TREE/, `${sql}\n  -> ${plan.join(' | ')}`);
+      checked.push(sql);
+    }
+    assert.ok(checked.length >= 8, `checked ${checked.length} statements`);
+    await s.close();
+  });
+
+  it('access keys are found by primary key', async () => {
+    const conn = SqliteConnection.open(join(dir, 'global.db'), GLOBAL_MIGRATIONS);
+    const iam = new SqliteIamStore(conn);
+    await iam.getAccessKey('AKIA');
+    const sql = conn.preparedSql().find((q) => q.includes('FROM iam_access_keys WHERE access_key_id'))!;
+    const plan = conn.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('AKIA') as { detail: string }[];
+    assert.match(plan[0]!.detail, /SEARCH iam_access_keys USING INDEX sqlite_autoindex_iam_access_keys_1 \(access_key_id=\?\)/);
+    await conn.close();
+  });
+});

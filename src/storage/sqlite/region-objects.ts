@@ -1,0 +1,308 @@
+/**
+ * Object versions of a region: history ordered by seq, the current-object index for listings,
+ * the blob-reference index, and replication state.
+ *
+ * Rewriting an existing version id:
+ * - 'null': the old null version is deleted and the new one inserted with a fresh seq, so it
+ *   becomes the latest (S3: a PUT in a suspended bucket replaces the null version and is current).
+ * - any other id (a replication retry delivering the same replica again): the row is rewritten in
+ *   place and KEEPS its seq, so its place in history does not move; it is latest only if it already
+ *   was. A retry of an old version never hides a newer one.
+ * In both cases the old record comes back as `displaced` (its blobs are the caller's to delete).
+ */
+import type {
+  ListLatestOptions,
+  ListVersionsOptions,
+  NewOutboxTask,
+  ObjectVersion,
+  ReplicationStatus,
+  StoredObjectVersion,
+} from '../types.js';
+import type { Clock } from '../../common/clock.js';
+import type { SqliteConnection } from './connection.js';
+import { decodeEncryption, decodeParts, encodeEncryption, encodeParts, fromJson, lazy, optionalJson, setIf, toJson } from './codec.js';
+import { keyRange, rangeSql } from './key-range.js';
+import type { RegionOutbox } from './region-outbox.js';
+
+type Detail = NonNullable<ObjectVersion['replicationDetail']>;
+
+interface VersionRow {
+  seq: number;
+  bucket: string;
+  key: string;
+  version_id: string;
+  is_delete_marker: number;
+  last_modified: number;
+  size: number;
+  etag: string;
+  owner_account_id: string;
+  storage_class: string;
+  content_type: string | null;
+  system_metadata: string;
+  user_metadata: string;
+  tags: string | null;
+  checksum: string | null;
+  encryption: string | null;
+  replication_status: ReplicationStatus | null;
+  replication_detail: string | null;
+  parts: string;
+  is_latest: number;
+  inline_data?: Buffer | null;
+}
+
+const COLUMNS = `v.seq, v.bucket, v.key, v.version_id, v.is_delete_marker, v.last_modified, v.size, v.etag,
+  v.owner_account_id, v.storage_class, v.content_type, v.system_metadata, v.user_metadata, v.tags, v.checksum,
+  v.encryption, v.replication_status, v.replication_detail, v.parts`;
+const IS_LATEST = `(v.seq = (SELECT h.seq FROM object_versions h WHERE h.bucket = v.bucket AND h.key = v.key
+  ORDER BY h.seq DESC LIMIT 1)) AS is_latest`;
+
+/** Aggregate per-destination states into one status: any FAILED, else any PENDING, else COMPLETED. */
+export function aggregateReplicationStatus(detail: Detail): ReplicationStatus {
+  const states = Object.values(detail).map((d) => d.status);
+  if (states.includes('FAILED')) return 'FAILED';
+  if (states.includes('PENDING')) return 'PENDING';
+  return 'COMPLETED';
+}
+
+export class RegionObjects {
+  constructor(
+    private readonly conn: SqliteConnection,
+    private readonly outbox: RegionOutbox,
+    private readonly clock: Clock,
+  ) {}
+
+  // -------------------------------------------------------------------------------------------
+  // Reads
+
+  private toVersion(r: VersionRow): StoredObjectVersion {
+    const inline =
+      r.inline_data !== undefined
+        ? r.inline_data
+        : lazy(() => {
+            const row = this.conn.stmt('SELECT inline_data FROM object_versions WHERE seq = ?').get(r.seq) as
+              | { inline_data: Buffer | null }
+              | undefined;
+            return row?.inline_data ?? null;
+          });
+    const v: StoredObjectVersion = {
+      bucket: r.bucket,
+      key: r.key,
+      versionId: r.version_id,
+      isDeleteMarker: r.is_delete_marker === 1,
+      lastModified: r.last_modified,
+      size: r.size,
+      etag: r.etag,
+      ownerAccountId: r.owner_account_id,
+      storageClass: r.storage_class,
+      systemMetadata: fromJson(r.system_metadata),
+      userMetadata: fromJson(r.user_metadata),
+      parts: decodeParts(r.parts, inline),
+      seq: r.seq,
+      isLatest: r.is_latest === 1,
+    };
+    setIf(v, 'contentType', r.content_type);
+    if (r.tags !== null) v.tags = fromJson(r.tags);
+    if (r.checksum !== null) v.checksum = fromJson(r.checksum);
+    setIf(v, 'encryption', decodeEncryption(r.encryption));
+    setIf(v, 'replicationStatus', r.replication_status);
+    if (r.replication_detail !== null) v.replicationDetail = fromJson(r.replication_detail);
+    return v;
+  }
+
+  getSync(bucket: string, key: string, versionId?: string): StoredObjectVersion | undefined {
+    const row =
+      versionId === undefined
+        ? this.conn
+            .stmt(`SELECT ${COLUMNS}, 1 AS is_latest, v.inline_data FROM object_versions v
+                   WHERE v.bucket = ? AND v.key = ? ORDER BY v.seq DESC LIMIT 1`)
+            .get(bucket, key)
+        : this.conn
+            .stmt(`SELECT ${COLUMNS}, ${IS_LATEST}, v.inline_data FROM object_versions v
+                   WHERE v.bucket = ? AND v.key = ? AND v.version_id = ?`)
+            .get(bucket, key, versionId);
+    return row ? this.toVersion(row as VersionRow) : undefined;
+  }
+
+  get(bucket: string, key: string, versionId?: string): Promise<StoredObjectVersion | undefined> {
+    return this.conn.read(() => this.getSync(bucket, key, versionId));
+  }
+
+  listLatest(bucket: string, o: ListLatestOptions): Promise<StoredObjectVersion[]> {
+    return this.conn.read(() => {
+      const r = rangeSql('c.key', keyRange(o.prefix, o.startAfter));
+      const rows = this.conn
+        .stmt(`SELECT ${COLUMNS}, 1 AS is_latest FROM current_objects c JOIN object_versions v ON v.seq = c.seq
+               WHERE c.bucket = ?${r.sql} ORDER BY c.key LIMIT ?`)
+        .all(bucket, ...r.params, Math.max(0, o.limit)) as VersionRow[];
+      return rows.map((row) => this.toVersion(row));
+    });
+  }
+
+  listVersions(bucket: string, o: ListVersionsOptions): Promise<StoredObjectVersion[]> {
+    return this.conn.read(() => {
+      const limit = Math.max(0, o.limit);
+      const keyMarker = o.keyMarker || undefined; // '' is the same as no marker
+      if (o.versionIdMarker && keyMarker === undefined) {
+        throw new Error('a version-id marker cannot be given without a key marker');
+      }
+      const out: VersionRow[] = [];
+      const after = keyMarker;
+      if (keyMarker !== undefined && o.versionIdMarker) {
+        const marker = this.conn
+          .stmt('SELECT seq FROM object_versions WHERE bucket = ? AND key = ? AND version_id = ?')
+          .get(bucket, keyMarker, o.versionIdMarker) as { seq: number } | undefined;
+        // A marker version that no longer exists (deleted between pages): restart at the key's
+        // newest version; repeating entries is better than silently skipping some.
+        const below = marker?.seq ?? Number.MAX_SAFE_INTEGER;
+        if (!o.prefix || keyMarker.startsWith(o.prefix)) {
+          out.push(
+            ...(this.conn
+              .stmt(`SELECT ${COLUMNS}, ${IS_LATEST} FROM object_versions v
+                     WHERE v.bucket = ? AND v.key = ? AND v.seq < ? ORDER BY v.seq DESC LIMIT ?`)
+              .all(bucket, keyMarker, below, limit) as VersionRow[]),
+          );
+        }
+      }
+      if (out.length < limit) {
+        const r = rangeSql('v.key', keyRange(o.prefix, after));
+        out.push(
+          ...(this.conn
+            .stmt(`SELECT ${COLUMNS}, ${IS_LATEST} FROM object_versions v
+                   WHERE v.bucket = ?${r.sql} ORDER BY v.key, v.seq DESC LIMIT ?`)
+            .all(bucket, ...r.params, limit - out.length) as VersionRow[]),
+        );
+      }
+      return out.map((row) => this.toVersion(row));
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Writes (the *Sync forms run inside a group-commit operation)
+
+  /** Point current_objects at the key's latest version, or drop it if that is a delete marker / none. */
+  private refreshCurrent(bucket: string, key: string): void {
+    const top = this.conn
+      .stmt('SELECT seq, is_delete_marker FROM object_versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1')
+      .get(bucket, key) as { seq: number; is_delete_marker: number } | undefined;
+    if (top && top.is_delete_marker === 0) {
+      this.conn
+        .stmt(`INSERT INTO current_objects (bucket, key, seq) VALUES (?, ?, ?)
+               ON CONFLICT (bucket, key) DO UPDATE SET seq = excluded.seq`)
+        .run(bucket, key, top.seq);
+    } else {
+      this.conn.stmt('DELETE FROM current_objects WHERE bucket = ? AND key = ?').run(bucket, key);
+    }
+  }
+
+  putSync(v: ObjectVersion, tasks: readonly NewOutboxTask[] | undefined): { displaced?: StoredObjectVersion } {
+    const existing = this.getSync(v.bucket, v.key, v.versionId);
+    const parts = encodeParts(v.parts);
+    const row = {
+      bucket: v.bucket,
+      key: v.key,
+      version_id: v.versionId,
+      is_delete_marker: v.isDeleteMarker ? 1 : 0,
+      last_modified: v.lastModified,
+      size: v.size,
+      etag: v.etag,
+      owner_account_id: v.ownerAccountId,
+      storage_class: v.storageClass,
+      content_type: v.contentType ?? null,
+      system_metadata: toJson(v.systemMetadata),
+      user_metadata: toJson(v.userMetadata),
+      tags: optionalJson(v.tags),
+      checksum: optionalJson(v.checksum),
+      encryption: encodeEncryption(v.encryption),
+      replication_status: v.replicationStatus ?? null,
+      replication_detail: optionalJson(v.replicationDetail),
+      parts: parts.json,
+      inline_data: parts.inline,
+    };
+    let seq: number;
+    if (existing && v.versionId !== 'null') {
+      this.conn
+        .stmt(`UPDATE object_versions SET is_delete_marker = @is_delete_marker, last_modified = @last_modified,
+                 size = @size, etag = @etag, owner_account_id = @owner_account_id, storage_class = @storage_class,
+                 content_type = @content_type, system_metadata = @system_metadata, user_metadata = @user_metadata,
+                 tags = @tags, checksum = @checksum, encryption = @encryption, replication_status = @replication_status,
+                 replication_detail = @replication_detail, parts = @parts, inline_data = @inline_data
+               WHERE seq = @seq`)
+        .run({ ...row, seq: existing.seq });
+      this.conn.stmt('DELETE FROM version_blobs WHERE seq = ?').run(existing.seq);
+      seq = existing.seq;
+    } else {
+      if (existing) this.conn.stmt('DELETE FROM object_versions WHERE seq = ?').run(existing.seq);
+      const info = this.conn
+        .stmt(`INSERT INTO object_versions (bucket, key, version_id, is_delete_marker, last_modified, size, etag,
+                 owner_account_id, storage_class, content_type, system_metadata, user_metadata, tags, checksum,
+                 encryption, replication_status, replication_detail, parts, inline_data)
+               VALUES (@bucket, @key, @version_id, @is_delete_marker, @last_modified, @size, @etag,
+                 @owner_account_id, @storage_class, @content_type, @system_metadata, @user_metadata, @tags, @checksum,
+                 @encryption, @replication_status, @replication_detail, @parts, @inline_data)`)
+        .run(row);
+      seq = Number(info.lastInsertRowid);
+    }
+    const ref = this.conn.stmt('INSERT OR IGNORE INTO version_blobs (seq, file_id) VALUES (?, ?)');
+    for (const id of parts.fileIds) ref.run(seq, id);
+    this.refreshCurrent(v.bucket, v.key);
+    this.outbox.insertSync(tasks, this.clock.now());
+    return existing ? { displaced: existing } : {};
+  }
+
+  put(v: ObjectVersion, tasks?: NewOutboxTask[]): Promise<{ displaced?: StoredObjectVersion }> {
+    return this.conn.write(() => this.putSync(v, tasks));
+  }
+
+  delete(bucket: string, key: string, versionId: string): Promise<StoredObjectVersion | undefined> {
+    return this.conn.write(() => {
+      const existing = this.getSync(bucket, key, versionId);
+      if (!existing) return undefined;
+      this.conn.stmt('DELETE FROM object_versions WHERE seq = ?').run(existing.seq);
+      this.refreshCurrent(bucket, key);
+      return existing;
+    });
+  }
+
+  /**
+   * With a destination: merge that destination's state into the detail and recompute the aggregate
+   * (a REPLICA keeps REPLICA). Without: set the status as given. A missing version is ignored (it
+   * may have been deleted while its replication ran).
+   */
+  updateReplication(
+    bucket: string,
+    key: string,
+    versionId: string,
+    update: { status: ReplicationStatus; destination?: string; failureReason?: string; ruleId?: string },
+  ): Promise<void> {
+    return this.conn.write(() => {
+      const row = this.conn
+        .stmt('SELECT seq, replication_status, replication_detail FROM object_versions WHERE bucket = ? AND key = ? AND version_id = ?')
+        .get(bucket, key, versionId) as
+        | { seq: number; replication_status: ReplicationStatus | null; replication_detail: string | null }
+        | undefined;
+      if (!row) return;
+      let status: ReplicationStatus = update.status;
+      let detail: Detail | undefined = row.replication_detail === null ? undefined : fromJson<Detail>(row.replication_detail);
+      if (update.destination !== undefined) {
+        detail ??= {};
+        const entry: Detail[string] = { status: update.status };
+        setIf(entry, 'failureReason', update.failureReason);
+        setIf(entry, 'ruleId', update.ruleId ?? detail[update.destination]?.ruleId);
+        detail[update.destination] = entry;
+        status = row.replication_status === 'REPLICA' ? 'REPLICA' : aggregateReplicationStatus(detail);
+      }
+      this.conn
+        .stmt('UPDATE object_versions SET replication_status = ?, replication_detail = ? WHERE seq = ?')
+        .run(status, optionalJson(detail), row.seq);
+    });
+  }
+
+  /** Replace a version's tags (undefined removes them). A missing version is ignored. */
+  putTags(bucket: string, key: string, versionId: string, tags: Record<string, string> | undefined): Promise<void> {
+    return this.conn.write(() => {
+      this.conn
+        .stmt('UPDATE object_versions SET tags = ? WHERE bucket = ? AND key = ? AND version_id = ?')
+        .run(optionalJson(tags), bucket, key, versionId);
+    });
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The replication outbox of a region. Tasks are inserted by the object writes themselves (same
+ * transaction); workers claim them with a lease so that a crashed worker's tasks come back.
+ */
+import type { NewOutboxTask, OutboxTask } from '../types.js';
+import type { SqliteConnection } from './connection.js';
+import { setIf } from './codec.js';
+
+interface OutboxRow {
+  id: number;
+  bucket: string;
+  key: string;
+  version_id: string;
+  operation: OutboxTask['operation'];
+  destination_bucket: string;
+  rule_id: string;
+  attempts: number;
+  not_before: number;
+  created_at: number;
+  last_error: string | null;
+}
+
+const COLUMNS = 'id, bucket, key, version_id, operation, destination_bucket, rule_id, attempts, not_before, created_at, last_error';
+
+function toTask(r: OutboxRow): OutboxTask {
+  const t: OutboxTask = {
+    id: r.id,
+    bucket: r.bucket,
+    key: r.key,
+    versionId: r.version_id,
+    operation: r.operation,
+    destinationBucket: r.destination_bucket,
+    ruleId: r.rule_id,
+    attempts: r.attempts,
+    notBefore: r.not_before,
+    createdAt: r.created_at,
+  };
+  setIf(t, 'lastError', r.last_error);
+  return t;
+}
+
+export class RegionOutbox {
+  constructor(private readonly conn: SqliteConnection) {}
+
+  /** Insert tasks; call inside a write (the caller's transaction). A new task is due at once unless notBefore says otherwise. */
+  insertSync(tasks: readonly NewOutboxTask[] | undefined, now: number): void {
+    if (!tasks) return;
+    const insert = this.conn.stmt(
+      `INSERT INTO outbox (bucket, key, version_id, operation, destination_bucket, rule_id, not_before, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const t of tasks) {
+      insert.run(t.bucket, t.key, t.versionId, t.operation, t.destinationBucket, t.ruleId, t.notBefore ?? now, now);
+    }
+  }
+
+  claim(now: number, limit: number, leaseMs: number): Promise<OutboxTask[]> {
+    return this.conn.write(() => {
+      // Due and not held by a live lease; oldest due first. Claimed-but-unexpired rows are skipped by
+      // the filter (there are at most as many as the workers hold).
+      const rows = this.conn
+        .stmt(`SELECT ${COLUMNS} FROM outbox WHERE not_before <= ? AND claimed_until <= ? ORDER BY not_before, id LIMIT ?`)
+        .all(now, now, Math.max(0, limit)) as OutboxRow[];
+      const lease = this.conn.stmt('UPDATE outbox SET claimed_until = ? WHERE id = ?');
+      for (const r of rows) lease.run(now + leaseMs, r.id);
+      return rows.map(toTask);
+    });
+  }
+
+  complete(id: number): Promise<void> {
+    return this.conn.write(() => {
+      this.conn.stmt('DELETE FROM outbox WHERE id = ?').run(id);
+    });
+  }
+
+  retry(id: number, notBefore: number, lastError: string): Promise<void> {
+    return this.conn.write(() => {
+      this.conn
+        .stmt('UPDATE outbox SET attempts = attempts + 1, not_before = ?, last_error = ?, claimed_until = 0 WHERE id = ?')
+        .run(notBefore, lastError, id);
+    });
+  }
+
+  count(bucket?: string): Promise<number> {
+    return this.conn.read(() => {
+      const row =
+        bucket === undefined
+          ? (this.conn.stmt('SELECT COUNT(*) AS n FROM outbox').get() as { n: number })
+          : (this.conn.stmt('SELECT COUNT(*) AS n FROM outbox WHERE bucket = ?').get(bucket) as { n: number });
+      return row.n;
+    });
+  }
+}

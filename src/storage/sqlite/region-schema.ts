@@ -1,0 +1,133 @@
+/**
+ * Schema of a region's database file: buckets and their configurations, object versions, multipart
+ * uploads, the replication outbox, and the region's KMS keys. Append new migrations; never edit
+ * one that has shipped.
+ *
+ * Keys are TEXT COLLATE BINARY: SQLite compares them with memcmp over their UTF-8 bytes, which is
+ * S3's listing order. No NOCASE anywhere near object keys.
+ */
+export const REGION_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE buckets (
+    name TEXT PRIMARY KEY COLLATE BINARY,
+    region TEXT NOT NULL,
+    owner_account_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    versioning TEXT NOT NULL,
+    location_constraint TEXT NOT NULL,
+    object_ownership TEXT
+  );
+
+  CREATE TABLE bucket_configs (
+    bucket TEXT NOT NULL REFERENCES buckets(name) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (bucket, kind)
+  );
+
+  -- Every version and delete marker. seq orders history (larger = newer) and is never reused
+  -- (AUTOINCREMENT), so "latest of a key" = highest seq. inline_data stays the last column so that
+  -- reading the other columns never walks its overflow pages.
+  CREATE TABLE object_versions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    bucket TEXT NOT NULL REFERENCES buckets(name),
+    key TEXT NOT NULL COLLATE BINARY,
+    version_id TEXT NOT NULL COLLATE BINARY,
+    is_delete_marker INTEGER NOT NULL,
+    last_modified INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    owner_account_id TEXT NOT NULL,
+    storage_class TEXT NOT NULL,
+    content_type TEXT,
+    system_metadata TEXT NOT NULL,
+    user_metadata TEXT NOT NULL,
+    tags TEXT,
+    checksum TEXT,
+    encryption TEXT,
+    replication_status TEXT,
+    replication_detail TEXT,
+    parts TEXT NOT NULL,
+    inline_data BLOB
+  );
+  CREATE UNIQUE INDEX object_versions_id ON object_versions(bucket, key, version_id);
+  -- Keys ascending, newest first: the ListObjectVersions order and the latest-of-key lookup.
+  CREATE INDEX object_versions_history ON object_versions(bucket, key, seq DESC);
+
+  -- Keys whose latest version is an object (not a delete marker): ListObjectsV2 walks only this.
+  CREATE TABLE current_objects (
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL COLLATE BINARY,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (bucket, key)
+  ) WITHOUT ROWID;
+
+  -- Which blob files a version uses (orphan sweep asks by file id).
+  CREATE TABLE version_blobs (
+    seq INTEGER NOT NULL REFERENCES object_versions(seq) ON DELETE CASCADE,
+    file_id TEXT NOT NULL,
+    PRIMARY KEY (seq, file_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX version_blobs_file ON version_blobs(file_id);
+
+  CREATE TABLE uploads (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    upload_id TEXT NOT NULL UNIQUE,
+    bucket TEXT NOT NULL REFERENCES buckets(name),
+    key TEXT NOT NULL COLLATE BINARY,
+    initiated INTEGER NOT NULL,
+    body TEXT NOT NULL
+  );
+  CREATE INDEX uploads_by_key ON uploads(bucket, key, seq);
+
+  CREATE TABLE upload_parts (
+    upload_id TEXT NOT NULL REFERENCES uploads(upload_id) ON DELETE CASCADE,
+    part_number INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    last_modified INTEGER NOT NULL,
+    checksum TEXT,
+    blob_file_id TEXT,
+    blob_size INTEGER,
+    inline_data BLOB
+  );
+  CREATE UNIQUE INDEX upload_parts_number ON upload_parts(upload_id, part_number);
+  CREATE INDEX upload_parts_file ON upload_parts(blob_file_id) WHERE blob_file_id IS NOT NULL;
+
+  -- Transactional outbox: written in the same transaction as the version it replicates.
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL COLLATE BINARY,
+    version_id TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    destination_bucket TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    not_before INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_error TEXT,
+    claimed_until INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX outbox_due ON outbox(not_before, id);
+  CREATE INDEX outbox_by_bucket ON outbox(bucket);
+
+  CREATE TABLE kms_keys (
+    account_id TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (account_id, key_id)
+  );
+
+  CREATE TABLE kms_aliases (
+    account_id TEXT NOT NULL,
+    alias_name TEXT NOT NULL,
+    target_key_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, alias_name)
+  );
+  CREATE INDEX kms_aliases_target ON kms_aliases(account_id, target_key_id);
+  `,
+];
