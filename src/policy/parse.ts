@@ -55,7 +55,7 @@ function has(o: JsonObject, k: string): boolean {
   return Object.prototype.hasOwnProperty.call(o, k);
 }
 
-/** A string or a non-empty-or-empty array of strings; undefined if absent. */
+/** A string or an array of strings (a single string becomes a one-element array); undefined if absent. */
 function stringList(o: JsonObject, field: string): string[] | undefined {
   if (!has(o, field)) return undefined;
   const v = o[field];

@@ -145,6 +145,7 @@ export class RequestPipeline {
     for (const domain of this.fabric.config.virtualHostDomains) {
       if (host.endsWith(`.${domain}`)) {
         const bucket = host.slice(0, -domain.length - 1);
+        // '/' alone (or nothing) addresses the bucket itself.
         const key = path.length > 1 ? decodeURIComponent(path.slice(1)) : undefined;
         return key === undefined ? { bucket } : { bucket, key };
       }
@@ -152,7 +153,8 @@ export class RequestPipeline {
     const m = /^\/([^/]+)(?:\/(.*))?$/.exec(path);
     if (!m) return {};
     const bucket = decodeURIComponent(m[1]!);
-    return m[2] === undefined ? { bucket } : { bucket, key: decodeURIComponent(m[2]) };
+    // SDK v3 addresses a bucket as '/bucket/': an empty key means the bucket itself.
+    return m[2] === undefined || m[2] === '' ? { bucket } : { bucket, key: decodeURIComponent(m[2]) };
   }
 
   private async handleS3(req: IncomingRequest, signing: SigningRequest, signedRegion: string | undefined): Promise<ServiceResponse> {
