@@ -11,7 +11,7 @@ import {
   isValidChecksumValue,
   type ChecksumAlgorithm,
 } from './checksums.js';
-import { splitAt } from '../server/auth/test-support.js';
+import { splitAt } from './test-streams.js';
 
 const CHECK = Buffer.from('123456789');
 const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');

@@ -101,18 +101,7 @@ export function encodeAwsChunked(payload: Buffer, o: EncodeOptions): Buffer {
   return Buffer.concat(parts);
 }
 
-/** Split a buffer at the given (unsorted, possibly duplicate) cut points. */
-export function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let last = 0;
-  for (const p of points) {
-    out.push(buf.subarray(last, p));
-    last = p;
-  }
-  out.push(buf.subarray(last));
-  return out.filter((b) => b.length > 0);
-}
+export { splitAt } from '../../crypto/test-streams.js';
 
 /** Write pieces through a verifier stream; resolves with its output and result, rejects with its error. */
 export function runStream(
