@@ -52,8 +52,19 @@ export class ReplicationWorker {
     this.sessions = new RoleSessionCache(opts.clock);
   }
 
-  start(): void {
+  /**
+   * Start working. `ownsStore`: this process alone works on the store (embedded mode), so claims
+   * left by a previous process are released at once instead of waiting out their leases.
+   */
+  start(opts: { ownsStore?: boolean } = {}): void {
     this.stopped = false;
+    if (opts.ownsStore) {
+      this.current = this.opts.store.releaseOutboxClaims().then(
+        () => this.wake(),
+        () => this.wake(),
+      );
+      return;
+    }
     this.wake();
   }
 

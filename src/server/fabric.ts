@@ -133,7 +133,8 @@ export class Fabric {
         this.onReplicationEvent?.(name, e);
       },
     });
-    worker.start();
+    // One process owns a region's SQLite database: claims of a previous (crashed) process are void.
+    worker.start({ ownsStore: true });
     const s3 = new S3Service(s3ctx);
     this.log.info({ region: name, dir }, 'region opened');
     return {

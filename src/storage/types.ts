@@ -275,6 +275,11 @@ export interface RegionMetadataStore {
   retryOutboxTask(id: number, notBefore: number, lastError: string): Promise<void>;
   /** Tasks not yet completed (for status tools and tests). */
   countOutboxTasks(bucket?: string): Promise<number>;
+  /**
+   * Release every lease at once. For a store that one process owns (embedded SQLite): at start, the
+   * previous process's claims died with it, so its tasks need not wait for their leases to expire.
+   */
+  releaseOutboxClaims(): Promise<number>;
 
   close(): Promise<void>;
 }

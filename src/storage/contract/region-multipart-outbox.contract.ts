@@ -125,6 +125,19 @@ export function outboxCases(make: StoreFactory<RegionMetadataStore>): void {
     });
   });
 
+  it('releaseOutboxClaims makes leased tasks claimable at once (a new process owning the store)', async () => {
+    await withStore(make, async (s) => {
+      await s.createBucket(bucketRecord(B));
+      await s.putObjectVersion(objectVersion(B, 'a', 'v1'), [task('a', 'v1', { notBefore: 0 })]);
+      assert.equal((await s.claimOutboxTasks(10, 10, 1_000_000)).length, 1);
+      assert.equal((await s.claimOutboxTasks(20, 10, 1_000_000)).length, 0, 'held by its lease');
+      assert.equal(await s.releaseOutboxClaims(), 1);
+      const again = await s.claimOutboxTasks(30, 10, 1_000_000);
+      assert.equal(again.length, 1);
+      assert.equal(again[0]!.attempts, 0, 'releasing a claim is not a failed attempt');
+    });
+  });
+
   it('a write that fails leaves neither the version nor any of its tasks', async () => {
     await withStore(make, async (s) => {
       await s.createBucket(bucketRecord(B));

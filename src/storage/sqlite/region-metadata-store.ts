@@ -157,6 +157,9 @@ export class SqliteRegionMetadataStore implements RegionMetadataStore {
   countOutboxTasks(bucket?: string): Promise<number> {
     return this.outbox.count(bucket);
   }
+  releaseOutboxClaims(): Promise<number> {
+    return this.outbox.releaseAll();
+  }
 
   close(): Promise<void> {
     return this.connection.close();

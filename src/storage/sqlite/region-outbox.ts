@@ -81,6 +81,10 @@ export class RegionOutbox {
     });
   }
 
+  releaseAll(): Promise<number> {
+    return this.conn.write(() => this.conn.stmt('UPDATE outbox SET claimed_until = 0 WHERE claimed_until > 0').run().changes);
+  }
+
   count(bucket?: string): Promise<number> {
     return this.conn.read(() => {
       const row =

@@ -1,0 +1,151 @@
+/**
+ * The replication worker against a real SQLite region store and a scripted transport: what a
+ * source version's status becomes for success, permanent failure and transient trouble, and that
+ * no task is lost across a restart.
+ */
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OffsetClock } from '../common/clock.js';
+import { openRegionMetadataStore } from '../storage/index.js';
+import type { ObjectVersion, RegionMetadataStore } from '../storage/types.js';
+import type { ReplicationConfiguration } from './config.js';
+import { ReplicationFailure } from './failure.js';
+import type { ReplicationTransport, RoleCredentials, SourceVersion } from './ports.js';
+import { ReplicationWorker, type ReplicationEvent } from './worker.js';
+
+const CONFIG: ReplicationConfiguration = {
+  role: 'arn:aws:iam::000000000000:role/r',
+  rules: [{ id: 'rule-1', prefix: '', status: 'Enabled', destination: { bucket: 'arn:aws:s3:::dst' } }],
+};
+
+function version(key: string, versionId: string): ObjectVersion {
+  return {
+    bucket: 'src', key, versionId, isDeleteMarker: false, lastModified: 1, size: 0, etag: 'e', ownerAccountId: '000000000000',
+    storageClass: 'STANDARD', systemMetadata: {}, userMetadata: {}, parts: [],
+    replicationStatus: 'PENDING', replicationDetail: { dst: { status: 'PENDING', ruleId: 'rule-1' } },
+  };
+}
+
+/** A transport whose writeReplica does whatever the test scripts for each call. */
+class ScriptedTransport implements ReplicationTransport {
+  script: Array<() => void> = [];
+  written: string[] = [];
+  async replicationConfig() {
+    return CONFIG;
+  }
+  async assumeRole(roleArn: string): Promise<RoleCredentials> {
+    return { roleArn, accessKeyId: 'ASIA', secretAccessKey: 's', sessionToken: 't', expiresAt: Number.MAX_SAFE_INTEGER };
+  }
+  async sourceBucketOwner() {
+    return '000000000000';
+  }
+  async readSource(_c: RoleCredentials, bucket: string, key: string, versionId: string): Promise<SourceVersion> {
+    return { version: version(key, versionId), parts: [] };
+  }
+  async findDestination(bucket: string) {
+    return { name: bucket, region: 'us-east-2', ownerAccountId: '000000000000' };
+  }
+  async writeReplica(_c: RoleCredentials, _d: unknown, _r: unknown, source: SourceVersion) {
+    const step = this.script.shift();
+    step?.();
+    this.written.push(`${source.version.key}@${source.version.versionId}`);
+  }
+  async writeDeleteMarker() {}
+  async readDeleteMarker() {
+    return undefined;
+  }
+}
+
+describe('replication worker', () => {
+  let dir: string;
+  let store: RegionMetadataStore;
+  let clock: OffsetClock;
+  let transport: ScriptedTransport;
+  let events: ReplicationEvent[];
+  let worker: ReplicationWorker;
+
+  function newWorker(): ReplicationWorker {
+    return new ReplicationWorker({ region: 'us-east-1', store, transport, clock, pollMs: 20, onEvent: (e) => events.push(e) });
+  }
+
+  async function putVersion(key: string, versionId: string): Promise<void> {
+    await store.putObjectVersion(version(key, versionId), [{ bucket: 'src', key, versionId, operation: 'put', destinationBucket: 'dst', ruleId: 'rule-1' }]);
+  }
+
+  async function until(cond: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (!(await cond())) {
+      if (Date.now() > deadline) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'meridian-worker-'));
+    clock = new OffsetClock();
+    store = openRegionMetadataStore(join(dir, 'meta.db'), 'us-east-1', { clock });
+    await store.createBucket({ name: 'src', region: 'us-east-1', ownerAccountId: '000000000000', createdAt: 0, versioning: 'Enabled', locationConstraint: '' });
+    transport = new ScriptedTransport();
+    events = [];
+    worker = newWorker();
+  });
+
+  afterEach(async () => {
+    await worker.stop();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a replicated version becomes COMPLETED and its task is gone', async () => {
+    await putVersion('a', 'v1');
+    worker.start();
+    await until(async () => (await store.getObjectVersion('src', 'a', 'v1'))?.replicationStatus === 'COMPLETED');
+    assert.equal(await store.countOutboxTasks(), 0);
+    assert.deepEqual(transport.written, ['a@v1']);
+  });
+
+  it('a permanent failure becomes FAILED with the AWS failure reason, and is not retried', async () => {
+    transport.script.push(() => {
+      throw new ReplicationFailure('DstPutObjectNotPermitted', 'denied', 'no identity-based policy allows the kms:Encrypt action');
+    });
+    await putVersion('a', 'v1');
+    worker.start();
+    await until(async () => (await store.getObjectVersion('src', 'a', 'v1'))?.replicationStatus === 'FAILED');
+    const v = await store.getObjectVersion('src', 'a', 'v1');
+    assert.equal(v?.replicationDetail?.dst?.failureReason, 'DstPutObjectNotPermitted');
+    assert.equal(await store.countOutboxTasks(), 0);
+    assert.equal(events.find((e) => e.kind === 'failed')?.detail, 'no identity-based policy allows the kms:Encrypt action');
+  });
+
+  it('transient trouble keeps the version PENDING and retries after a backoff', async () => {
+    transport.script.push(() => {
+      throw new Error('connect ECONNREFUSED destination region');
+    });
+    await putVersion('a', 'v1');
+    worker.start();
+    await until(async () => events.some((e) => e.kind === 'retry'));
+    assert.equal((await store.getObjectVersion('src', 'a', 'v1'))?.replicationStatus, 'PENDING');
+    assert.equal(await store.countOutboxTasks(), 1, 'the task waits for its retry');
+    clock.advance(60_000); // past the backoff
+    worker.wake();
+    await until(async () => (await store.getObjectVersion('src', 'a', 'v1'))?.replicationStatus === 'COMPLETED');
+  });
+
+  it('versions of one key replicate in the order they were written', async () => {
+    for (let i = 1; i <= 5; i++) await putVersion('k', `v${i}`);
+    worker.start();
+    await until(async () => (await store.countOutboxTasks()) === 0);
+    assert.deepEqual(transport.written, ['k@v1', 'k@v2', 'k@v3', 'k@v4', 'k@v5']);
+  });
+
+  it('a task claimed by a process that died is picked up at once by the next one owning the store', async () => {
+    await putVersion('a', 'v1');
+    // A previous process claimed the task with a long lease, then died.
+    assert.equal((await store.claimOutboxTasks(clock.now(), 10, 3_600_000)).length, 1);
+    worker.start({ ownsStore: true });
+    await until(async () => (await store.getObjectVersion('src', 'a', 'v1'))?.replicationStatus === 'COMPLETED');
+  });
+});
