@@ -42,7 +42,7 @@ class ScriptedTransport implements ReplicationTransport {
   async sourceBucketOwner() {
     return '000000000000';
   }
-  async readSource(_c: RoleCredentials, bucket: string, key: string, versionId: string): Promise<SourceVersion> {
+  async readSource(_c: RoleCredentials, _bucket: string, key: string, versionId: string): Promise<SourceVersion> {
     return { version: version(key, versionId), parts: [] };
   }
   async findDestination(bucket: string) {
