@@ -5,16 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AwsCli } from '../support/aws-cli.js';
+import { permissionsPolicy, replicationConfiguration, trustPolicy, type DocumentOptions } from '../support/replication-documents.js';
 
-export interface ScenarioOptions {
-  /** Leave the kms:Encrypt statement on the destination key out of the role's permissions. */
-  withoutKmsEncrypt?: boolean;
+export interface ScenarioOptions extends DocumentOptions {
   /** The service the trust policy names (s3.amazonaws.com in the walkthrough). */
   trustedService?: string;
-  /** Include SourceSelectionCriteria.SseKmsEncryptedObjects (default true). */
-  sseKmsEncryptedObjects?: boolean;
-  /** Include EncryptionConfiguration.ReplicaKmsKeyID (default true). */
-  replicaKmsKeyId?: boolean;
 }
 
 export interface Scenario {
@@ -25,57 +20,6 @@ export interface Scenario {
   roleName: string;
   roleArn: string;
   replicationFile: string;
-}
-
-export function trustPolicy(service: string): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
-  });
-}
-
-export function permissionsPolicy(s: Pick<Scenario, 'src' | 'dest' | 'srcKeyArn' | 'destKeyArn'>, opts: ScenarioOptions = {}): string {
-  const statements: unknown[] = [
-    {
-      Effect: 'Allow',
-      Action: ['s3:ListBucket', 's3:GetReplicationConfiguration', 's3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl'],
-      Resource: [`arn:aws:s3:::${s.src}`, `arn:aws:s3:::${s.src}/*`],
-    },
-    {
-      Effect: 'Allow',
-      Action: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags', 's3:GetObjectVersionTagging'],
-      Condition: {
-        StringLikeIfExists: {
-          's3:x-amz-server-side-encryption': ['aws:kms', 'AES256'],
-          's3:x-amz-server-side-encryption-aws-kms-key-id': [s.destKeyArn],
-        },
-      },
-      Resource: `arn:aws:s3:::${s.dest}/*`,
-    },
-    {
-      Effect: 'Allow',
-      Action: ['kms:Decrypt'],
-      Condition: { StringLike: { 'kms:ViaService': 's3.us-east-1.amazonaws.com', 'kms:EncryptionContext:aws:s3:arn': [`arn:aws:s3:::${s.src}/*`] } },
-      Resource: [s.srcKeyArn],
-    },
-  ];
-  if (!opts.withoutKmsEncrypt) {
-    statements.push({
-      Effect: 'Allow',
-      Action: ['kms:Encrypt'],
-      Condition: { StringLike: { 'kms:ViaService': 's3.us-east-2.amazonaws.com', 'kms:EncryptionContext:aws:s3:arn': [`arn:aws:s3:::${s.dest}/*`] } },
-      Resource: [s.destKeyArn],
-    });
-  }
-  return JSON.stringify({ Version: '2012-10-17', Statement: statements }, null, 2);
-}
-
-export function replicationConfiguration(s: Pick<Scenario, 'dest' | 'destKeyArn' | 'roleArn'>, opts: ScenarioOptions = {}): string {
-  const destination: Record<string, unknown> = { Bucket: `arn:aws:s3:::${s.dest}` };
-  if (opts.replicaKmsKeyId !== false) destination.EncryptionConfiguration = { ReplicaKmsKeyID: s.destKeyArn };
-  const rule: Record<string, unknown> = { Prefix: '', Status: 'Enabled', Destination: destination };
-  if (opts.sseKmsEncryptedObjects !== false) rule.SourceSelectionCriteria = { SseKmsEncryptedObjects: { Status: 'Enabled' } };
-  return JSON.stringify({ Role: s.roleArn, Rules: [rule] }, null, 2);
 }
 
 /** Steps 1–5 of the walkthrough with the CLI: keys, buckets, versioning, role, replication configuration. */
