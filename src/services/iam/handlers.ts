@@ -113,7 +113,58 @@ function pathParam(params: QueryParams): string {
   return path;
 }
 
+/**
+ * Inline policies work the same for roles and users (Put/Get/Delete/List<Role|User>Policy): one
+ * family of handlers, parameterised by the kind of principal.
+ */
+function inlinePolicyOperations(kind: 'role' | 'user'): Record<string, Handler> {
+  const Kind = kind === 'role' ? 'Role' : 'User';
+  const nameParam = `${Kind}Name`;
+  const owner = async (deps: IamDeps, caller: Caller, params: QueryParams) => {
+    const acct = account(caller);
+    const name = required(params, nameParam);
+    const entity = kind === 'role' ? await getRoleOrThrow(deps, acct, name) : await getUserOrThrow(deps, acct, name);
+    return { acct, name: kind === 'role' ? (entity as RoleRecord).roleName : (entity as UserRecord).userName, arn: entity.arn };
+  };
+  const notFound = (policyName: string) => noSuchEntity(`The ${kind} policy with name ${policyName} cannot be found.`);
+  return {
+    async [`Put${Kind}Policy`](deps, caller, params) {
+      const o = await owner(deps, caller, params);
+      await authorize(deps, caller, `Put${Kind}Policy`, o.arn);
+      const policyName = validateName(required(params, 'PolicyName'), 'policyName', POLICY_NAME);
+      const doc = required(params, 'PolicyDocument');
+      validatePolicy(doc, 'identity');
+      await deps.store.putInlinePolicy(o.acct, kind, o.name, policyName, doc);
+      return undefined;
+    },
+    async [`Get${Kind}Policy`](deps, caller, params) {
+      const o = await owner(deps, caller, params);
+      await authorize(deps, caller, `Get${Kind}Policy`, o.arn);
+      const policyName = required(params, 'PolicyName');
+      const doc = await deps.store.getInlinePolicy(o.acct, kind, o.name, policyName);
+      if (doc === undefined) throw notFound(policyName);
+      return { [nameParam]: o.name, PolicyName: policyName, PolicyDocument: encodePolicy(doc) };
+    },
+    async [`Delete${Kind}Policy`](deps, caller, params) {
+      const o = await owner(deps, caller, params);
+      await authorize(deps, caller, `Delete${Kind}Policy`, o.arn);
+      const policyName = required(params, 'PolicyName');
+      if (!(await deps.store.deleteInlinePolicy(o.acct, kind, o.name, policyName))) throw notFound(policyName);
+      return undefined;
+    },
+    async [`List${Kind}Policies`](deps, caller, params) {
+      const o = await owner(deps, caller, params);
+      await authorize(deps, caller, `List${Kind}Policies`, o.arn);
+      const names = (await deps.store.listInlinePolicies(o.acct, kind, o.name)).map((p) => p.policyName);
+      return { PolicyNames: { member: names }, IsTruncated: false };
+    },
+  };
+}
+
 export const IAM_OPERATIONS: Record<string, Handler> = {
+  ...inlinePolicyOperations('role'),
+  ...inlinePolicyOperations('user'),
+
   // ------------------------------------------------------------------------------------ roles
   async CreateRole(deps, caller, params) {
     const acct = account(caller);
@@ -184,46 +235,6 @@ export const IAM_OPERATIONS: Record<string, Handler> = {
     return undefined;
   },
 
-  async PutRolePolicy(deps, caller, params) {
-    const acct = account(caller);
-    const role = await getRoleOrThrow(deps, acct, required(params, 'RoleName'));
-    await authorize(deps, caller, 'PutRolePolicy', role.arn);
-    const policyName = validateName(required(params, 'PolicyName'), 'policyName', POLICY_NAME);
-    const doc = required(params, 'PolicyDocument');
-    validatePolicy(doc, 'identity');
-    await deps.store.putInlinePolicy(acct, 'role', role.roleName, policyName, doc);
-    return undefined;
-  },
-
-  async GetRolePolicy(deps, caller, params) {
-    const acct = account(caller);
-    const role = await getRoleOrThrow(deps, acct, required(params, 'RoleName'));
-    await authorize(deps, caller, 'GetRolePolicy', role.arn);
-    const policyName = required(params, 'PolicyName');
-    const doc = await deps.store.getInlinePolicy(acct, 'role', role.roleName, policyName);
-    if (doc === undefined) throw noSuchEntity(`The role policy with name ${policyName} cannot be found.`);
-    return { RoleName: role.roleName, PolicyName: policyName, PolicyDocument: encodePolicy(doc) };
-  },
-
-  async DeleteRolePolicy(deps, caller, params) {
-    const acct = account(caller);
-    const role = await getRoleOrThrow(deps, acct, required(params, 'RoleName'));
-    await authorize(deps, caller, 'DeleteRolePolicy', role.arn);
-    const policyName = required(params, 'PolicyName');
-    if (!(await deps.store.deleteInlinePolicy(acct, 'role', role.roleName, policyName))) {
-      throw noSuchEntity(`The role policy with name ${policyName} cannot be found.`);
-    }
-    return undefined;
-  },
-
-  async ListRolePolicies(deps, caller, params) {
-    const acct = account(caller);
-    const role = await getRoleOrThrow(deps, acct, required(params, 'RoleName'));
-    await authorize(deps, caller, 'ListRolePolicies', role.arn);
-    const names = (await deps.store.listInlinePolicies(acct, 'role', role.roleName)).map((p) => p.policyName);
-    return { PolicyNames: { member: names }, IsTruncated: false };
-  },
-
   // ------------------------------------------------------------------------------------ users
   async CreateUser(deps, caller, params) {
     const acct = account(caller);
@@ -277,38 +288,6 @@ export const IAM_OPERATIONS: Record<string, Handler> = {
       throw new ServiceError('DeleteConflict', 409, 'Cannot delete entity, must delete access keys and policies first.');
     }
     await deps.store.deleteUser(acct, user.userName);
-    return undefined;
-  },
-
-  async PutUserPolicy(deps, caller, params) {
-    const acct = account(caller);
-    const user = await getUserOrThrow(deps, acct, required(params, 'UserName'));
-    await authorize(deps, caller, 'PutUserPolicy', user.arn);
-    const policyName = validateName(required(params, 'PolicyName'), 'policyName', POLICY_NAME);
-    const doc = required(params, 'PolicyDocument');
-    validatePolicy(doc, 'identity');
-    await deps.store.putInlinePolicy(acct, 'user', user.userName, policyName, doc);
-    return undefined;
-  },
-
-  async GetUserPolicy(deps, caller, params) {
-    const acct = account(caller);
-    const user = await getUserOrThrow(deps, acct, required(params, 'UserName'));
-    await authorize(deps, caller, 'GetUserPolicy', user.arn);
-    const policyName = required(params, 'PolicyName');
-    const doc = await deps.store.getInlinePolicy(acct, 'user', user.userName, policyName);
-    if (doc === undefined) throw noSuchEntity(`The user policy with name ${policyName} cannot be found.`);
-    return { UserName: user.userName, PolicyName: policyName, PolicyDocument: encodePolicy(doc) };
-  },
-
-  async DeleteUserPolicy(deps, caller, params) {
-    const acct = account(caller);
-    const user = await getUserOrThrow(deps, acct, required(params, 'UserName'));
-    await authorize(deps, caller, 'DeleteUserPolicy', user.arn);
-    const policyName = required(params, 'PolicyName');
-    if (!(await deps.store.deleteInlinePolicy(acct, 'user', user.userName, policyName))) {
-      throw noSuchEntity(`The user policy with name ${policyName} cannot be found.`);
-    }
     return undefined;
   },
 
