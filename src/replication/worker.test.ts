@@ -76,7 +76,7 @@ describe('replication worker', () => {
   }
 
   async function until(cond: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 30_000;
     while (!(await cond())) {
       if (Date.now() > deadline) throw new Error('timed out');
       await new Promise((r) => setTimeout(r, 10));

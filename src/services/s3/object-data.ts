@@ -73,6 +73,30 @@ export function readObjectData(blobs: BlobStore, parts: ObjectPart[], dataKey: B
   return Readable.from(generate(), { objectMode: false, highWaterMark: 1 << 20 });
 }
 
+/**
+ * The plaintext (or range) of an object whose parts are all inline, as one Buffer; undefined when any
+ * part lives in a file. Small objects are decrypted in one call and sent without stream machinery:
+ * on a 4 KiB GET, Readable.from + an async generator + stream.pipeline (whose finish allocates an
+ * AbortError) were a large share of the request's CPU (bench/: about a quarter more GETs/s without).
+ */
+export function inlineObjectData(parts: ObjectPart[], dataKey: Buffer, range?: ByteRange): Buffer | undefined {
+  if (!parts.every((p) => p.blob.kind === 'inline')) return undefined;
+  const pieces: Buffer[] = [];
+  let offset = 0;
+  for (const part of parts) {
+    const partStart = offset;
+    const partEnd = offset + part.size - 1;
+    offset += part.size;
+    if (part.size === 0) continue;
+    if (range && (range.end < partStart || range.start > partEnd)) continue;
+    const s = range ? Math.max(range.start, partStart) - partStart : 0;
+    const e = range ? Math.min(range.end, partEnd) - partStart : part.size - 1;
+    const blob = part.blob as Extract<BlobRef, { kind: 'inline' }>;
+    pieces.push(decryptBuffer(dataKey, blob.data).subarray(s, e + 1));
+  }
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+}
+
 /** Every blob an object's parts reference (for deletion after the metadata no longer points at them). */
 export function blobsOf(parts: ObjectPart[]): BlobRef[] {
   return parts.map((p) => p.blob);

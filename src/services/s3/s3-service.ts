@@ -2,7 +2,7 @@
  * A region's S3: route → find the bucket (answering wrong-region requests the way the CLI
  * follows) → authorize through policy/ → handler. Returns transport-neutral responses.
  */
-import { ServiceError } from '../../common/errors.js';
+import { ServiceError, isServiceError } from '../../common/errors.js';
 import { denialMessage } from '../../policy/index.js';
 import type { ConditionValue } from '../../policy/types.js';
 import type { BucketRecord } from '../../storage/types.js';
@@ -63,7 +63,15 @@ export class S3Service {
     }
     const resource =
       op.scope === 'service' ? '*' : op.scope === 'bucket' ? `arn:aws:s3:::${req.bucket}` : `arn:aws:s3:::${req.bucket}/${req.key}`;
-    await this.authorize(req, op, resource, bucket);
+    try {
+      await this.authorize(req, op, resource, bucket);
+    } catch (e) {
+      // HeadBucket tells the bucket's region whether or not the caller is authorized (reference §7.2).
+      if (op.name === 'HeadBucket' && bucket && isServiceError(e)) {
+        throw new ServiceError(e.code, e.status, e.message, e.fields, { ...e.headers, 'x-amz-bucket-region': bucket.region });
+      }
+      throw e;
+    }
     return op.handler(ctx, req, bucket);
   }
 

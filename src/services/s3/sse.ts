@@ -112,7 +112,9 @@ export function kmsErrorForS3(e: unknown): unknown {
   if (!isServiceError(e)) return e;
   if (e.code === 'AccessDeniedException') return new ServiceError('AccessDenied', 403, e.message);
   if (['NotFoundException', 'DisabledException', 'KMSInvalidStateException', 'InvalidKeyUsageException', 'InvalidCiphertextException'].includes(e.code)) {
-    return new ServiceError(`KMS.${e.code}`, 400, e.message || e.code);
+    // S3 quotes a malformed key id where KMS does not: `Invalid keyId '<id>'` (reference §5.4).
+    const invalidId = e.code === 'NotFoundException' && /^Invalid keyId (.*)$/s.exec(e.message);
+    return new ServiceError(`KMS.${e.code}`, 400, invalidId ? `Invalid keyId '${invalidId[1]}'` : e.message || e.code);
   }
   return e;
 }

@@ -49,6 +49,8 @@ export class StsService {
     }
     const denied = () =>
       new ServiceError('AccessDenied', 403, `User: ${callerName(caller)} is not authorized to perform: sts:AssumeRole on resource: ${req.roleArn}`);
+    // AWS refuses role assumption with the account's root credentials, whatever the trust policy says.
+    if (caller.principal.type === 'Account') throw new ServiceError('AccessDenied', 403, 'Roles may not be assumed by root accounts.');
     const parsed = parseRoleArn(req.roleArn);
     // AWS does not reveal whether a role exists: a missing role is the same AccessDenied.
     if (!parsed) throw denied();
@@ -61,6 +63,10 @@ export class StsService {
     }
     if (duration > role.maxSessionDuration) {
       throw new ServiceError('ValidationError', 400, 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
+    }
+    // Role chaining (a role session assuming a role) is limited to one hour (reference §4.1).
+    if (caller.principal.type === 'AssumedRole' && duration > 3600) {
+      throw new ServiceError('ValidationError', 400, 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
     }
     if (req.policy !== undefined) this.authorizer.parse(req.policy, 'session');
 

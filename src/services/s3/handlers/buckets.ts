@@ -4,7 +4,7 @@ import { ServiceError } from '../../../common/errors.js';
 import { isKnownRegion, regionOfLocationConstraint } from '../../../regions/known-regions.js';
 import type { BucketRecord } from '../../../storage/types.js';
 import type { ServiceResponse } from '../../protocol/response.js';
-import { child, escapeXml, malformedXml, parseXml, text, toXml, xmlDate } from '../../protocol/xml.js';
+import { child, children, escapeXml, malformedXml, parseXml, text, toXml, xmlDate } from '../../protocol/xml.js';
 import { validateBucketName } from '../bucket-naming.js';
 import { readSmallBody, requireChecksumHeader, S3_XMLNS } from '../request-body.js';
 import type { S3Handler } from '../s3-context.js';
@@ -72,13 +72,13 @@ export const createBucket: S3Handler = async (ctx, req): Promise<ServiceResponse
   if (!account) throw new ServiceError('AccessDenied', 403, 'Access Denied');
   const body = await readSmallBody(req, 64 * 1024);
   let constraint: string | undefined;
-  let hasConfiguration = false;
+  let hasTags = false;
   if (body.trim() !== '') {
     const { root, value } = parseXml(body);
     if (root !== 'CreateBucketConfiguration') throw malformedXml();
-    hasConfiguration = Object.keys(value).length > 0;
     constraint = text(value, 'LocationConstraint');
-    if (value.Tags !== undefined) child(value, 'Tags');
+    const tags = value.Tags !== undefined ? child(value, 'Tags') : undefined;
+    hasTags = tags !== undefined && children(tags, 'Tag').length > 0;
   }
   const region = targetRegion(req.region, constraint);
 
@@ -87,8 +87,9 @@ export const createBucket: S3Handler = async (ctx, req): Promise<ServiceResponse
     if (existing.ownerAccountId !== account) {
       throw new ServiceError('BucketAlreadyExists', 409, 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.', { BucketName: name });
     }
-    // Legacy us-east-1 behaviour: re-creating your own us-east-1 bucket there succeeds.
-    if (existing.region === 'us-east-1' && region === 'us-east-1' && !hasConfiguration) {
+    // Legacy us-east-1 behaviour: re-creating your own us-east-1 bucket there succeeds, unless the
+    // request carries tags (an empty tag list still succeeds; reference §7.1).
+    if (existing.region === 'us-east-1' && region === 'us-east-1' && !hasTags) {
       return { status: 200, headers: { location: `/${name}` } };
     }
     throw new ServiceError('BucketAlreadyOwnedByYou', 409, 'Your previous request to create the named bucket succeeded and you already own it.', { BucketName: name });

@@ -121,12 +121,9 @@ export const listObjectsV2: S3Handler = async (ctx, req, bucket) => {
   const startAfter = req.query.get('start-after') ?? undefined;
   let after = startAfter;
   if (token !== null) {
-    try {
-      after = Buffer.from(token, 'base64url').toString('utf8');
-    } catch {
-      after = undefined;
-    }
-    if (!token || after === undefined) throw invalidArgument('The continuation token provided is incorrect', 'continuation-token', token);
+    // Tokens are the base64url of the last key: anything that does not round-trip was not issued here.
+    after = Buffer.from(token, 'base64url').toString('utf8');
+    if (!token || Buffer.from(after).toString('base64url') !== token) throw invalidArgument('The continuation token provided is incorrect', 'continuation-token', token);
   }
   const list = (s: string | undefined, n: number) => {
     const o: Parameters<typeof ctx.meta.listLatest>[1] = { prefix, limit: n };

@@ -219,9 +219,19 @@ export const completeMultipartUpload: S3Handler = async (ctx, req, bucket) => {
   const algorithm = upload.checksumAlgorithm as ChecksumAlgorithm | undefined;
   if (algorithm) {
     const raw: Buffer[] = [];
-    for (const p of used) {
+    for (const [i, p] of used.entries()) {
+      // The request must repeat each part's checksum, and it must be the one the part was stored with.
+      const sent = requested[i]!.checksums[algorithm];
+      if (!sent) throw invalidRequest(`The upload was created using a ${algorithm.toLowerCase()} checksum. The complete request must include the checksum for each part. It was missing for part ${p.partNumber} in the request.`);
       const v = p.checksum?.[algorithm];
-      if (!v) throw invalidRequest(`The upload was created using a ${algorithm.toLowerCase()} checksum. The complete request must include the checksum for each part. It was missing for part ${p.partNumber} in the request.`);
+      if (v !== sent) {
+        throw new ServiceError(
+          'InvalidPart',
+          400,
+          "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+          { UploadId: upload.uploadId, PartNumber: String(p.partNumber), ETag: p.etag },
+        );
+      }
       raw.push(Buffer.from(v, 'base64'));
     }
     version.checksum = { algorithm, value: `${computeChecksum(algorithm, raw)}-${used.length}`, type: 'COMPOSITE' };

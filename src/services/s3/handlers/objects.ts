@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ServiceError } from '../../../common/errors.js';
 import type { BucketRecord, ObjectVersion, StoredObjectVersion } from '../../../storage/types.js';
-import { blobsOf, readObjectData, writeEncryptedBlob, type ByteRange } from '../object-data.js';
+import { blobsOf, inlineObjectData, readObjectData, writeEncryptedBlob, type ByteRange } from '../object-data.js';
 import { checksumHeaders, metadataFromHeaders, objectHeaders, quoteEtag } from '../object-headers.js';
 import type { S3Context, S3Handler } from '../s3-context.js';
 import type { S3Request } from '../s3-request.js';
@@ -178,7 +178,7 @@ const RESPONSE_OVERRIDES: Record<string, string> = {
   'response-content-encoding': 'content-encoding',
 };
 
-async function readObject(ctx: S3Context, req: S3Request, bucket: BucketRecord, head: boolean): Promise<{ status: number; headers: Record<string, string>; body?: Readable }> {
+async function readObject(ctx: S3Context, req: S3Request, bucket: BucketRecord, head: boolean): Promise<{ status: number; headers: Record<string, string>; body?: Readable | Buffer }> {
   const versionId = checkVersionId(bucket, req.query.get('versionId'));
   const v = await readableVersion(ctx, bucket, req.key!, versionId, req.method);
   const headers = objectHeaders(v, { versioned: bucket.versioning !== 'Unversioned' });
@@ -205,6 +205,18 @@ async function readObject(ctx: S3Context, req: S3Request, bucket: BucketRecord, 
   // Every stored object is encrypted (SSE-S3 at least); a version without encryption is corrupt metadata.
   if (!v.encryption) throw new Error(`object ${bucket.name}/${v.key} version ${v.versionId} has no encryption record`);
   const dataKey = await ctx.sse.dataKeyOf(req.caller, bucket.name, v.key, v.encryption);
+  // Small (inline) objects: one Buffer, no stream (see inlineObjectData).
+  let inline: Buffer | undefined;
+  try {
+    inline = inlineObjectData(v.parts, dataKey, range);
+  } catch (e) {
+    dataKey.fill(0);
+    throw e;
+  }
+  if (inline) {
+    dataKey.fill(0);
+    return { status, headers, body: inline };
+  }
   const body = readObjectData(ctx.blobs, v.parts, dataKey, range);
   // The key stays referenced by the stream until it ends; clear it then.
   body.once('close', () => dataKey.fill(0));

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { FsBlobStore } from '../../storage/index.js';
+import type { ObjectPart } from '../../storage/types.js';
+import { inlineObjectData, readObjectData, writeEncryptedBlob, type ByteRange } from './object-data.js';
+
+async function collect(r: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of r) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+test('inlineObjectData gives the same bytes as the streaming read, whole and ranged, and declines file parts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'object-data-'));
+  try {
+    const blobs = new FsBlobStore(dir, { inlineThreshold: 100_000 });
+    const dataKey = randomBytes(32);
+    const plain = [randomBytes(0), randomBytes(1), randomBytes(4096), randomBytes(70_000)];
+    const parts: ObjectPart[] = [];
+    for (const [i, p] of plain.entries()) {
+      parts.push({ partNumber: i + 1, size: p.length, blob: await writeEncryptedBlob(blobs, Readable.from([p]), dataKey) });
+    }
+    assert.ok(parts.every((p) => p.blob.kind === 'inline'));
+    const all = Buffer.concat(plain);
+    const ranges: (ByteRange | undefined)[] = [undefined, { start: 0, end: 0 }, { start: 3, end: 5000 }, { start: 65_000, end: all.length - 1 }, { start: 4097, end: 4097 }];
+    for (const range of ranges) {
+      const expected = range ? all.subarray(range.start, range.end + 1) : all;
+      assert.deepEqual(inlineObjectData(parts, dataKey, range), expected);
+      assert.deepEqual(await collect(readObjectData(blobs, parts, dataKey, range)), expected);
+    }
+    // An empty object is an empty buffer, not "not inline".
+    assert.deepEqual(inlineObjectData([parts[0]!], dataKey), Buffer.alloc(0));
+
+    const big = randomBytes(200_000);
+    const filePart: ObjectPart = { partNumber: 5, size: big.length, blob: await writeEncryptedBlob(blobs, Readable.from([big]), dataKey) };
+    assert.equal(filePart.blob.kind, 'file');
+    assert.equal(inlineObjectData([...parts, filePart], dataKey), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
