@@ -2,7 +2,7 @@
 // `npm test`: type-check, check layer boundaries, then run every *.test.ts with node's test runner.
 // Usage: npm test [-- <path filter>...]   e.g. `npm test -- policy` runs only files whose path contains "policy".
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -33,6 +33,7 @@ if (filters.length === 0) {
 }
 
 const files = ['src', 'test', 'bench']
+  .filter((d) => existsSync(join(root, d)))
   .flatMap((d) => findTests(join(root, d)))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
