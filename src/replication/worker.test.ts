@@ -102,8 +102,7 @@ describe('replication worker', () => {
   it('a replicated version becomes COMPLETED and its task is gone', async () => {
     await putVersion('a', 'v1');
     worker.start();
-    await until(async () => (await store.getObjectVersion('src', 'a', 'v1'))?.replicationStatus === 'COMPLETED');
-    assert.equal(await store.countOutboxTasks(), 0);
+    await until(async () => (await store.getObjectVersion('src', 'a', 'v1'))?.replicationStatus === 'COMPLETED' && (await store.countOutboxTasks()) === 0);
     assert.deepEqual(transport.written, ['a@v1']);
   });
 
@@ -113,7 +112,8 @@ describe('replication worker', () => {
     });
     await putVersion('a', 'v1');
     worker.start();
-    await until(async () => (await store.getObjectVersion('src', 'a', 'v1'))?.replicationStatus === 'FAILED');
+    // The status is recorded first, then the task is removed: wait for both.
+    await until(async () => (await store.getObjectVersion('src', 'a', 'v1'))?.replicationStatus === 'FAILED' && (await store.countOutboxTasks()) === 0);
     const v = await store.getObjectVersion('src', 'a', 'v1');
     assert.equal(v?.replicationDetail?.dst?.failureReason, 'DstPutObjectNotPermitted');
     assert.equal(await store.countOutboxTasks(), 0);

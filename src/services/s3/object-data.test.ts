@@ -44,3 +44,26 @@ test('inlineObjectData gives the same bytes as the streaming read, whole and ran
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('writeEncryptedBlob with a small declared size: same bytes back, source errors and overlong bodies reject', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'object-data-'));
+  try {
+    const blobs = new FsBlobStore(dir);
+    const dataKey = randomBytes(32);
+    for (const size of [0, 1, 4096, 65_536, 65_537, blobs.inlineThreshold]) {
+      const plain = randomBytes(size);
+      // Arrives in uneven pieces, as a socket delivers it.
+      const pieces = [plain.subarray(0, 7), plain.subarray(7, 5000), plain.subarray(5000)].filter((p) => p.length > 0);
+      const blob = await writeEncryptedBlob(blobs, Readable.from(pieces), dataKey, size);
+      const part: ObjectPart = { partNumber: 0, size, blob };
+      assert.deepEqual(await collect(readObjectData(blobs, [part], dataKey)), plain, `size ${size}`);
+    }
+    const failing = new Readable({ read() {} });
+    failing.push(randomBytes(100));
+    setImmediate(() => failing.destroy(new Error('bad checksum')));
+    await assert.rejects(writeEncryptedBlob(blobs, failing, dataKey, 4096), /bad checksum/);
+    await assert.rejects(writeEncryptedBlob(blobs, Readable.from([randomBytes(200)]), dataKey, 100), /longer than its declared/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -66,7 +66,7 @@ export const putObject: S3Handler = async (ctx, req, bucket) => {
   await checkWritePreconditions(ctx, req, bucket!.name, key);
   const { dataKey, encryption } = await ctx.sse.newDataKey(req.caller, bucket!.name, key, encRequest);
   try {
-    const blob = await writeEncryptedBlob(ctx.blobs, req.body, dataKey);
+    const blob = await writeEncryptedBlob(ctx.blobs, req.body, dataKey, length);
     const payload = req.payload();
     const version: ObjectVersion = {
       bucket: bucket!.name,

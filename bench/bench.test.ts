@@ -1,0 +1,53 @@
+/**
+ * Smoke test of `npm run bench`: the command runs end to end in its shortest mode and produces every
+ * figure as a positive number. No timing assertions: speed is shown by the benchmark's ratios, not tested.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { BenchResult } from './benchmark.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [ROOT + 'bin/run-ts.mjs', ROOT + 'bench/run.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('npm run bench -- --smoke --json reports every figure as a positive number', { timeout: 60_000 }, async () => {
+  const { code, stdout, stderr } = await runBench(['--smoke', '--json']);
+  assert.equal(code, 0, `benchmark failed:\n${stderr}`);
+  const result = JSON.parse(stdout) as BenchResult;
+  assert.ok(result.machine.cpus > 0);
+  assert.match(result.machine.node, /^v\d+/);
+  const ids = result.rows.map((r) => r.id);
+  for (const expected of [
+    'put-4096-sse-s3',
+    'get-4096-sse-s3',
+    'put-4096-sse-kms',
+    'get-4096-sse-kms',
+    'peak-rss-small',
+    'peak-rss-large',
+    'replication-lag-w1-p50',
+    'replication-lag-w1-p99',
+  ]) {
+    assert.ok(ids.includes(expected), `missing figure ${expected} (have ${ids.join(', ')})`);
+  }
+  assert.equal(ids.filter((id) => /^(put|get)-\d+-sse-(s3|kms)$/.test(id) && !id.includes('-4096-')).length, 4, 'large PUT/GET figures, SSE-S3 and SSE-KMS');
+  for (const r of result.rows) {
+    for (const [name, v] of [['meridian', r.meridian], ['baseline', r.baseline], ['ratio', r.ratio]] as const) {
+      assert.ok(Number.isFinite(v) && v > 0, `${r.workload}: ${name} = ${v}`);
+    }
+  }
+});

@@ -1,0 +1,203 @@
+/** The two servers under test, each in its own process, and what /proc says about their memory. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { startMeridianProcess, type MeridianProcess } from '../test/support/meridian-process.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+export interface BaselineProcess {
+  endpoint: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startBaseline(): Promise<BaselineProcess> {
+  // Same launcher as Meridian (node + tsx loader), so both processes start the same way.
+  const child = spawn(process.execPath, [ROOT + 'bin/run-ts.mjs', ROOT + 'bench/baseline-server.ts'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`baseline server did not start: ${out} ${err}`)), 30_000);
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const m = /listening on (http:\/\/[\d.:]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`baseline server exited with ${code}: ${err}`));
+    });
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    endpoint,
+    child,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(t);
+      }
+    },
+  };
+}
+
+export async function startMeridian(): Promise<MeridianProcess> {
+  return startMeridianProcess({
+    tls: false,
+    env: {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // Requests are logged at debug; info keeps logging out of the measurement (as in production).
+      MERIDIAN_LOG_LEVEL: 'info',
+    },
+  });
+}
+
+/** VmRSS and VmHWM (peak RSS) of a process, in bytes; undefined where /proc is unavailable. */
+export function memoryOf(pid: number | undefined): { rss: number; hwm: number } | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    return { rss: kib('VmRSS'), hwm: kib('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reset a process's peak RSS (VmHWM) to its current RSS (Linux ≥ 4.0: write 5 to clear_refs). */
+export function resetPeakRss(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Tracks the peak RSS of some processes over a phase: resets VmHWM at the start where the kernel
+ * allows it (exact), and also samples VmRSS every few milliseconds (fallback, and a cross-check).
+ */
+export class PeakRss {
+  private readonly sampled = new Map<number, number>();
+  private readonly reset = new Map<number, boolean>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly pids: number[]) {
+    for (const pid of pids) {
+      this.reset.set(pid, resetPeakRss(pid));
+      this.sampled.set(pid, memoryOf(pid)?.rss ?? 0);
+    }
+    this.timer = setInterval(() => this.sample(), 10);
+    this.timer.unref();
+  }
+
+  private sample(): void {
+    for (const pid of this.pids) {
+      const m = memoryOf(pid);
+      if (m && m.rss > (this.sampled.get(pid) ?? 0)) this.sampled.set(pid, m.rss);
+    }
+  }
+
+  /** Stop sampling; the peak RSS of each process in bytes (VmHWM when it could be reset, else the sampled maximum). */
+  stop(): Map<number, number> {
+    if (this.timer) clearInterval(this.timer);
+    this.sample();
+    const out = new Map<number, number>();
+    for (const pid of this.pids) {
+      const hwm = this.reset.get(pid) ? memoryOf(pid)?.hwm : undefined;
+      out.set(pid, Math.max(hwm ?? 0, this.sampled.get(pid) ?? 0));
+    }
+    return out;
+  }
+}
+
+/** CPU time (user + system, in clock ticks) a process has used, all threads; undefined off Linux. */
+export function processTicks(pid: number | 'self'): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy and total CPU ticks of the whole machine (/proc/stat). */
+function machineTicks(): { busy: number; total: number } | undefined {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already inside user).
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = cpu;
+    const busy = user + nice + system + irq + softirq + steal;
+    return { busy, total: busy + idle + iowait };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How busy the machine was with work that is not the benchmark's (other processes, other users),
+ * over an interval: the share of all CPU time that was busy outside the given processes. A
+ * benchmark's figures are only as good as this is low.
+ */
+export class OutsideLoad {
+  private readonly start: { machine: { busy: number; total: number } | undefined; mine: number | undefined };
+
+  constructor(private readonly pids: (number | 'self')[]) {
+    this.start = { machine: machineTicks(), mine: this.mine() };
+  }
+
+  private mine(): number | undefined {
+    let sum = 0;
+    for (const pid of this.pids) {
+      const t = processTicks(pid);
+      if (t === undefined) return undefined;
+      sum += t;
+    }
+    return sum;
+  }
+
+  /** Fraction (0..1) of the machine's CPU time spent busy outside the benchmark since construction. */
+  fraction(): number | undefined {
+    const end = machineTicks();
+    const mine = this.mine();
+    if (!end || !this.start.machine || mine === undefined || this.start.mine === undefined) return undefined;
+    const total = end.total - this.start.machine.total;
+    if (total <= 0) return undefined;
+    const outside = end.busy - this.start.machine.busy - (mine - this.start.mine);
+    return Math.max(0, outside / total);
+  }
+}
+
+/** USER_HZ: the unit of /proc CPU times (100 on every mainstream Linux build). */
+const TICKS_PER_SECOND = 100;
+
+/** Measures how many cores' worth of CPU some processes used over an interval. */
+export class CpuMeter {
+  private readonly start: Map<number | 'self', number | undefined>;
+  private readonly t0 = performance.now();
+
+  constructor(private readonly pids: (number | 'self')[]) {
+    this.start = new Map(pids.map((p) => [p, processTicks(p)]));
+  }
+
+  /** Cores used per process (1 = one core busy all the time); NaN where /proc is unavailable. */
+  stop(): number[] {
+    const seconds = (performance.now() - this.t0) / 1000;
+    return this.pids.map((p) => {
+      const a = this.start.get(p);
+      const b = processTicks(p);
+      return a === undefined || b === undefined ? NaN : (b - a) / TICKS_PER_SECOND / seconds;
+    });
+  }
+}
