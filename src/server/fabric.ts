@@ -12,6 +12,7 @@ import { isKnownRegion } from '../regions/known-regions.js';
 import { ReplicationWorker, type ReplicationEvent } from '../replication/worker.js';
 import { Authorizer } from '../services/iam/authorizer.js';
 import { IdentityResolver } from '../services/iam/identity.js';
+import { sweep as sweepKeys } from '../services/kms/key-lifecycle.js';
 import { KmsService } from '../services/kms/kms-service.js';
 import { InProcessReplicationTransport } from '../services/s3/replication-transport.js';
 import type { S3Context } from '../services/s3/s3-context.js';
@@ -102,7 +103,15 @@ export class Fabric {
     const rootKey = loadOrCreateRootKey(rootKeyOptions);
     const meta = openRegionMetadataStore(join(dir, 'meta.db'), name);
     const blobs = createFsBlobStore(join(dir, 'blobs'));
-    const kms = new KmsService({ region: name, keys: openKmsKeyStore(meta), rootKey, authorizer: this.authorizer, clock: this.clock });
+    const kms = new KmsService({
+      region: name,
+      keys: openKmsKeyStore(meta),
+      rootKey,
+      authorizer: this.authorizer,
+      clock: this.clock,
+      // Multi-Region keys share material with replicas in regions this process serves (ReplicateKey).
+      peer: (region) => (isKnownRegion(region) && region !== name ? this.region(region).kms : undefined),
+    });
     // SSE-S3 keys are derived from the root key: a separate key for a separate purpose.
     const sseS3Key = Buffer.from(hkdfSync('sha256', rootKey, Buffer.from(name), 'meridian/sse-s3/v1', 32));
     const config = this.config;
@@ -156,7 +165,7 @@ export class Fabric {
       s3ctx,
       kms,
       worker: worker,
-      timedTasks: [],
+      timedTasks: [() => sweepKeys(kms)],
       close: async () => {
         await worker!.stop();
         await meta.close();
