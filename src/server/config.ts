@@ -25,6 +25,11 @@ export interface Config {
   /** Replication worker poll interval when idle (ms); new work wakes it immediately. */
   replicationPollMs: number;
   logLevel: string;
+  /**
+   * Tests only: the business clock can be advanced through `POST /_meridian/clock` from loopback
+   * clients (MERIDIAN_TEST_CLOCK=on). Never enable it on a server others use.
+   */
+  testClock: boolean;
 }
 
 function int(name: string, value: string | undefined, fallback: number): number {
@@ -54,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .filter(Boolean),
     replicationPollMs: int('MERIDIAN_REPLICATION_POLL_MS', env.MERIDIAN_REPLICATION_POLL_MS, 1000),
     logLevel: env.MERIDIAN_LOG_LEVEL ?? 'info',
+    testClock: ['on', 'true', '1'].includes((env.MERIDIAN_TEST_CLOCK ?? '').toLowerCase()),
   };
   if (env.MERIDIAN_ROOT_ACCESS_KEY_ID) config.rootAccessKeyId = env.MERIDIAN_ROOT_ACCESS_KEY_ID;
   if (env.MERIDIAN_ROOT_SECRET_ACCESS_KEY) config.rootSecretAccessKey = env.MERIDIAN_ROOT_SECRET_ACCESS_KEY;

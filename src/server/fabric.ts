@@ -6,12 +6,13 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { hkdfSync } from 'node:crypto';
 import { join } from 'node:path';
-import type { Clock } from '../common/clock.js';
+import { OffsetClock, type Clock } from '../common/clock.js';
 import { loadOrCreateRootKey } from '../crypto/index.js';
 import { isKnownRegion } from '../regions/known-regions.js';
 import { ReplicationWorker, type ReplicationEvent } from '../replication/worker.js';
 import { Authorizer } from '../services/iam/authorizer.js';
 import { IdentityResolver } from '../services/iam/identity.js';
+import { sweep as sweepKeys } from '../services/kms/key-lifecycle.js';
 import { KmsService } from '../services/kms/kms-service.js';
 import { InProcessReplicationTransport } from '../services/s3/replication-transport.js';
 import type { S3Context } from '../services/s3/s3-context.js';
@@ -28,8 +29,16 @@ export interface RegionRuntime {
   s3ctx: S3Context;
   kms: KmsService;
   worker: ReplicationWorker;
+  /**
+   * Work driven by the business clock (KMS key deletion and rotation; lifecycle can add its own):
+   * run every minute of real time and at once after a test advances the clock.
+   */
+  timedTasks: (() => Promise<void>)[];
   close(): Promise<void>;
 }
+
+/** How often time-driven work runs without a clock advance. */
+const TIMED_TASK_INTERVAL_MS = 60_000;
 
 export class Fabric {
   readonly global: GlobalStores;
@@ -38,6 +47,8 @@ export class Fabric {
   readonly sts: StsService;
   private readonly regions = new Map<string, RegionRuntime>();
   private closed = false;
+  private readonly timer: NodeJS.Timeout;
+  private timedRun: Promise<void> | undefined;
   /** Replication outcomes (logs, tests, `meridian replication` tools). */
   onReplicationEvent: ((region: string, e: ReplicationEvent) => void) | undefined;
 
@@ -51,6 +62,9 @@ export class Fabric {
     this.authorizer = new Authorizer(this.global.iam, clock);
     this.identity = new IdentityResolver(this.global.iam, clock);
     this.sts = new StsService(this.global.iam, this.authorizer, clock);
+    this.timer = setInterval(() => void this.runTimedTasks(), TIMED_TASK_INTERVAL_MS);
+    this.timer.unref();
+    if (clock instanceof OffsetClock) clock.onAdvance(() => this.runTimedTasks());
     if (log.isLevelEnabled('debug')) {
       this.authorizer.listener = (caller, input, decision) => {
         log.debug(
@@ -89,7 +103,15 @@ export class Fabric {
     const rootKey = loadOrCreateRootKey(rootKeyOptions);
     const meta = openRegionMetadataStore(join(dir, 'meta.db'), name);
     const blobs = createFsBlobStore(join(dir, 'blobs'));
-    const kms = new KmsService({ region: name, keys: openKmsKeyStore(meta), rootKey, authorizer: this.authorizer, clock: this.clock });
+    const kms = new KmsService({
+      region: name,
+      keys: openKmsKeyStore(meta),
+      rootKey,
+      authorizer: this.authorizer,
+      clock: this.clock,
+      // Multi-Region keys share material with replicas in regions this process serves (ReplicateKey).
+      peer: (region) => (isKnownRegion(region) && region !== name ? this.region(region).kms : undefined),
+    });
     // SSE-S3 keys are derived from the root key: a separate key for a separate purpose.
     const sseS3Key = Buffer.from(hkdfSync('sha256', rootKey, Buffer.from(name), 'meridian/sse-s3/v1', 32));
     const config = this.config;
@@ -143,6 +165,7 @@ export class Fabric {
       s3ctx,
       kms,
       worker: worker,
+      timedTasks: [() => sweepKeys(kms)],
       close: async () => {
         await worker!.stop();
         await meta.close();
@@ -150,8 +173,33 @@ export class Fabric {
     };
   }
 
+  /** Run every open region's time-driven work once (one run at a time; a failure is logged, not thrown). */
+  async runTimedTasks(): Promise<void> {
+    while (this.timedRun) await this.timedRun;
+    if (this.closed) return;
+    const run = (async () => {
+      for (const r of this.regions.values()) {
+        for (const task of r.timedTasks) {
+          try {
+            await task();
+          } catch (e) {
+            this.log.error({ err: e, region: r.name }, 'timed task failed');
+          }
+        }
+      }
+    })();
+    this.timedRun = run;
+    try {
+      await run;
+    } finally {
+      this.timedRun = undefined;
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.timer);
+    while (this.timedRun) await this.timedRun;
     for (const r of this.regions.values()) await r.close();
     this.regions.clear();
     await this.global.close();

@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { systemClock, type Clock } from '../common/clock.js';
+import { OffsetClock, systemClock, type Clock } from '../common/clock.js';
 import { ensureDefaultAccount, type RootCredentials } from './accounts.js';
 import type { Config } from './config.js';
 import { Fabric } from './fabric.js';
@@ -35,7 +35,7 @@ function listen(server: Server | HttpsServer, port: number, host: string): Promi
 
 export async function startMeridian(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<RunningMeridian> {
   const log = opts.log ?? createLogger(config.logLevel);
-  const clock = opts.clock ?? systemClock;
+  const clock = opts.clock ?? (config.testClock ? new OffsetClock() : systemClock);
   const fabric = new Fabric(config, clock, log);
   const envKeys = config.rootAccessKeyId && config.rootSecretAccessKey ? { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey } : undefined;
   const { credentials, generated } = await ensureDefaultAccount(fabric.global.iam, config.dataDir, config.accountId, clock.now(), envKeys);

@@ -318,8 +318,33 @@ export interface KmsKeyRecord {
   pendingWindowInDays?: number;
   rotationEnabled: boolean;
   rotationPeriodInDays?: number;
+  /** When automatic rotation next creates new material (epoch ms), while rotation is enabled. */
+  nextRotationAt?: number;
+  /** Multi-Region keys: PRIMARY or REPLICA, and the primary's region. */
+  multiRegionKeyType?: 'PRIMARY' | 'REPLICA';
+  primaryRegion?: string;
+  /** On a primary: the regions holding replicas. */
+  replicaRegions?: string[];
   /** Oldest first; the last one is current. */
   materials: KeyMaterial[];
+}
+
+/** A KMS grant (reference §1.5 CreateGrant). */
+export interface KmsGrantRecord {
+  grantId: string;
+  /** Secret handed to the creator; RetireGrant and GrantTokens accept it. */
+  grantToken: string;
+  /** The key's account and id. */
+  accountId: string;
+  keyId: string;
+  name?: string;
+  createdAt: number;
+  granteePrincipal: string;
+  retiringPrincipal?: string;
+  /** arn:aws:iam::<account>:root of the account that created the grant. */
+  issuingAccount: string;
+  operations: string[];
+  constraints?: { EncryptionContextSubset?: Record<string, string>; EncryptionContextEquals?: Record<string, string> };
 }
 
 export interface KmsAliasRecord {
@@ -335,6 +360,8 @@ export interface KmsKeyStore {
   /** By key id (not ARN) within an account. */
   getKey(accountId: string, keyId: string): Promise<KmsKeyRecord | undefined>;
   listKeys(accountId: string): Promise<KmsKeyRecord[]>;
+  /** Every key of every account in the region (time-driven sweeps: deletion, rotation). */
+  listAllKeys(): Promise<KmsKeyRecord[]>;
   updateKey(accountId: string, keyId: string, patch: Partial<Omit<KmsKeyRecord, 'keyId' | 'arn' | 'accountId' | 'region'>>): Promise<void>;
   deleteKey(accountId: string, keyId: string): Promise<void>;
   createAlias(alias: KmsAliasRecord): Promise<boolean>; // false if exists
@@ -342,6 +369,15 @@ export interface KmsKeyStore {
   listAliases(accountId: string): Promise<KmsAliasRecord[]>;
   updateAlias(accountId: string, aliasName: string, targetKeyId: string, updatedAt: number): Promise<void>;
   deleteAlias(accountId: string, aliasName: string): Promise<void>;
+  /** Grants; deleteKey removes a key's grants with it. */
+  createGrant(grant: KmsGrantRecord): Promise<void>;
+  /** A key's grants, oldest first. */
+  listGrants(accountId: string, keyId: string): Promise<KmsGrantRecord[]>;
+  getGrantByToken(grantToken: string): Promise<KmsGrantRecord | undefined>;
+  /** Grants naming this retiring principal, in every account (ListRetirableGrants). */
+  listRetirableGrants(retiringPrincipal: string): Promise<KmsGrantRecord[]>;
+  /** False if there was no such grant. */
+  deleteGrant(accountId: string, keyId: string, grantId: string): Promise<boolean>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,31 +1,27 @@
 /**
- * A region's KMS: keys, their wrapped material, key-policy authorization and the cryptographic
- * operations. The API handlers (handlers.ts) and S3 (for SSE-KMS, calling with viaService set)
- * both go through here, so every use of a key is authorized the same way.
+ * A region's KMS: keys, their wrapped material, authorization (key policy, IAM through delegation,
+ * grants) and the cryptographic operations. The API handlers (handlers/) and S3 (for SSE-KMS,
+ * calling with viaService set) both go through here, so every use of a key is authorized the same
+ * way. Key material exists unwrapped only in memory; on disk it is wrapped by the region's root key.
  */
 import { randomBytes } from 'node:crypto';
-import { ServiceError } from '../../common/errors.js';
 import type { Clock } from '../../common/clock.js';
 import { newUuid } from '../../common/ids.js';
-import {
-  InvalidCiphertextError,
-  newKeyMaterial,
-  openKmsCiphertext,
-  parseKmsCiphertext,
-  sealKmsCiphertext,
-  unwrapKey,
-  wrapKey,
-} from '../../crypto/index.js';
+import { InvalidCiphertextError, newKeyMaterial, openKmsCiphertext, parseKmsCiphertext, sealKmsCiphertext, unwrapKey, wrapKey } from '../../crypto/index.js';
+import { denialMessage } from '../../policy/index.js';
 import type { ConditionValue } from '../../policy/types.js';
-import type { KmsKeyRecord, KmsKeyStore } from '../../storage/types.js';
+import type { KeyMaterial, KmsKeyRecord, KmsKeyStore } from '../../storage/types.js';
 import type { Authorizer } from '../iam/authorizer.js';
 import type { Caller } from '../caller.js';
 import { awsManagedS3KeyPolicy, defaultKeyPolicy } from './default-policies.js';
+import { grantAllows } from './grant-match.js';
+import { isKeyId, parseKeyArn, parseKeyRef } from './key-ids.js';
+import { dryRun, foreignCiphertext, keyArnOf, kmsError, notFound, pendingDeletion } from './kms-errors.js';
 
-const KEY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^mrk-[0-9a-f]{32}$/;
-const KEY_ARN = /^arn:aws:kms:([a-z0-9-]+):(\d{12}):key\/(.+)$/;
-const ALIAS_ARN = /^arn:aws:kms:([a-z0-9-]+):(\d{12}):(alias\/.+)$/;
+export { kmsError, keyArnOf } from './kms-errors.js';
+
 const AWS_S3_ALIAS = 'alias/aws/s3';
+const DAY_MS = 86_400_000;
 
 export interface KmsServiceDeps {
   region: string;
@@ -33,34 +29,70 @@ export interface KmsServiceDeps {
   rootKey: Buffer;
   authorizer: Authorizer;
   clock: Clock;
+  /**
+   * Another region's KMS when this process serves it: only ReplicateKey (and rotation of a
+   * Multi-Region primary) uses it, to share an MRK's material the way AWS does. Nothing else ever
+   * hands key material to another region.
+   */
+  peer?: (region: string) => KmsService | undefined;
 }
 
-export function kmsError(code: string, message: string): ServiceError {
-  return new ServiceError(code, 400, message);
+export interface CreateKeyOptions {
+  description?: string;
+  policy?: string;
+  keyManager?: 'CUSTOMER' | 'AWS';
+  tags?: { TagKey: string; TagValue: string }[];
+  multiRegion?: boolean;
+  /** A replica of a Multi-Region key: same id and material as the primary. */
+  replicaOf?: { keyId: string; primaryRegion: string; materials: { id: string; key: Buffer; createdAt: number; rotationType?: 'AUTOMATIC' | 'ON_DEMAND' }[]; rotationEnabled: boolean; rotationPeriodInDays?: number; nextRotationAt?: number };
 }
 
-export function keyArnOf(region: string, accountId: string, keyId: string): string {
-  return `arn:aws:kms:${region}:${accountId}:key/${keyId}`;
+export interface ResolveOptions {
+  /** False for operations that take only a key id or key ARN. */
+  aliases?: boolean;
+  /** False for operations AWS allows only on keys of the caller's own account. */
+  crossAccount?: boolean;
+  /** The operation, for messages. */
+  operation?: string;
 }
 
 export class KmsService {
   readonly region: string;
   private readonly materialCache = new Map<string, Buffer>();
 
-  constructor(private readonly deps: KmsServiceDeps) {
+  constructor(readonly deps: KmsServiceDeps) {
     this.region = deps.region;
+  }
+
+  get store(): KmsKeyStore {
+    return this.deps.keys;
+  }
+
+  now(): number {
+    return this.deps.clock.now();
   }
 
   // ----------------------------------------------------------------------------------- keys
 
-  async createKey(
-    accountId: string,
-    opts: { description?: string; policy?: string; keyManager?: 'CUSTOMER' | 'AWS'; tags?: { TagKey: string; TagValue: string }[] } = {},
-  ): Promise<KmsKeyRecord> {
-    const keyId = newUuid();
+  async createKey(accountId: string, opts: CreateKeyOptions = {}): Promise<KmsKeyRecord> {
+    const replica = opts.replicaOf;
+    const multiRegion = replica !== undefined || opts.multiRegion === true;
+    const keyId = replica?.keyId ?? (multiRegion ? `mrk-${randomBytes(16).toString('hex')}` : newUuid());
     const arn = keyArnOf(this.region, accountId, keyId);
-    const now = this.deps.clock.now();
-    const material = newKeyMaterial();
+    const now = this.now();
+    const aws = opts.keyManager === 'AWS';
+    let materials: KeyMaterial[];
+    if (replica) {
+      materials = replica.materials.map((m) => {
+        const km: KeyMaterial = { id: m.id, wrapped: this.wrapMaterial(arn, m.id, m.key), createdAt: m.createdAt };
+        if (m.rotationType) km.rotationType = m.rotationType;
+        return km;
+      });
+    } else {
+      const material = newKeyMaterial();
+      materials = [{ id: material.id, wrapped: this.wrapMaterial(arn, material.id, material.key), createdAt: now }];
+      material.key.fill(0);
+    }
     const key: KmsKeyRecord = {
       keyId,
       arn,
@@ -72,56 +104,94 @@ export class KmsService {
       keyUsage: 'ENCRYPT_DECRYPT',
       keySpec: 'SYMMETRIC_DEFAULT',
       origin: 'AWS_KMS',
-      keyManager: opts.keyManager ?? 'CUSTOMER',
-      multiRegion: false,
+      keyManager: aws ? 'AWS' : 'CUSTOMER',
+      multiRegion,
       policy: opts.policy ?? defaultKeyPolicy(accountId),
       tags: opts.tags ?? [],
-      rotationEnabled: opts.keyManager === 'AWS',
-      materials: [{ id: material.id, wrapped: wrapKey(this.deps.rootKey, material.key, materialLabel(arn, material.id)), createdAt: now }],
+      rotationEnabled: replica ? replica.rotationEnabled : aws,
+      materials,
     };
-    material.key.fill(0);
+    if (aws) {
+      // AWS managed keys rotate every year (reference §1.10).
+      key.rotationPeriodInDays = 365;
+      key.nextRotationAt = now + 365 * DAY_MS;
+    }
+    if (replica) {
+      key.multiRegionKeyType = 'REPLICA';
+      key.primaryRegion = replica.primaryRegion;
+      if (replica.rotationPeriodInDays !== undefined) key.rotationPeriodInDays = replica.rotationPeriodInDays;
+      if (replica.nextRotationAt !== undefined) key.nextRotationAt = replica.nextRotationAt;
+    } else if (multiRegion) {
+      key.multiRegionKeyType = 'PRIMARY';
+      key.primaryRegion = this.region;
+      key.replicaRegions = [];
+    }
     await this.deps.keys.createKey(key);
     return key;
   }
 
   /**
-   * Resolve a key identifier in any form the operation accepts (key id, key ARN, alias name, alias
-   * ARN) to the key record, in this region. `aliases: false` for operations taking only id/ARN.
+   * A key by account and id. A key whose deletion date has passed is deleted here, on first touch,
+   * so its deletion never waits for the periodic sweep.
    */
-  async resolveKey(caller: Caller, keyId: string, opts: { aliases?: boolean } = {}): Promise<KmsKeyRecord> {
-    const accountId = caller.principal.accountId;
-    if (!keyId) throw kmsError('ValidationException', "1 validation error detected: Value at 'keyId' failed to satisfy constraint: Member must have length greater than or equal to 1");
-    let account = accountId;
-    let id: string | undefined;
-    let alias: string | undefined;
-    let m: RegExpExecArray | null;
-    if ((m = KEY_ARN.exec(keyId))) {
-      if (m[1] !== this.region) throw kmsError('NotFoundException', `Invalid arn ${m[1]}`);
-      account = m[2];
-      id = m[3];
-    } else if ((m = ALIAS_ARN.exec(keyId))) {
-      if (opts.aliases === false) throw kmsError('NotFoundException', `Invalid keyId ${keyId}`);
-      if (m[1] !== this.region) throw kmsError('NotFoundException', `Invalid arn ${m[1]}`);
-      account = m[2];
-      alias = m[3];
-    } else if (keyId.startsWith('alias/')) {
-      if (opts.aliases === false) throw kmsError('NotFoundException', `Invalid keyId ${keyId}`);
-      alias = keyId;
-    } else {
-      id = keyId;
+  async loadKey(accountId: string, keyId: string): Promise<KmsKeyRecord | undefined> {
+    const key = await this.deps.keys.getKey(accountId, keyId);
+    if (key && key.keyState === 'PendingDeletion' && key.deletionDate !== undefined && key.deletionDate <= this.now()) {
+      await this.purgeKey(key);
+      return undefined;
     }
+    return key;
+  }
+
+  /** Delete a key for good: its material, aliases and grants. A replica leaves its primary's list. */
+  async purgeKey(key: KmsKeyRecord): Promise<void> {
+    await this.deps.keys.deleteKey(key.accountId, key.keyId);
+    for (const m of key.materials) this.materialCache.delete(`${key.arn}/${m.id}`);
+    if (key.multiRegionKeyType === 'REPLICA' && key.primaryRegion) {
+      const primaryKms = this.deps.peer?.(key.primaryRegion);
+      const primary = await primaryKms?.store.getKey(key.accountId, key.keyId);
+      if (primaryKms && primary) {
+        const replicaRegions = (primary.replicaRegions ?? []).filter((r) => r !== this.region);
+        const patch: Partial<KmsKeyRecord> = { replicaRegions };
+        // A primary waiting for its replicas starts its own window when the last one is gone.
+        if (primary.keyState === 'PendingReplicaDeletion' && replicaRegions.length === 0) {
+          patch.keyState = 'PendingDeletion';
+          patch.deletionDate = this.now() + (primary.pendingWindowInDays ?? 30) * DAY_MS;
+        }
+        await primaryKms.store.updateKey(key.accountId, key.keyId, patch);
+      }
+    }
+  }
+
+  /**
+   * Resolve a key identifier in any form the operation accepts (key id, key ARN, alias name, alias
+   * ARN) to the key record, in this region.
+   */
+  async resolveKey(caller: Caller, keyId: string, opts: ResolveOptions = {}): Promise<KmsKeyRecord> {
+    const callerAccount = caller.principal.accountId;
+    if (!keyId) throw kmsError('ValidationException', "1 validation error detected: Value at 'keyId' failed to satisfy constraint: Member must have length greater than or equal to 1");
+    const ref = parseKeyRef(keyId);
+    if (ref.region !== undefined && ref.region !== this.region) throw kmsError('NotFoundException', `Invalid arn ${ref.region}`);
+    if (ref.kind === 'alias' && opts.aliases === false) throw kmsError('NotFoundException', `Invalid keyId ${keyId}`);
+    const account = ref.accountId ?? callerAccount;
     if (!account) throw kmsError('NotFoundException', `Invalid keyId ${keyId}`);
-    if (alias !== undefined) {
-      const a = await this.deps.keys.getAlias(account, alias);
+    if (account !== callerAccount && opts.crossAccount === false) {
+      throw kmsError('AccessDeniedException', `${opts.operation ?? 'This operation'} cannot be performed on a KMS key in another AWS account (${keyId}).`);
+    }
+    let id: string;
+    if (ref.kind === 'alias') {
+      const a = await this.deps.keys.getAlias(account, ref.aliasName);
       if (!a) {
-        if (alias === AWS_S3_ALIAS && account === accountId) return this.awsManagedS3Key(account);
-        throw kmsError('NotFoundException', `Alias arn:aws:kms:${this.region}:${account}:${alias} is not found.`);
+        if (ref.aliasName === AWS_S3_ALIAS && account === callerAccount) return this.awsManagedS3Key(account);
+        throw kmsError('NotFoundException', `Alias arn:aws:kms:${this.region}:${account}:${ref.aliasName} is not found.`);
       }
       id = a.targetKeyId;
+    } else {
+      id = ref.keyId;
     }
-    if (!id || !KEY_ID.test(id)) throw kmsError('NotFoundException', `Invalid keyId ${keyId}`);
-    const key = await this.deps.keys.getKey(account, id);
-    if (!key) throw kmsError('NotFoundException', `Key '${keyArnOf(this.region, account, id)}' does not exist`);
+    if (!isKeyId(id)) throw kmsError('NotFoundException', `Invalid keyId ${keyId}`);
+    const key = await this.loadKey(account, id);
+    if (!key) throw notFound(keyArnOf(this.region, account, id));
     return key;
   }
 
@@ -129,7 +199,7 @@ export class KmsService {
   async awsManagedS3Key(accountId: string): Promise<KmsKeyRecord> {
     const existing = await this.deps.keys.getAlias(accountId, AWS_S3_ALIAS);
     if (existing) {
-      const key = await this.deps.keys.getKey(accountId, existing.targetKeyId);
+      const key = await this.loadKey(accountId, existing.targetKeyId);
       if (key) return key;
     }
     const key = await this.createKey(accountId, {
@@ -137,44 +207,63 @@ export class KmsService {
       policy: awsManagedS3KeyPolicy(accountId, this.region),
       keyManager: 'AWS',
     });
-    const now = this.deps.clock.now();
+    const now = this.now();
     const created = await this.deps.keys.createAlias({ aliasName: AWS_S3_ALIAS, accountId, targetKeyId: key.keyId, createdAt: now, updatedAt: now });
     if (!created) {
       // Another request created it first: use theirs.
       const winner = await this.deps.keys.getAlias(accountId, AWS_S3_ALIAS);
-      const winnerKey = winner && (await this.deps.keys.getKey(accountId, winner.targetKeyId));
-      if (winnerKey) return winnerKey;
+      const winnerKey = winner && (await this.loadKey(accountId, winner.targetKeyId));
+      if (winnerKey) {
+        await this.deps.keys.deleteKey(accountId, key.keyId);
+        return winnerKey;
+      }
     }
     return key;
   }
 
-  /** Authorize `kms:<operation>` on a key: key policy required, IAM policies through delegation. */
+  /** Condition keys describing a key (reference §1.9). */
+  private keyConditions(key: KmsKeyRecord): Record<string, ConditionValue> {
+    const c: Record<string, ConditionValue> = {
+      'kms:keyspec': key.keySpec,
+      'kms:keyusage': key.keyUsage,
+      'kms:keyorigin': key.origin,
+      'kms:multiregion': String(key.multiRegion),
+    };
+    if (key.multiRegionKeyType) c['kms:multiregionkeytype'] = key.multiRegionKeyType;
+    return c;
+  }
+
+  /**
+   * Authorize `kms:<operation>` on a key: the key policy is required, IAM policies count through
+   * delegation to the account, and a grant allows what no policy explicitly denies.
+   */
   async authorizeKey(
     caller: Caller,
     key: KmsKeyRecord,
     operation: string,
     context?: Record<string, string>,
+    extra: Record<string, ConditionValue | undefined> = {},
   ): Promise<void> {
-    const ctx: Record<string, ConditionValue | undefined> = {
-      'kms:calleraccount': caller.principal.accountId,
-    };
+    const ctx: Record<string, ConditionValue | undefined> = { ...this.keyConditions(key), 'kms:calleraccount': caller.principal.accountId, ...extra };
     if (caller.viaService) ctx['kms:viaservice'] = caller.viaService;
     if (context) {
       for (const [k, v] of Object.entries(context)) ctx[`kms:encryptioncontext:${k.toLowerCase()}`] = v;
       ctx['kms:encryptioncontextkeys'] = Object.keys(context);
     }
-    await this.deps.authorizer.require(
-      caller,
-      {
-        action: `kms:${operation}`,
-        resource: key.arn,
-        resourceAccount: key.accountId,
-        context: ctx,
-        resourcePolicy: { name: `key policy of ${key.arn}`, policy: this.deps.authorizer.parse(key.policy, 'key') },
-        resourcePolicyRequired: true,
-      },
-      'AccessDeniedException',
-    );
+    const { input, decision } = await this.deps.authorizer.decide(caller, {
+      action: `kms:${operation}`,
+      resource: key.arn,
+      resourceAccount: key.accountId,
+      context: ctx,
+      resourcePolicy: { name: `key policy of ${key.arn}`, policy: this.deps.authorizer.parse(key.policy, 'key') },
+      resourcePolicyRequired: true,
+    });
+    if (decision.outcome === 'Allow') return;
+    if (decision.outcome === 'ImplicitDeny') {
+      const grants = await this.deps.keys.listGrants(key.accountId, key.keyId);
+      if (grants.some((g) => grantAllows(g, caller, operation, context))) return;
+    }
+    throw kmsError('AccessDeniedException', denialMessage(input.request, decision));
   }
 
   /** Crypto operations need an Enabled key (reference §1.4). */
@@ -186,13 +275,21 @@ export class KmsService {
         throw kmsError('DisabledException', `${key.arn} is disabled.`);
       case 'PendingDeletion':
       case 'PendingReplicaDeletion':
-        throw kmsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+        throw pendingDeletion(key.arn);
       default:
         throw kmsError('KMSInvalidStateException', `${key.arn} is ${key.keyState.toLowerCase()}.`);
     }
   }
 
-  private material(key: KmsKeyRecord, materialId?: string): { id: string; key: Buffer } {
+  // -------------------------------------------------------------------------- key material
+
+  /** Wrapped material is bound to its key ARN and material id, so it cannot be swapped between keys. */
+  wrapMaterial(keyArn: string, materialId: string, key: Buffer): Buffer {
+    return wrapKey(this.deps.rootKey, key, materialLabel(keyArn, materialId));
+  }
+
+  /** The unwrapped material (cached in memory only). The current material when no id is given. */
+  material(key: KmsKeyRecord, materialId?: string): { id: string; key: Buffer } {
     const m = materialId ? key.materials.find((x) => x.id === materialId) : key.materials[key.materials.length - 1];
     if (!m) throw new InvalidCiphertextError('key material not found');
     const cacheKey = `${key.arn}/${m.id}`;
@@ -207,11 +304,12 @@ export class KmsService {
 
   // ------------------------------------------------------------------------------- crypto
 
-  async encrypt(caller: Caller, keyId: string, plaintext: Buffer, context?: Record<string, string>): Promise<{ key: KmsKeyRecord; ciphertext: Buffer }> {
+  async encrypt(caller: Caller, keyId: string, plaintext: Buffer, context?: Record<string, string>, opts: { dryRun?: boolean } = {}): Promise<{ key: KmsKeyRecord; ciphertext: Buffer; materialId: string }> {
     const key = await this.resolveKey(caller, keyId);
     await this.authorizeKey(caller, key, 'Encrypt', context);
     this.requireUsable(key);
-    return { key, ciphertext: this.seal(key, plaintext, context) };
+    if (opts.dryRun) throw dryRun();
+    return { key, ...this.seal(key, plaintext, context) };
   }
 
   async generateDataKey(
@@ -220,81 +318,102 @@ export class KmsService {
     bytes: number,
     context?: Record<string, string>,
     operation: 'GenerateDataKey' | 'GenerateDataKeyWithoutPlaintext' = 'GenerateDataKey',
-  ): Promise<{ key: KmsKeyRecord; plaintext: Buffer; ciphertext: Buffer }> {
+    opts: { dryRun?: boolean } = {},
+  ): Promise<{ key: KmsKeyRecord; plaintext: Buffer; ciphertext: Buffer; materialId: string }> {
     const key = await this.resolveKey(caller, keyId);
     await this.authorizeKey(caller, key, operation, context);
     this.requireUsable(key);
+    if (opts.dryRun) throw dryRun();
     const plaintext = randomBytes(bytes);
-    return { key, plaintext, ciphertext: this.seal(key, plaintext, context) };
+    return { key, plaintext, ...this.seal(key, plaintext, context) };
   }
 
   /**
-   * Decrypt a ciphertext blob; the blob names its key. A blob of another region or account is
-   * AccessDeniedException, as AWS answers (reference §1.5, Decrypt row).
+   * The key a blob names, in this region. A blob of another region or a key that does not exist is
+   * AccessDeniedException, as AWS answers (reference §1.5, Decrypt row). A related Multi-Region key
+   * opens its siblings' blobs: the key id, not the region, is what binds them.
    */
-  async decrypt(
-    caller: Caller,
-    blob: Buffer,
-    context?: Record<string, string>,
-    expectedKeyId?: string,
-  ): Promise<{ key: KmsKeyRecord; plaintext: Buffer }> {
+  async keyOfBlob(blob: Buffer): Promise<{ key: KmsKeyRecord; materialId: string }> {
     let header;
     try {
       header = parseKmsCiphertext(blob);
     } catch {
       throw kmsError('InvalidCiphertextException', '');
     }
-    const m = KEY_ARN.exec(header.keyArn);
-    const foreign = () =>
-      new ServiceError(
-        'AccessDeniedException',
-        400,
-        'The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.',
-      );
-    if (!m || m[1] !== this.region) throw foreign();
-    const key = await this.deps.keys.getKey(m[2]!, m[3]!);
-    if (!key) throw foreign();
+    const ref = parseKeyArn(header.keyArn);
+    if (!ref) throw foreignCiphertext();
+    if (ref.region !== this.region && !ref.keyId.startsWith('mrk-')) throw foreignCiphertext();
+    const key = await this.loadKey(ref.accountId, ref.keyId);
+    if (!key) throw foreignCiphertext();
+    return { key, materialId: header.materialId };
+  }
+
+  /** Open a blob with its key's material; wrong context or damage is InvalidCiphertextException. */
+  open(key: KmsKeyRecord, materialId: string, blob: Buffer, context?: Record<string, string>): Buffer {
+    try {
+      return openKmsCiphertext(blob, this.material(key, materialId).key, context);
+    } catch (e) {
+      if (e instanceof InvalidCiphertextError || (e instanceof Error && e.name === 'CryptoIntegrityError')) throw kmsError('InvalidCiphertextException', '');
+      throw e;
+    }
+  }
+
+  async decrypt(
+    caller: Caller,
+    blob: Buffer,
+    context?: Record<string, string>,
+    expectedKeyId?: string,
+    opts: { dryRun?: boolean } = {},
+  ): Promise<{ key: KmsKeyRecord; plaintext: Buffer; materialId: string }> {
+    const { key, materialId } = await this.keyOfBlob(blob);
     if (expectedKeyId) {
       const wanted = await this.resolveKey(caller, expectedKeyId);
       if (wanted.arn !== key.arn) throw kmsError('IncorrectKeyException', 'The key ID in the request does not identify a KMS key that can perform this operation.');
     }
     await this.authorizeKey(caller, key, 'Decrypt', context);
     this.requireUsable(key);
+    const plaintext = this.open(key, materialId, blob, context);
+    if (opts.dryRun) {
+      plaintext.fill(0);
+      throw dryRun();
+    }
+    return { key, plaintext, materialId };
+  }
+
+  /** Decrypt under the source key and encrypt under the destination, never returning the plaintext. */
+  async reEncrypt(
+    caller: Caller,
+    blob: Buffer,
+    p: { sourceContext?: Record<string, string>; sourceKeyId?: string; destinationKeyId: string; destinationContext?: Record<string, string>; dryRun?: boolean },
+  ): Promise<{ source: KmsKeyRecord; sourceMaterialId: string; destination: KmsKeyRecord; ciphertext: Buffer; materialId: string }> {
+    const { key: source, materialId: sourceMaterialId } = await this.keyOfBlob(blob);
+    if (p.sourceKeyId) {
+      const wanted = await this.resolveKey(caller, p.sourceKeyId);
+      if (wanted.arn !== source.arn) throw kmsError('IncorrectKeyException', 'The key ID in the request does not identify a KMS key that can perform this operation.');
+    }
+    const destination = await this.resolveKey(caller, p.destinationKeyId);
+    const sameKey = { 'kms:reencryptonsamekey': String(source.arn === destination.arn) };
+    await this.authorizeKey(caller, source, 'ReEncryptFrom', p.sourceContext, sameKey);
+    await this.authorizeKey(caller, destination, 'ReEncryptTo', p.destinationContext, sameKey);
+    this.requireUsable(source);
+    this.requireUsable(destination);
+    if (p.dryRun) throw dryRun();
+    const plaintext = this.open(source, sourceMaterialId, blob, p.sourceContext);
     try {
-      const material = this.material(key, header.materialId);
-      return { key, plaintext: openKmsCiphertext(blob, material.key, context) };
-    } catch (e) {
-      if (e instanceof InvalidCiphertextError || (e instanceof Error && e.name === 'CryptoIntegrityError')) {
-        throw kmsError('InvalidCiphertextException', '');
-      }
-      throw e;
+      return { source, sourceMaterialId, destination, ...this.seal(destination, plaintext, p.destinationContext) };
+    } finally {
+      plaintext.fill(0);
     }
   }
 
-  private seal(key: KmsKeyRecord, plaintext: Buffer, context?: Record<string, string>): Buffer {
+  private seal(key: KmsKeyRecord, plaintext: Buffer, context?: Record<string, string>): { ciphertext: Buffer; materialId: string } {
     const material = this.material(key);
     const p: Parameters<typeof sealKmsCiphertext>[0] = { keyArn: key.arn, materialId: material.id, materialKey: material.key, plaintext };
     if (context) p.context = context;
-    return sealKmsCiphertext(p);
-  }
-
-  // ------------------------------------------------------------------------ key management
-
-  async listKeys(accountId: string): Promise<KmsKeyRecord[]> {
-    return this.deps.keys.listKeys(accountId);
-  }
-
-  async setEnabled(key: KmsKeyRecord, enabled: boolean): Promise<void> {
-    if (key.keyState === 'PendingDeletion') throw kmsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
-    await this.deps.keys.updateKey(key.accountId, key.keyId, { keyState: enabled ? 'Enabled' : 'Disabled' });
-  }
-
-  get store(): KmsKeyStore {
-    return this.deps.keys;
+    return { ciphertext: sealKmsCiphertext(p), materialId: material.id };
   }
 }
 
-/** Wrapped material is bound to its key and material id, so it cannot be swapped between keys. */
 function materialLabel(keyArn: string, materialId: string): string {
   return `kms-material:${keyArn}:${materialId}`;
 }

@@ -81,5 +81,39 @@ export function runKmsKeyStoreContract(name: string, make: StoreFactory<KmsKeySt
         assert.ok(await s.getKey(A, 'k1'));
       });
     });
+
+    it('grants: per key, by token, by retiring principal; deleting a key drops its grants; every key of every account', async () => {
+      await withStore(make, async (s) => {
+        await s.createKey(key('k1'));
+        await s.createKey(key('k2', { accountId: '999988887777' }));
+        const g = {
+          grantId: 'g'.repeat(64),
+          grantToken: 'token-1',
+          accountId: A,
+          keyId: 'k1',
+          createdAt: 5,
+          granteePrincipal: `arn:aws:iam::${A}:role/app`,
+          retiringPrincipal: `arn:aws:iam::${A}:role/ops`,
+          issuingAccount: `arn:aws:iam::${A}:root`,
+          operations: ['Decrypt', 'Encrypt'],
+          constraints: { EncryptionContextSubset: { dept: 'a' } },
+        };
+        const g2 = { ...g, grantId: 'h'.repeat(64), grantToken: 'token-2', createdAt: 6, name: 'second' };
+        delete (g2 as Partial<typeof g2>).retiringPrincipal;
+        await s.createGrant(g);
+        await s.createGrant(g2);
+        await assert.rejects(s.createGrant({ ...g, grantId: 'i'.repeat(64) }), 'grant tokens are unique');
+        assert.deepEqual(await s.listGrants(A, 'k1'), [g, g2]);
+        assert.deepEqual(await s.getGrantByToken('token-2'), g2);
+        assert.equal(await s.getGrantByToken('nope'), undefined);
+        assert.deepEqual(await s.listRetirableGrants(`arn:aws:iam::${A}:role/ops`), [g]);
+        assert.deepEqual((await s.listAllKeys()).map((k) => k.keyId).sort(), ['k1', 'k2']);
+        assert.equal(await s.deleteGrant(A, 'k1', g.grantId), true);
+        assert.equal(await s.deleteGrant(A, 'k1', g.grantId), false);
+        await s.deleteKey(A, 'k1');
+        assert.deepEqual(await s.listGrants(A, 'k1'), []);
+        assert.equal(await s.getGrantByToken('token-2'), undefined);
+      });
+    });
   });
 }

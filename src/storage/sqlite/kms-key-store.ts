@@ -2,7 +2,7 @@
  * KMS keys and aliases of one region, in the region's database (sharing its group commit).
  * A key is one JSON document (key material stays wrapped; Buffers as base64).
  */
-import type { KeyMaterial, KmsAliasRecord, KmsKeyRecord, KmsKeyStore } from '../types.js';
+import type { KeyMaterial, KmsAliasRecord, KmsGrantRecord, KmsKeyRecord, KmsKeyStore } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 import { fromJson, toJson } from './codec.js';
 
@@ -70,6 +70,12 @@ export class SqliteKmsKeyStore implements KmsKeyStore {
     );
   }
 
+  listAllKeys(): Promise<KmsKeyRecord[]> {
+    return this.conn.read(() =>
+      (this.conn.stmt('SELECT body FROM kms_keys ORDER BY account_id, created_at, key_id').all() as { body: string }[]).map((r) => decodeKey(r.body)),
+    );
+  }
+
   /** A missing key is ignored. Optional fields set to undefined in the patch are removed. */
   updateKey(
     accountId: string,
@@ -92,6 +98,7 @@ export class SqliteKmsKeyStore implements KmsKeyStore {
     return this.conn.write(() => {
       this.conn.stmt('DELETE FROM kms_keys WHERE account_id = ? AND key_id = ?').run(accountId, keyId);
       this.conn.stmt('DELETE FROM kms_aliases WHERE account_id = ? AND target_key_id = ?').run(accountId, keyId);
+      this.conn.stmt('DELETE FROM kms_grants WHERE account_id = ? AND key_id = ?').run(accountId, keyId);
     });
   }
 
@@ -135,5 +142,42 @@ export class SqliteKmsKeyStore implements KmsKeyStore {
     return this.conn.write(() => {
       this.conn.stmt('DELETE FROM kms_aliases WHERE account_id = ? AND alias_name = ?').run(accountId, aliasName);
     });
+  }
+
+  createGrant(grant: KmsGrantRecord): Promise<void> {
+    return this.conn.write(() => {
+      this.conn
+        .stmt('INSERT INTO kms_grants (account_id, key_id, grant_id, grant_token, retiring_principal, created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(grant.accountId, grant.keyId, grant.grantId, grant.grantToken, grant.retiringPrincipal ?? null, grant.createdAt, toJson(grant));
+    });
+  }
+
+  listGrants(accountId: string, keyId: string): Promise<KmsGrantRecord[]> {
+    return this.conn.read(() =>
+      (this.conn.stmt('SELECT body FROM kms_grants WHERE account_id = ? AND key_id = ? ORDER BY created_at, grant_id').all(accountId, keyId) as { body: string }[]).map(
+        (r) => fromJson<KmsGrantRecord>(r.body),
+      ),
+    );
+  }
+
+  getGrantByToken(grantToken: string): Promise<KmsGrantRecord | undefined> {
+    return this.conn.read(() => {
+      const row = this.conn.stmt('SELECT body FROM kms_grants WHERE grant_token = ?').get(grantToken) as { body: string } | undefined;
+      return row ? fromJson<KmsGrantRecord>(row.body) : undefined;
+    });
+  }
+
+  listRetirableGrants(retiringPrincipal: string): Promise<KmsGrantRecord[]> {
+    return this.conn.read(() =>
+      (this.conn.stmt('SELECT body FROM kms_grants WHERE retiring_principal = ? ORDER BY created_at, grant_id').all(retiringPrincipal) as { body: string }[]).map(
+        (r) => fromJson<KmsGrantRecord>(r.body),
+      ),
+    );
+  }
+
+  deleteGrant(accountId: string, keyId: string, grantId: string): Promise<boolean> {
+    return this.conn.write(
+      () => this.conn.stmt('DELETE FROM kms_grants WHERE account_id = ? AND key_id = ? AND grant_id = ?').run(accountId, keyId, grantId).changes === 1,
+    );
   }
 }

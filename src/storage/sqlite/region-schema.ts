@@ -130,4 +130,18 @@ export const REGION_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX kms_aliases_target ON kms_aliases(account_id, target_key_id);
   `,
+  // 2: KMS grants (one JSON document per grant; the token is unique and looked up by RetireGrant).
+  `
+  CREATE TABLE kms_grants (
+    account_id TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    grant_id TEXT NOT NULL,
+    grant_token TEXT NOT NULL UNIQUE,
+    retiring_principal TEXT,
+    created_at INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (account_id, key_id, grant_id)
+  );
+  CREATE INDEX kms_grants_retiring ON kms_grants(retiring_principal) WHERE retiring_principal IS NOT NULL;
+  `,
 ];
