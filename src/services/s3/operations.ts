@@ -6,6 +6,7 @@
 import type { S3Handler } from './s3-context.js';
 import type { S3Request } from './s3-request.js';
 import * as buckets from './handlers/buckets.js';
+import * as deletes from './handlers/deletes.js';
 import * as listing from './handlers/listing.js';
 import * as multipart from './handlers/multipart.js';
 import * as objects from './handlers/objects.js';
@@ -22,6 +23,8 @@ export interface S3Operation {
   anyRegion?: boolean;
   /** The bucket need not exist (it is being created). */
   createsBucket?: boolean;
+  /** The handler authorizes each object it touches (DeleteObjects): no bucket-level check. */
+  authorizesPerObject?: boolean;
 }
 
 const fixed = (action: string) => () => action;
@@ -45,7 +48,8 @@ const IMPLEMENTED: S3Operation[] = [
   { name: 'PutObject', scope: 'object', action: fixed('s3:PutObject'), handler: objects.putObject },
   { name: 'GetObject', scope: 'object', action: versioned('s3:GetObject', 's3:GetObjectVersion'), handler: objects.getObject },
   { name: 'HeadObject', scope: 'object', action: versioned('s3:GetObject', 's3:GetObjectVersion'), handler: objects.headObject },
-  { name: 'DeleteObject', scope: 'object', action: versioned('s3:DeleteObject', 's3:DeleteObjectVersion'), handler: objects.deleteObject },
+  { name: 'DeleteObject', scope: 'object', action: versioned('s3:DeleteObject', 's3:DeleteObjectVersion'), handler: deletes.deleteObject },
+  { name: 'DeleteObjects', scope: 'bucket', action: fixed('s3:DeleteObject'), handler: deletes.deleteObjects, authorizesPerObject: true },
   { name: 'CreateMultipartUpload', scope: 'object', action: fixed('s3:PutObject'), handler: multipart.createMultipartUpload },
   { name: 'UploadPart', scope: 'object', action: fixed('s3:PutObject'), handler: multipart.uploadPart },
   { name: 'CompleteMultipartUpload', scope: 'object', action: fixed('s3:PutObject'), handler: multipart.completeMultipartUpload },
