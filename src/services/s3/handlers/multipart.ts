@@ -24,7 +24,7 @@ function xml(root: string, body: XmlObject, headers: Record<string, string> = {}
   return { status: 200, headers: { 'content-type': 'application/xml', ...headers }, body: toXml(root, body, S3_XMLNS) };
 }
 
-async function uploadFor(ctx: S3Context, req: S3Request): Promise<MultipartUpload> {
+export async function uploadFor(ctx: S3Context, req: S3Request): Promise<MultipartUpload> {
   const uploadId = req.query.get('uploadId') ?? '';
   const upload = await ctx.meta.getUpload(uploadId);
   if (!upload || upload.bucket !== req.bucket || upload.key !== req.key) throw noSuchUpload(uploadId);
@@ -79,7 +79,7 @@ export const createMultipartUpload: S3Handler = async (ctx, req, bucket) => {
   return xml('InitiateMultipartUploadResult', { Bucket: bucket!.name, Key: key, UploadId: upload.uploadId }, headers);
 };
 
-function partNumberOf(req: S3Request): number {
+export function partNumberOf(req: S3Request): number {
   const v = req.query.get('partNumber') ?? '';
   const n = Number(v);
   if (!/^\d+$/.test(v) || n < 1 || n > 10000) {

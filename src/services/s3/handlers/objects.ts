@@ -38,7 +38,7 @@ export async function afterCommit(ctx: S3Context, displaced: StoredObjectVersion
 }
 
 /** Conditional writes: If-None-Match: * (create only) and If-Match (replace only that ETag). */
-async function checkWritePreconditions(ctx: S3Context, req: S3Request, bucket: string, key: string): Promise<void> {
+export async function checkWritePreconditions(ctx: S3Context, req: S3Request, bucket: string, key: string): Promise<void> {
   const ifNoneMatch = req.headers['if-none-match'];
   const ifMatch = req.headers['if-match'];
   if (ifNoneMatch === undefined && ifMatch === undefined) return;
