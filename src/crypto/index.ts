@@ -16,3 +16,5 @@ export { wrapKey, unwrapKey, newKeyMaterial } from './key-wrap.js';
 export { loadOrCreateRootKey } from './root-key.js';
 export { CHECKSUM_ALGORITHMS, CHECKSUM_LENGTHS, createChecksum, computeChecksum, checksumAlgorithmFromName, isValidChecksumValue } from './checksums.js';
 export type { ChecksumAlgorithm, IncrementalChecksum } from './checksums.js';
+export { combineCrcs, isCombinable } from './checksum-combine.js';
+export type { CombinableAlgorithm } from './checksum-combine.js';

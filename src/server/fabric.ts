@@ -133,6 +133,7 @@ export class Fabric {
       clock: this.clock,
       peers: {
         regionStore: async (region) => (isKnownRegion(region) ? this.region(region).s3ctx.meta : undefined),
+        region: async (region) => (isKnownRegion(region) ? this.region(region).s3ctx : undefined),
       },
       replicationQueued: () => worker?.wake(),
     };

@@ -77,6 +77,21 @@ async function readBody(body: Readable, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * The headers that describe the request body. CompleteMultipartUpload's x-amz-checksum-* headers
+ * describe the whole object (its FULL_OBJECT or composite checksum), not the XML body: the handler
+ * checks them, the payload verifier must not.
+ */
+function payloadHeaders(req: IncomingRequest): IncomingRequest['headers'] {
+  if (req.method !== 'POST' || !/(^|&)uploadId=/.test(req.rawQuery)) return req.headers;
+  const out: IncomingRequest['headers'] = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (/^x-amz-checksum-(crc32|crc32c|crc64nvme|sha1|sha256)$/.test(k)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
 export class RequestPipeline {
   constructor(private readonly fabric: Fabric) {}
 
@@ -180,7 +195,7 @@ export class RequestPipeline {
       }
       let auth: { caller: Caller; sig?: VerifiedSignature };
       auth = await this.authenticate(signing, true, req);
-      const verifier = createPayloadVerifier(auth.sig, req.headers);
+      const verifier = createPayloadVerifier(auth.sig, payloadHeaders(req));
       req.body.on('error', (e) => verifier.stream.destroy(e));
       req.body.pipe(verifier.stream);
       const s3Request: S3Request = {

@@ -15,6 +15,8 @@ export interface Profile {
   endpoint: string;
   accessKeyId: string;
   secretAccessKey: string;
+  /** Extra lines for the profile's config section, e.g. 's3 =\n    signature_version = s3v4'. */
+  extra?: string;
 }
 
 export class AwsCli {
@@ -24,7 +26,7 @@ export class AwsCli {
   constructor(profiles: Profile[], opts: { caBundle?: string } = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'meridian-cli-'));
     const config = profiles
-      .map((p) => `[profile ${p.name}]\nregion = ${p.region}\noutput = json\nendpoint_url = ${p.endpoint}\n${opts.caBundle ? `ca_bundle = ${opts.caBundle}\n` : ''}`)
+      .map((p) => `[profile ${p.name}]\nregion = ${p.region}\noutput = json\nendpoint_url = ${p.endpoint}\n${opts.caBundle ? `ca_bundle = ${opts.caBundle}\n` : ''}${p.extra ? `${p.extra}\n` : ''}`)
       .join('\n');
     const credentials = profiles.map((p) => `[${p.name}]\naws_access_key_id = ${p.accessKeyId}\naws_secret_access_key = ${p.secretAccessKey}\n`).join('\n');
     writeFileSync(join(this.dir, 'config'), config);

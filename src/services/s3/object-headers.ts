@@ -2,6 +2,7 @@
 import { ServiceError } from '../../common/errors.js';
 import type { StoredObjectVersion } from '../../storage/types.js';
 import { encryptionHeaders } from './sse.js';
+import { OBJECT_TAG_LIMIT, validateTags } from './tags.js';
 
 const SYSTEM_HEADERS = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires', 'x-amz-website-redirect-location'];
 const USER_METADATA_LIMIT = 2048;
@@ -64,16 +65,7 @@ export function metadataFromHeaders(headers: Record<string, string | undefined>)
 
 /** x-amz-tagging: URL query form, at most 10 tags, keys ≤128 and values ≤256 characters. */
 export function parseTaggingHeader(value: string): Record<string, string> {
-  const tags: Record<string, string> = {};
-  const params = new URLSearchParams(value);
-  for (const [k, v] of params) {
-    if (k in tags) throw new ServiceError('InvalidTag', 400, 'Cannot provide multiple Tags with the same key', { TagKey: k });
-    if (k.length === 0 || k.length > 128) throw new ServiceError('InvalidTag', 400, 'The TagKey you have provided is invalid', { TagKey: k });
-    if (v.length > 256) throw new ServiceError('InvalidTag', 400, 'The TagValue you have provided is too long', { TagKey: k });
-    tags[k] = v;
-  }
-  if (Object.keys(tags).length > 10) throw new ServiceError('BadRequest', 400, 'Object tags cannot be greater than 10');
-  return tags;
+  return validateTags([...new URLSearchParams(value)], OBJECT_TAG_LIMIT);
 }
 
 export function httpDate(ms: number): string {

@@ -6,10 +6,13 @@
 import type { S3Handler } from './s3-context.js';
 import type { S3Request } from './s3-request.js';
 import * as buckets from './handlers/buckets.js';
+import * as copy from './handlers/copy.js';
+import * as deletes from './handlers/deletes.js';
 import * as listing from './handlers/listing.js';
 import * as multipart from './handlers/multipart.js';
 import * as objects from './handlers/objects.js';
 import * as replication from './handlers/replication-config.js';
+import * as tagging from './handlers/tagging.js';
 
 export interface S3Operation {
   name: string;
@@ -22,6 +25,8 @@ export interface S3Operation {
   anyRegion?: boolean;
   /** The bucket need not exist (it is being created). */
   createsBucket?: boolean;
+  /** The handler authorizes each object it touches (DeleteObjects): no bucket-level check. */
+  authorizesPerObject?: boolean;
 }
 
 const fixed = (action: string) => () => action;
@@ -38,6 +43,9 @@ const IMPLEMENTED: S3Operation[] = [
   { name: 'GetBucketReplication', scope: 'bucket', action: fixed('s3:GetReplicationConfiguration'), handler: replication.getBucketReplication },
   { name: 'PutBucketReplication', scope: 'bucket', action: fixed('s3:PutReplicationConfiguration'), handler: replication.putBucketReplication },
   { name: 'DeleteBucketReplication', scope: 'bucket', action: fixed('s3:PutReplicationConfiguration'), handler: replication.deleteBucketReplication },
+  { name: 'GetBucketTagging', scope: 'bucket', action: fixed('s3:GetBucketTagging'), handler: tagging.getBucketTagging },
+  { name: 'PutBucketTagging', scope: 'bucket', action: fixed('s3:PutBucketTagging'), handler: tagging.putBucketTagging },
+  { name: 'DeleteBucketTagging', scope: 'bucket', action: fixed('s3:PutBucketTagging'), handler: tagging.deleteBucketTagging },
   { name: 'ListObjects', scope: 'bucket', action: fixed('s3:ListBucket'), handler: listing.listObjects },
   { name: 'ListObjectsV2', scope: 'bucket', action: fixed('s3:ListBucket'), handler: listing.listObjectsV2 },
   { name: 'ListObjectVersions', scope: 'bucket', action: fixed('s3:ListBucketVersions'), handler: listing.listObjectVersions },
@@ -45,7 +53,13 @@ const IMPLEMENTED: S3Operation[] = [
   { name: 'PutObject', scope: 'object', action: fixed('s3:PutObject'), handler: objects.putObject },
   { name: 'GetObject', scope: 'object', action: versioned('s3:GetObject', 's3:GetObjectVersion'), handler: objects.getObject },
   { name: 'HeadObject', scope: 'object', action: versioned('s3:GetObject', 's3:GetObjectVersion'), handler: objects.headObject },
-  { name: 'DeleteObject', scope: 'object', action: versioned('s3:DeleteObject', 's3:DeleteObjectVersion'), handler: objects.deleteObject },
+  { name: 'DeleteObject', scope: 'object', action: versioned('s3:DeleteObject', 's3:DeleteObjectVersion'), handler: deletes.deleteObject },
+  { name: 'DeleteObjects', scope: 'bucket', action: fixed('s3:DeleteObject'), handler: deletes.deleteObjects, authorizesPerObject: true },
+  { name: 'CopyObject', scope: 'object', action: fixed('s3:PutObject'), handler: copy.copyObject },
+  { name: 'UploadPartCopy', scope: 'object', action: fixed('s3:PutObject'), handler: copy.uploadPartCopy },
+  { name: 'GetObjectTagging', scope: 'object', action: versioned('s3:GetObjectTagging', 's3:GetObjectVersionTagging'), handler: tagging.getObjectTagging },
+  { name: 'PutObjectTagging', scope: 'object', action: versioned('s3:PutObjectTagging', 's3:PutObjectVersionTagging'), handler: tagging.putObjectTagging },
+  { name: 'DeleteObjectTagging', scope: 'object', action: versioned('s3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging'), handler: tagging.deleteObjectTagging },
   { name: 'CreateMultipartUpload', scope: 'object', action: fixed('s3:PutObject'), handler: multipart.createMultipartUpload },
   { name: 'UploadPart', scope: 'object', action: fixed('s3:PutObject'), handler: multipart.uploadPart },
   { name: 'CompleteMultipartUpload', scope: 'object', action: fixed('s3:PutObject'), handler: multipart.completeMultipartUpload },

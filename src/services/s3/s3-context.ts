@@ -10,6 +10,8 @@ import type { SseEngine } from './sse.js';
 export interface S3Peers {
   /** The metadata store of the region that owns a bucket, if served here. */
   regionStore(region: string): Promise<RegionMetadataStore | undefined>;
+  /** Another region's S3 context (its store, blobs and SSE engine), if served here: cross-region copy sources. */
+  region?(region: string): Promise<S3Context | undefined>;
 }
 
 /** Everything a region's S3 handlers use. Passed in: no module-level state. */
@@ -27,4 +29,13 @@ export interface S3Context {
   replicationQueued(): void;
 }
 
-export type S3Handler = (ctx: S3Context, req: S3Request, bucket: BucketRecord | undefined) => Promise<ServiceResponse>;
+/**
+ * Authorization of further actions a request implies beyond its operation's own (DeleteObjects
+ * authorizes s3:DeleteObject per key; CopyObject s3:GetObject on the source). Goes through the
+ * same path as the operation's check, with the named bucket's policy.
+ */
+export interface RequestAuthorizer {
+  require(action: string, bucket: BucketRecord, key?: string, store?: RegionMetadataStore): Promise<void>;
+}
+
+export type S3Handler = (ctx: S3Context, req: S3Request, bucket: BucketRecord | undefined, auth: RequestAuthorizer) => Promise<ServiceResponse>;

@@ -5,10 +5,10 @@
 import { ServiceError, isServiceError } from '../../common/errors.js';
 import { denialMessage } from '../../policy/index.js';
 import type { ConditionValue } from '../../policy/types.js';
-import type { BucketRecord } from '../../storage/types.js';
+import type { BucketRecord, RegionMetadataStore } from '../../storage/types.js';
 import type { ServiceResponse } from '../protocol/response.js';
 import { noSuchBucket, notImplemented, wrongRegion } from './s3-errors.js';
-import type { S3Context } from './s3-context.js';
+import type { RequestAuthorizer, S3Context } from './s3-context.js';
 import type { S3Request } from './s3-request.js';
 import { refineByHeaders, resolveS3Operation, type S3Operation } from './operations.js';
 
@@ -64,7 +64,7 @@ export class S3Service {
     const resource =
       op.scope === 'service' ? '*' : op.scope === 'bucket' ? `arn:aws:s3:::${req.bucket}` : `arn:aws:s3:::${req.bucket}/${req.key}`;
     try {
-      await this.authorize(req, op, resource, bucket);
+      if (!op.authorizesPerObject) await this.authorize(req, op, resource, bucket);
     } catch (e) {
       // HeadBucket tells the bucket's region whether or not the caller is authorized (reference §7.2).
       if (op.name === 'HeadBucket' && bucket && isServiceError(e)) {
@@ -72,11 +72,14 @@ export class S3Service {
       }
       throw e;
     }
-    return op.handler(ctx, req, bucket);
+    const auth: RequestAuthorizer = {
+      require: (action, b, key, store) => this.authorize(req, { ...op, action: () => action }, key === undefined ? `arn:aws:s3:::${b.name}` : `arn:aws:s3:::${b.name}/${key}`, b, store),
+    };
+    return op.handler(ctx, req, bucket, auth);
   }
 
-  private async authorize(req: S3Request, op: S3Operation, resource: string, bucket: BucketRecord | undefined): Promise<void> {
-    const policyText = bucket ? await this.ctx.meta.getBucketConfig<string>(bucket.name, 'policy') : undefined;
+  private async authorize(req: S3Request, op: S3Operation, resource: string, bucket: BucketRecord | undefined, store: RegionMetadataStore = this.ctx.meta): Promise<void> {
+    const policyText = bucket ? await store.getBucketConfig<string>(bucket.name, 'policy') : undefined;
     const q: Parameters<S3Context['authorizer']['decide']>[1] = {
       action: op.action!(req),
       resource,

@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import { ServiceError } from '../../../common/errors.js';
 import { newUploadId } from '../../../common/ids.js';
-import { computeChecksum, type ChecksumAlgorithm } from '../../../crypto/index.js';
+import { combineCrcs, computeChecksum, isCombinable, type ChecksumAlgorithm } from '../../../crypto/index.js';
+import { DigestingStream } from '../copy-source.js';
 import type { MultipartUpload, ObjectVersion, UploadedPart } from '../../../storage/types.js';
 import { children, malformedXml, parseXml, text, toXml, xmlDate, type XmlObject } from '../../protocol/xml.js';
 import { blobsOf, writeEncryptedBlob } from '../object-data.js';
@@ -24,7 +25,7 @@ function xml(root: string, body: XmlObject, headers: Record<string, string> = {}
   return { status: 200, headers: { 'content-type': 'application/xml', ...headers }, body: toXml(root, body, S3_XMLNS) };
 }
 
-async function uploadFor(ctx: S3Context, req: S3Request): Promise<MultipartUpload> {
+export async function uploadFor(ctx: S3Context, req: S3Request): Promise<MultipartUpload> {
   const uploadId = req.query.get('uploadId') ?? '';
   const upload = await ctx.meta.getUpload(uploadId);
   if (!upload || upload.bucket !== req.bucket || upload.key !== req.key) throw noSuchUpload(uploadId);
@@ -40,17 +41,7 @@ export const createMultipartUpload: S3Handler = async (ctx, req, bucket) => {
   validateKey(key);
   const meta = metadataFromHeaders(req.headers);
   const encRequest = encryptionFromHeaders(req.headers);
-  const algorithm = req.headers['x-amz-checksum-algorithm']?.toUpperCase();
-  if (algorithm !== undefined && !CHECKSUM_ALGORITHMS.has(algorithm)) {
-    throw invalidRequest('Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
-  }
-  const type = req.headers['x-amz-checksum-type']?.toUpperCase() ?? (algorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE');
-  if (type !== 'COMPOSITE' && type !== 'FULL_OBJECT') throw invalidRequest(`Value for x-amz-checksum-type is invalid: ${type}`);
-  if (algorithm && type === 'FULL_OBJECT' && algorithm !== 'CRC64NVME') {
-    throw new ServiceError('NotImplemented', 501, `Meridian does not implement FULL_OBJECT multipart checksums for ${algorithm} yet; use COMPOSITE.`);
-  }
-  if (algorithm === 'CRC64NVME' && type === 'COMPOSITE') throw invalidRequest('The COMPOSITE checksum type cannot be used with the CRC64NVME checksum algorithm.');
-  if (algorithm === 'CRC64NVME') throw new ServiceError('NotImplemented', 501, 'Meridian does not implement CRC64NVME multipart checksums yet.');
+  const { algorithm, type } = uploadChecksumMode(req);
   const { dataKey, encryption } = await ctx.sse.newDataKey(req.caller, bucket!.name, key, encRequest);
   dataKey.fill(0);
   const upload: MultipartUpload = {
@@ -68,18 +59,48 @@ export const createMultipartUpload: S3Handler = async (ctx, req, bucket) => {
   if (meta.tags) upload.tags = meta.tags;
   if (algorithm) {
     upload.checksumAlgorithm = algorithm;
-    upload.checksumType = type as 'COMPOSITE';
+    upload.checksumType = type;
   }
   await ctx.meta.createUpload(upload);
   const headers: Record<string, string> = encryptionHeaders(encryption);
   if (algorithm) {
     headers['x-amz-checksum-algorithm'] = algorithm;
-    headers['x-amz-checksum-type'] = type;
+    headers['x-amz-checksum-type'] = type!;
   }
   return xml('InitiateMultipartUploadResult', { Bucket: bucket!.name, Key: key, UploadId: upload.uploadId }, headers);
 };
 
-function partNumberOf(req: S3Request): number {
+/**
+ * x-amz-checksum-algorithm and x-amz-checksum-type of CreateMultipartUpload: CRC32/CRC32C may be
+ * COMPOSITE (the default) or FULL_OBJECT, SHA1/SHA256 only COMPOSITE, CRC64NVME only FULL_OBJECT.
+ */
+function uploadChecksumMode(req: S3Request): { algorithm?: ChecksumAlgorithm; type?: 'COMPOSITE' | 'FULL_OBJECT' } {
+  const algorithm = req.headers['x-amz-checksum-algorithm']?.toUpperCase();
+  const typeHeader = req.headers['x-amz-checksum-type']?.toUpperCase();
+  if (algorithm === undefined) {
+    if (typeHeader !== undefined) throw invalidRequest('The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
+    return {};
+  }
+  if (!CHECKSUM_ALGORITHMS.has(algorithm)) {
+    throw invalidRequest('Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+  }
+  const type = typeHeader ?? (algorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE');
+  if (type !== 'COMPOSITE' && type !== 'FULL_OBJECT') throw invalidRequest(`Value for x-amz-checksum-type header is invalid.`);
+  if (type === 'FULL_OBJECT' && !isCombinable(algorithm)) {
+    throw invalidRequest(`The FULL_OBJECT checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.`);
+  }
+  if (type === 'COMPOSITE' && algorithm === 'CRC64NVME') {
+    throw invalidRequest('The COMPOSITE checksum type cannot be used with the crc64nvme checksum algorithm.');
+  }
+  return { algorithm: algorithm as ChecksumAlgorithm, type };
+}
+
+/** True when the request carries its own flexible checksum (header or trailer) for the payload verifier to check. */
+function declaresChecksum(req: S3Request): boolean {
+  return req.headers['x-amz-trailer'] !== undefined || Object.keys(req.headers).some((h) => /^x-amz-checksum-(crc32|crc32c|crc64nvme|sha1|sha256)$/.test(h));
+}
+
+export function partNumberOf(req: S3Request): number {
   const v = req.query.get('partNumber') ?? '';
   const n = Number(v);
   if (!/^\d+$/.test(v) || n < 1 || n > 10000) {
@@ -97,13 +118,17 @@ export const uploadPart: S3Handler = async (ctx, req, bucket) => {
   }
   // SSE-KMS uploads need kms:Decrypt for every part, as on AWS (the part is sealed under the upload's data key).
   const dataKey = await ctx.sse.dataKeyOf(req.caller, bucket!.name, upload.key, upload.encryption!);
+  // A part sent without a checksum still gets the upload's, so the upload can complete (FULL_OBJECT needs every part's CRC).
+  const digest = upload.checksumAlgorithm && !declaresChecksum(req) ? new DigestingStream(upload.checksumAlgorithm as ChecksumAlgorithm) : undefined;
   let blob;
   try {
-    blob = await writeEncryptedBlob(ctx.blobs, req.body, dataKey);
+    if (digest) req.body.on('error', (e) => digest.destroy(e));
+    blob = await writeEncryptedBlob(ctx.blobs, digest ? req.body.pipe(digest) : req.body, dataKey);
   } finally {
     dataKey.fill(0);
   }
-  const payload = req.payload();
+  const payload = { ...req.payload() };
+  if (digest) payload.checksum = { algorithm: upload.checksumAlgorithm as ChecksumAlgorithm, value: digest.digests().checksum! };
   if (upload.checksumAlgorithm && payload.checksum && payload.checksum.algorithm !== upload.checksumAlgorithm) {
     await ctx.blobs.delete([blob]);
     throw invalidRequest(`Checksum Type mismatch occurred, expected checksum Type: ${upload.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${payload.checksum.algorithm.toLowerCase()}`);
@@ -216,26 +241,8 @@ export const completeMultipartUpload: S3Handler = async (ctx, req, bucket) => {
   };
   if (upload.contentType !== undefined) version.contentType = upload.contentType;
   if (upload.tags) version.tags = upload.tags;
-  const algorithm = upload.checksumAlgorithm as ChecksumAlgorithm | undefined;
-  if (algorithm) {
-    const raw: Buffer[] = [];
-    for (const [i, p] of used.entries()) {
-      // The request must repeat each part's checksum, and it must be the one the part was stored with.
-      const sent = requested[i]!.checksums[algorithm];
-      if (!sent) throw invalidRequest(`The upload was created using a ${algorithm.toLowerCase()} checksum. The complete request must include the checksum for each part. It was missing for part ${p.partNumber} in the request.`);
-      const v = p.checksum?.[algorithm];
-      if (v !== sent) {
-        throw new ServiceError(
-          'InvalidPart',
-          400,
-          "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
-          { UploadId: upload.uploadId, PartNumber: String(p.partNumber), ETag: p.etag },
-        );
-      }
-      raw.push(Buffer.from(v, 'base64'));
-    }
-    version.checksum = { algorithm, value: `${computeChecksum(algorithm, raw)}-${used.length}`, type: 'COMPOSITE' };
-  }
+  const checksum = objectChecksumOf(req, upload, used, requested);
+  if (checksum) version.checksum = checksum;
   const outbox = await planVersionReplication(ctx, version);
   const result = await ctx.meta.completeUpload(upload.uploadId, version, outbox);
   await ctx.blobs.delete(result.unusedParts.map((p) => p.blob)).catch(() => undefined);
@@ -255,6 +262,49 @@ export const completeMultipartUpload: S3Handler = async (ctx, req, bucket) => {
   }
   return xml('CompleteMultipartUploadResult', body, headers);
 };
+
+function invalidPart(upload: MultipartUpload, p: UploadedPart): ServiceError {
+  return new ServiceError(
+    'InvalidPart',
+    400,
+    "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+    { UploadId: upload.uploadId, PartNumber: String(p.partNumber), ETag: p.etag },
+  );
+}
+
+/**
+ * The completed object's checksum. COMPOSITE: the checksum of the parts' checksums, "-N"; the
+ * request must repeat each part's checksum. FULL_OBJECT: the parts' CRCs combined into the CRC of
+ * the whole object; repeating part checksums is optional. A checksum header on the request (the
+ * client's own expectation of the object's) must match what was computed.
+ */
+function objectChecksumOf(req: S3Request, upload: MultipartUpload, used: UploadedPart[], requested: RequestedPart[]): ObjectVersion['checksum'] {
+  const algorithm = upload.checksumAlgorithm as ChecksumAlgorithm | undefined;
+  if (!algorithm) return undefined;
+  const type = upload.checksumType ?? 'COMPOSITE';
+  const typeHeader = req.headers['x-amz-checksum-type']?.toUpperCase();
+  if (typeHeader !== undefined && typeHeader !== type) {
+    throw invalidRequest(`The upload was created using the ${type} checksum mode. The complete request must use the same checksum mode.`);
+  }
+  for (const [i, p] of used.entries()) {
+    const sent = requested[i]!.checksums[algorithm];
+    if (!sent && type === 'COMPOSITE') {
+      throw invalidRequest(`The upload was created using a ${algorithm.toLowerCase()} checksum. The complete request must include the checksum for each part. It was missing for part ${p.partNumber} in the request.`);
+    }
+    if (!p.checksum?.[algorithm] || (sent !== undefined && p.checksum[algorithm] !== sent)) throw invalidPart(upload, p);
+  }
+  let value: string;
+  if (type === 'FULL_OBJECT' && isCombinable(algorithm)) {
+    value = combineCrcs(algorithm, used.map((p) => ({ checksum: p.checksum![algorithm]!, length: p.size })));
+  } else {
+    value = `${computeChecksum(algorithm, used.map((p) => Buffer.from(p.checksum![algorithm]!, 'base64')))}-${used.length}`;
+  }
+  const expected = req.headers[`x-amz-checksum-${algorithm.toLowerCase()}`];
+  if (expected !== undefined && expected !== value && `${expected}-${used.length}` !== value) {
+    throw new ServiceError('BadDigest', 400, `The ${algorithm.toLowerCase()} you specified did not match the calculated checksum.`);
+  }
+  return { algorithm, value, type };
+}
 
 export const abortMultipartUpload: S3Handler = async (ctx, req) => {
   const uploadId = req.query.get('uploadId') ?? '';

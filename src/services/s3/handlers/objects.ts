@@ -1,4 +1,4 @@
-/** Object operations: PutObject, GetObject, HeadObject, DeleteObject. */
+/** Object operations: PutObject, GetObject, HeadObject (deletes live in deletes.ts). */
 import { createHmac } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ServiceError } from '../../../common/errors.js';
@@ -38,7 +38,7 @@ export async function afterCommit(ctx: S3Context, displaced: StoredObjectVersion
 }
 
 /** Conditional writes: If-None-Match: * (create only) and If-Match (replace only that ETag). */
-async function checkWritePreconditions(ctx: S3Context, req: S3Request, bucket: string, key: string): Promise<void> {
+export async function checkWritePreconditions(ctx: S3Context, req: S3Request, bucket: string, key: string): Promise<void> {
   const ifNoneMatch = req.headers['if-none-match'];
   const ifMatch = req.headers['if-match'];
   if (ifNoneMatch === undefined && ifMatch === undefined) return;
@@ -225,43 +225,3 @@ async function readObject(ctx: S3Context, req: S3Request, bucket: BucketRecord, 
 
 export const getObject: S3Handler = (ctx, req, bucket) => readObject(ctx, req, bucket!, false);
 export const headObject: S3Handler = (ctx, req, bucket) => readObject(ctx, req, bucket!, true);
-
-// ---------------------------------------------------------------------------------- deletes
-
-export const deleteObject: S3Handler = async (ctx, req, bucket) => {
-  const key = req.key!;
-  const versionId = checkVersionId(bucket!, req.query.get('versionId'));
-  if (versionId !== undefined) {
-    // A version-specific delete is permanent and never replicated (reference §2.1).
-    const removed = await ctx.meta.deleteObjectVersion(bucket!.name, key, versionId);
-    const headers: Record<string, string> = { 'x-amz-version-id': versionId };
-    if (removed) {
-      if (removed.isDeleteMarker) headers['x-amz-delete-marker'] = 'true';
-      await ctx.blobs.delete(blobsOf(removed.parts)).catch(() => undefined);
-    }
-    return { status: 204, headers };
-  }
-  if (bucket!.versioning === 'Unversioned') {
-    const removed = await ctx.meta.deleteObjectVersion(bucket!.name, key, 'null');
-    if (removed) await ctx.blobs.delete(blobsOf(removed.parts)).catch(() => undefined);
-    return { status: 204, headers: {} };
-  }
-  const marker: ObjectVersion = {
-    bucket: bucket!.name,
-    key,
-    versionId: versionIdForWrite(bucket!),
-    isDeleteMarker: true,
-    lastModified: ctx.clock.now(),
-    size: 0,
-    etag: '',
-    ownerAccountId: req.caller.principal.accountId ?? bucket!.ownerAccountId,
-    storageClass: 'STANDARD',
-    systemMetadata: {},
-    userMetadata: {},
-    parts: [],
-  };
-  const outbox = await planVersionReplication(ctx, marker);
-  const { displaced } = await ctx.meta.putObjectVersion(marker, outbox);
-  await afterCommit(ctx, displaced, outbox.length > 0);
-  return { status: 204, headers: { 'x-amz-delete-marker': 'true', 'x-amz-version-id': marker.versionId } };
-};
