@@ -124,7 +124,7 @@ export class RequestPipeline {
 
   /** Stages 2–3: SigV4 and the caller behind the key. */
   private async authenticate(signing: SigningRequest, s3: boolean, req: IncomingRequest, bodySha256?: string): Promise<{ caller: Caller; sig?: VerifiedSignature }> {
-    const base = { secureTransport: req.secure, sourceIp: req.remoteAddress, loopback: isLoopback(req.remoteAddress) };
+    const base = { secureTransport: req.secure, sourceIp: req.remoteAddress, loopback: isLoopback(req.remoteAddress), requestId: req.requestId };
     const scope = readCredentialScope(signing);
     if (!scope) {
       const principal: Principal = { type: 'Anonymous' };
@@ -137,6 +137,8 @@ export class RequestPipeline {
     const resolved = await this.fabric.identity.resolve(sig.accessKeyId);
     const caller: Caller = { principal: resolved.principal, accessKeyId: sig.accessKeyId, ...base, authType: sig.kind === 'presigned' ? 'REST-QUERY-STRING' : 'REST-HEADER' };
     if (resolved.sessionPolicy) caller.sessionPolicy = resolved.sessionPolicy;
+    if (resolved.sessionPolicyArns) caller.sessionPolicyArns = resolved.sessionPolicyArns;
+    if (resolved.credentialSource) caller.credentialSource = resolved.credentialSource;
     if (resolved.tokenIssueTime !== undefined) caller.tokenIssueTime = resolved.tokenIssueTime;
     return { caller, sig };
   }
@@ -248,6 +250,10 @@ export class RequestPipeline {
       if (service === 'iam') {
         const handler = IAM_OPERATIONS[action];
         if (!handler) throw new ServiceError('InvalidAction', 400, `Could not find operation ${action} for version 2010-05-08`);
+        // GetSessionToken credentials reach IAM only with MFA, which Meridian does not model.
+        if (caller.credentialSource === 'GetSessionToken') {
+          throw new ServiceError('AccessDenied', 403, `Temporary credentials from GetSessionToken cannot call IAM ${action} without MFA.`);
+        }
         const result = await handler({ store: this.fabric.global.iam, authorizer: this.fabric.authorizer, clock: this.fabric.clock }, caller, params);
         return queryResponse(action, xmlns, req.requestId, result);
       }

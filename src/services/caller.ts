@@ -7,6 +7,12 @@ export interface Caller {
   accessKeyId?: string;
   /** Inline session policy of an assumed-role session (JSON text). */
   sessionPolicy?: string;
+  /** Managed session policies (PolicyArns) of an assumed-role session. */
+  sessionPolicyArns?: string[];
+  /** How temporary credentials were issued (absent for long-term keys). */
+  credentialSource?: 'AssumeRole' | 'GetSessionToken';
+  /** The request id, so decision logs can be matched with requests. */
+  requestId?: string;
   /** Credentials' issue time for temporary credentials (aws:TokenIssueTime). */
   tokenIssueTime?: number;
   /** The request arrived over TLS (aws:SecureTransport). */

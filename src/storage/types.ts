@@ -400,6 +400,8 @@ export type CredentialOwner =
       sessionName: string;
       /** Inline session policy JSON passed to AssumeRole, if any. */
       sessionPolicy?: string;
+      /** Managed session policies (PolicyArns) passed to AssumeRole, if any. */
+      sessionPolicyArns?: string[];
       /** Who assumed the role (principal ARN or service name), for auditing. */
       sourceIdentity?: string;
     };
@@ -453,7 +455,19 @@ export interface ManagedPolicyRecord {
   updatedAt: number;
 }
 
+export interface GroupRecord {
+  accountId: string;
+  groupName: string;
+  groupId: string; // AGPA...
+  path: string;
+  arn: string;
+  createdAt: number;
+}
+
 export type PrincipalKind = 'user' | 'role' | 'group';
+
+/** What a user can be changed to (UpdateUser, Put/DeleteUserPermissionsBoundary, tags). */
+export type UserPatch = Partial<Pick<UserRecord, 'userName' | 'path' | 'arn' | 'permissionsBoundary' | 'tags'>>;
 
 export interface IamStore {
   // accounts
@@ -464,6 +478,7 @@ export interface IamStore {
   // access keys (long-term and temporary)
   putAccessKey(key: AccessKeyRecord): Promise<void>;
   getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined>;
+  /** Long-term keys of a user (or, without userName, of the account root); temporary credentials are never listed. */
   listAccessKeys(owner: { accountId: string; userName?: string }): Promise<AccessKeyRecord[]>;
   updateAccessKeyStatus(accessKeyId: string, status: 'Active' | 'Inactive'): Promise<void>;
   deleteAccessKey(accessKeyId: string): Promise<void>;
@@ -474,7 +489,28 @@ export interface IamStore {
   createUser(user: UserRecord): Promise<boolean>; // false if the name exists (case-insensitive)
   getUser(accountId: string, userName: string): Promise<UserRecord | undefined>;
   listUsers(accountId: string): Promise<UserRecord[]>;
+  /**
+   * Patch a user; optional fields set to undefined are removed. A new userName renames the user and
+   * everything that hangs off the name (keys, inline policies, attachments, group memberships).
+   * Resolves false if the user does not exist or the new name is taken.
+   */
+  updateUser(accountId: string, userName: string, patch: UserPatch): Promise<boolean>;
+  /** Also removes the user's keys, inline policies, attachments and group memberships. */
   deleteUser(accountId: string, userName: string): Promise<void>;
+
+  // groups and membership
+  createGroup(group: GroupRecord): Promise<boolean>; // false if the name exists (case-insensitive)
+  getGroup(accountId: string, groupName: string): Promise<GroupRecord | undefined>;
+  listGroups(accountId: string): Promise<GroupRecord[]>;
+  /** Also removes the group's inline policies, attachments and memberships. */
+  deleteGroup(accountId: string, groupName: string): Promise<void>;
+  /** Idempotent. */
+  addUserToGroup(accountId: string, groupName: string, userName: string): Promise<void>;
+  removeUserFromGroup(accountId: string, groupName: string, userName: string): Promise<boolean>;
+  /** Groups the user belongs to, by name. */
+  listGroupsForUser(accountId: string, userName: string): Promise<GroupRecord[]>;
+  /** Members of a group, by name. */
+  listGroupMembers(accountId: string, groupName: string): Promise<UserRecord[]>;
 
   // roles
   createRole(role: RoleRecord): Promise<boolean>; // false if the name exists (case-insensitive)
@@ -498,6 +534,8 @@ export interface IamStore {
   attachPolicy(accountId: string, kind: PrincipalKind, principalName: string, policyArn: string): Promise<void>;
   detachPolicy(accountId: string, kind: PrincipalKind, principalName: string, policyArn: string): Promise<boolean>;
   listAttachedPolicies(accountId: string, kind: PrincipalKind, principalName: string): Promise<string[]>;
+  /** Who a managed policy is attached to (principal names as stored: lower-cased). */
+  listPolicyAttachments(policyArn: string): Promise<{ accountId: string; kind: PrincipalKind; principalName: string }[]>;
 
   close(): Promise<void>;
 }

@@ -6,9 +6,19 @@
 import { ServiceError } from '../../common/errors.js';
 import type { Clock } from '../../common/clock.js';
 import { denialMessage, evaluate, parsePolicy } from '../../policy/index.js';
-import type { ConditionValue, Decision, EvaluationInput, NamedPolicy, PolicyKind } from '../../policy/types.js';
-import type { IamStore } from '../../storage/types.js';
+import type { ConditionValue, Decision, EvaluationInput, NamedPolicy, ParsedPolicy, PolicyKind } from '../../policy/types.js';
+import type { IamStore, PrincipalKind } from '../../storage/types.js';
 import type { Caller } from '../caller.js';
+import { defaultDocument, findManagedPolicy } from './aws-managed-policies.js';
+
+export interface CallerPolicies {
+  identity: NamedPolicy[];
+  session: NamedPolicy[];
+  boundary?: NamedPolicy;
+}
+
+/** A policy that allows nothing: stands in for a boundary or session policy that no longer exists. */
+const NOTHING: ParsedPolicy = { version: '2012-10-17', statements: [], kind: 'boundary' };
 
 export interface AuthorizationQuery {
   action: string;
@@ -46,33 +56,59 @@ export class Authorizer {
     return p;
   }
 
-  /** The caller's identity-based policies, named so explanations can point at them. */
-  async identityPolicies(caller: Caller): Promise<{ identity: NamedPolicy[]; session: NamedPolicy[] }> {
+  /** The document of a managed policy's default version, named by its ARN. */
+  private async managed(arn: string): Promise<NamedPolicy | undefined> {
+    const p = await findManagedPolicy(this.store, arn);
+    const doc = p && defaultDocument(p);
+    return doc === undefined ? undefined : { name: arn, policy: this.parse(doc, 'identity') };
+  }
+
+  private async principalPolicies(accountId: string, kind: PrincipalKind, name: string, into: NamedPolicy[]): Promise<void> {
+    for (const inline of await this.store.listInlinePolicies(accountId, kind, name)) {
+      into.push({ name: `inline policy ${inline.policyName} of ${kind} ${name}`, policy: this.parse(inline.document, 'identity') });
+    }
+    for (const arn of await this.store.listAttachedPolicies(accountId, kind, name)) {
+      const m = await this.managed(arn);
+      if (m) into.push({ ...m, name: `managed policy ${arn} (attached to ${kind} ${name})` });
+    }
+  }
+
+  /**
+   * The caller's identity-based policies (a user's own and its groups'; a session's role's), its
+   * permissions boundary and its session policies, named so explanations can point at them.
+   */
+  async identityPolicies(caller: Caller): Promise<CallerPolicies> {
     const p = caller.principal;
-    const identity: NamedPolicy[] = [];
-    const session: NamedPolicy[] = [];
-    if (!p.accountId) return { identity, session };
-    let kind: 'user' | 'role' | undefined;
-    let name: string | undefined;
+    const out: CallerPolicies = { identity: [], session: [] };
+    if (!p.accountId) return out;
+    let boundaryArn: string | undefined;
     if (p.type === 'User' && p.username) {
-      kind = 'user';
-      name = p.username;
+      const user = await this.store.getUser(p.accountId, p.username);
+      if (user) {
+        await this.principalPolicies(p.accountId, 'user', user.userName, out.identity);
+        for (const g of await this.store.listGroupsForUser(p.accountId, user.userName)) {
+          await this.principalPolicies(p.accountId, 'group', g.groupName, out.identity);
+        }
+        boundaryArn = user.permissionsBoundary;
+      }
     } else if (p.type === 'AssumedRole' && p.roleArn) {
-      kind = 'role';
-      name = p.roleArn.slice(p.roleArn.lastIndexOf('/') + 1);
-    }
-    if (kind && name) {
-      for (const inline of await this.store.listInlinePolicies(p.accountId, kind, name)) {
-        identity.push({ name: `inline policy ${inline.policyName} of ${kind} ${name}`, policy: this.parse(inline.document, 'identity') });
-      }
-      for (const arn of await this.store.listAttachedPolicies(p.accountId, kind, name)) {
-        const managed = await this.store.getManagedPolicy(arn);
-        const version = managed?.versions.find((v) => v.versionId === managed.defaultVersionId);
-        if (version) identity.push({ name: arn, policy: this.parse(version.document, 'identity') });
+      const role = await this.store.getRole(p.accountId, p.roleArn.slice(p.roleArn.lastIndexOf('/') + 1));
+      if (role) {
+        await this.principalPolicies(p.accountId, 'role', role.roleName, out.identity);
+        boundaryArn = role.permissionsBoundary;
       }
     }
-    if (caller.sessionPolicy) session.push({ name: 'session policy', policy: this.parse(caller.sessionPolicy, 'session') });
-    return { identity, session };
+    if (boundaryArn) {
+      const b = await this.managed(boundaryArn);
+      // A boundary whose policy was deleted allows nothing, as in AWS.
+      out.boundary = b ? { name: `permissions boundary ${boundaryArn}`, policy: b.policy } : { name: `permissions boundary ${boundaryArn} (deleted)`, policy: NOTHING };
+    }
+    if (caller.sessionPolicy) out.session.push({ name: 'inline session policy', policy: this.parse(caller.sessionPolicy, 'session') });
+    for (const arn of caller.sessionPolicyArns ?? []) {
+      const m = await this.managed(arn);
+      out.session.push(m ? { name: `session policy ${arn}`, policy: m.policy } : { name: `session policy ${arn} (deleted)`, policy: NOTHING });
+    }
+    return out;
   }
 
   /** Global condition keys every request carries. */
@@ -95,7 +131,7 @@ export class Authorizer {
   }
 
   async decide(caller: Caller, q: AuthorizationQuery): Promise<{ input: EvaluationInput; decision: Decision }> {
-    const { identity, session } = await this.identityPolicies(caller);
+    const { identity, session, boundary } = await this.identityPolicies(caller);
     const context: Record<string, ConditionValue | undefined> = { ...this.globalContext(caller) };
     for (const [k, v] of Object.entries(q.context ?? {})) context[k.toLowerCase()] = v;
     const input: EvaluationInput = {
@@ -105,6 +141,7 @@ export class Authorizer {
     if (q.resourceAccount !== undefined) input.request.resourceAccount = q.resourceAccount;
     if (q.resourcePolicy) input.resourcePolicy = q.resourcePolicy;
     if (session.length > 0) input.sessionPolicies = session;
+    if (boundary) input.permissionsBoundary = boundary;
     if (q.resourcePolicyRequired) input.resourcePolicyRequired = true;
     const decision = evaluate(input);
     this.listener?.(caller, input, decision);

@@ -11,7 +11,9 @@ import { assumedRoleArn, rootArn } from './arns.js';
 export interface ResolvedIdentity {
   principal: Principal;
   sessionPolicy?: string;
+  sessionPolicyArns?: string[];
   tokenIssueTime?: number;
+  credentialSource?: 'AssumeRole' | 'GetSessionToken';
 }
 
 export class IdentityResolver {
@@ -38,7 +40,13 @@ export class IdentityResolver {
     if (key.expiresAt !== undefined && key.expiresAt <= this.clock.now()) {
       throw new ServiceError('ExpiredToken', 400, 'The provided token has expired.');
     }
-    return this.principalOf(key);
+    const resolved = await this.principalOf(key);
+    if (key.sessionToken !== undefined && resolved.credentialSource === undefined) {
+      // GetSessionToken: the user's (or root's) own permissions, temporary credentials.
+      resolved.credentialSource = 'GetSessionToken';
+      resolved.tokenIssueTime = key.createdAt;
+    }
+    return resolved;
   }
 
   private async principalOf(key: AccessKeyRecord): Promise<ResolvedIdentity> {
@@ -69,8 +77,10 @@ export class IdentityResolver {
             tags,
           },
           tokenIssueTime: key.createdAt,
+          credentialSource: 'AssumeRole',
         };
         if (owner.sessionPolicy) resolved.sessionPolicy = owner.sessionPolicy;
+        if (owner.sessionPolicyArns && owner.sessionPolicyArns.length > 0) resolved.sessionPolicyArns = owner.sessionPolicyArns;
         return resolved;
       }
     }

@@ -1,6 +1,6 @@
 /** STS API operations (awsQuery), keyed by AWS operation name. */
 import { ServiceError } from '../../common/errors.js';
-import { required, type QueryParams } from '../protocol/aws-query.js';
+import { memberStructs, required, type QueryParams } from '../protocol/aws-query.js';
 import type { XmlObject } from '../protocol/xml.js';
 import type { Caller } from '../caller.js';
 import type { AssumeRoleRequest, StsService } from './sts-service.js';
@@ -22,6 +22,8 @@ export const STS_OPERATIONS: Record<string, Handler> = {
     if (policy !== undefined) req.policy = policy;
     const externalId = params.get('ExternalId');
     if (externalId !== undefined) req.externalId = externalId;
+    const policyArns = memberStructs(params, 'PolicyArns', ['arn']).map((p) => p.arn ?? '');
+    if (policyArns.length > 0) req.policyArns = policyArns;
     const assumed = await sts.assumeRole(caller, req);
     const c = assumed.credentials;
     const result: XmlObject = {
@@ -33,8 +35,19 @@ export const STS_OPERATIONS: Record<string, Handler> = {
       },
       AssumedRoleUser: { AssumedRoleId: assumed.assumedRoleId, Arn: assumed.assumedRoleArn },
     };
-    if (policy !== undefined) result.PackedPolicySize = Math.min(100, Math.ceil((policy.length / 2048) * 100));
+    if (policy !== undefined || policyArns.length > 0) {
+      const size = (policy?.replace(/\s/g, '').length ?? 0) + policyArns.reduce((n, a) => n + a.length, 0);
+      result.PackedPolicySize = Math.min(100, Math.ceil((size / 2048) * 100));
+    }
     return result;
+  },
+
+  async GetSessionToken(sts, caller, params) {
+    const duration = params.get('DurationSeconds');
+    const c = await sts.getSessionToken(caller, duration === undefined ? {} : { durationSeconds: Number(duration) });
+    return {
+      Credentials: { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, SessionToken: c.sessionToken, Expiration: iso(c.expiresAt!) },
+    };
   },
 
   async GetCallerIdentity(_sts, caller) {

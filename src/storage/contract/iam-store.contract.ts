@@ -66,7 +66,9 @@ export function runIamStoreContract(name: string, make: StoreFactory<IamStore>):
           { type: 'session', accountId: A, roleName: 'Repl', sessionName: 's3-replication', sessionPolicy: '{}', sourceIdentity: 's3.amazonaws.com' },
           { sessionToken: 'token', expiresAt: 5000 },
         );
-        for (const k of [root, alice, session]) await s.putAccessKey(k);
+        const aliceSession = accessKey('ASIAALICE', { type: 'user', accountId: A, userName: 'Alice' }, { sessionToken: 't', expiresAt: 9000 });
+        const rootSession = accessKey('ASIAROOT', { type: 'root', accountId: A }, { sessionToken: 't', expiresAt: 9000 });
+        for (const k of [root, alice, session, aliceSession, rootSession]) await s.putAccessKey(k);
         assert.deepEqual(await s.getAccessKey('AKIAALICE'), alice);
         assert.deepEqual(await s.getAccessKey('ASIASESSION'), session);
         assert.equal(await s.getAccessKey('AKIANOPE'), undefined);
@@ -76,6 +78,7 @@ export function runIamStoreContract(name: string, make: StoreFactory<IamStore>):
         assert.equal((await s.getAccessKey('AKIAALICE'))?.status, 'Inactive');
         assert.equal(await s.deleteExpiredSessions(4000), 0);
         assert.equal(await s.deleteExpiredSessions(6000), 1);
+        assert.deepEqual(await s.getAccessKey('ASIAALICE'), aliceSession, 'GetSessionToken credentials are found by id, never listed');
         assert.equal(await s.getAccessKey('ASIASESSION'), undefined);
         await s.deleteAccessKey('AKIAROOT');
         assert.equal(await s.getAccessKey('AKIAROOT'), undefined);
@@ -168,6 +171,63 @@ export function runIamStoreContract(name: string, make: StoreFactory<IamStore>):
         await s.deleteManagedPolicy(p.arn);
         assert.equal(await s.getManagedPolicy(p.arn), undefined);
         assert.deepEqual(await s.listAttachedPolicies(A, 'role', 'Repl'), [], 'deleting a policy detaches it');
+      });
+    });
+
+    it('groups: case-insensitive names, membership both ways, delete cleans up', async () => {
+      await withStore(make, async (s) => {
+        const g = { accountId: A, groupName: 'Admins', groupId: 'AGPAADMINS', path: '/', arn: `arn:aws:iam::${A}:group/Admins`, createdAt: 1 };
+        assert.equal(await s.createGroup(g), true);
+        assert.equal(await s.createGroup({ ...g, groupName: 'ADMINS' }), false);
+        assert.equal(await s.createGroup({ ...g, groupName: 'Readers', groupId: 'AGPAREADERS' }), true);
+        assert.deepEqual(await s.getGroup(A, 'admins'), g);
+        assert.deepEqual((await s.listGroups(A)).map((x) => x.groupName), ['Admins', 'Readers']);
+        await s.createUser(user('Alice'));
+        await s.createUser(user('bob'));
+        await s.addUserToGroup(A, 'admins', 'ALICE');
+        await s.addUserToGroup(A, 'Admins', 'Alice');
+        await s.addUserToGroup(A, 'Readers', 'alice');
+        await s.addUserToGroup(A, 'Readers', 'bob');
+        assert.deepEqual((await s.listGroupsForUser(A, 'alice')).map((x) => x.groupName), ['Admins', 'Readers']);
+        assert.deepEqual((await s.listGroupMembers(A, 'readers')).map((u) => u.userName), ['Alice', 'bob']);
+        assert.equal(await s.removeUserFromGroup(A, 'Readers', 'BOB'), true);
+        assert.equal(await s.removeUserFromGroup(A, 'Readers', 'bob'), false);
+        await s.putInlinePolicy(A, 'group', 'Admins', 'all', '{}');
+        await s.attachPolicy(A, 'group', 'Admins', 'arn:aws:iam::aws:policy/AdministratorAccess');
+        await s.deleteGroup(A, 'ADMINS');
+        assert.equal(await s.getGroup(A, 'Admins'), undefined);
+        assert.deepEqual((await s.listGroupsForUser(A, 'Alice')).map((x) => x.groupName), ['Readers']);
+        assert.deepEqual(await s.listInlinePolicies(A, 'group', 'Admins'), []);
+        assert.deepEqual(await s.listPolicyAttachments('arn:aws:iam::aws:policy/AdministratorAccess'), []);
+        await s.deleteUser(A, 'alice');
+        assert.deepEqual(await s.listGroupMembers(A, 'Readers'), [], 'a deleted user leaves its groups');
+      });
+    });
+
+    it('updateUser: patch fields, rename moves keys, policies, attachments and memberships', async () => {
+      await withStore(make, async (s) => {
+        await s.createUser(user('Alice', { permissionsBoundary: 'arn:aws:iam::aws:policy/PowerUserAccess' }));
+        await s.createUser(user('Carol'));
+        await s.createGroup({ accountId: A, groupName: 'G', groupId: 'AGPAG', path: '/', arn: `arn:aws:iam::${A}:group/G`, createdAt: 1 });
+        await s.addUserToGroup(A, 'G', 'Alice');
+        await s.putAccessKey(accessKey('AKIAALICE', { type: 'user', accountId: A, userName: 'Alice' }));
+        await s.putInlinePolicy(A, 'user', 'Alice', 'p', '{"p":1}');
+        await s.attachPolicy(A, 'user', 'Alice', 'arn:aws:iam::aws:policy/ReadOnlyAccess');
+        assert.equal(await s.updateUser(A, 'alice', { permissionsBoundary: undefined, path: '/x/' }), true);
+        const patched = await s.getUser(A, 'Alice');
+        assert.equal(patched?.permissionsBoundary, undefined);
+        assert.equal(patched?.path, '/x/');
+        assert.equal(await s.updateUser(A, 'Alice', { userName: 'carol' }), false, 'new name taken');
+        assert.equal(await s.updateUser(A, 'nobody', { path: '/' }), false);
+        assert.equal(await s.updateUser(A, 'Alice', { userName: 'Alicia', arn: `arn:aws:iam::${A}:user/x/Alicia` }), true);
+        assert.equal(await s.getUser(A, 'Alice'), undefined);
+        assert.equal((await s.getUser(A, 'alicia'))?.arn, `arn:aws:iam::${A}:user/x/Alicia`);
+        assert.deepEqual((await s.listAccessKeys({ accountId: A, userName: 'Alicia' })).map((k) => k.accessKeyId), ['AKIAALICE']);
+        assert.deepEqual((await s.getAccessKey('AKIAALICE'))?.owner, { type: 'user', accountId: A, userName: 'Alicia' });
+        assert.equal(await s.getInlinePolicy(A, 'user', 'Alicia', 'p'), '{"p":1}');
+        assert.deepEqual(await s.listAttachedPolicies(A, 'user', 'Alicia'), ['arn:aws:iam::aws:policy/ReadOnlyAccess']);
+        assert.deepEqual((await s.listGroupMembers(A, 'G')).map((u) => u.userName), ['Alicia']);
+        assert.deepEqual(await s.listPolicyAttachments('arn:aws:iam::aws:policy/ReadOnlyAccess'), [{ accountId: A, kind: 'user', principalName: 'alicia' }]);
       });
     });
   });

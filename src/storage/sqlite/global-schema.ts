@@ -79,4 +79,21 @@ export const GLOBAL_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX iam_attachments_policy ON iam_attachments(policy_arn);
   `,
+  // 2: IAM groups and their members.
+  `
+  CREATE TABLE iam_groups (
+    account_id TEXT NOT NULL,
+    name_lc TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (account_id, name_lc)
+  );
+
+  CREATE TABLE iam_group_members (
+    account_id TEXT NOT NULL,
+    group_lc TEXT NOT NULL,
+    user_lc TEXT NOT NULL,
+    PRIMARY KEY (account_id, group_lc, user_lc)
+  );
+  CREATE INDEX iam_group_members_user ON iam_group_members(account_id, user_lc);
+  `,
 ];

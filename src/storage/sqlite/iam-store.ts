@@ -9,15 +9,18 @@ import type {
   AccessKeyRecord,
   AccountRecord,
   CredentialOwner,
+  GroupRecord,
   IamStore,
-  ManagedPolicyRecord,
   PrincipalKind,
   RoleRecord,
+  UserPatch,
   UserRecord,
 } from '../types.js';
 import { fromJson, setIf, toJson } from './codec.js';
 import { SqliteConnection, type ConnectionOptions } from './connection.js';
 import { GLOBAL_MIGRATIONS } from './global-schema.js';
+import { SqliteIamGroups } from './iam-groups.js';
+import { merge, SqliteIamPolicies } from './iam-policies.js';
 
 const lc = (name: string): string => name.toLowerCase();
 
@@ -50,23 +53,19 @@ function principalOf(owner: CredentialOwner): string | null {
   return null;
 }
 
-/** Merge a patch into a record; optional fields the patch sets to undefined are removed. */
-function merge<T extends object>(cur: T, patch: Partial<T>): T {
-  const next = { ...cur, ...patch };
-  for (const k of Object.keys(next) as (keyof T)[]) if (next[k] === undefined) delete next[k];
-  return next;
-}
-
-export class SqliteIamStore implements IamStore {
+export class SqliteIamStore extends SqliteIamPolicies implements IamStore {
   private readonly getKeyStmt: Database.Statement;
+  private readonly groups: SqliteIamGroups;
 
   constructor(
-    private readonly conn: SqliteConnection,
+    conn: SqliteConnection,
     /** Whether close() closes the connection (true when this store opened it). */
     private readonly ownsConnection = false,
   ) {
+    super(conn);
     // The hot path: every signed request resolves its access key id here.
     this.getKeyStmt = conn.stmt('SELECT * FROM iam_access_keys WHERE access_key_id = ?');
+    this.groups = new SqliteIamGroups(conn);
   }
 
   static open(path: string, options: ConnectionOptions = {}): SqliteIamStore {
@@ -142,10 +141,10 @@ export class SqliteIamStore implements IamStore {
         owner.userName !== undefined
           ? this.conn
               .stmt(`SELECT * FROM iam_access_keys WHERE account_id = ? AND owner_type = 'user' AND principal_lc = ?
-                     ORDER BY created_at, access_key_id`)
+                     AND session_token IS NULL ORDER BY created_at, access_key_id`)
               .all(owner.accountId, lc(owner.userName))
           : this.conn
-              .stmt(`SELECT * FROM iam_access_keys WHERE account_id = ? AND owner_type = 'root'
+              .stmt(`SELECT * FROM iam_access_keys WHERE account_id = ? AND owner_type = 'root' AND session_token IS NULL
                      ORDER BY created_at, access_key_id`)
               .all(owner.accountId);
       return (rows as KeyRow[]).map(toKey);
@@ -222,12 +221,67 @@ export class SqliteIamStore implements IamStore {
     return this.listPrincipals<UserRecord>('iam_users', accountId);
   }
 
-  /** Also removes the user's inline policies, attachments and access keys. */
+  updateUser(accountId: string, userName: string, patch: UserPatch): Promise<boolean> {
+    return this.conn.write(() => {
+      const cur = this.getPrincipalSync<UserRecord>('iam_users', accountId, userName);
+      if (!cur) return false;
+      const next = merge(cur, patch);
+      if (lc(next.userName) !== lc(cur.userName)) {
+        if (this.getPrincipalSync<UserRecord>('iam_users', accountId, next.userName)) return false;
+        this.groups.renameUserSync(accountId, cur.userName, next.userName);
+      }
+      this.conn
+        .stmt('UPDATE iam_users SET name_lc = ?, body = ? WHERE account_id = ? AND name_lc = ?')
+        .run(lc(next.userName), toJson(next), accountId, lc(cur.userName));
+      return true;
+    });
+  }
+
+  /** Also removes the user's inline policies, attachments, access keys and group memberships. */
   deleteUser(accountId: string, userName: string): Promise<void> {
     return this.conn.write(() => {
       this.conn.stmt('DELETE FROM iam_users WHERE account_id = ? AND name_lc = ?').run(accountId, lc(userName));
       this.deleteDependentsSync(accountId, 'user', lc(userName));
+      this.groups.removeUserSync(accountId, userName);
     });
+  }
+
+  // groups -------------------------------------------------------------------------------------
+
+  createGroup(group: GroupRecord): Promise<boolean> {
+    return this.groups.create(group);
+  }
+
+  getGroup(accountId: string, groupName: string): Promise<GroupRecord | undefined> {
+    return this.groups.get(accountId, groupName);
+  }
+
+  listGroups(accountId: string): Promise<GroupRecord[]> {
+    return this.groups.list(accountId);
+  }
+
+  /** Also removes the group's inline policies, attachments and memberships. */
+  deleteGroup(accountId: string, groupName: string): Promise<void> {
+    return this.conn.write(() => {
+      this.groups.deleteSync(accountId, groupName);
+      this.deleteDependentsSync(accountId, 'group', lc(groupName));
+    });
+  }
+
+  addUserToGroup(accountId: string, groupName: string, userName: string): Promise<void> {
+    return this.groups.addMember(accountId, groupName, userName);
+  }
+
+  removeUserFromGroup(accountId: string, groupName: string, userName: string): Promise<boolean> {
+    return this.groups.removeMember(accountId, groupName, userName);
+  }
+
+  listGroupsForUser(accountId: string, userName: string): Promise<GroupRecord[]> {
+    return this.groups.groupsOf(accountId, userName);
+  }
+
+  listGroupMembers(accountId: string, groupName: string): Promise<UserRecord[]> {
+    return this.groups.members(accountId, groupName);
   }
 
   createRole(role: RoleRecord): Promise<boolean> {
@@ -262,127 +316,6 @@ export class SqliteIamStore implements IamStore {
       this.conn.stmt('DELETE FROM iam_roles WHERE account_id = ? AND name_lc = ?').run(accountId, lc(roleName));
       this.deleteDependentsSync(accountId, 'role', lc(roleName));
     });
-  }
-
-  // inline policies ----------------------------------------------------------------------------
-
-  /** Insert or replace; policy names compare case-insensitively and the latest spelling is kept. */
-  putInlinePolicy(accountId: string, kind: PrincipalKind, principalName: string, policyName: string, document: string): Promise<void> {
-    return this.conn.write(() => {
-      this.conn
-        .stmt(`INSERT INTO iam_inline_policies (account_id, kind, principal_lc, policy_name_lc, policy_name, document)
-               VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, kind, principal_lc, policy_name_lc)
-               DO UPDATE SET policy_name = excluded.policy_name, document = excluded.document`)
-        .run(accountId, kind, lc(principalName), lc(policyName), policyName, document);
-    });
-  }
-
-  getInlinePolicy(accountId: string, kind: PrincipalKind, principalName: string, policyName: string): Promise<string | undefined> {
-    return this.conn.read(() => {
-      const r = this.conn
-        .stmt(`SELECT document FROM iam_inline_policies
-               WHERE account_id = ? AND kind = ? AND principal_lc = ? AND policy_name_lc = ?`)
-        .get(accountId, kind, lc(principalName), lc(policyName)) as { document: string } | undefined;
-      return r?.document;
-    });
-  }
-
-  /** Policy names ascending (case-insensitively). */
-  listInlinePolicies(accountId: string, kind: PrincipalKind, principalName: string): Promise<{ policyName: string; document: string }[]> {
-    return this.conn.read(() =>
-      (
-        this.conn
-          .stmt(`SELECT policy_name, document FROM iam_inline_policies WHERE account_id = ? AND kind = ? AND principal_lc = ?
-                 ORDER BY policy_name_lc`)
-          .all(accountId, kind, lc(principalName)) as { policy_name: string; document: string }[]
-      ).map((r) => ({ policyName: r.policy_name, document: r.document })),
-    );
-  }
-
-  deleteInlinePolicy(accountId: string, kind: PrincipalKind, principalName: string, policyName: string): Promise<boolean> {
-    return this.conn.write(
-      () =>
-        this.conn
-          .stmt('DELETE FROM iam_inline_policies WHERE account_id = ? AND kind = ? AND principal_lc = ? AND policy_name_lc = ?')
-          .run(accountId, kind, lc(principalName), lc(policyName)).changes === 1,
-    );
-  }
-
-  // managed policies and attachments -----------------------------------------------------------
-
-  /** False if the ARN exists or the account already has a policy of that name (case-insensitively). */
-  createManagedPolicy(p: ManagedPolicyRecord): Promise<boolean> {
-    return this.conn.write(
-      () =>
-        this.conn
-          .stmt('INSERT INTO iam_managed_policies (arn, account_id, name_lc, created_at, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
-          .run(p.arn, p.accountId, lc(p.policyName), p.createdAt, toJson(p)).changes === 1,
-    );
-  }
-
-  private getManagedSync(arn: string): ManagedPolicyRecord | undefined {
-    const r = this.conn.stmt('SELECT body FROM iam_managed_policies WHERE arn = ?').get(arn) as { body: string } | undefined;
-    return r ? fromJson<ManagedPolicyRecord>(r.body) : undefined;
-  }
-
-  getManagedPolicy(arn: string): Promise<ManagedPolicyRecord | undefined> {
-    return this.conn.read(() => this.getManagedSync(arn));
-  }
-
-  listManagedPolicies(accountId: string): Promise<ManagedPolicyRecord[]> {
-    return this.conn.read(() =>
-      (this.conn.stmt('SELECT body FROM iam_managed_policies WHERE account_id = ? ORDER BY name_lc').all(accountId) as { body: string }[]).map(
-        (r) => fromJson<ManagedPolicyRecord>(r.body),
-      ),
-    );
-  }
-
-  updateManagedPolicy(
-    arn: string,
-    patch: Partial<Pick<ManagedPolicyRecord, 'defaultVersionId' | 'versions' | 'updatedAt' | 'description'>>,
-  ): Promise<void> {
-    return this.conn.write(() => {
-      const cur = this.getManagedSync(arn);
-      if (!cur) return;
-      this.conn.stmt('UPDATE iam_managed_policies SET body = ? WHERE arn = ?').run(toJson(merge(cur, patch)), arn);
-    });
-  }
-
-  /** Also detaches it from every principal. */
-  deleteManagedPolicy(arn: string): Promise<void> {
-    return this.conn.write(() => {
-      this.conn.stmt('DELETE FROM iam_managed_policies WHERE arn = ?').run(arn);
-      this.conn.stmt('DELETE FROM iam_attachments WHERE policy_arn = ?').run(arn);
-    });
-  }
-
-  /** Idempotent. */
-  attachPolicy(accountId: string, kind: PrincipalKind, principalName: string, policyArn: string): Promise<void> {
-    return this.conn.write(() => {
-      this.conn
-        .stmt('INSERT INTO iam_attachments (account_id, kind, principal_lc, policy_arn) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
-        .run(accountId, kind, lc(principalName), policyArn);
-    });
-  }
-
-  detachPolicy(accountId: string, kind: PrincipalKind, principalName: string, policyArn: string): Promise<boolean> {
-    return this.conn.write(
-      () =>
-        this.conn
-          .stmt('DELETE FROM iam_attachments WHERE account_id = ? AND kind = ? AND principal_lc = ? AND policy_arn = ?')
-          .run(accountId, kind, lc(principalName), policyArn).changes === 1,
-    );
-  }
-
-  /** In attachment order. */
-  listAttachedPolicies(accountId: string, kind: PrincipalKind, principalName: string): Promise<string[]> {
-    return this.conn.read(() =>
-      (
-        this.conn
-          .stmt('SELECT policy_arn FROM iam_attachments WHERE account_id = ? AND kind = ? AND principal_lc = ? ORDER BY id')
-          .all(accountId, kind, lc(principalName)) as { policy_arn: string }[]
-      ).map((r) => r.policy_arn),
-    );
   }
 
   /** Closes the file only if this store opened it; otherwise lets pending writes commit. */
