@@ -78,8 +78,10 @@ export interface ObjectEncryption {
   bucketKeyEnabled?: boolean;
   /** The KMS encryption context the data key was generated under (KMS modes). */
   context?: Record<string, string>;
-  /** The object's data key, wrapped: a KMS ciphertext blob (KMS modes) or wrapped by the region's SSE-S3 key. */
+  /** The object's data key, wrapped: a KMS ciphertext blob (KMS modes), by the region's SSE-S3 key, or by the customer's key (SSE-C). */
   wrappedKey: Buffer;
+  /** SSE-C (algorithm AES256): base64 MD5 of the customer's key; the key itself is never stored. */
+  customerKeyMd5?: string;
 }
 
 /** One stored piece of an object's bytes. A single PUT has one part (partNumber 0); multipart objects keep their parts. */

@@ -4,6 +4,7 @@
  * x-amz-copy-source-if-* conditions, and stream the (decrypted) source bytes.
  */
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { CustomerKey } from './sse-customer.js';
 import { createHash, type Hash } from 'node:crypto';
 import { ServiceError } from '../../common/errors.js';
 import { createChecksum, type ChecksumAlgorithm, type IncrementalChecksum } from '../../crypto/index.js';
@@ -142,13 +143,17 @@ export function parseCopySourceRange(header: string | undefined, size: number): 
  * The plaintext of the source (or a range of it), decrypted with the source's data key as the
  * caller (SSE-KMS sources need kms:Decrypt). The key is cleared when the stream closes.
  */
-export async function openCopySource(src: CopySource, caller: S3Request['caller'], range?: ByteRange): Promise<Readable | Buffer> {
+export async function openCopySource(src: CopySource, caller: S3Request['caller'], range?: ByteRange, customer?: CustomerKey): Promise<Readable | Buffer> {
   const v = src.version;
   if (!v.encryption) throw new Error(`object ${src.bucket.name}/${v.key} version ${v.versionId} has no encryption record`);
-  const dataKey = await src.ctx.sse.dataKeyOf(caller, src.bucket.name, v.key, v.encryption);
+  // An SSE-C source needs its key in x-amz-copy-source-server-side-encryption-customer-* headers.
+  const dataKey = await src.ctx.sse.dataKeyOf(caller, src.bucket.name, v.key, v.encryption, customer);
   try {
     const inline = inlineObjectData(v.parts, dataKey, range);
-    if (inline) return inline;
+    if (inline) {
+      dataKey.fill(0);
+      return inline;
+    }
   } catch (e) {
     dataKey.fill(0);
     throw e;

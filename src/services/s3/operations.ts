@@ -5,6 +5,7 @@
  */
 import type { S3Handler } from './s3-context.js';
 import type { S3Request } from './s3-request.js';
+import * as bucketEncryption from './handlers/bucket-encryption.js';
 import * as buckets from './handlers/buckets.js';
 import * as copy from './handlers/copy.js';
 import * as deletes from './handlers/deletes.js';
@@ -46,6 +47,9 @@ const IMPLEMENTED: S3Operation[] = [
   { name: 'GetBucketTagging', scope: 'bucket', action: fixed('s3:GetBucketTagging'), handler: tagging.getBucketTagging },
   { name: 'PutBucketTagging', scope: 'bucket', action: fixed('s3:PutBucketTagging'), handler: tagging.putBucketTagging },
   { name: 'DeleteBucketTagging', scope: 'bucket', action: fixed('s3:PutBucketTagging'), handler: tagging.deleteBucketTagging },
+  { name: 'GetBucketEncryption', scope: 'bucket', action: fixed('s3:GetEncryptionConfiguration'), handler: bucketEncryption.getBucketEncryption },
+  { name: 'PutBucketEncryption', scope: 'bucket', action: fixed('s3:PutEncryptionConfiguration'), handler: bucketEncryption.putBucketEncryption },
+  { name: 'DeleteBucketEncryption', scope: 'bucket', action: fixed('s3:PutEncryptionConfiguration'), handler: bucketEncryption.deleteBucketEncryption },
   { name: 'ListObjects', scope: 'bucket', action: fixed('s3:ListBucket'), handler: listing.listObjects },
   { name: 'ListObjectsV2', scope: 'bucket', action: fixed('s3:ListBucket'), handler: listing.listObjectsV2 },
   { name: 'ListObjectVersions', scope: 'bucket', action: fixed('s3:ListBucketVersions'), handler: listing.listObjectVersions },

@@ -10,7 +10,8 @@ import { unwrapKey, wrapKey } from '../../crypto/index.js';
 import type { ObjectEncryption } from '../../storage/types.js';
 import { viaService, type Caller } from '../caller.js';
 import type { KmsService } from '../kms/kms-service.js';
-import { invalidArgument, notImplemented } from './s3-errors.js';
+import { invalidArgument, invalidRequest } from './s3-errors.js';
+import { checkCustomerKey, customerKeyHeaders, type CustomerKey } from './sse-customer.js';
 
 export type SseAlgorithm = ObjectEncryption['algorithm'];
 
@@ -23,6 +24,8 @@ export interface EncryptionRequest {
   extraContext?: Record<string, string>;
   /** True when the algorithm came from request headers (the s3:x-amz-server-side-encryption condition key exists then). */
   fromHeaders: boolean;
+  /** SSE-C: the customer's key (algorithm is AES256). */
+  customer?: CustomerKey;
 }
 
 export interface SseDeps {
@@ -36,11 +39,11 @@ export interface SseDeps {
 
 const ALGORITHMS = new Set<string>(['AES256', 'aws:kms', 'aws:kms:dsse']);
 
-/** Parse the SSE request headers of PutObject / CreateMultipartUpload / CopyObject (target). */
+/**
+ * Parse the SSE-S3/SSE-KMS request headers of PutObject / CreateMultipartUpload / CopyObject (target).
+ * SSE-C headers are read first, by resolveWriteEncryption (bucket-encryption.ts).
+ */
 export function encryptionFromHeaders(headers: Record<string, string | undefined>): EncryptionRequest {
-  if (headers['x-amz-server-side-encryption-customer-algorithm'] || headers['x-amz-server-side-encryption-customer-key']) {
-    throw notImplemented('SSE-C (customer-provided keys)');
-  }
   const algorithm = headers['x-amz-server-side-encryption'];
   const keyId = headers['x-amz-server-side-encryption-aws-kms-key-id'];
   const contextHeader = headers['x-amz-server-side-encryption-context'];
@@ -107,6 +110,10 @@ function sseS3Label(bucket: string, key: string): string {
   return `sse-s3:${bucket}/${key}`;
 }
 
+function sseCLabel(bucket: string, key: string): string {
+  return `sse-c:${bucket}/${key}`;
+}
+
 /** Translate a KMS failure into what S3 answers (reference §5.4): AccessDenied is 403, the rest KMS.<Code> 400. */
 export function kmsErrorForS3(e: unknown): unknown {
   if (!isServiceError(e)) return e;
@@ -131,8 +138,20 @@ export class SseEngine {
     throw invalidArgument('Requests specifying Server Side Encryption with AWS KMS managed keys must be made over a secure connection.', 'Authorization', 'null');
   }
 
+  /** SSE-C keys travel in headers: the same setting as SSE-KMS decides whether plain HTTP may carry them. */
+  requireSecureForCustomerKey(caller: Caller): void {
+    if (caller.secureTransport || this.deps.kmsOverHttpAllowed(caller)) return;
+    throw invalidRequest('Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.');
+  }
+
   /** A fresh data key for a new object, and how it is stored. */
   async newDataKey(caller: Caller, bucket: string, key: string, req: EncryptionRequest): Promise<{ dataKey: Buffer; encryption: ObjectEncryption }> {
+    if (req.customer) {
+      this.requireSecureForCustomerKey(caller);
+      const dataKey = randomBytes(32);
+      const wrappedKey = wrapKey(req.customer.key, dataKey, sseCLabel(bucket, key));
+      return { dataKey, encryption: { algorithm: 'AES256', wrappedKey, customerKeyMd5: req.customer.md5 } };
+    }
     if (req.algorithm === 'AES256') {
       const dataKey = randomBytes(32);
       return { dataKey, encryption: { algorithm: 'AES256', wrappedKey: wrapKey(this.deps.sseS3Key, dataKey, sseS3Label(bucket, key)) } };
@@ -174,8 +193,16 @@ export class SseEngine {
     return { algorithm: 'AES256', wrappedKey: wrapKey(this.deps.sseS3Key, dataKey, sseS3Label(bucket, key)) };
   }
 
-  /** Recover the data key of a stored object: KMS Decrypt as the caller (via S3), or the SSE-S3 key. */
-  async dataKeyOf(caller: Caller, bucket: string, key: string, encryption: ObjectEncryption): Promise<Buffer> {
+  /**
+   * Recover the data key of a stored object: with the customer's key (SSE-C, which must then be
+   * given), KMS Decrypt as the caller (via S3), or the SSE-S3 key.
+   */
+  async dataKeyOf(caller: Caller, bucket: string, key: string, encryption: ObjectEncryption, customer?: CustomerKey): Promise<Buffer> {
+    checkCustomerKey(encryption.customerKeyMd5, customer);
+    if (customer) {
+      this.requireSecureForCustomerKey(caller);
+      return unwrapKey(customer.key, encryption.wrappedKey, sseCLabel(bucket, key));
+    }
     if (encryption.algorithm === 'AES256') return unwrapKey(this.deps.sseS3Key, encryption.wrappedKey, sseS3Label(bucket, key));
     this.requireSecureForKms(caller);
     try {
@@ -190,6 +217,7 @@ export class SseEngine {
 /** Response headers describing an object's encryption (PUT, GET, HEAD, multipart responses). */
 export function encryptionHeaders(encryption: ObjectEncryption | undefined): Record<string, string> {
   if (!encryption) return {};
+  if (encryption.customerKeyMd5) return customerKeyHeaders(encryption.customerKeyMd5);
   const h: Record<string, string> = { 'x-amz-server-side-encryption': encryption.algorithm };
   if (encryption.kmsKeyArn) h['x-amz-server-side-encryption-aws-kms-key-id'] = encryption.kmsKeyArn;
   if (encryption.bucketKeyEnabled) h['x-amz-server-side-encryption-bucket-key-enabled'] = 'true';

@@ -31,6 +31,7 @@ interface EncryptionJson {
   bucketKeyEnabled?: boolean;
   context?: Record<string, string>;
   wrappedKey: string; // base64
+  customerKeyMd5?: string;
 }
 
 export function encodeEncryption(e: ObjectEncryption | undefined): string | null {
@@ -39,6 +40,7 @@ export function encodeEncryption(e: ObjectEncryption | undefined): string | null
   setIf(j, 'kmsKeyArn', e.kmsKeyArn);
   setIf(j, 'bucketKeyEnabled', e.bucketKeyEnabled);
   setIf(j, 'context', e.context);
+  setIf(j, 'customerKeyMd5', e.customerKeyMd5);
   return toJson(j);
 }
 
@@ -49,6 +51,7 @@ export function decodeEncryption(text: string | null): ObjectEncryption | undefi
   setIf(e, 'kmsKeyArn', j.kmsKeyArn);
   setIf(e, 'bucketKeyEnabled', j.bucketKeyEnabled);
   setIf(e, 'context', j.context);
+  setIf(e, 'customerKeyMd5', j.customerKeyMd5);
   return e;
 }
 

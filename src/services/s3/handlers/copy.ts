@@ -14,7 +14,9 @@ import { S3_XMLNS } from '../request-body.js';
 import { invalidArgument, invalidRequest, noSuchUpload } from '../s3-errors.js';
 import type { S3Context, S3Handler } from '../s3-context.js';
 import type { S3Request } from '../s3-request.js';
-import { encryptionFromHeaders, encryptionHeaders } from '../sse.js';
+import { resolveWriteEncryption } from '../bucket-encryption.js';
+import { encryptionHeaders } from '../sse.js';
+import { COPY_SOURCE, customerKeyFromHeaders } from '../sse-customer.js';
 import { planVersionReplication, versionIdForWrite } from '../versions.js';
 import { partNumberOf, uploadFor } from './multipart.js';
 import { afterCommit, checkWritePreconditions, etagFor, validateKey } from './objects.js';
@@ -50,8 +52,15 @@ function asStream(data: Readable | Buffer): Readable {
 }
 
 /** Copy plaintext from the source into a new blob sealed under `dataKey`, measuring it on the way. */
-async function copyBytes(ctx: S3Context, src: CopySource, caller: S3Request['caller'], dataKey: Buffer, algorithm: ChecksumAlgorithm | undefined, range?: ByteRange) {
-  const input = asStream(await openCopySource(src, caller, range));
+async function copyBytes(ctx: S3Context, src: CopySource, req: S3Request, dataKey: Buffer, algorithm: ChecksumAlgorithm | undefined, range?: ByteRange) {
+  const sourceKey = customerKeyFromHeaders(req.headers, COPY_SOURCE);
+  let opened;
+  try {
+    opened = await openCopySource(src, req.caller, range, sourceKey);
+  } finally {
+    sourceKey?.key.fill(0);
+  }
+  const input = asStream(opened);
   const digest = new DigestingStream(algorithm);
   input.on('error', (e) => digest.destroy(e));
   const blob = await writeEncryptedBlob(ctx.blobs, input.pipe(digest), dataKey);
@@ -91,13 +100,20 @@ export const copyObject: S3Handler = async (ctx, req, bucket, auth) => {
   }
   checkNotANoOp(req, src, bucket!, key, metadataDirective);
   const meta = metadataFromHeaders(req.headers);
-  const encRequest = encryptionFromHeaders(req.headers);
+  // The target's encryption comes from the request or the bucket default, never from the source (reference §5.1).
+  const encRequest = await resolveWriteEncryption(ctx.meta, bucket!.name, req.headers);
   const algorithm = checksumAlgorithmOf(req, source.checksum?.algorithm);
   await checkWritePreconditions(ctx, req, bucket!.name, key);
 
-  const { dataKey, encryption } = await ctx.sse.newDataKey(req.caller, bucket!.name, key, encRequest);
+  let fresh;
   try {
-    const copied = await copyBytes(ctx, src, req.caller, dataKey, algorithm);
+    fresh = await ctx.sse.newDataKey(req.caller, bucket!.name, key, encRequest);
+  } finally {
+    encRequest.customer?.key.fill(0);
+  }
+  const { dataKey, encryption } = fresh;
+  try {
+    const copied = await copyBytes(ctx, src, req, dataKey, algorithm);
     const version: ObjectVersion = {
       bucket: bucket!.name,
       key,
@@ -105,7 +121,7 @@ export const copyObject: S3Handler = async (ctx, req, bucket, auth) => {
       isDeleteMarker: false,
       lastModified: ctx.clock.now(),
       size: copied.size,
-      etag: etagFor(encryption.algorithm, copied.md5, dataKey),
+      etag: etagFor(encryption, copied.md5, dataKey),
       ownerAccountId: req.caller.principal.accountId ?? bucket!.ownerAccountId,
       // The storage class is not copied: it is the request's, or STANDARD.
       storageClass: meta.storageClass,
@@ -157,10 +173,16 @@ export const uploadPartCopy: S3Handler = async (ctx, req, bucket, auth) => {
     throw new ServiceError('EntityTooLarge', 400, 'Your proposed upload exceeds the maximum allowed size', { ProposedSize: String(length), MaxSizeAllowed: String(MAX_COPY_SIZE) });
   }
   const algorithm = upload.checksumAlgorithm as ChecksumAlgorithm | undefined;
-  const dataKey = await ctx.sse.dataKeyOf(req.caller, bucket!.name, upload.key, upload.encryption!);
+  const targetKey = customerKeyFromHeaders(req.headers);
+  let dataKey: Buffer;
+  try {
+    dataKey = await ctx.sse.dataKeyOf(req.caller, bucket!.name, upload.key, upload.encryption!, targetKey);
+  } finally {
+    targetKey?.key.fill(0);
+  }
   let copied;
   try {
-    copied = await copyBytes(ctx, src, req.caller, dataKey, algorithm, range);
+    copied = await copyBytes(ctx, src, req, dataKey, algorithm, range);
   } finally {
     dataKey.fill(0);
   }

@@ -12,7 +12,9 @@ import { readSmallBody, S3_XMLNS } from '../request-body.js';
 import { invalidArgument, invalidRequest, noSuchUpload } from '../s3-errors.js';
 import type { S3Context, S3Handler } from '../s3-context.js';
 import type { S3Request } from '../s3-request.js';
-import { encryptionFromHeaders, encryptionHeaders } from '../sse.js';
+import { resolveWriteEncryption } from '../bucket-encryption.js';
+import { encryptionHeaders } from '../sse.js';
+import { customerKeyFromHeaders } from '../sse-customer.js';
 import { planVersionReplication, versionIdForWrite } from '../versions.js';
 import { canonicalUserId } from './buckets.js';
 import { afterCommit, validateKey } from './objects.js';
@@ -40,10 +42,16 @@ export const createMultipartUpload: S3Handler = async (ctx, req, bucket) => {
   const key = req.key!;
   validateKey(key);
   const meta = metadataFromHeaders(req.headers);
-  const encRequest = encryptionFromHeaders(req.headers);
+  const encRequest = await resolveWriteEncryption(ctx.meta, bucket!.name, req.headers);
   const { algorithm, type } = uploadChecksumMode(req);
-  const { dataKey, encryption } = await ctx.sse.newDataKey(req.caller, bucket!.name, key, encRequest);
-  dataKey.fill(0);
+  let encryption;
+  try {
+    const fresh = await ctx.sse.newDataKey(req.caller, bucket!.name, key, encRequest);
+    fresh.dataKey.fill(0);
+    encryption = fresh.encryption;
+  } finally {
+    encRequest.customer?.key.fill(0);
+  }
   const upload: MultipartUpload = {
     uploadId: newUploadId(),
     bucket: bucket!.name,
@@ -116,8 +124,15 @@ export const uploadPart: S3Handler = async (ctx, req, bucket) => {
   if (length > MAX_PART_SIZE) {
     throw new ServiceError('EntityTooLarge', 400, 'Your proposed upload exceeds the maximum allowed size', { ProposedSize: String(length), MaxSizeAllowed: String(MAX_PART_SIZE) });
   }
-  // SSE-KMS uploads need kms:Decrypt for every part, as on AWS (the part is sealed under the upload's data key).
-  const dataKey = await ctx.sse.dataKeyOf(req.caller, bucket!.name, upload.key, upload.encryption!);
+  // SSE-KMS uploads need kms:Decrypt for every part, as on AWS (the part is sealed under the upload's
+  // data key); SSE-C uploads need the customer's key again on every part.
+  const customer = customerKeyFromHeaders(req.headers);
+  let dataKey: Buffer;
+  try {
+    dataKey = await ctx.sse.dataKeyOf(req.caller, bucket!.name, upload.key, upload.encryption!, customer);
+  } finally {
+    customer?.key.fill(0);
+  }
   // A part sent without a checksum still gets the upload's, so the upload can complete (FULL_OBJECT needs every part's CRC).
   const digest = upload.checksumAlgorithm && !declaresChecksum(req) ? new DigestingStream(upload.checksumAlgorithm as ChecksumAlgorithm) : undefined;
   let blob;
@@ -215,8 +230,8 @@ export const completeMultipartUpload: S3Handler = async (ctx, req, bucket) => {
     }
     used.push(part);
   }
-  // Completing an SSE-KMS upload needs kms:Decrypt, as on AWS.
-  (await ctx.sse.dataKeyOf(req.caller, bucket!.name, upload.key, upload.encryption!)).fill(0);
+  // Completing an SSE-KMS upload needs kms:Decrypt, as on AWS (SSE-C: the key is checked on each part).
+  if (!upload.encryption!.customerKeyMd5) (await ctx.sse.dataKeyOf(req.caller, bucket!.name, upload.key, upload.encryption!)).fill(0);
 
   const md5s = Buffer.concat(used.map((p) => Buffer.from(p.etag, 'hex')));
   const etag = `${createHash('md5').update(md5s).digest('hex')}-${used.length}`;

@@ -2,12 +2,15 @@
 import { createHmac } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ServiceError } from '../../../common/errors.js';
-import type { BucketRecord, ObjectVersion, StoredObjectVersion } from '../../../storage/types.js';
+import type { BucketRecord, ObjectEncryption, ObjectVersion, StoredObjectVersion } from '../../../storage/types.js';
 import { blobsOf, inlineObjectData, readObjectData, writeEncryptedBlob, type ByteRange } from '../object-data.js';
 import { checksumHeaders, metadataFromHeaders, objectHeaders, quoteEtag } from '../object-headers.js';
 import type { S3Context, S3Handler } from '../s3-context.js';
 import type { S3Request } from '../s3-request.js';
-import { encryptionFromHeaders, encryptionHeaders } from '../sse.js';
+import { resolveWriteEncryption } from '../bucket-encryption.js';
+import { encryptionHeaders } from '../sse.js';
+import { checkCustomerKey, customerKeyFromHeaders } from '../sse-customer.js';
+import { invalidArgument } from '../s3-errors.js';
 import { checkVersionId, planVersionReplication, readableVersion, versionIdForWrite } from '../versions.js';
 
 const MAX_KEY_BYTES = 1024;
@@ -18,11 +21,13 @@ export function validateKey(key: string): void {
 }
 
 /**
- * The ETag of an SSE-KMS object is not the MD5 of its data (reference §5.5): derive it from the
- * data key so it is stable for the object and reveals nothing about the plaintext.
+ * The ETag of an SSE-KMS or SSE-C object is not the MD5 of its data (reference §5.5): derive it from
+ * the data key so it is stable for the object and reveals nothing about the plaintext.
  */
-export function etagFor(algorithm: string | undefined, md5: string, dataKey: Buffer): string {
-  if (algorithm === 'aws:kms' || algorithm === 'aws:kms:dsse') return createHmac('md5', dataKey).update(md5).digest('hex');
+export function etagFor(encryption: Pick<ObjectEncryption, 'algorithm' | 'customerKeyMd5'>, md5: string, dataKey: Buffer): string {
+  if (encryption.algorithm === 'aws:kms' || encryption.algorithm === 'aws:kms:dsse' || encryption.customerKeyMd5) {
+    return createHmac('md5', dataKey).update(md5).digest('hex');
+  }
   return md5;
 }
 
@@ -62,9 +67,15 @@ export const putObject: S3Handler = async (ctx, req, bucket) => {
     throw new ServiceError('EntityTooLarge', 400, 'Your proposed upload exceeds the maximum allowed size', { ProposedSize: String(length), MaxSizeAllowed: String(MAX_PUT_SIZE) });
   }
   const meta = metadataFromHeaders(req.headers);
-  const encRequest = encryptionFromHeaders(req.headers);
+  const encRequest = await resolveWriteEncryption(ctx.meta, bucket!.name, req.headers);
   await checkWritePreconditions(ctx, req, bucket!.name, key);
-  const { dataKey, encryption } = await ctx.sse.newDataKey(req.caller, bucket!.name, key, encRequest);
+  let dataKey: Buffer;
+  let encryption: ObjectEncryption;
+  try {
+    ({ dataKey, encryption } = await ctx.sse.newDataKey(req.caller, bucket!.name, key, encRequest));
+  } finally {
+    encRequest.customer?.key.fill(0);
+  }
   try {
     const blob = await writeEncryptedBlob(ctx.blobs, req.body, dataKey, length);
     const payload = req.payload();
@@ -75,7 +86,7 @@ export const putObject: S3Handler = async (ctx, req, bucket) => {
       isDeleteMarker: false,
       lastModified: ctx.clock.now(),
       size: payload.decodedLength,
-      etag: etagFor(encryption.algorithm, payload.md5, dataKey),
+      etag: etagFor(encryption, payload.md5, dataKey),
       ownerAccountId: req.caller.principal.accountId ?? bucket!.ownerAccountId,
       storageClass: meta.storageClass,
       systemMetadata: meta.systemMetadata,
@@ -180,7 +191,30 @@ const RESPONSE_OVERRIDES: Record<string, string> = {
 
 async function readObject(ctx: S3Context, req: S3Request, bucket: BucketRecord, head: boolean): Promise<{ status: number; headers: Record<string, string>; body?: Readable | Buffer }> {
   const versionId = checkVersionId(bucket, req.query.get('versionId'));
+  const sseHeader = req.headers['x-amz-server-side-encryption'];
+  if (sseHeader !== undefined) {
+    // The encryption of a stored object is not the reader's to choose (reference §5.1).
+    throw invalidArgument('x-amz-server-side-encryption header is not supported for this operation.', 'x-amz-server-side-encryption', sseHeader);
+  }
+  const customer = customerKeyFromHeaders(req.headers);
+  try {
+    return await readVersion(ctx, req, bucket, head, versionId, customer);
+  } finally {
+    customer?.key.fill(0);
+  }
+}
+
+async function readVersion(
+  ctx: S3Context,
+  req: S3Request,
+  bucket: BucketRecord,
+  head: boolean,
+  versionId: string | undefined,
+  customer: ReturnType<typeof customerKeyFromHeaders>,
+): Promise<{ status: number; headers: Record<string, string>; body?: Readable | Buffer }> {
   const v = await readableVersion(ctx, bucket, req.key!, versionId, req.method);
+  // SSE-C objects answer only to their key, HEAD included (reference §5.7).
+  checkCustomerKey(v.encryption?.customerKeyMd5, customer);
   const headers = objectHeaders(v, { versioned: bucket.versioning !== 'Unversioned' });
   for (const [param, header] of Object.entries(RESPONSE_OVERRIDES)) {
     const value = req.query.get(param);
@@ -204,7 +238,7 @@ async function readObject(ctx: S3Context, req: S3Request, bucket: BucketRecord, 
   if (head) return { status, headers };
   // Every stored object is encrypted (SSE-S3 at least); a version without encryption is corrupt metadata.
   if (!v.encryption) throw new Error(`object ${bucket.name}/${v.key} version ${v.versionId} has no encryption record`);
-  const dataKey = await ctx.sse.dataKeyOf(req.caller, bucket.name, v.key, v.encryption);
+  const dataKey = await ctx.sse.dataKeyOf(req.caller, bucket.name, v.key, v.encryption, customer);
   // Small (inline) objects: one Buffer, no stream (see inlineObjectData).
   let inline: Buffer | undefined;
   try {
