@@ -79,22 +79,49 @@ async function* partRange(blobs: BlobStore, part: ObjectPart, dataKey: Buffer, s
   for await (const chunk of cipher.pipe(decrypt)) yield chunk as Buffer;
 }
 
+function* touchedParts(parts: ObjectPart[], range: ByteRange | undefined): Generator<{ part: ObjectPart; start: number; end: number }> {
+  let offset = 0;
+  for (const part of parts) {
+    const partStart = offset;
+    const partEnd = offset + part.size - 1;
+    offset += part.size;
+    if (part.size === 0) continue;
+    if (range && (range.end < partStart || range.start > partEnd)) continue;
+    const start = range ? Math.max(range.start, partStart) - partStart : 0;
+    const end = range ? Math.min(range.end, partEnd) - partStart : part.size - 1;
+    yield { part, start, end };
+  }
+}
+
+async function* plaintextOf(blobs: BlobStore, parts: ObjectPart[], dataKey: Buffer, range?: ByteRange): AsyncGenerator<Buffer> {
+  for (const { part, start, end } of touchedParts(parts, range)) yield* partRange(blobs, part, dataKey, start, end);
+}
+
 /** The plaintext of an object (or a range of it), part after part. */
 export function readObjectData(blobs: BlobStore, parts: ObjectPart[], dataKey: Buffer, range?: ByteRange): Readable {
-  async function* generate(): AsyncGenerator<Buffer> {
-    let offset = 0;
-    for (const part of parts) {
-      const partStart = offset;
-      const partEnd = offset + part.size - 1;
-      offset += part.size;
-      if (part.size === 0) continue;
-      if (range && (range.end < partStart || range.start > partEnd)) continue;
-      const s = range ? Math.max(range.start, partStart) - partStart : 0;
-      const e = range ? Math.min(range.end, partEnd) - partStart : part.size - 1;
-      yield* partRange(blobs, part, dataKey, s, e);
+  return Readable.from(plaintextOf(blobs, parts, dataKey, range), { objectMode: false, highWaterMark: 1 << 20 });
+}
+
+/**
+ * Like readObjectData, but the first segment the read touches is read and authenticated before this
+ * resolves: a damaged or tampered start of the object fails the request with an error response
+ * instead of a 200 whose body breaks off. A failure further in can only cut the stream (the status
+ * line is gone by then); a segment's plaintext is never released before its tag verifies.
+ */
+export async function openObjectData(blobs: BlobStore, parts: ObjectPart[], dataKey: Buffer, range?: ByteRange): Promise<Readable> {
+  const source = plaintextOf(blobs, parts, dataKey, range);
+  const first = await source.next();
+  async function* rest(): AsyncGenerator<Buffer> {
+    try {
+      if (first.done) return;
+      yield first.value;
+      yield* source;
+    } finally {
+      // A client that goes away early: close the blob reads behind the generator.
+      await source.return(undefined);
     }
   }
-  return Readable.from(generate(), { objectMode: false, highWaterMark: 1 << 20 });
+  return Readable.from(rest(), { objectMode: false, highWaterMark: 1 << 20 });
 }
 
 /**
@@ -106,17 +133,9 @@ export function readObjectData(blobs: BlobStore, parts: ObjectPart[], dataKey: B
 export function inlineObjectData(parts: ObjectPart[], dataKey: Buffer, range?: ByteRange): Buffer | undefined {
   if (!parts.every((p) => p.blob.kind === 'inline')) return undefined;
   const pieces: Buffer[] = [];
-  let offset = 0;
-  for (const part of parts) {
-    const partStart = offset;
-    const partEnd = offset + part.size - 1;
-    offset += part.size;
-    if (part.size === 0) continue;
-    if (range && (range.end < partStart || range.start > partEnd)) continue;
-    const s = range ? Math.max(range.start, partStart) - partStart : 0;
-    const e = range ? Math.min(range.end, partEnd) - partStart : part.size - 1;
+  for (const { part, start, end } of touchedParts(parts, range)) {
     const blob = part.blob as Extract<BlobRef, { kind: 'inline' }>;
-    pieces.push(decryptBuffer(dataKey, blob.data).subarray(s, e + 1));
+    pieces.push(decryptBuffer(dataKey, blob.data).subarray(start, end + 1));
   }
   return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
 }

@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ServiceError } from '../../../common/errors.js';
 import type { BucketRecord, ObjectEncryption, ObjectVersion, StoredObjectVersion } from '../../../storage/types.js';
-import { blobsOf, inlineObjectData, readObjectData, writeEncryptedBlob, type ByteRange } from '../object-data.js';
+import { blobsOf, inlineObjectData, openObjectData, writeEncryptedBlob, type ByteRange } from '../object-data.js';
 import { checksumHeaders, metadataFromHeaders, objectHeaders, quoteEtag } from '../object-headers.js';
 import type { S3Context, S3Handler } from '../s3-context.js';
 import type { S3Request } from '../s3-request.js';
@@ -251,7 +251,13 @@ async function readVersion(
     dataKey.fill(0);
     return { status, headers, body: inline };
   }
-  const body = readObjectData(ctx.blobs, v.parts, dataKey, range);
+  let body: Readable;
+  try {
+    body = await openObjectData(ctx.blobs, v.parts, dataKey, range);
+  } catch (e) {
+    dataKey.fill(0);
+    throw e;
+  }
   // The key stays referenced by the stream until it ends; clear it then.
   body.once('close', () => dataKey.fill(0));
   return { status, headers, body };
