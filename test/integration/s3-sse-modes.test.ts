@@ -11,6 +11,7 @@ import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from 
 import { CreateKeyCommand, PutKeyPolicyCommand, RotateKeyOnDemandCommand, ScheduleKeyDeletionCommand, type KMSClient } from '@aws-sdk/client-kms';
 import {
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteBucketEncryptionCommand,
@@ -138,6 +139,22 @@ describe('SSE-C (§5.7)', () => {
     assert.equal(part.SSECustomerKeyMD5, sseC.SSECustomerKeyMD5);
     await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'ssec-mpu', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag! }] } }));
     assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'ssec-mpu', ...sseC }))).Body!.transformToString(), 'part one');
+  });
+
+  test('CopyObject re-encrypts: SSE-KMS → SSE-C → SSE-KMS under another key; the source encryption is never inherited', async () => {
+    const k1 = await newKey();
+    const k2 = await newKey();
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'copy-src', Body: 'travelling', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: k1.arn }));
+    const toC = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy-c', CopySource: `${bucket}/copy-src`, ...sseC }));
+    assert.equal(toC.SSECustomerKeyMD5, sseC.SSECustomerKeyMD5);
+    assert.equal(toC.ServerSideEncryption, undefined);
+    const copySourceKey = { CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: sseC.SSECustomerKey, CopySourceSSECustomerKeyMD5: sseC.SSECustomerKeyMD5 };
+    await rejects(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy-k2', CopySource: `${bucket}/copy-c` })), 'InvalidRequest', 400);
+    const toK2 = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy-k2', CopySource: `${bucket}/copy-c`, ...copySourceKey, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: k2.id }));
+    assert.equal(toK2.SSEKMSKeyId, k2.arn);
+    assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'copy-k2' }))).Body!.transformToString(), 'travelling');
+    const plain = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy-plain', CopySource: `${bucket}/copy-k2` }));
+    assert.equal(plain.ServerSideEncryption, 'AES256', 'no SSE headers: the bucket default (SSE-S3), not the source key');
   });
 
   test('a bucket that blocks SSE-C refuses SSE-C writes with 403 AccessDenied and still serves existing SSE-C objects', async () => {
