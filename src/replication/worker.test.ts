@@ -57,6 +57,10 @@ class ScriptedTransport implements ReplicationTransport {
   async readDeleteMarker() {
     return undefined;
   }
+  async readSourceTags() {
+    return undefined;
+  }
+  async writeReplicaTags() {}
 }
 
 describe('replication worker', () => {

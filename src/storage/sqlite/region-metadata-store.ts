@@ -13,6 +13,8 @@ import type {
   ObjectVersion,
   OutboxTask,
   RegionMetadataStore,
+  ReplicationBacklog,
+  ReplicationFailureCount,
   ReplicationStatus,
   StoredObjectVersion,
   UploadedPart,
@@ -101,8 +103,8 @@ export class SqliteRegionMetadataStore implements RegionMetadataStore {
   ): Promise<void> {
     return this.objects.updateReplication(bucket, key, versionId, update);
   }
-  putObjectTags(bucket: string, key: string, versionId: string, tags: Record<string, string> | undefined): Promise<void> {
-    return this.objects.putTags(bucket, key, versionId, tags);
+  putObjectTags(bucket: string, key: string, versionId: string, tags: Record<string, string> | undefined, outbox?: NewOutboxTask[]): Promise<void> {
+    return this.objects.putTags(bucket, key, versionId, tags, outbox);
   }
   isBlobReferenced(fileId: string): Promise<boolean> {
     return this.connection.read(() => {
@@ -159,6 +161,18 @@ export class SqliteRegionMetadataStore implements RegionMetadataStore {
   }
   releaseOutboxClaims(): Promise<number> {
     return this.outbox.releaseAll();
+  }
+  listOutboxTasks(options: { bucket?: string; createdBefore?: number; limit: number }): Promise<OutboxTask[]> {
+    return this.outbox.list(options);
+  }
+  replicationBacklog(bucket?: string): Promise<ReplicationBacklog[]> {
+    return this.outbox.backlog(bucket);
+  }
+  replicationFailures(bucket: string): Promise<ReplicationFailureCount[]> {
+    return this.objects.failures(bucket);
+  }
+  queueReplication(bucket: string, key: string, versionId: string, outbox: NewOutboxTask[]): Promise<boolean> {
+    return this.objects.queueReplication(bucket, key, versionId, outbox);
   }
 
   close(): Promise<void> {
