@@ -166,6 +166,17 @@ export type NewOutboxTask = Omit<OutboxTask, 'id' | 'attempts' | 'notBefore' | '
   notBefore?: number;
 };
 
+/** The replication state a finished outbox task leaves on its version. */
+export interface ReplicationOutcomeUpdate {
+  bucket: string;
+  key: string;
+  versionId: string;
+  status: ReplicationStatus;
+  destination: string;
+  failureReason?: string;
+  ruleId?: string;
+}
+
 /** Replication work not yet done, per source bucket, destination and rule (metrics, status tools). */
 export interface ReplicationBacklog {
   bucket: string;
@@ -293,8 +304,11 @@ export interface RegionMetadataStore {
   // Replication outbox
   /** Claim up to `limit` tasks due at `now`; a claimed task is hidden until `now + leaseMs` (a crashed worker's claim expires). */
   claimOutboxTasks(now: number, limit: number, leaseMs: number): Promise<OutboxTask[]>;
-  /** Remove a finished task. */
-  completeOutboxTask(id: number): Promise<void>;
+  /**
+   * Remove a finished task; with `outcome`, record the version's replication state for the task's
+   * destination in the same transaction (so a crash cannot separate the two).
+   */
+  completeOutboxTask(id: number, outcome?: ReplicationOutcomeUpdate): Promise<void>;
   /** Put a task back for a later attempt (transient failure): attempts + 1, notBefore, lastError. */
   retryOutboxTask(id: number, notBefore: number, lastError: string): Promise<void>;
   /** Tasks not yet completed (for status tools and tests). */

@@ -232,4 +232,19 @@ export function outboxCases(make: StoreFactory<RegionMetadataStore>): void {
       assert.deepEqual(counts, [['dst', 'DstPutObjectNotPermitted', 2, 'r1'], ['dst2', 'DstBucketNotFound', 1, undefined]]);
     });
   });
+
+  it('completeOutboxTask with an outcome records the state and removes the task in one write', async () => {
+    await withStore(make, async (s) => {
+      await s.createBucket(bucketRecord(B));
+      await s.putObjectVersion(objectVersion(B, 'k', 'v1', { replicationStatus: 'PENDING', replicationDetail: { dst: { status: 'PENDING', ruleId: 'r1' }, dst2: { status: 'PENDING', ruleId: 'r1' } } }), [task('k', 'v1'), task('k', 'v1', { destinationBucket: 'dst2' })]);
+      const [a, b] = await s.claimOutboxTasks(Date.now() + 1000, 10, 1000);
+      await s.completeOutboxTask(a!.id, { bucket: B, key: 'k', versionId: 'v1', status: 'COMPLETED', destination: a!.destinationBucket, ruleId: 'r1' });
+      assert.equal((await s.getObjectVersion(B, 'k', 'v1'))?.replicationStatus, 'PENDING', 'one destination still pending');
+      await s.completeOutboxTask(b!.id, { bucket: B, key: 'k', versionId: 'v1', status: 'FAILED', destination: b!.destinationBucket, failureReason: 'DstBucketNotFound' });
+      const v = await s.getObjectVersion(B, 'k', 'v1');
+      assert.equal(v?.replicationStatus, 'FAILED');
+      assert.deepEqual(v?.replicationDetail?.[b!.destinationBucket], { status: 'FAILED', failureReason: 'DstBucketNotFound', ruleId: 'r1' });
+      assert.equal(await s.countOutboxTasks(), 0);
+    });
+  });
 }

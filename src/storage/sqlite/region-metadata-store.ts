@@ -15,6 +15,7 @@ import type {
   RegionMetadataStore,
   ReplicationBacklog,
   ReplicationFailureCount,
+  ReplicationOutcomeUpdate,
   ReplicationStatus,
   StoredObjectVersion,
   UploadedPart,
@@ -150,8 +151,13 @@ export class SqliteRegionMetadataStore implements RegionMetadataStore {
   claimOutboxTasks(now: number, limit: number, leaseMs: number): Promise<OutboxTask[]> {
     return this.outbox.claim(now, limit, leaseMs);
   }
-  completeOutboxTask(id: number): Promise<void> {
-    return this.outbox.complete(id);
+  completeOutboxTask(id: number, outcome?: ReplicationOutcomeUpdate): Promise<void> {
+    if (!outcome) return this.outbox.complete(id);
+    return this.connection.write(() => {
+      const { bucket, key, versionId, ...update } = outcome;
+      this.objects.updateReplicationSync(bucket, key, versionId, update);
+      this.outbox.completeSync(id);
+    });
   }
   retryOutboxTask(id: number, notBefore: number, lastError: string): Promise<void> {
     return this.outbox.retry(id, notBefore, lastError);

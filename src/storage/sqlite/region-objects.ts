@@ -281,7 +281,7 @@ export class RegionObjects {
   }
 
   /** The body of updateReplication, for use inside another write. False if the version is gone. */
-  private updateReplicationSync(
+  updateReplicationSync(
     bucket: string,
     key: string,
     versionId: string,

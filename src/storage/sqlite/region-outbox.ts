@@ -68,9 +68,11 @@ export class RegionOutbox {
   }
 
   complete(id: number): Promise<void> {
-    return this.conn.write(() => {
-      this.conn.stmt('DELETE FROM outbox WHERE id = ?').run(id);
-    });
+    return this.conn.write(() => this.completeSync(id));
+  }
+
+  completeSync(id: number): void {
+    this.conn.stmt('DELETE FROM outbox WHERE id = ?').run(id);
   }
 
   retry(id: number, notBefore: number, lastError: string): Promise<void> {
