@@ -3,6 +3,7 @@
  * running server (any process serving the bucket's region).
  */
 import type { Command } from 'commander';
+import type { BatchReport } from '../replication/batch.js';
 import type { ReplicationExplanation } from '../replication/explain.js';
 import { renderStatus, type ReplicationStatusReport } from '../replication/status.js';
 import { AdminClient } from './admin-client.js';
@@ -71,6 +72,47 @@ async function events(o: Common & { bucket?: string }): Promise<void> {
   }
 }
 
+function renderReport(r: BatchReport): string {
+  const out = [`Batch replication job ${r.jobId} of ${r.bucket} (${r.createdAt}): ${r.status}`, `  ${r.total} operation(s): ${r.succeeded} succeeded, ${r.failed} failed, ${r.pending} pending`];
+  for (const row of r.rows.filter((x) => x.status === 'failed')) out.push(`  failed: ${row.key} ${row.versionId} → ${row.destinationBucket}: ${row.failureReason}`);
+  return out.join('\n');
+}
+
+async function report(c: AdminClient, o: Common & { bucket: string; csv?: boolean }, jobId: string): Promise<BatchReport> {
+  return c.json<BatchReport>('GET', '/_meridian/replication/batch', { bucket: o.bucket, job: jobId });
+}
+
+async function printReport(c: AdminClient, o: Common & { bucket: string; csv?: boolean }, jobId: string, r: BatchReport): Promise<void> {
+  if (o.csv) {
+    const res = await c.send('GET', '/_meridian/replication/batch', { bucket: o.bucket, job: jobId, format: 'csv' });
+    for await (const chunk of res) process.stdout.write(chunk as Buffer);
+  } else out(o.json ? JSON.stringify(r, null, 2) : renderReport(r));
+}
+
+async function batch(o: Common & { bucket: string; status: string; prefix?: string; wait?: boolean; timeout: string; csv?: boolean }): Promise<void> {
+  const c = client(o);
+  const started = await c.json<{ jobId: string; versions: number }>('POST', '/_meridian/replication/batch', { bucket: o.bucket, status: o.status, prefix: o.prefix });
+  if (!o.wait) {
+    out(o.json ? JSON.stringify(started, null, 2) : `Batch replication job ${started.jobId}: ${started.versions} version(s) queued`);
+    return;
+  }
+  const deadline = Date.now() + Number(o.timeout) * 1000;
+  for (;;) {
+    const r = await report(c, o, started.jobId);
+    if (r.status === 'Complete' || Date.now() >= deadline) {
+      await printReport(c, o, started.jobId, r);
+      if (r.status !== 'Complete') process.exit(2);
+      return;
+    }
+    await new Promise((res) => setTimeout(res, 250));
+  }
+}
+
+async function batchReportCommand(o: Common & { bucket: string; job: string; csv?: boolean }): Promise<void> {
+  const c = client(o);
+  await printReport(c, o, o.job, await report(c, o, o.job));
+}
+
 function common(c: Command): Command {
   return c
     .option('--endpoint <url>', 'Meridian endpoint (default: $MERIDIAN_ENDPOINT, $AWS_ENDPOINT_URL or http://127.0.0.1:9000)')
@@ -96,5 +138,24 @@ export function replicationCommands(program: Command): void {
       .requiredOption('--key <key>', 'object key')
       .option('--version-id <id>', 'version (default: the latest)'),
   ).action(explain);
+  common(
+    r
+      .command('batch')
+      .description('Batch Replication: replicate existing versions (never replicated, FAILED, …) and report per version')
+      .requiredOption('--bucket <bucket>', 'source bucket')
+      .option('--status <list>', 'which versions, by state towards each destination: NONE, FAILED, COMPLETED, REPLICA', 'NONE,FAILED')
+      .option('--prefix <prefix>', 'only keys with this prefix')
+      .option('--wait', 'wait for the job to complete and print its completion report')
+      .option('--timeout <seconds>', 'with --wait: give up after this long (exit 2)', '300')
+      .option('--csv', "print the completion report as CSV (AWS's completion report columns)"),
+  ).action(batch);
+  common(
+    r
+      .command('batch-report')
+      .description('the completion report of a batch replication job')
+      .requiredOption('--bucket <bucket>', 'source bucket')
+      .requiredOption('--job <id>', 'job id')
+      .option('--csv', 'print as CSV'),
+  ).action(batchReportCommand);
   common(r.command('events').description('tail replication events (one S3 event notification JSON per line)').option('--bucket <bucket>', 'only this source bucket')).action(events);
 }

@@ -12,10 +12,12 @@
  */
 import { Readable } from 'node:stream';
 import { ServiceError, isServiceError } from '../common/errors.js';
+import { BATCH_SELECTORS, batchReportCsv, type BatchFilter, type BatchSelector } from '../replication/batch.js';
 import { renderExplanation } from '../replication/explain.js';
 import { replicationStatusReport } from '../replication/status.js';
 import type { Caller } from '../services/caller.js';
 import type { ServiceResponse } from '../services/protocol/response.js';
+import { batchJobReport, startBatchReplication } from '../services/s3/replication-batch.js';
 import { explainReplication } from '../services/s3/replication-explain.js';
 import type { Fabric, RegionRuntime } from './fabric.js';
 
@@ -74,23 +76,39 @@ export class AdminApi {
       }
       case 'GET /replication/events':
         return this.events(caller, q.get('bucket') ?? undefined);
+      case 'POST /replication/batch': {
+        const name = required(q, 'bucket');
+        const { bucket, runtime } = await this.bucketFor(caller, name, 's3:InitiateReplication', `arn:aws:s3:::${name}/*`);
+        const filter: BatchFilter = { statuses: selectors(q.get('status') ?? 'NONE,FAILED') };
+        const prefix = q.get('prefix');
+        if (prefix !== null) filter.prefix = prefix;
+        const job = await startBatchReplication(runtime.s3ctx, bucket, filter);
+        this.fabric.log.info({ bucket, jobId: job.jobId, versions: job.entries.length, filter }, 'batch replication job started');
+        return json(200, { jobId: job.jobId, bucket, versions: job.entries.length, filter });
+      }
+      case 'GET /replication/batch': {
+        const { bucket, runtime } = await this.bucketFor(caller, required(q, 'bucket'), 's3:GetReplicationConfiguration');
+        const report = await batchJobReport(runtime.s3ctx, bucket, required(q, 'job'));
+        if (q.get('format') === 'csv') return { status: 200, headers: { 'content-type': 'text/csv' }, body: batchReportCsv(report) };
+        return json(200, report);
+      }
       default:
         throw new ServiceError('NotFound', 404, `No Meridian endpoint ${req.method} ${req.rawPath}`);
     }
   }
 
   /** The bucket's region runtime, after authorizing `action` on the bucket for the caller. */
-  private async bucketFor(caller: Caller, bucket: string, action: string): Promise<{ bucket: string; runtime: RegionRuntime }> {
+  private async bucketFor(caller: Caller, bucket: string, action: string, resource = `arn:aws:s3:::${bucket}`): Promise<{ bucket: string; runtime: RegionRuntime }> {
     const entry = await this.fabric.global.directory.lookup(bucket);
     if (!entry) throw new ServiceError('NoSuchBucket', 404, `The specified bucket does not exist: ${bucket}`);
     const runtime = this.fabric.region(entry.region);
-    await this.authorizeOn(runtime, caller, bucket, entry.ownerAccountId, action);
+    await this.authorizeOn(runtime, caller, bucket, entry.ownerAccountId, action, resource);
     return { bucket, runtime };
   }
 
-  private async authorizeOn(runtime: RegionRuntime, caller: Caller, bucket: string, owner: string, action: string): Promise<void> {
+  private async authorizeOn(runtime: RegionRuntime, caller: Caller, bucket: string, owner: string, action: string, resource: string): Promise<void> {
     const policyText = await runtime.s3ctx.meta.getBucketConfig<string>(bucket, 'policy');
-    const q: Parameters<Fabric['authorizer']['require']>[1] = { action, resource: `arn:aws:s3:::${bucket}`, resourceAccount: owner };
+    const q: Parameters<Fabric['authorizer']['require']>[1] = { action, resource, resourceAccount: owner };
     if (policyText) q.resourcePolicy = { name: `bucket policy of ${bucket}`, policy: this.fabric.authorizer.parse(policyText, 'resource') };
     await this.fabric.authorizer.require(caller, q);
   }
@@ -122,6 +140,14 @@ export class AdminApi {
     stream.push('\n');
     return { status: 200, headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' }, body: stream };
   }
+}
+
+function selectors(value: string): BatchSelector[] {
+  const list = value.split(',').map((s) => s.trim().toUpperCase());
+  for (const s of list) {
+    if (!BATCH_SELECTORS.includes(s as BatchSelector)) throw new ServiceError('InvalidArgument', 400, `status must be a comma-separated list of ${BATCH_SELECTORS.join(', ')}; got '${s}'`);
+  }
+  return list as BatchSelector[];
 }
 
 function required(q: URLSearchParams, name: string): string {
