@@ -173,6 +173,20 @@ describe('V2 replication rules with the aws CLI', () => {
       assert.deepEqual(v.Versions?.map((x: any) => x.Key).sort(), ['from-a.txt', 'from-b.txt'], `${bk} holds one version per key`);
     }
     assert.equal((await head(a, 'from-a.txt', 'src_profile')).VersionId, fromA);
+
+    // A tag change on the source version follows to its replica.
+    const tags = async (bk: string, key: string, profile: string) =>
+      (await aws(['s3api', 'get-object-tagging', '--bucket', bk, '--key', key, '--profile', profile])).json.TagSet as { Key: string; Value: string }[];
+    await aws(['s3api', 'put-object-tagging', '--bucket', a, '--key', 'from-a.txt', '--tagging', 'TagSet=[{Key=stage,Value=reviewed}]', '--profile', 'src_profile']);
+    await eventually(async () => ((await tags(b, 'from-a.txt', 'dest_profile')).some((t) => t.Value === 'reviewed') ? true : undefined), 30_000, 200);
+    await until(a, 'from-a.txt', 'src_profile', 'COMPLETED');
+    // ReplicaModifications: a tag change made on the replica flows back to the source.
+    await aws(['s3api', 'put-object-tagging', '--bucket', b, '--key', 'from-a.txt', '--tagging', 'TagSet=[{Key=stage,Value=approved}]', '--profile', 'dest_profile']);
+    await eventually(async () => ((await tags(a, 'from-a.txt', 'src_profile')).some((t) => t.Value === 'approved') ? true : undefined), 30_000, 200);
+    assert.equal((await head(b, 'from-a.txt', 'dest_profile')).ReplicationStatus, 'REPLICA');
+    // Removing the tags at the source removes them from the replica too.
+    await aws(['s3api', 'delete-object-tagging', '--bucket', a, '--key', 'from-a.txt', '--profile', 'src_profile']);
+    await eventually(async () => ((await tags(b, 'from-a.txt', 'dest_profile')).length === 0 ? true : undefined), 30_000, 200);
   });
 
   it('rejects what AWS rejects, with AWS\'s messages', async () => {
