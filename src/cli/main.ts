@@ -1,4 +1,4 @@
-/** The `meridian` command line: serve, accounts. */
+/** The `meridian` command line: serve, accounts, replication. */
 import { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { loadConfig } from '../server/config.js';
 import { startMeridian } from '../server/server.js';
 import { createAccount, newAccountId } from '../server/accounts.js';
 import { openGlobalStores } from '../storage/index.js';
+import { replicationCommands } from './replication.js';
 
 async function serve(): Promise<void> {
   const config = loadConfig();
@@ -62,6 +63,7 @@ export async function main(argv: string[]): Promise<void> {
     .requiredOption('--name <name>', 'account name')
     .option('--id <accountId>', '12-digit account id (random if omitted)')
     .action(accountsCreate);
+  replicationCommands(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {

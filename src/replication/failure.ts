@@ -11,9 +11,11 @@ export type FailureReason =
   | 'DstKmsKeyNotFound'
   | 'DstPutObjectNotPermitted'
   | 'DstPutTaggingNotPermitted'
+  | 'DstVersionNotFound'
   | 'SrcBucketNotFound'
   | 'SrcBucketReplicationConfigMissing'
   | 'SrcGetObjectNotPermitted'
+  | 'SrcGetTaggingNotPermitted'
   | 'SrcKmsKeyInvalidState'
   | 'SrcObjectNotEligible'
   | 'SrcVersionNotFound';

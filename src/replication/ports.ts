@@ -31,6 +31,11 @@ export interface DestinationBucket {
   ownerAccountId: string;
 }
 
+/** Explain runs every check of a write without storing anything. */
+export interface WriteOptions {
+  dryRun?: boolean;
+}
+
 export interface ReplicationTransport {
   replicationConfig(sourceBucket: string): Promise<ReplicationConfiguration | undefined>;
   /** Assume the rule's role as s3.amazonaws.com; the trust policy sees aws:SourceAccount and aws:SourceArn. */
@@ -40,9 +45,20 @@ export interface ReplicationTransport {
   readSource(creds: RoleCredentials, bucket: string, key: string, versionId: string): Promise<SourceVersion>;
   findDestination(bucket: string): Promise<DestinationBucket | undefined>;
   /** Write the replica as the role (s3:ReplicateObject, kms:Encrypt under ReplicaKmsKeyID in the destination region). */
-  writeReplica(creds: RoleCredentials, destination: DestinationBucket, rule: ReplicationRule, source: SourceVersion): Promise<void>;
+  writeReplica(creds: RoleCredentials, destination: DestinationBucket, rule: ReplicationRule, source: SourceVersion, opts?: WriteOptions): Promise<void>;
   /** Replicate a delete marker as the role (s3:ReplicateDelete). */
-  writeDeleteMarker(creds: RoleCredentials, destination: DestinationBucket, marker: ObjectVersion): Promise<void>;
+  writeDeleteMarker(creds: RoleCredentials, destination: DestinationBucket, marker: ObjectVersion, opts?: WriteOptions): Promise<void>;
+  /** Read a version's current tags as the role (s3:GetObjectVersionTagging); for tag-change replication. */
+  readSourceTags(creds: RoleCredentials, bucket: string, key: string, versionId: string): Promise<Record<string, string> | undefined>;
+  /** Replace the replica's tags as the role (s3:ReplicateTags); the replica version must exist (DstVersionNotFound). */
+  writeReplicaTags(
+    creds: RoleCredentials,
+    destination: DestinationBucket,
+    key: string,
+    versionId: string,
+    tags: Record<string, string> | undefined,
+    opts?: WriteOptions,
+  ): Promise<void>;
   /** The source version's marker, for delete-marker tasks. */
   readDeleteMarker(bucket: string, key: string, versionId: string): Promise<ObjectVersion | undefined>;
 }

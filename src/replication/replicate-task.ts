@@ -1,20 +1,23 @@
 /**
  * One outbox task through the replication stages, in the order AWS's failure reasons imply:
  * configuration → destination bucket → assume the role → read the source as the role →
- * write the replica (or delete marker) as the role.
+ * write the replica (delete marker, tag change) as the role.
  */
 import type { OutboxTask } from '../storage/types.js';
 import { findRule } from './rules.js';
-import { ReplicationFailure } from './failure.js';
-import type { ReplicationTransport, RoleCredentials } from './ports.js';
+import { ReplicationFailure, TransientReplicationError } from './failure.js';
+import type { ReplicationTransport, RoleCredentials, WriteOptions } from './ports.js';
 import type { RoleSessionCache } from './role-sessions.js';
 
-export async function replicateTask(task: OutboxTask, transport: ReplicationTransport, sessions: RoleSessionCache): Promise<void> {
+export async function replicateTask(task: OutboxTask, transport: ReplicationTransport, sessions: RoleSessionCache, opts: WriteOptions = {}): Promise<void> {
   const config = await transport.replicationConfig(task.bucket);
   const rule = findRule(config, task.ruleId);
+  // A rule removed while the task waited: the version is no longer tracked.
   if (!config || !rule) {
     throw new ReplicationFailure('SrcBucketReplicationConfigMissing', `The replication rule ${task.ruleId} of bucket ${task.bucket} no longer exists`);
   }
+  // Disabling a rule pauses it (reference §2.3): its pending work waits.
+  if (rule.status !== 'Enabled') throw new TransientReplicationError(`Replication rule ${rule.id} is disabled: replication is paused`);
   const owner = await transport.sourceBucketOwner(task.bucket);
   if (!owner) throw new ReplicationFailure('SrcBucketNotFound', `Source bucket ${task.bucket} not found`);
   const destination = await transport.findDestination(task.destinationBucket);
@@ -22,12 +25,22 @@ export async function replicateTask(task: OutboxTask, transport: ReplicationTran
 
   const creds: RoleCredentials = await sessions.get(config.role, owner, task.bucket, () => transport.assumeRole(config.role, owner, task.bucket));
 
-  if (task.operation === 'delete-marker') {
-    const marker = await transport.readDeleteMarker(task.bucket, task.key, task.versionId);
-    if (!marker) throw new ReplicationFailure('SrcVersionNotFound', `Delete marker ${task.versionId} of ${task.bucket}/${task.key} no longer exists`);
-    await transport.writeDeleteMarker(creds, destination, marker);
-    return;
+  switch (task.operation) {
+    case 'delete-marker': {
+      const marker = await transport.readDeleteMarker(task.bucket, task.key, task.versionId);
+      if (!marker) throw new ReplicationFailure('SrcVersionNotFound', `Delete marker ${task.versionId} of ${task.bucket}/${task.key} no longer exists`);
+      await transport.writeDeleteMarker(creds, destination, marker, opts);
+      return;
+    }
+    case 'tags': {
+      const tags = await transport.readSourceTags(creds, task.bucket, task.key, task.versionId);
+      await transport.writeReplicaTags(creds, destination, task.key, task.versionId, tags, opts);
+      return;
+    }
+    case 'put': {
+      const source = await transport.readSource(creds, task.bucket, task.key, task.versionId);
+      await transport.writeReplica(creds, destination, rule, source, opts);
+      return;
+    }
   }
-  const source = await transport.readSource(creds, task.bucket, task.key, task.versionId);
-  await transport.writeReplica(creds, destination, rule, source);
 }

@@ -54,3 +54,27 @@ describe('planReplication', () => {
     assert.deepEqual(planReplication(config(v1()), object({ storageClass: 'DEEP_ARCHIVE' })), []);
   });
 });
+
+describe('explainRuleMatching', () => {
+  it('names why each rule does or does not select the version, consistent with planReplication', async () => {
+    const { explainRuleMatching } = await import('./rules.js');
+    const v2 = (id: string, priority: number, over: Partial<ReplicationRule> = {}): ReplicationRule => ({
+      id, priority, status: 'Enabled', filter: { prefix: 'docs/', tags: [], form: 'Prefix' }, deleteMarkerReplication: 'Disabled', destination: { bucket: 'arn:aws:s3:::dst' }, ...over,
+    });
+    const c = config(
+      v2('low', 1),
+      v2('high', 2),
+      v2('other-dest', 1, { destination: { bucket: 'arn:aws:s3:::dst2' }, filter: { tags: [{ key: 'team', value: 'a' }], form: 'Tag' } }),
+      v2('off', 3, { status: 'Disabled' }),
+      v2('logs', 4, { filter: { prefix: 'logs/', tags: [], form: 'Prefix' } }),
+    );
+    const verdicts = explainRuleMatching(c, object({ tags: { team: 'a' } }));
+    assert.deepEqual(verdicts.map((v) => [v.ruleId, v.selected]), [['low', false], ['high', true], ['other-dest', true], ['off', false], ['logs', false]]);
+    assert.match(verdicts[0]!.reason, /rule high \(priority 2\).*higher priority/);
+    assert.match(verdicts[3]!.reason, /Disabled/);
+    assert.match(verdicts[4]!.reason, /prefix "logs\/"/);
+    const kms = explainRuleMatching(config(v1()), object({ encryption: 'aws:kms' }));
+    assert.match(kms[0]!.reason, /SseKmsEncryptedObjects/);
+    assert.equal(kms[0]!.selected, false);
+  });
+});

@@ -60,6 +60,60 @@ export function planReplication(config: ReplicationConfiguration | undefined, c:
   return planned;
 }
 
+/** Why a rule does or does not select a candidate, in words (for `meridian replication explain`). */
+export interface RuleMatch {
+  ruleId: string;
+  destinationBucket: string;
+  priority?: number;
+  selected: boolean;
+  reason: string;
+}
+
+function filterText(rule: ReplicationRule): string {
+  if (!isV2(rule)) return `prefix "${rule.prefix ?? ''}"`;
+  const f = rule.filter!;
+  const parts: string[] = [];
+  if (f.prefix !== undefined) parts.push(`prefix "${f.prefix}"`);
+  for (const t of f.tags) parts.push(`tag ${t.key}=${t.value}`);
+  return parts.length ? parts.join(' and ') : 'the whole bucket';
+}
+
+function ineligibility(rule: ReplicationRule, c: ReplicationCandidate): string | undefined {
+  if (c.isDeleteMarker) {
+    if (!isV2(rule)) return undefined;
+    if ((rule.filter?.tags.length ?? 0) > 0) return 'delete markers never replicate under a rule with a tag filter';
+    return rule.deleteMarkerReplication === 'Enabled' ? undefined : 'the rule has DeleteMarkerReplication Disabled';
+  }
+  if (c.storageClass === 'GLACIER' || c.storageClass === 'DEEP_ARCHIVE') return `objects in ${c.storageClass} do not replicate`;
+  if ((c.encryption === 'aws:kms' || c.encryption === 'aws:kms:dsse') && rule.sseKmsEncryptedObjects !== 'Enabled') {
+    return `the object is ${c.encryption} encrypted and the rule does not enable SourceSelectionCriteria.SseKmsEncryptedObjects`;
+  }
+  return undefined;
+}
+
+/** Each rule's verdict on a candidate, consistent with planReplication. */
+export function explainRuleMatching(config: ReplicationConfiguration, c: ReplicationCandidate): RuleMatch[] {
+  const planned = new Set(planReplication(config, c).map((p) => p.ruleId));
+  const winners = new Map<string, ReplicationRule>();
+  for (const rule of config.rules) {
+    if (rule.status !== 'Enabled' || !filterMatches(rule, c)) continue;
+    const current = winners.get(rule.destination.bucket);
+    if (!current || (rule.priority ?? 0) > (current.priority ?? 0)) winners.set(rule.destination.bucket, rule);
+  }
+  return config.rules.map((rule) => {
+    const m: RuleMatch = { ruleId: rule.id, destinationBucket: destinationBucketName(rule.destination.bucket) ?? rule.destination.bucket, selected: planned.has(rule.id), reason: '' };
+    if (rule.priority !== undefined) m.priority = rule.priority;
+    if (c.isReplica) m.reason = 'the version is a replica, and live replication never replicates replicas';
+    else if (rule.status !== 'Enabled') m.reason = 'the rule is Disabled';
+    else if (!filterMatches(rule, c)) m.reason = `the key or tags do not match the rule's filter (${filterText(rule)})`;
+    else if (winners.get(rule.destination.bucket) !== rule) {
+      const w = winners.get(rule.destination.bucket)!;
+      m.reason = `rule ${w.id} (priority ${w.priority}) also matches and points at the same destination with a higher priority`;
+    } else m.reason = ineligibility(rule, c) ?? `matches (${filterText(rule)})`;
+    return m;
+  });
+}
+
 /** The rule of a configuration by id (the worker re-reads the rule a task was planned with). */
 export function findRule(config: ReplicationConfiguration | undefined, ruleId: string): ReplicationRule | undefined {
   return config?.rules.find((r) => r.id === ruleId);

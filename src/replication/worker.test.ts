@@ -57,6 +57,12 @@ class ScriptedTransport implements ReplicationTransport {
   async readDeleteMarker() {
     return undefined;
   }
+  async readSourceTags(_c: RoleCredentials, _bucket: string, key: string) {
+    return { source: key };
+  }
+  async writeReplicaTags(_c: RoleCredentials, _d: unknown, key: string, versionId: string, tags: Record<string, string> | undefined) {
+    this.written.push(`tags ${key}@${versionId} ${JSON.stringify(tags)}`);
+  }
 }
 
 describe('replication worker', () => {
@@ -147,5 +153,14 @@ describe('replication worker', () => {
     assert.equal((await store.claimOutboxTasks(clock.now(), 10, 3_600_000)).length, 1);
     worker.start({ ownsStore: true });
     await until(async () => (await store.getObjectVersion('src', 'a', 'v1'))?.replicationStatus === 'COMPLETED');
+  });
+
+  it('a tag change is replicated as its own operation after the version, and the version returns to COMPLETED', async () => {
+    await putVersion('a', 'v1');
+    await store.putObjectTags('src', 'a', 'v1', { source: 'a' }, [{ bucket: 'src', key: 'a', versionId: 'v1', operation: 'tags', destinationBucket: 'dst', ruleId: 'rule-1' }]);
+    worker.start();
+    await until(async () => (await store.countOutboxTasks()) === 0);
+    assert.deepEqual(transport.written, ['a@v1', 'tags a@v1 {"source":"a"}']);
+    assert.equal((await store.getObjectVersion('src', 'a', 'v1'))?.replicationStatus, 'COMPLETED');
   });
 });

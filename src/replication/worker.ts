@@ -129,21 +129,14 @@ export class ReplicationWorker {
     const { store, clock } = this.opts;
     try {
       await replicateTask(task, this.opts.transport, this.sessions);
-      await store.updateReplication(task.bucket, task.key, task.versionId, { status: 'COMPLETED', destination: task.destinationBucket, ruleId: task.ruleId });
-      await store.completeOutboxTask(task.id);
+      await store.completeOutboxTask(task.id, { bucket: task.bucket, key: task.key, versionId: task.versionId, status: 'COMPLETED', destination: task.destinationBucket, ruleId: task.ruleId });
       this.emit({ kind: 'completed', task, latencyMs: clock.now() - task.createdAt });
     } catch (e) {
       if (e instanceof ReplicationFailure) {
         this.sessions.invalidate((await this.opts.transport.replicationConfig(task.bucket).catch(() => undefined))?.role ?? '');
         await store
-          .updateReplication(task.bucket, task.key, task.versionId, {
-            status: 'FAILED',
-            destination: task.destinationBucket,
-            failureReason: e.reason,
-            ruleId: task.ruleId,
-          })
+          .completeOutboxTask(task.id, { bucket: task.bucket, key: task.key, versionId: task.versionId, status: 'FAILED', destination: task.destinationBucket, failureReason: e.reason, ruleId: task.ruleId })
           .catch(() => undefined);
-        await store.completeOutboxTask(task.id).catch(() => undefined);
         const ev: ReplicationEvent = { kind: 'failed', task, reason: e.reason, message: e.message, latencyMs: clock.now() - task.createdAt };
         if (e.detail) ev.detail = e.detail;
         this.emit(ev);

@@ -24,6 +24,10 @@ export interface Config {
   virtualHostDomains: string[];
   /** Replication worker poll interval when idle (ms); new work wakes it immediately. */
   replicationPollMs: number;
+  /** URL that receives every replication event as an S3 event notification (POST, JSON). */
+  replicationWebhook?: string;
+  /** Replication Time Control threshold (AWS: 15 minutes; shorter only for tests). */
+  replicationThresholdMs: number;
   logLevel: string;
   /**
    * Tests only: the business clock can be advanced through `POST /_meridian/clock` from loopback
@@ -58,9 +62,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .map((s) => s.trim())
       .filter(Boolean),
     replicationPollMs: int('MERIDIAN_REPLICATION_POLL_MS', env.MERIDIAN_REPLICATION_POLL_MS, 1000),
+    replicationThresholdMs: int('MERIDIAN_REPLICATION_THRESHOLD_MS', env.MERIDIAN_REPLICATION_THRESHOLD_MS, 15 * 60 * 1000),
     logLevel: env.MERIDIAN_LOG_LEVEL ?? 'info',
     testClock: ['on', 'true', '1'].includes((env.MERIDIAN_TEST_CLOCK ?? '').toLowerCase()),
   };
+  if (env.MERIDIAN_REPLICATION_WEBHOOK) {
+    if (!/^https?:\/\//.test(env.MERIDIAN_REPLICATION_WEBHOOK)) throw new Error(`MERIDIAN_REPLICATION_WEBHOOK must be an http(s) URL, got '${env.MERIDIAN_REPLICATION_WEBHOOK}'`);
+    config.replicationWebhook = env.MERIDIAN_REPLICATION_WEBHOOK;
+  }
   if (env.MERIDIAN_ROOT_ACCESS_KEY_ID) config.rootAccessKeyId = env.MERIDIAN_ROOT_ACCESS_KEY_ID;
   if (env.MERIDIAN_ROOT_SECRET_ACCESS_KEY) config.rootSecretAccessKey = env.MERIDIAN_ROOT_SECRET_ACCESS_KEY;
   if (!!config.rootAccessKeyId !== !!config.rootSecretAccessKey) {

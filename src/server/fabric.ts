@@ -9,11 +9,17 @@ import { join } from 'node:path';
 import { OffsetClock, type Clock } from '../common/clock.js';
 import { loadOrCreateRootKey } from '../crypto/index.js';
 import { isKnownRegion } from '../regions/known-regions.js';
+import type { Registry } from 'prom-client';
+import type { ReplicationConfiguration } from '../replication/config.js';
+import { createReplicationMetrics } from '../replication/metrics.js';
+import { ReplicationMonitor } from '../replication/monitor.js';
+import type { ReplicationTransport } from '../replication/ports.js';
 import { ReplicationWorker, type ReplicationEvent } from '../replication/worker.js';
 import { Authorizer } from '../services/iam/authorizer.js';
 import { IdentityResolver } from '../services/iam/identity.js';
 import { sweep as sweepKeys } from '../services/kms/key-lifecycle.js';
 import { KmsService } from '../services/kms/kms-service.js';
+import { recordDecision } from '../services/s3/replication-explain.js';
 import { InProcessReplicationTransport } from '../services/s3/replication-transport.js';
 import type { S3Context } from '../services/s3/s3-context.js';
 import { S3Service } from '../services/s3/s3-service.js';
@@ -22,6 +28,7 @@ import { StsService } from '../services/sts/sts-service.js';
 import { createFsBlobStore, openGlobalStores, openKmsKeyStore, openRegionMetadataStore, type GlobalStores } from '../storage/index.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import { ReplicationWebhook } from './replication-webhook.js';
 
 export interface RegionRuntime {
   name: string;
@@ -34,6 +41,7 @@ export interface RegionRuntime {
    * run every minute of real time and at once after a test advances the clock.
    */
   timedTasks: (() => Promise<void>)[];
+  transport: ReplicationTransport;
   close(): Promise<void>;
 }
 
@@ -51,6 +59,11 @@ export class Fabric {
   private timedRun: Promise<void> | undefined;
   /** Replication outcomes (logs, tests, `meridian replication` tools). */
   onReplicationEvent: ((region: string, e: ReplicationEvent) => void) | undefined;
+  /** Replication events, lag and the RTC threshold across the regions served here. */
+  readonly monitor: ReplicationMonitor;
+  /** Prometheus metrics (GET /_meridian/metrics). */
+  readonly metrics: Registry;
+  private readonly webhook: ReplicationWebhook | undefined;
 
   constructor(
     readonly config: Config,
@@ -65,14 +78,39 @@ export class Fabric {
     this.timer = setInterval(() => void this.runTimedTasks(), TIMED_TASK_INTERVAL_MS);
     this.timer.unref();
     if (clock instanceof OffsetClock) clock.onAdvance(() => this.runTimedTasks());
-    if (log.isLevelEnabled('debug')) {
-      this.authorizer.listener = (caller, input, decision) => {
-        log.debug(
-          { principal: caller.principal.arn ?? caller.principal.service, action: input.request.action, resource: input.request.resource, outcome: decision.outcome, reason: decision.reason, statements: decision.statements, conditionFailures: decision.conditionFailures },
-          'authorization decision',
-        );
-      };
-    }
+    const debug = log.isLevelEnabled('debug');
+    this.authorizer.listener = (caller, input, decision) => {
+      recordDecision(caller, input, decision);
+      if (!debug) return;
+      log.debug(
+        { principal: caller.principal.arn ?? caller.principal.service, action: input.request.action, resource: input.request.resource, outcome: decision.outcome, reason: decision.reason, statements: decision.statements, conditionFailures: decision.conditionFailures },
+        'authorization decision',
+      );
+    };
+    this.monitor = new ReplicationMonitor({
+      clock,
+      thresholdMs: config.replicationThresholdMs,
+      watchIntervalMs: Math.max(1000, Math.min(30_000, config.replicationThresholdMs / 10)),
+      regions: () =>
+        [...this.regions.values()].map((r) => ({
+          region: r.name,
+          store: r.s3ctx.meta,
+          config: (bucket: string) => r.s3ctx.meta.getBucketConfig<ReplicationConfiguration>(bucket, 'replication'),
+        })),
+    });
+    this.metrics = createReplicationMetrics({
+      clock,
+      monitor: this.monitor,
+      backlog: async () => (await Promise.all([...this.regions.values()].map((r) => r.s3ctx.meta.replicationBacklog()))).flat(),
+    });
+    this.webhook = config.replicationWebhook ? new ReplicationWebhook(config.replicationWebhook, log) : undefined;
+    this.monitor.subscribe((n) => {
+      const line = { region: n.region, bucket: n.bucket, event: n.name, record: n.record };
+      if (n.name === 'OperationFailedReplication' || n.name === 'OperationMissedThreshold') log.warn(line, 'replication event');
+      else log.info(line, 'replication event');
+      this.webhook?.push(n);
+    });
+    this.monitor.start();
   }
 
   /** Regions that already have data: opened at start so their pending replication resumes. */
@@ -153,6 +191,7 @@ export class Fabric {
         if (e.kind === 'failed') this.log.warn({ region: name, bucket: e.task.bucket, key: e.task.key, versionId: e.task.versionId, destination: e.task.destinationBucket, reason: e.reason, detail: e.detail }, 'replication failed');
         else if (e.kind === 'retry') this.log.info({ region: name, bucket: e.task.bucket, key: e.task.key, message: e.message }, 'replication will retry');
         else this.log.debug({ region: name, bucket: e.task.bucket, key: e.task.key, latencyMs: e.latencyMs }, 'replicated');
+        this.monitor.observe(name, e);
         this.onReplicationEvent?.(name, e);
       },
     });
@@ -167,6 +206,7 @@ export class Fabric {
       kms,
       worker: worker,
       timedTasks: [() => sweepKeys(kms)],
+      transport,
       close: async () => {
         await worker!.stop();
         await meta.close();
@@ -201,6 +241,8 @@ export class Fabric {
     this.closed = true;
     clearInterval(this.timer);
     while (this.timedRun) await this.timedRun;
+    this.monitor.stop();
+    this.webhook?.close();
     for (const r of this.regions.values()) await r.close();
     this.regions.clear();
     await this.global.close();

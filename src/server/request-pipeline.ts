@@ -22,6 +22,7 @@ import { createPayloadVerifier, readCredentialScope, verifySignature, type Signi
 import type { Fabric } from './fabric.js';
 import { authErrorFor } from './protocol-errors.js';
 import { handleTestClock, isTestClockRequest } from './test-clock.js';
+import { AdminApi } from './admin-api.js';
 
 export interface IncomingRequest {
   method: string;
@@ -149,6 +150,7 @@ export class RequestPipeline {
     if (isTestClockRequest(this.fabric.clock, this.fabric.config.testClock, isLoopback(req.remoteAddress), req.rawPath)) {
       return handleTestClock(this.fabric.clock, req.method, await readBody(req.body, 4096));
     }
+    if (AdminApi.matches(req.rawPath)) return this.handleAdmin(req, signing);
     try {
       const routed = this.route(req, signing);
       service = routed.service;
@@ -157,6 +159,22 @@ export class RequestPipeline {
     } catch (e) {
       return this.errorResponse(PROTOCOL[service], req, e, undefined, service === 'sts' ? STS_XMLNS : IAM_XMLNS);
     }
+  }
+
+  // ------------------------------------------------------------------------------ Meridian
+
+  /** /_meridian/ endpoints: signed like S3 requests (service s3, any region), small bodies. */
+  private async handleAdmin(req: IncomingRequest, signing: SigningRequest): Promise<ServiceResponse> {
+    const admin = new AdminApi(this.fabric, async () => {
+      const body = await readBody(req.body, SMALL_BODY_LIMIT);
+      const declared = header(req.headers, 'x-amz-content-sha256');
+      const actual = createHash('sha256').update(body).digest('hex');
+      if (declared !== undefined && /^[0-9a-f]{64}$/i.test(declared) && declared.toLowerCase() !== actual) {
+        throw new ServiceError('XAmzContentSHA256Mismatch', 400, 'The provided \'x-amz-content-sha256\' header does not match what was computed.');
+      }
+      return (await this.authenticate(signing, true, req)).caller;
+    });
+    return admin.handle({ method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, requestId: req.requestId });
   }
 
   // ------------------------------------------------------------------------------------ S3

@@ -152,8 +152,8 @@ export interface OutboxTask {
   bucket: string;
   key: string;
   versionId: string;
-  /** What to replicate. */
-  operation: 'put' | 'delete-marker';
+  /** What to replicate: a new version, a delete marker, or a change of an existing version's tags. */
+  operation: 'put' | 'delete-marker' | 'tags';
   /** Destination bucket name and the rule that selected it (the configuration may change later). */
   destinationBucket: string;
   ruleId: string;
@@ -167,6 +167,38 @@ export interface OutboxTask {
 export type NewOutboxTask = Omit<OutboxTask, 'id' | 'attempts' | 'notBefore' | 'createdAt' | 'lastError'> & {
   notBefore?: number;
 };
+
+/** The replication state a finished outbox task leaves on its version. */
+export interface ReplicationOutcomeUpdate {
+  bucket: string;
+  key: string;
+  versionId: string;
+  status: ReplicationStatus;
+  destination: string;
+  failureReason?: string;
+  ruleId?: string;
+}
+
+/** Replication work not yet done, per source bucket, destination and rule (metrics, status tools). */
+export interface ReplicationBacklog {
+  bucket: string;
+  destinationBucket: string;
+  ruleId: string;
+  operations: number;
+  /** Plaintext bytes of the pending object versions (delete markers and tag changes count 0). */
+  bytes: number;
+  /** Epoch ms when the oldest pending operation was queued. */
+  oldestCreatedAt: number;
+}
+
+/** Versions whose replication to a destination FAILED, counted by AWS's failure reason. */
+export interface ReplicationFailureCount {
+  bucket: string;
+  destinationBucket: string;
+  ruleId?: string;
+  reason: string;
+  count: number;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Multipart uploads
@@ -244,8 +276,11 @@ export interface RegionMetadataStore {
     versionId: string,
     update: { status: ReplicationStatus; destination?: string; failureReason?: string; ruleId?: string },
   ): Promise<void>;
-  /** Replace the tags of a version. */
-  putObjectTags(bucket: string, key: string, versionId: string, tags: Record<string, string> | undefined): Promise<void>;
+  /**
+   * Replace the tags of a version; with outbox tasks (tag-change replication), atomically marks the
+   * version PENDING for those destinations and queues the tasks.
+   */
+  putObjectTags(bucket: string, key: string, versionId: string, tags: Record<string, string> | undefined, outbox?: NewOutboxTask[]): Promise<void>;
   /** Is this blob file referenced by any version or uploaded part (orphan sweep)? */
   isBlobReferenced(fileId: string): Promise<boolean>;
 
@@ -271,12 +306,27 @@ export interface RegionMetadataStore {
   // Replication outbox
   /** Claim up to `limit` tasks due at `now`; a claimed task is hidden until `now + leaseMs` (a crashed worker's claim expires). */
   claimOutboxTasks(now: number, limit: number, leaseMs: number): Promise<OutboxTask[]>;
-  /** Remove a finished task. */
-  completeOutboxTask(id: number): Promise<void>;
+  /**
+   * Remove a finished task; with `outcome`, record the version's replication state for the task's
+   * destination in the same transaction (so a crash cannot separate the two).
+   */
+  completeOutboxTask(id: number, outcome?: ReplicationOutcomeUpdate): Promise<void>;
   /** Put a task back for a later attempt (transient failure): attempts + 1, notBefore, lastError. */
   retryOutboxTask(id: number, notBefore: number, lastError: string): Promise<void>;
   /** Tasks not yet completed (for status tools and tests). */
   countOutboxTasks(bucket?: string): Promise<number>;
+  /** Pending tasks, oldest first (status tools, the replication-time threshold watch). */
+  listOutboxTasks(options: { bucket?: string; createdBefore?: number; limit: number }): Promise<OutboxTask[]>;
+  /** Pending work grouped by source bucket, destination and rule. */
+  replicationBacklog(bucket?: string): Promise<ReplicationBacklog[]>;
+  /** FAILED versions of a bucket counted by destination and reason. */
+  replicationFailures(bucket: string): Promise<ReplicationFailureCount[]>;
+  /**
+   * Queue replication of an existing version (Batch Replication, existing-object replication):
+   * atomically marks it PENDING for each task's destination and inserts the tasks. False if the
+   * version no longer exists (nothing queued).
+   */
+  queueReplication(bucket: string, key: string, versionId: string, outbox: NewOutboxTask[]): Promise<boolean>;
   /**
    * Release every lease at once. For a store that one process owns (embedded SQLite): at start, the
    * previous process's claims died with it, so its tasks need not wait for their leases to expire.

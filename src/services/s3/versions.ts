@@ -80,3 +80,35 @@ export async function planVersionReplication(ctx: S3Context, version: ObjectVers
     ruleId: p.ruleId,
   }));
 }
+
+/**
+ * Tag-change replication (reference §2.1, §2.4): the tasks to commit with a version's new tags
+ * (`ctx.meta.putObjectTags(..., tasks)`, then `ctx.replicationQueued()`). A source version's tag
+ * change goes to every destination it was (or is being) replicated to; a replica's goes back only
+ * under rules of its bucket with ReplicaModifications Enabled. PutObjectTagging and
+ * DeleteObjectTagging both call this.
+ */
+export async function planTagReplication(ctx: S3Context, version: StoredObjectVersion): Promise<NewOutboxTask[]> {
+  if (version.isDeleteMarker) return [];
+  const config = await replicationConfig(ctx, version.bucket);
+  if (!config) return [];
+  const task = (destinationBucket: string, ruleId: string): NewOutboxTask => ({
+    bucket: version.bucket,
+    key: version.key,
+    versionId: version.versionId,
+    operation: 'tags',
+    destinationBucket,
+    ruleId,
+  });
+  if (version.replicationStatus === 'REPLICA') {
+    const candidate: ReplicationCandidate = { key: version.key, isDeleteMarker: false, isReplica: false, storageClass: version.storageClass };
+    if (version.tags) candidate.tags = version.tags;
+    if (version.encryption) candidate.encryption = version.encryption.algorithm;
+    const withMods: ReplicationConfiguration = { ...config, rules: config.rules.filter((r) => r.replicaModifications === 'Enabled') };
+    return planReplication(withMods, candidate).map((p) => task(p.destinationBucket, p.ruleId));
+  }
+  const enabled = new Set(config.rules.filter((r) => r.status === 'Enabled').map((r) => r.id));
+  return Object.entries(version.replicationDetail ?? {})
+    .filter(([, d]) => d.status !== 'FAILED' && d.ruleId !== undefined && enabled.has(d.ruleId))
+    .map(([destination, d]) => task(destination, d.ruleId!));
+}

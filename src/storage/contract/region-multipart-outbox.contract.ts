@@ -166,4 +166,85 @@ export function outboxCases(make: StoreFactory<RegionMetadataStore>): void {
       assert.equal(await s.countOutboxTasks(), 0);
     });
   });
+
+  it('backlog groups pending work by bucket, destination and rule, with bytes of object versions only', async () => {
+    await withStore(make, async (s) => {
+      await s.createBucket(bucketRecord(B));
+      await s.putObjectVersion(objectVersion(B, 'a', 'v1', { size: 100 }), [task('a', 'v1'), task('a', 'v1', { destinationBucket: 'dst2', ruleId: 'r2' })]);
+      await s.putObjectVersion(objectVersion(B, 'b', 'v1', { size: 50 }), [task('b', 'v1')]);
+      await s.putObjectVersion(objectVersion(B, 'c', 'v1', { isDeleteMarker: true, size: 0, parts: [] }), [task('c', 'v1', { operation: 'delete-marker' })]);
+      await s.putObjectTags(B, 'b', 'v1', { t: '1' }, [task('b', 'v1', { operation: 'tags' })]);
+      const backlog = await s.replicationBacklog(B);
+      assert.deepEqual(
+        backlog.map((b) => [b.destinationBucket, b.ruleId, b.operations, b.bytes]),
+        [['dst', 'r1', 4, 150], ['dst2', 'r2', 1, 100]],
+      );
+      assert.ok(backlog.every((b) => b.bucket === B && b.oldestCreatedAt > 0));
+      assert.deepEqual(await s.replicationBacklog('other'), []);
+      assert.equal((await s.replicationBacklog()).length, 2);
+      const listed = await s.listOutboxTasks({ bucket: B, limit: 10 });
+      assert.deepEqual(listed.map((t) => [t.key, t.operation]), [['a', 'put'], ['a', 'put'], ['b', 'put'], ['c', 'delete-marker'], ['b', 'tags']]);
+      assert.equal((await s.listOutboxTasks({ limit: 2 })).length, 2);
+      assert.deepEqual(await s.listOutboxTasks({ createdBefore: 0, limit: 10 }), []);
+    });
+  });
+
+  it('putObjectTags with tasks marks the version PENDING for their destinations, in the same write', async () => {
+    await withStore(make, async (s) => {
+      await s.createBucket(bucketRecord(B));
+      await s.putObjectVersion(objectVersion(B, 'k', 'v1', { replicationStatus: 'COMPLETED', replicationDetail: { dst: { status: 'COMPLETED', ruleId: 'r1' } } }));
+      await s.putObjectTags(B, 'k', 'v1', { a: 'b' }, [task('k', 'v1', { operation: 'tags' })]);
+      const v = await s.getObjectVersion(B, 'k', 'v1');
+      assert.deepEqual(v?.tags, { a: 'b' });
+      assert.equal(v?.replicationStatus, 'PENDING');
+      assert.deepEqual(v?.replicationDetail, { dst: { status: 'PENDING', ruleId: 'r1' } });
+      assert.equal(await s.countOutboxTasks(B), 1);
+    });
+  });
+
+  it('queueReplication marks an existing version PENDING (a replica stays REPLICA) and refuses a missing one', async () => {
+    await withStore(make, async (s) => {
+      await s.createBucket(bucketRecord(B));
+      await s.putObjectVersion(objectVersion(B, 'k', 'v1', { replicationStatus: 'FAILED', replicationDetail: { dst: { status: 'FAILED', failureReason: 'DstBucketNotFound', ruleId: 'r1' } } }));
+      await s.putObjectVersion(objectVersion(B, 'r', 'v1', { replicationStatus: 'REPLICA' }));
+      assert.equal(await s.queueReplication(B, 'k', 'v1', [task('k', 'v1'), task('k', 'v1', { destinationBucket: 'dst2' })]), true);
+      const v = await s.getObjectVersion(B, 'k', 'v1');
+      assert.equal(v?.replicationStatus, 'PENDING');
+      assert.deepEqual(v?.replicationDetail, { dst: { status: 'PENDING', ruleId: 'r1' }, dst2: { status: 'PENDING', ruleId: 'r1' } });
+      assert.equal(await s.queueReplication(B, 'r', 'v1', [task('r', 'v1')]), true);
+      assert.equal((await s.getObjectVersion(B, 'r', 'v1'))?.replicationStatus, 'REPLICA');
+      assert.equal(await s.queueReplication(B, 'gone', 'v1', [task('gone', 'v1')]), false);
+      assert.equal(await s.countOutboxTasks(B), 3);
+    });
+  });
+
+  it('replicationFailures counts FAILED destinations by reason', async () => {
+    await withStore(make, async (s) => {
+      await s.createBucket(bucketRecord(B));
+      const failed = (reason: string, other?: string) => ({
+        replicationStatus: 'FAILED' as const,
+        replicationDetail: { dst: { status: 'FAILED' as const, failureReason: reason, ruleId: 'r1' }, ...(other ? { dst2: { status: 'FAILED' as const, failureReason: other } } : { dst2: { status: 'COMPLETED' as const } }) },
+      });
+      await s.putObjectVersion(objectVersion(B, 'a', 'v1', failed('DstPutObjectNotPermitted')));
+      await s.putObjectVersion(objectVersion(B, 'b', 'v1', failed('DstPutObjectNotPermitted', 'DstBucketNotFound')));
+      await s.putObjectVersion(objectVersion(B, 'c', 'v1', { replicationStatus: 'COMPLETED', replicationDetail: { dst: { status: 'COMPLETED' } } }));
+      const counts = (await s.replicationFailures(B)).map((c) => [c.destinationBucket, c.reason, c.count, c.ruleId]).sort();
+      assert.deepEqual(counts, [['dst', 'DstPutObjectNotPermitted', 2, 'r1'], ['dst2', 'DstBucketNotFound', 1, undefined]]);
+    });
+  });
+
+  it('completeOutboxTask with an outcome records the state and removes the task in one write', async () => {
+    await withStore(make, async (s) => {
+      await s.createBucket(bucketRecord(B));
+      await s.putObjectVersion(objectVersion(B, 'k', 'v1', { replicationStatus: 'PENDING', replicationDetail: { dst: { status: 'PENDING', ruleId: 'r1' }, dst2: { status: 'PENDING', ruleId: 'r1' } } }), [task('k', 'v1'), task('k', 'v1', { destinationBucket: 'dst2' })]);
+      const [a, b] = await s.claimOutboxTasks(Date.now() + 1000, 10, 1000);
+      await s.completeOutboxTask(a!.id, { bucket: B, key: 'k', versionId: 'v1', status: 'COMPLETED', destination: a!.destinationBucket, ruleId: 'r1' });
+      assert.equal((await s.getObjectVersion(B, 'k', 'v1'))?.replicationStatus, 'PENDING', 'one destination still pending');
+      await s.completeOutboxTask(b!.id, { bucket: B, key: 'k', versionId: 'v1', status: 'FAILED', destination: b!.destinationBucket, failureReason: 'DstBucketNotFound' });
+      const v = await s.getObjectVersion(B, 'k', 'v1');
+      assert.equal(v?.replicationStatus, 'FAILED');
+      assert.deepEqual(v?.replicationDetail?.[b!.destinationBucket], { status: 'FAILED', failureReason: 'DstBucketNotFound', ruleId: 'r1' });
+      assert.equal(await s.countOutboxTasks(), 0);
+    });
+  });
 }

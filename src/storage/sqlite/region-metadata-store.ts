@@ -13,6 +13,9 @@ import type {
   ObjectVersion,
   OutboxTask,
   RegionMetadataStore,
+  ReplicationBacklog,
+  ReplicationFailureCount,
+  ReplicationOutcomeUpdate,
   ReplicationStatus,
   StoredObjectVersion,
   UploadedPart,
@@ -101,8 +104,8 @@ export class SqliteRegionMetadataStore implements RegionMetadataStore {
   ): Promise<void> {
     return this.objects.updateReplication(bucket, key, versionId, update);
   }
-  putObjectTags(bucket: string, key: string, versionId: string, tags: Record<string, string> | undefined): Promise<void> {
-    return this.objects.putTags(bucket, key, versionId, tags);
+  putObjectTags(bucket: string, key: string, versionId: string, tags: Record<string, string> | undefined, outbox?: NewOutboxTask[]): Promise<void> {
+    return this.objects.putTags(bucket, key, versionId, tags, outbox);
   }
   isBlobReferenced(fileId: string): Promise<boolean> {
     return this.connection.read(() => {
@@ -148,8 +151,13 @@ export class SqliteRegionMetadataStore implements RegionMetadataStore {
   claimOutboxTasks(now: number, limit: number, leaseMs: number): Promise<OutboxTask[]> {
     return this.outbox.claim(now, limit, leaseMs);
   }
-  completeOutboxTask(id: number): Promise<void> {
-    return this.outbox.complete(id);
+  completeOutboxTask(id: number, outcome?: ReplicationOutcomeUpdate): Promise<void> {
+    if (!outcome) return this.outbox.complete(id);
+    return this.connection.write(() => {
+      const { bucket, key, versionId, ...update } = outcome;
+      this.objects.updateReplicationSync(bucket, key, versionId, update);
+      this.outbox.completeSync(id);
+    });
   }
   retryOutboxTask(id: number, notBefore: number, lastError: string): Promise<void> {
     return this.outbox.retry(id, notBefore, lastError);
@@ -159,6 +167,18 @@ export class SqliteRegionMetadataStore implements RegionMetadataStore {
   }
   releaseOutboxClaims(): Promise<number> {
     return this.outbox.releaseAll();
+  }
+  listOutboxTasks(options: { bucket?: string; createdBefore?: number; limit: number }): Promise<OutboxTask[]> {
+    return this.outbox.list(options);
+  }
+  replicationBacklog(bucket?: string): Promise<ReplicationBacklog[]> {
+    return this.outbox.backlog(bucket);
+  }
+  replicationFailures(bucket: string): Promise<ReplicationFailureCount[]> {
+    return this.objects.failures(bucket);
+  }
+  queueReplication(bucket: string, key: string, versionId: string, outbox: NewOutboxTask[]): Promise<boolean> {
+    return this.objects.queueReplication(bucket, key, versionId, outbox);
   }
 
   close(): Promise<void> {

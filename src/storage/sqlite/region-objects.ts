@@ -15,6 +15,7 @@ import type {
   ListVersionsOptions,
   NewOutboxTask,
   ObjectVersion,
+  ReplicationFailureCount,
   ReplicationStatus,
   StoredObjectVersion,
 } from '../types.js';
@@ -275,34 +276,82 @@ export class RegionObjects {
     update: { status: ReplicationStatus; destination?: string; failureReason?: string; ruleId?: string },
   ): Promise<void> {
     return this.conn.write(() => {
-      const row = this.conn
-        .stmt('SELECT seq, replication_status, replication_detail FROM object_versions WHERE bucket = ? AND key = ? AND version_id = ?')
-        .get(bucket, key, versionId) as
-        | { seq: number; replication_status: ReplicationStatus | null; replication_detail: string | null }
-        | undefined;
-      if (!row) return;
-      let status: ReplicationStatus = update.status;
-      let detail: Detail | undefined = row.replication_detail === null ? undefined : fromJson<Detail>(row.replication_detail);
-      if (update.destination !== undefined) {
-        detail ??= {};
-        const entry: Detail[string] = { status: update.status };
-        setIf(entry, 'failureReason', update.failureReason);
-        setIf(entry, 'ruleId', update.ruleId ?? detail[update.destination]?.ruleId);
-        detail[update.destination] = entry;
-        status = row.replication_status === 'REPLICA' ? 'REPLICA' : aggregateReplicationStatus(detail);
-      }
-      this.conn
-        .stmt('UPDATE object_versions SET replication_status = ?, replication_detail = ? WHERE seq = ?')
-        .run(status, optionalJson(detail), row.seq);
+      this.updateReplicationSync(bucket, key, versionId, update);
     });
   }
 
-  /** Replace a version's tags (undefined removes them). A missing version is ignored. */
-  putTags(bucket: string, key: string, versionId: string, tags: Record<string, string> | undefined): Promise<void> {
+  /** The body of updateReplication, for use inside another write. False if the version is gone. */
+  updateReplicationSync(
+    bucket: string,
+    key: string,
+    versionId: string,
+    update: { status: ReplicationStatus; destination?: string; failureReason?: string; ruleId?: string },
+  ): boolean {
+    const row = this.conn
+      .stmt('SELECT seq, replication_status, replication_detail FROM object_versions WHERE bucket = ? AND key = ? AND version_id = ?')
+      .get(bucket, key, versionId) as
+      | { seq: number; replication_status: ReplicationStatus | null; replication_detail: string | null }
+      | undefined;
+    if (!row) return false;
+    let status: ReplicationStatus = update.status;
+    let detail: Detail | undefined = row.replication_detail === null ? undefined : fromJson<Detail>(row.replication_detail);
+    if (update.destination !== undefined) {
+      detail ??= {};
+      const entry: Detail[string] = { status: update.status };
+      setIf(entry, 'failureReason', update.failureReason);
+      setIf(entry, 'ruleId', update.ruleId ?? detail[update.destination]?.ruleId);
+      detail[update.destination] = entry;
+      status = row.replication_status === 'REPLICA' ? 'REPLICA' : aggregateReplicationStatus(detail);
+    }
+    this.conn
+      .stmt('UPDATE object_versions SET replication_status = ?, replication_detail = ? WHERE seq = ?')
+      .run(status, optionalJson(detail), row.seq);
+    return true;
+  }
+
+  /** Mark a version PENDING for each task's destination and insert the tasks (inside a write). */
+  private queueSync(bucket: string, key: string, versionId: string, tasks: readonly NewOutboxTask[]): boolean {
+    for (const t of tasks) {
+      if (!this.updateReplicationSync(bucket, key, versionId, { status: 'PENDING', destination: t.destinationBucket, ruleId: t.ruleId })) return false;
+    }
+    this.outbox.insertSync(tasks, this.clock.now());
+    return true;
+  }
+
+  queueReplication(bucket: string, key: string, versionId: string, tasks: NewOutboxTask[]): Promise<boolean> {
+    return this.conn.write(() => this.queueSync(bucket, key, versionId, tasks));
+  }
+
+  /** FAILED versions of a bucket, counted by destination, rule and reason. */
+  failures(bucket: string): Promise<ReplicationFailureCount[]> {
+    return this.conn.read(() => {
+      const rows = this.conn
+        .stmt("SELECT replication_detail FROM object_versions WHERE bucket = ? AND replication_status = 'FAILED'")
+        .all(bucket) as { replication_detail: string | null }[];
+      const counts = new Map<string, ReplicationFailureCount>();
+      for (const r of rows) {
+        if (r.replication_detail === null) continue;
+        for (const [destinationBucket, d] of Object.entries(fromJson<Detail>(r.replication_detail))) {
+          if (d.status !== 'FAILED') continue;
+          const reason = d.failureReason ?? 'Unknown';
+          const k = `${destinationBucket}\n${d.ruleId ?? ''}\n${reason}`;
+          const c = counts.get(k) ?? { bucket, destinationBucket, reason, count: 0 };
+          if (d.ruleId !== undefined) c.ruleId = d.ruleId;
+          c.count++;
+          counts.set(k, c);
+        }
+      }
+      return [...counts.values()];
+    });
+  }
+
+  /** Replace a version's tags (undefined removes them), queueing tag replication with it. A missing version is ignored. */
+  putTags(bucket: string, key: string, versionId: string, tags: Record<string, string> | undefined, outbox?: readonly NewOutboxTask[]): Promise<void> {
     return this.conn.write(() => {
       this.conn
         .stmt('UPDATE object_versions SET tags = ? WHERE bucket = ? AND key = ? AND version_id = ?')
         .run(optionalJson(tags), bucket, key, versionId);
+      if (outbox && outbox.length > 0) this.queueSync(bucket, key, versionId, outbox);
     });
   }
 }

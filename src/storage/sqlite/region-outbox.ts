@@ -2,7 +2,7 @@
  * The replication outbox of a region. Tasks are inserted by the object writes themselves (same
  * transaction); workers claim them with a lease so that a crashed worker's tasks come back.
  */
-import type { NewOutboxTask, OutboxTask } from '../types.js';
+import type { NewOutboxTask, OutboxTask, ReplicationBacklog } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 import { setIf } from './codec.js';
 
@@ -68,9 +68,11 @@ export class RegionOutbox {
   }
 
   complete(id: number): Promise<void> {
-    return this.conn.write(() => {
-      this.conn.stmt('DELETE FROM outbox WHERE id = ?').run(id);
-    });
+    return this.conn.write(() => this.completeSync(id));
+  }
+
+  completeSync(id: number): void {
+    this.conn.stmt('DELETE FROM outbox WHERE id = ?').run(id);
   }
 
   retry(id: number, notBefore: number, lastError: string): Promise<void> {
@@ -92,6 +94,34 @@ export class RegionOutbox {
           ? (this.conn.stmt('SELECT COUNT(*) AS n FROM outbox').get() as { n: number })
           : (this.conn.stmt('SELECT COUNT(*) AS n FROM outbox WHERE bucket = ?').get(bucket) as { n: number });
       return row.n;
+    });
+  }
+
+  list(o: { bucket?: string; createdBefore?: number; limit: number }): Promise<OutboxTask[]> {
+    return this.conn.read(() => {
+      const where: string[] = [];
+      const params: (string | number)[] = [];
+      if (o.bucket !== undefined) {
+        where.push('bucket = ?');
+        params.push(o.bucket);
+      }
+      if (o.createdBefore !== undefined) {
+        where.push('created_at < ?');
+        params.push(o.createdBefore);
+      }
+      const sql = `SELECT ${COLUMNS} FROM outbox${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id LIMIT ?`;
+      return (this.conn.stmt(sql).all(...params, Math.max(0, o.limit)) as OutboxRow[]).map(toTask);
+    });
+  }
+
+  backlog(bucket?: string): Promise<ReplicationBacklog[]> {
+    return this.conn.read(() => {
+      const sql = `SELECT o.bucket AS bucket, o.destination_bucket AS destinationBucket, o.rule_id AS ruleId, COUNT(*) AS operations,
+                     COALESCE(SUM(CASE WHEN o.operation = 'put' THEN v.size ELSE 0 END), 0) AS bytes, MIN(o.created_at) AS oldestCreatedAt
+                   FROM outbox o LEFT JOIN object_versions v ON v.bucket = o.bucket AND v.key = o.key AND v.version_id = o.version_id
+                   ${bucket === undefined ? '' : 'WHERE o.bucket = ?'}
+                   GROUP BY o.bucket, o.destination_bucket, o.rule_id ORDER BY o.bucket, o.destination_bucket, o.rule_id`;
+      return this.conn.stmt(sql).all(...(bucket === undefined ? [] : [bucket])) as ReplicationBacklog[];
     });
   }
 }

@@ -5,6 +5,7 @@ import { toXml } from '../../protocol/xml.js';
 import { parseReplicationXml, replicationXmlBody } from '../replication-xml.js';
 import { readSmallBody, requireChecksumHeader, S3_XMLNS } from '../request-body.js';
 import { invalidRequest } from '../s3-errors.js';
+import { startBatchReplication } from '../replication-batch.js';
 import type { S3Handler } from '../s3-context.js';
 
 export const putBucketReplication: S3Handler = async (ctx, req, bucket) => {
@@ -30,6 +31,9 @@ export const putBucketReplication: S3Handler = async (ctx, req, bucket) => {
   // The caller must be allowed to pass the role to S3.
   await ctx.authorizer.require(req.caller, { action: 'iam:PassRole', resource: config.role, resourceAccount: req.caller.principal.accountId });
   await ctx.meta.putBucketConfig(bucket!.name, 'replication', config);
+  // Rules with ExistingObjectReplication replicate what the bucket already holds (never-replicated versions).
+  const existing = config.rules.filter((r) => r.status === 'Enabled' && r.existingObjectReplication === 'Enabled').map((r) => r.id);
+  if (existing.length > 0) await startBatchReplication(ctx, bucket!.name, { statuses: ['NONE'], ruleIds: existing });
   return { status: 200, headers: {} };
 };
 

@@ -6,7 +6,7 @@ import { readSmallBody, requireChecksumHeader, S3_XMLNS } from '../request-body.
 import type { S3Context, S3Handler } from '../s3-context.js';
 import type { S3Request } from '../s3-request.js';
 import { BUCKET_TAG_LIMIT, OBJECT_TAG_LIMIT, parseTaggingXml, tagSetXml } from '../tags.js';
-import { checkVersionId, readableVersion } from '../versions.js';
+import { checkVersionId, planTagReplication, readableVersion } from '../versions.js';
 
 const TAGGING_BODY_LIMIT = 64 * 1024;
 
@@ -19,11 +19,22 @@ function versionHeader(bucket: BucketRecord, v: StoredObjectVersion): Record<str
   return bucket.versioning !== 'Unversioned' || v.versionId !== 'null' ? { 'x-amz-version-id': v.versionId } : {};
 }
 
+/** Replace a version's tags and queue the tag change for replication in the same write. */
+async function putTagsReplicated(ctx: S3Context, v: StoredObjectVersion, tags: Record<string, string> | undefined): Promise<void> {
+  const changed: StoredObjectVersion = { ...v };
+  if (tags) changed.tags = tags;
+  else delete changed.tags;
+  const outbox = await planTagReplication(ctx, changed);
+  await ctx.meta.putObjectTags(v.bucket, v.key, v.versionId, tags, outbox);
+  if (outbox.length > 0) ctx.replicationQueued();
+}
+
 export const putObjectTagging: S3Handler = async (ctx, req, bucket) => {
   requireChecksumHeader(req);
   const tags = parseTaggingXml(await readSmallBody(req, TAGGING_BODY_LIMIT), OBJECT_TAG_LIMIT);
   const v = await taggedVersion(ctx, req, bucket!);
-  await ctx.meta.putObjectTags(bucket!.name, v.key, v.versionId, Object.keys(tags).length > 0 ? tags : undefined);
+  const newTags = Object.keys(tags).length > 0 ? tags : undefined;
+  await putTagsReplicated(ctx, v, newTags);
   return { status: 200, headers: versionHeader(bucket!, v) };
 };
 
@@ -34,7 +45,7 @@ export const getObjectTagging: S3Handler = async (ctx, req, bucket) => {
 
 export const deleteObjectTagging: S3Handler = async (ctx, req, bucket) => {
   const v = await taggedVersion(ctx, req, bucket!);
-  await ctx.meta.putObjectTags(bucket!.name, v.key, v.versionId, undefined);
+  await putTagsReplicated(ctx, v, undefined);
   return { status: 204, headers: versionHeader(bucket!, v) };
 };
 

@@ -1,0 +1,92 @@
+/**
+ * `meridian replication status`: what is pending (operations, bytes, how far behind), what FAILED
+ * and why (AWS's failure reasons), what keeps retrying, and the lag of recent replications.
+ */
+import type { RegionMetadataStore } from '../storage/types.js';
+import type { LagSummary } from './monitor.js';
+
+export interface ReplicationStatusReport {
+  bucket: string;
+  region: string;
+  pending: {
+    operations: number;
+    bytes: number;
+    oldestAgeSeconds: number;
+    byDestination: { destinationBucket: string; ruleId: string; operations: number; bytes: number; oldestAgeSeconds: number }[];
+  };
+  failed: { total: number; byReason: { destinationBucket: string; ruleId?: string; reason: string; count: number }[] };
+  /** Pending operations that already failed transiently at least once (oldest first, at most 20). */
+  retrying: { key: string; versionId: string; destinationBucket: string; attempts: number; lastError?: string; nextAttemptAt: string }[];
+  lag: LagSummary;
+}
+
+export async function replicationStatusReport(store: RegionMetadataStore, bucket: string, lag: LagSummary, now: number): Promise<ReplicationStatusReport> {
+  const [backlog, failures, tasks] = await Promise.all([
+    store.replicationBacklog(bucket),
+    store.replicationFailures(bucket),
+    store.listOutboxTasks({ bucket, limit: 10_000 }),
+  ]);
+  const age = (t: number) => Math.max(0, Math.round((now - t) / 100) / 10);
+  const report: ReplicationStatusReport = {
+    bucket,
+    region: store.region,
+    pending: {
+      operations: backlog.reduce((n, b) => n + b.operations, 0),
+      bytes: backlog.reduce((n, b) => n + b.bytes, 0),
+      oldestAgeSeconds: backlog.length ? age(Math.min(...backlog.map((b) => b.oldestCreatedAt))) : 0,
+      byDestination: backlog.map((b) => ({ destinationBucket: b.destinationBucket, ruleId: b.ruleId, operations: b.operations, bytes: b.bytes, oldestAgeSeconds: age(b.oldestCreatedAt) })),
+    },
+    failed: {
+      total: failures.reduce((n, f) => n + f.count, 0),
+      byReason: failures
+        .map((f) => {
+          const r: ReplicationStatusReport['failed']['byReason'][number] = { destinationBucket: f.destinationBucket, reason: f.reason, count: f.count };
+          if (f.ruleId !== undefined) r.ruleId = f.ruleId;
+          return r;
+        })
+        .sort((a, b) => b.count - a.count),
+    },
+    retrying: tasks
+      .filter((t) => t.attempts > 0)
+      .slice(0, 20)
+      .map((t) => {
+        const r: ReplicationStatusReport['retrying'][number] = { key: t.key, versionId: t.versionId, destinationBucket: t.destinationBucket, attempts: t.attempts, nextAttemptAt: new Date(t.notBefore).toISOString() };
+        if (t.lastError !== undefined) r.lastError = t.lastError;
+        return r;
+      }),
+    lag,
+  };
+  return report;
+}
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = -1;
+  do {
+    v /= 1024;
+    i++;
+  } while (v >= 1024 && i < units.length - 1);
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+function ms(v: number | undefined): string {
+  return v === undefined ? '-' : v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(2)} s`;
+}
+
+export function renderStatus(r: ReplicationStatusReport): string {
+  const out: string[] = [];
+  out.push(`Replication of bucket ${r.bucket} (${r.region})`);
+  out.push(`  pending: ${r.pending.operations} operation(s), ${bytes(r.pending.bytes)}${r.pending.operations ? `, oldest ${r.pending.oldestAgeSeconds} s` : ''}`);
+  for (const d of r.pending.byDestination) out.push(`    → ${d.destinationBucket} (rule ${d.ruleId}): ${d.operations} operation(s), ${bytes(d.bytes)}, oldest ${d.oldestAgeSeconds} s`);
+  out.push(`  failed: ${r.failed.total} version(s)`);
+  for (const f of r.failed.byReason) out.push(`    ${f.reason}: ${f.count} → ${f.destinationBucket}${f.ruleId ? ` (rule ${f.ruleId})` : ''}`);
+  if (r.retrying.length) {
+    out.push('  retrying (transient errors):');
+    for (const t of r.retrying) out.push(`    ${t.key} ${t.versionId} → ${t.destinationBucket}: ${t.attempts} attempt(s), next ${t.nextAttemptAt}${t.lastError ? `: ${t.lastError}` : ''}`);
+  }
+  const l = r.lag;
+  out.push(`  lag of the last ${l.count} replication(s): p50 ${ms(l.p50Ms)}, p90 ${ms(l.p90Ms)}, p99 ${ms(l.p99Ms)}, max ${ms(l.maxMs)}`);
+  return out.join('\n');
+}

@@ -1,0 +1,157 @@
+/**
+ * Meridian's own HTTP endpoints, under /_meridian/ (no bucket name can start with '_', so they
+ * never shadow a path-style bucket):
+ *   GET  /_meridian/metrics                          Prometheus metrics (unauthenticated, as exporters are)
+ *   GET  /_meridian/replication/status?bucket=B      pending, failed by reason, lag (JSON)
+ *   GET  /_meridian/replication/explain?bucket=B&key=K[&versionId=V]
+ *   GET  /_meridian/replication/events[?bucket=B]    replication events as they happen (NDJSON, one S3 event record per line)
+ *   POST /_meridian/replication/batch?bucket=B[&status=…]   start a Batch Replication job
+ *   GET  /_meridian/replication/batch?bucket=B&job=J        its completion report
+ * The others are SigV4-signed like any AWS request and authorized through the same policy engine:
+ * the caller needs s3:GetReplicationConfiguration on the bucket (batch: s3:InitiateReplication).
+ */
+import { Readable } from 'node:stream';
+import { ServiceError, isServiceError } from '../common/errors.js';
+import { BATCH_SELECTORS, batchReportCsv, type BatchFilter, type BatchSelector } from '../replication/batch.js';
+import { renderExplanation } from '../replication/explain.js';
+import { replicationStatusReport } from '../replication/status.js';
+import type { Caller } from '../services/caller.js';
+import type { ServiceResponse } from '../services/protocol/response.js';
+import { batchJobReport, startBatchReplication } from '../services/s3/replication-batch.js';
+import { explainReplication } from '../services/s3/replication-explain.js';
+import type { Fabric, RegionRuntime } from './fabric.js';
+
+export interface AdminRequest {
+  method: string;
+  rawPath: string;
+  rawQuery: string;
+  requestId: string;
+}
+
+export const ADMIN_PREFIX = '/_meridian/';
+
+function json(status: number, body: unknown): ServiceResponse {
+  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body, null, 2) + '\n' };
+}
+
+export class AdminApi {
+  constructor(
+    private readonly fabric: Fabric,
+    /** Verifies the request's SigV4 signature and resolves the caller. */
+    private readonly authenticate: () => Promise<Caller>,
+  ) {}
+
+  static matches(rawPath: string): boolean {
+    return rawPath.startsWith(ADMIN_PREFIX);
+  }
+
+  async handle(req: AdminRequest): Promise<ServiceResponse> {
+    try {
+      return await this.route(req);
+    } catch (e) {
+      if (isServiceError(e)) return json(e.status, { error: { code: e.code, message: e.message }, requestId: req.requestId });
+      this.fabric.log.error({ err: e, requestId: req.requestId, path: req.rawPath }, 'internal error');
+      return json(500, { error: { code: 'InternalError', message: 'We encountered an internal error. Please try again.' }, requestId: req.requestId });
+    }
+  }
+
+  private async route(req: AdminRequest): Promise<ServiceResponse> {
+    const path = req.rawPath.slice(ADMIN_PREFIX.length - 1);
+    const q = new URLSearchParams(req.rawQuery);
+    if (path === '/metrics' && req.method === 'GET') {
+      return { status: 200, headers: { 'content-type': this.fabric.metrics.contentType }, body: await this.fabric.metrics.metrics() };
+    }
+    const caller = await this.authenticate();
+    if (caller.principal.type === 'Anonymous') throw new ServiceError('AccessDenied', 403, 'Meridian endpoints need a SigV4-signed request.');
+    switch (`${req.method} ${path}`) {
+      case 'GET /replication/status': {
+        const { bucket, runtime } = await this.bucketFor(caller, required(q, 'bucket'), 's3:GetReplicationConfiguration');
+        return json(200, await replicationStatusReport(runtime.s3ctx.meta, bucket, this.fabric.monitor.lagOf(bucket), this.fabric.clock.now()));
+      }
+      case 'GET /replication/explain': {
+        const { bucket, runtime } = await this.bucketFor(caller, required(q, 'bucket'), 's3:GetReplicationConfiguration');
+        const versionId = q.get('versionId') ?? undefined;
+        const explanation = await explainReplication({ source: runtime.s3ctx, transport: runtime.transport, clock: this.fabric.clock }, bucket, required(q, 'key'), versionId);
+        return json(200, { explanation, text: renderExplanation(explanation) });
+      }
+      case 'GET /replication/events':
+        return this.events(caller, q.get('bucket') ?? undefined);
+      case 'POST /replication/batch': {
+        const name = required(q, 'bucket');
+        const { bucket, runtime } = await this.bucketFor(caller, name, 's3:InitiateReplication', `arn:aws:s3:::${name}/*`);
+        const filter: BatchFilter = { statuses: selectors(q.get('status') ?? 'NONE,FAILED') };
+        const prefix = q.get('prefix');
+        if (prefix !== null) filter.prefix = prefix;
+        const job = await startBatchReplication(runtime.s3ctx, bucket, filter);
+        this.fabric.log.info({ bucket, jobId: job.jobId, versions: job.entries.length, filter }, 'batch replication job started');
+        return json(200, { jobId: job.jobId, bucket, versions: job.entries.length, filter });
+      }
+      case 'GET /replication/batch': {
+        const { bucket, runtime } = await this.bucketFor(caller, required(q, 'bucket'), 's3:GetReplicationConfiguration');
+        const report = await batchJobReport(runtime.s3ctx, bucket, required(q, 'job'));
+        if (q.get('format') === 'csv') return { status: 200, headers: { 'content-type': 'text/csv' }, body: batchReportCsv(report) };
+        return json(200, report);
+      }
+      default:
+        throw new ServiceError('NotFound', 404, `No Meridian endpoint ${req.method} ${req.rawPath}`);
+    }
+  }
+
+  /** The bucket's region runtime, after authorizing `action` on the bucket for the caller. */
+  private async bucketFor(caller: Caller, bucket: string, action: string, resource = `arn:aws:s3:::${bucket}`): Promise<{ bucket: string; runtime: RegionRuntime }> {
+    const entry = await this.fabric.global.directory.lookup(bucket);
+    if (!entry) throw new ServiceError('NoSuchBucket', 404, `The specified bucket does not exist: ${bucket}`);
+    const runtime = this.fabric.region(entry.region);
+    await this.authorizeOn(runtime, caller, bucket, entry.ownerAccountId, action, resource);
+    return { bucket, runtime };
+  }
+
+  private async authorizeOn(runtime: RegionRuntime, caller: Caller, bucket: string, owner: string, action: string, resource: string): Promise<void> {
+    const policyText = await runtime.s3ctx.meta.getBucketConfig<string>(bucket, 'policy');
+    const q: Parameters<Fabric['authorizer']['require']>[1] = { action, resource, resourceAccount: owner };
+    if (policyText) q.resourcePolicy = { name: `bucket policy of ${bucket}`, policy: this.fabric.authorizer.parse(policyText, 'resource') };
+    await this.fabric.authorizer.require(caller, q);
+  }
+
+  /** A stream of events for one bucket, or for every bucket whose replication the caller may read. */
+  private async events(caller: Caller, bucket: string | undefined): Promise<ServiceResponse> {
+    if (bucket !== undefined) await this.bucketFor(caller, bucket, 's3:GetReplicationConfiguration');
+    const allowed = new Map<string, Promise<boolean>>();
+    const mayRead = (b: string): Promise<boolean> => {
+      let p = allowed.get(b);
+      if (!p) {
+        p = this.bucketFor(caller, b, 's3:GetReplicationConfiguration').then(
+          () => true,
+          () => false,
+        );
+        allowed.set(b, p);
+      }
+      return p;
+    };
+    const stream = new Readable({ read() {} });
+    const unsubscribe = this.fabric.monitor.subscribe((n) => {
+      if (bucket !== undefined && n.bucket !== bucket) return;
+      void (bucket !== undefined ? Promise.resolve(true) : mayRead(n.bucket)).then((ok) => {
+        if (ok && !stream.destroyed) stream.push(JSON.stringify({ Records: [n.record] }) + '\n');
+      });
+    });
+    stream.once('close', unsubscribe);
+    // A first (blank) line sends the headers at once, so `curl -N` shows the stream is open.
+    stream.push('\n');
+    return { status: 200, headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' }, body: stream };
+  }
+}
+
+function selectors(value: string): BatchSelector[] {
+  const list = value.split(',').map((s) => s.trim().toUpperCase());
+  for (const s of list) {
+    if (!BATCH_SELECTORS.includes(s as BatchSelector)) throw new ServiceError('InvalidArgument', 400, `status must be a comma-separated list of ${BATCH_SELECTORS.join(', ')}; got '${s}'`);
+  }
+  return list as BatchSelector[];
+}
+
+function required(q: URLSearchParams, name: string): string {
+  const v = q.get(name);
+  if (!v) throw new ServiceError('InvalidArgument', 400, `Missing query parameter '${name}'`);
+  return v;
+}

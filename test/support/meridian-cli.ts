@@ -1,0 +1,23 @@
+/** Runs the `meridian` command against a test server, as an operator would (signed with its root keys). */
+import { execFile } from 'node:child_process';
+import type { MeridianProcess } from './meridian-process.js';
+
+const BIN = new URL('../../bin/meridian.mjs', import.meta.url).pathname;
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function meridianCli(m: MeridianProcess, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const childEnv: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_') && !k.startsWith('MERIDIAN_')) childEnv[k] = v;
+    Object.assign(childEnv, { MERIDIAN_ENDPOINT: m.httpEndpoint, AWS_ACCESS_KEY_ID: m.accessKeyId, AWS_SECRET_ACCESS_KEY: m.secretAccessKey }, env);
+    execFile(process.execPath, [BIN, ...args], { env: childEnv, timeout: 120_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
