@@ -10,6 +10,7 @@ import * as buckets from './handlers/buckets.js';
 import * as copy from './handlers/copy.js';
 import * as deletes from './handlers/deletes.js';
 import * as listing from './handlers/listing.js';
+import * as attributes from './handlers/object-attributes.js';
 import * as multipart from './handlers/multipart.js';
 import * as objects from './handlers/objects.js';
 import * as replication from './handlers/replication-config.js';
@@ -61,6 +62,7 @@ const IMPLEMENTED: S3Operation[] = [
   { name: 'DeleteObjects', scope: 'bucket', action: fixed('s3:DeleteObject'), handler: deletes.deleteObjects, authorizesPerObject: true },
   { name: 'CopyObject', scope: 'object', action: fixed('s3:PutObject'), handler: copy.copyObject },
   { name: 'UploadPartCopy', scope: 'object', action: fixed('s3:PutObject'), handler: copy.uploadPartCopy },
+  { name: 'GetObjectAttributes', scope: 'object', action: versioned('s3:GetObjectAttributes', 's3:GetObjectVersionAttributes'), handler: attributes.getObjectAttributes },
   { name: 'GetObjectTagging', scope: 'object', action: versioned('s3:GetObjectTagging', 's3:GetObjectVersionTagging'), handler: tagging.getObjectTagging },
   { name: 'PutObjectTagging', scope: 'object', action: versioned('s3:PutObjectTagging', 's3:PutObjectVersionTagging'), handler: tagging.putObjectTagging },
   { name: 'DeleteObjectTagging', scope: 'object', action: versioned('s3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging'), handler: tagging.deleteObjectTagging },

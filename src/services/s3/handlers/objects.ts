@@ -10,7 +10,7 @@ import type { S3Request } from '../s3-request.js';
 import { resolveWriteEncryption } from '../bucket-encryption.js';
 import { encryptionHeaders } from '../sse.js';
 import { checkCustomerKey, customerKeyFromHeaders } from '../sse-customer.js';
-import { invalidArgument } from '../s3-errors.js';
+import { invalidArgument, invalidRequest } from '../s3-errors.js';
 import { checkVersionId, planVersionReplication, readableVersion, versionIdForWrite } from '../versions.js';
 
 const MAX_KEY_BYTES = 1024;
@@ -180,6 +180,28 @@ function invalidRange(size: number): ServiceError {
   return new ServiceError('InvalidRange', 416, 'The requested range is not satisfiable', { ActualObjectSize: String(size) }, { 'content-range': `bytes */${size}` });
 }
 
+/**
+ * ?partNumber=N on GET/HEAD: the bytes of the object's Nth part (by position) with
+ * x-amz-mp-parts-count; a single-PUT object has exactly one part. Not together with Range.
+ */
+function partOf(req: S3Request, v: StoredObjectVersion): { range?: ByteRange; index: number; count: number } | undefined {
+  const param = req.query.get('partNumber');
+  if (param === null) return undefined;
+  const n = Number(param);
+  if (!/^\d+$/.test(param) || n < 1 || n > 10000) throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', param);
+  if (req.headers.range !== undefined) throw invalidRequest('Cannot specify both Range header and partNumber query parameter');
+  const multipart = v.parts.length > 1 || (v.parts[0]?.partNumber ?? 0) > 0;
+  const count = multipart ? v.parts.length : 1;
+  if (n > count) {
+    throw new ServiceError('InvalidPartNumber', 416, 'The requested partnumber is not satisfiable', { PartNumberRequested: param, ActualPartCount: String(count) });
+  }
+  const start = v.parts.slice(0, n - 1).reduce((sum, p) => sum + p.size, 0);
+  const size = multipart ? v.parts[n - 1]!.size : v.size;
+  const out: { range?: ByteRange; index: number; count: number } = { index: n - 1, count: multipart ? count : 0 };
+  if (size > 0) out.range = { start, end: start + size - 1 };
+  return out;
+}
+
 const RESPONSE_OVERRIDES: Record<string, string> = {
   'response-content-type': 'content-type',
   'response-content-language': 'content-language',
@@ -226,8 +248,16 @@ async function readVersion(
     if (headers['x-amz-version-id']) h['x-amz-version-id'] = headers['x-amz-version-id'];
     return { status: 304, headers: h };
   }
-  const range = parseRange(req.headers.range, v.size);
-  if (!range && req.headers['x-amz-checksum-mode']?.toUpperCase() === 'ENABLED') Object.assign(headers, checksumHeaders(v));
+  const part = partOf(req, v);
+  const range = part ? part.range : parseRange(req.headers.range, v.size);
+  const checksumMode = req.headers['x-amz-checksum-mode']?.toUpperCase() === 'ENABLED';
+  if (part) {
+    if (part.count > 0) headers['x-amz-mp-parts-count'] = String(part.count);
+    const sum = v.checksum ? v.parts[part.index]?.checksum?.[v.checksum.algorithm] : undefined;
+    if (checksumMode && sum) Object.assign(headers, { [`x-amz-checksum-${v.checksum!.algorithm.toLowerCase()}`]: sum, 'x-amz-checksum-type': v.checksum!.type });
+  } else if (!range && checksumMode) {
+    Object.assign(headers, checksumHeaders(v));
+  }
   if (range) {
     headers['content-range'] = `bytes ${range.start}-${range.end}/${v.size}`;
     headers['content-length'] = String(range.end - range.start + 1);
