@@ -217,6 +217,8 @@ export interface MultipartUpload {
   checksumAlgorithm?: string;
   checksumType?: 'FULL_OBJECT' | 'COMPOSITE';
   encryption?: ObjectEncryption;
+  /** The ACL asked for at creation, given to the completed object (opaque to storage). */
+  acl?: unknown;
 }
 
 export interface UploadedPart {
@@ -237,6 +239,8 @@ export interface RegionMetadataStore {
   // Buckets
   createBucket(bucket: BucketRecord): Promise<void>;
   getBucket(name: string): Promise<BucketRecord | undefined>;
+  /** Every bucket of the region, by name (background tasks such as lifecycle walk them). */
+  listBuckets(): Promise<BucketRecord[]>;
   updateBucket(name: string, patch: Partial<Omit<BucketRecord, 'name' | 'region'>>): Promise<void>;
   /** Deletes the bucket and its configurations. Caller checks emptiness first. */
   deleteBucket(name: string): Promise<void>;
@@ -281,6 +285,10 @@ export interface RegionMetadataStore {
    * version PENDING for those destinations and queues the tasks.
    */
   putObjectTags(bucket: string, key: string, versionId: string, tags: Record<string, string> | undefined, outbox?: NewOutboxTask[]): Promise<void>;
+  /** The ACL document stored for a version (as the S3 layer wrote it), if any. */
+  getObjectAcl<T = unknown>(bucket: string, key: string, versionId: string): Promise<T | undefined>;
+  /** Replace a version's ACL (undefined removes it); it goes when the version goes. A missing version is ignored. */
+  putObjectAcl(bucket: string, key: string, versionId: string, acl: unknown): Promise<void>;
   /** Is this blob file referenced by any version or uploaded part (orphan sweep)? */
   isBlobReferenced(fileId: string): Promise<boolean>;
 

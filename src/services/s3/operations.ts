@@ -6,8 +6,10 @@
 import type { S3Handler } from './s3-context.js';
 import type { S3Request } from './s3-request.js';
 import * as bucketEncryption from './handlers/bucket-encryption.js';
+import * as acl from './handlers/acl.js';
 import * as buckets from './handlers/buckets.js';
 import * as copy from './handlers/copy.js';
+import * as cors from './handlers/cors.js';
 import * as deletes from './handlers/deletes.js';
 import * as listing from './handlers/listing.js';
 import * as attributes from './handlers/object-attributes.js';
@@ -51,6 +53,14 @@ const IMPLEMENTED: S3Operation[] = [
   { name: 'GetBucketEncryption', scope: 'bucket', action: fixed('s3:GetEncryptionConfiguration'), handler: bucketEncryption.getBucketEncryption },
   { name: 'PutBucketEncryption', scope: 'bucket', action: fixed('s3:PutEncryptionConfiguration'), handler: bucketEncryption.putBucketEncryption },
   { name: 'DeleteBucketEncryption', scope: 'bucket', action: fixed('s3:PutEncryptionConfiguration'), handler: bucketEncryption.deleteBucketEncryption },
+  { name: 'GetBucketAcl', scope: 'bucket', action: fixed('s3:GetBucketAcl'), handler: acl.getBucketAcl },
+  { name: 'PutBucketAcl', scope: 'bucket', action: fixed('s3:PutBucketAcl'), handler: acl.putBucketAcl },
+  { name: 'GetBucketOwnershipControls', scope: 'bucket', action: fixed('s3:GetBucketOwnershipControls'), handler: acl.getBucketOwnershipControls },
+  { name: 'PutBucketOwnershipControls', scope: 'bucket', action: fixed('s3:PutBucketOwnershipControls'), handler: acl.putBucketOwnershipControls },
+  { name: 'DeleteBucketOwnershipControls', scope: 'bucket', action: fixed('s3:PutBucketOwnershipControls'), handler: acl.deleteBucketOwnershipControls },
+  { name: 'GetBucketCors', scope: 'bucket', action: fixed('s3:GetBucketCORS'), handler: cors.getBucketCors },
+  { name: 'PutBucketCors', scope: 'bucket', action: fixed('s3:PutBucketCORS'), handler: cors.putBucketCors },
+  { name: 'DeleteBucketCors', scope: 'bucket', action: fixed('s3:PutBucketCORS'), handler: cors.deleteBucketCors },
   { name: 'ListObjects', scope: 'bucket', action: fixed('s3:ListBucket'), handler: listing.listObjects },
   { name: 'ListObjectsV2', scope: 'bucket', action: fixed('s3:ListBucket'), handler: listing.listObjectsV2 },
   { name: 'ListObjectVersions', scope: 'bucket', action: fixed('s3:ListBucketVersions'), handler: listing.listObjectVersions },
@@ -63,6 +73,8 @@ const IMPLEMENTED: S3Operation[] = [
   { name: 'CopyObject', scope: 'object', action: fixed('s3:PutObject'), handler: copy.copyObject },
   { name: 'UploadPartCopy', scope: 'object', action: fixed('s3:PutObject'), handler: copy.uploadPartCopy },
   { name: 'GetObjectAttributes', scope: 'object', action: versioned('s3:GetObjectAttributes', 's3:GetObjectVersionAttributes'), handler: attributes.getObjectAttributes },
+  { name: 'GetObjectAcl', scope: 'object', action: versioned('s3:GetObjectAcl', 's3:GetObjectVersionAcl'), handler: acl.getObjectAcl },
+  { name: 'PutObjectAcl', scope: 'object', action: versioned('s3:PutObjectAcl', 's3:PutObjectVersionAcl'), handler: acl.putObjectAcl },
   { name: 'GetObjectTagging', scope: 'object', action: versioned('s3:GetObjectTagging', 's3:GetObjectVersionTagging'), handler: tagging.getObjectTagging },
   { name: 'PutObjectTagging', scope: 'object', action: versioned('s3:PutObjectTagging', 's3:PutObjectVersionTagging'), handler: tagging.putObjectTagging },
   { name: 'DeleteObjectTagging', scope: 'object', action: versioned('s3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging'), handler: tagging.deleteObjectTagging },

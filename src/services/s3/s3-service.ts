@@ -7,6 +7,7 @@ import { denialMessage } from '../../policy/index.js';
 import type { ConditionValue } from '../../policy/types.js';
 import type { BucketRecord, RegionMetadataStore } from '../../storage/types.js';
 import type { ServiceResponse } from '../protocol/response.js';
+import { corsResponseHeaders, preflight, type CorsRule } from './cors.js';
 import { noSuchBucket, notImplemented, wrongRegion } from './s3-errors.js';
 import type { RequestAuthorizer, S3Context } from './s3-context.js';
 import type { S3Request } from './s3-request.js';
@@ -46,6 +47,24 @@ export class S3Service {
   }
 
   async handle(req: S3Request, op: S3Operation = this.resolve(req)): Promise<ServiceResponse> {
+    // CORS preflights are unauthenticated and answered from the bucket's CORS rules alone.
+    if (req.method === 'OPTIONS' && req.bucket) return this.preflight(req);
+    const response = await this.dispatch(req, op);
+    if (req.headers.origin && req.bucket) {
+      const rules = await this.ctx.meta.getBucketConfig<CorsRule[]>(req.bucket, 'cors').catch(() => undefined);
+      Object.assign(response.headers, corsResponseHeaders(rules, req.headers.origin, req.method));
+    }
+    return response;
+  }
+
+  private async preflight(req: S3Request): Promise<ServiceResponse> {
+    const bucket = await this.ctx.meta.getBucket(req.bucket!);
+    if (!bucket) throw noSuchBucket(req.bucket!);
+    const rules = await this.ctx.meta.getBucketConfig<CorsRule[]>(bucket.name, 'cors');
+    return preflight(rules, req.headers, req.key === undefined ? 'BUCKET' : 'OBJECT');
+  }
+
+  private async dispatch(req: S3Request, op: S3Operation): Promise<ServiceResponse> {
     if (!op.handler || !op.action) throw notImplemented(op.name);
     let bucket: BucketRecord | undefined;
     let ctx = this.ctx;

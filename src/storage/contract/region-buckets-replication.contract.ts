@@ -18,6 +18,15 @@ export function bucketCases(make: StoreFactory<RegionMetadataStore>): void {
     });
   });
 
+  it('listBuckets lists every bucket of the region by name', async () => {
+    await withStore(make, async (s) => {
+      assert.deepEqual(await s.listBuckets(), []);
+      await s.createBucket(bucketRecord('zeta'));
+      await s.createBucket(bucketRecord('alpha'));
+      assert.deepEqual((await s.listBuckets()).map((b) => b.name), ['alpha', 'zeta']);
+    });
+  });
+
   it('keeps JSON configurations per (bucket, kind); deleting the bucket deletes them', async () => {
     await withStore(make, async (s) => {
       await s.createBucket(bucketRecord('b1'));

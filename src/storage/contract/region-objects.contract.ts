@@ -214,6 +214,25 @@ export function objectVersionCases(make: StoreFactory<RegionMetadataStore>): voi
     });
   });
 
+  it('putObjectAcl stores a version’s ACL; it goes with the version', async () => {
+    await withBucket(make, async (s) => {
+      await s.putObjectVersion(objectVersion(B, 'k', 'v1'));
+      await s.putObjectVersion(objectVersion(B, 'k', 'v2'));
+      assert.equal(await s.getObjectAcl(B, 'k', 'v1'), undefined);
+      await s.putObjectAcl(B, 'k', 'v1', { grants: ['a'] });
+      await s.putObjectAcl(B, 'k', 'v1', { grants: ['b'] });
+      assert.deepEqual(await s.getObjectAcl(B, 'k', 'v1'), { grants: ['b'] });
+      assert.equal(await s.getObjectAcl(B, 'k', 'v2'), undefined);
+      await s.putObjectAcl(B, 'missing', 'v1', { grants: [] });
+      await s.deleteObjectVersion(B, 'k', 'v1');
+      await s.putObjectVersion(objectVersion(B, 'k', 'v1'));
+      assert.equal(await s.getObjectAcl(B, 'k', 'v1'), undefined, 'a new version with the same id starts without the old ACL');
+      await s.putObjectAcl(B, 'k', 'v2', { grants: ['c'] });
+      await s.putObjectAcl(B, 'k', 'v2', undefined);
+      assert.equal(await s.getObjectAcl(B, 'k', 'v2'), undefined);
+    });
+  });
+
   it('isBlobReferenced knows the files of versions', async () => {
     await withBucket(make, async (s) => {
       const v = objectVersion(B, 'k', 'v1', { parts: [{ partNumber: 0, size: 9, blob: { kind: 'file', id: fileId(7), size: 9 } }] });

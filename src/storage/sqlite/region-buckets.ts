@@ -47,6 +47,10 @@ export class RegionBuckets {
     return this.conn.read(() => this.getSync(name));
   }
 
+  list(): Promise<BucketRecord[]> {
+    return this.conn.read(() => (this.conn.stmt('SELECT * FROM buckets ORDER BY name').all() as BucketRow[]).map(toBucket));
+  }
+
   /** Patch fields; a missing bucket is ignored. An `objectOwnership: undefined` in the patch clears it. */
   update(name: string, patch: Partial<Omit<BucketRecord, 'name' | 'region'>>): Promise<void> {
     return this.conn.write(() => {

@@ -61,6 +61,9 @@ export class SqliteRegionMetadataStore implements RegionMetadataStore {
   getBucket(name: string): Promise<BucketRecord | undefined> {
     return this.buckets.get(name);
   }
+  listBuckets(): Promise<BucketRecord[]> {
+    return this.buckets.list();
+  }
   updateBucket(name: string, patch: Partial<Omit<BucketRecord, 'name' | 'region'>>): Promise<void> {
     return this.buckets.update(name, patch);
   }
@@ -106,6 +109,12 @@ export class SqliteRegionMetadataStore implements RegionMetadataStore {
   }
   putObjectTags(bucket: string, key: string, versionId: string, tags: Record<string, string> | undefined, outbox?: NewOutboxTask[]): Promise<void> {
     return this.objects.putTags(bucket, key, versionId, tags, outbox);
+  }
+  getObjectAcl<T = unknown>(bucket: string, key: string, versionId: string): Promise<T | undefined> {
+    return this.objects.getAcl<T>(bucket, key, versionId);
+  }
+  putObjectAcl(bucket: string, key: string, versionId: string, acl: unknown): Promise<void> {
+    return this.objects.putAcl(bucket, key, versionId, acl);
   }
   isBlobReferenced(fileId: string): Promise<boolean> {
     return this.connection.read(() => {

@@ -354,4 +354,30 @@ export class RegionObjects {
       if (outbox && outbox.length > 0) this.queueSync(bucket, key, versionId, outbox);
     });
   }
+
+  getAcl<T>(bucket: string, key: string, versionId: string): Promise<T | undefined> {
+    return this.conn.read(() => {
+      const row = this.conn
+        .stmt(`SELECT a.acl FROM object_acls a JOIN object_versions v ON v.seq = a.seq
+               WHERE v.bucket = ? AND v.key = ? AND v.version_id = ?`)
+        .get(bucket, key, versionId) as { acl: string } | undefined;
+      return row ? fromJson<T>(row.acl) : undefined;
+    });
+  }
+
+  putAcl(bucket: string, key: string, versionId: string, acl: unknown): Promise<void> {
+    return this.conn.write(() => {
+      const row = this.conn.stmt('SELECT seq FROM object_versions WHERE bucket = ? AND key = ? AND version_id = ?').get(bucket, key, versionId) as
+        | { seq: number }
+        | undefined;
+      if (!row) return;
+      if (acl === undefined) {
+        this.conn.stmt('DELETE FROM object_acls WHERE seq = ?').run(row.seq);
+      } else {
+        this.conn
+          .stmt('INSERT INTO object_acls (seq, acl) VALUES (?, ?) ON CONFLICT (seq) DO UPDATE SET acl = excluded.acl')
+          .run(row.seq, toJson(acl));
+      }
+    });
+  }
 }

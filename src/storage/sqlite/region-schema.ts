@@ -144,4 +144,11 @@ export const REGION_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX kms_grants_retiring ON kms_grants(retiring_principal) WHERE retiring_principal IS NOT NULL;
   `,
+  // 3: object ACLs (only versions written with an ACL other than the default have a row).
+  `
+  CREATE TABLE object_acls (
+    seq INTEGER PRIMARY KEY REFERENCES object_versions(seq) ON DELETE CASCADE,
+    acl TEXT NOT NULL
+  );
+  `,
 ];

@@ -5,6 +5,7 @@ import { isKnownRegion, regionOfLocationConstraint } from '../../../regions/know
 import type { BucketRecord } from '../../../storage/types.js';
 import type { ServiceResponse } from '../../protocol/response.js';
 import { child, children, escapeXml, malformedXml, parseXml, text, toXml, xmlDate } from '../../protocol/xml.js';
+import { aclFromHeaders, isOwnerOnly, OWNERSHIP_VALUES, type StoredAcl } from '../acl.js';
 import { validateBucketName } from '../bucket-naming.js';
 import { readSmallBody, requireChecksumHeader, S3_XMLNS } from '../request-body.js';
 import type { S3Handler } from '../s3-context.js';
@@ -110,17 +111,26 @@ export const createBucket: S3Handler = async (ctx, req): Promise<ServiceResponse
     versioning: 'Unversioned',
     locationConstraint: constraint ?? '',
   };
-  const ownership = req.headers['x-amz-object-ownership'];
-  if (ownership !== undefined) {
-    if (!['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter'].includes(ownership)) {
-      await ctx.directory.release(name);
+  let acl: StoredAcl | undefined;
+  try {
+    // New buckets are BucketOwnerEnforced (ACLs disabled) unless the request says otherwise, as on AWS since 2023.
+    const ownership = req.headers['x-amz-object-ownership'] ?? 'BucketOwnerEnforced';
+    if (!OWNERSHIP_VALUES.includes(ownership)) {
       throw new ServiceError('InvalidArgument', 400, 'Invalid x-amz-object-ownership header', { ArgumentName: 'x-amz-object-ownership', ArgumentValue: ownership });
     }
     record.objectOwnership = ownership;
+    acl = aclFromHeaders(req.headers, 'bucket', account);
+    if (acl && ownership === 'BucketOwnerEnforced' && !isOwnerOnly(acl, account)) {
+      throw new ServiceError('InvalidBucketAclWithObjectOwnership', 400, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting");
+    }
+  } catch (e) {
+    await ctx.directory.release(name);
+    throw e;
   }
   try {
     const store = region === ctx.region ? ctx.meta : (await ctx.peers.regionStore(region))!;
     await store.createBucket(record);
+    if (acl && record.objectOwnership !== 'BucketOwnerEnforced') await store.putBucketConfig(name, 'acl', acl);
   } catch (e) {
     await ctx.directory.release(name);
     throw e;

@@ -18,6 +18,7 @@ import { resolveWriteEncryption } from '../bucket-encryption.js';
 import { encryptionHeaders } from '../sse.js';
 import { COPY_SOURCE, customerKeyFromHeaders } from '../sse-customer.js';
 import { planVersionReplication, versionIdForWrite } from '../versions.js';
+import { objectAclForWrite, objectOwnerFor } from './acl.js';
 import { partNumberOf, uploadFor } from './multipart.js';
 import { afterCommit, checkWritePreconditions, etagFor, validateKey } from './objects.js';
 
@@ -103,6 +104,7 @@ export const copyObject: S3Handler = async (ctx, req, bucket, auth) => {
   // The target's encryption comes from the request or the bucket default, never from the source (reference §5.1).
   const encRequest = await resolveWriteEncryption(ctx.meta, bucket!.name, req.headers);
   const algorithm = checksumAlgorithmOf(req, source.checksum?.algorithm);
+  const acl = objectAclForWrite(bucket!, req);
   await checkWritePreconditions(ctx, req, bucket!.name, key);
 
   let fresh;
@@ -122,7 +124,7 @@ export const copyObject: S3Handler = async (ctx, req, bucket, auth) => {
       lastModified: ctx.clock.now(),
       size: copied.size,
       etag: etagFor(encryption, copied.md5, dataKey),
-      ownerAccountId: req.caller.principal.accountId ?? bucket!.ownerAccountId,
+      ownerAccountId: objectOwnerFor(bucket!, req),
       // The storage class is not copied: it is the request's, or STANDARD.
       storageClass: meta.storageClass,
       systemMetadata: metadataDirective === 'COPY' ? { ...source.systemMetadata } : meta.systemMetadata,
@@ -146,6 +148,7 @@ export const copyObject: S3Handler = async (ctx, req, bucket, auth) => {
       await ctx.blobs.delete([copied.blob]).catch(() => undefined);
       throw e;
     }
+    if (acl) await ctx.meta.putObjectAcl(version.bucket, key, version.versionId, acl);
     await afterCommit(ctx, displaced, outbox.length > 0);
 
     const headers: Record<string, string> = { 'content-type': 'application/xml', ...encryptionHeaders(encryption) };

@@ -16,6 +16,7 @@ import { resolveWriteEncryption } from '../bucket-encryption.js';
 import { encryptionHeaders } from '../sse.js';
 import { customerKeyFromHeaders } from '../sse-customer.js';
 import { planVersionReplication, versionIdForWrite } from '../versions.js';
+import { objectAclForWrite, objectOwnerFor } from './acl.js';
 import { canonicalUserId } from './buckets.js';
 import { afterCommit, validateKey } from './objects.js';
 
@@ -44,6 +45,7 @@ export const createMultipartUpload: S3Handler = async (ctx, req, bucket) => {
   const meta = metadataFromHeaders(req.headers);
   const encRequest = await resolveWriteEncryption(ctx.meta, bucket!.name, req.headers);
   const { algorithm, type } = uploadChecksumMode(req);
+  const acl = objectAclForWrite(bucket!, req);
   let encryption;
   try {
     const fresh = await ctx.sse.newDataKey(req.caller, bucket!.name, key, encRequest);
@@ -57,12 +59,13 @@ export const createMultipartUpload: S3Handler = async (ctx, req, bucket) => {
     bucket: bucket!.name,
     key,
     initiated: ctx.clock.now(),
-    ownerAccountId: req.caller.principal.accountId ?? bucket!.ownerAccountId,
+    ownerAccountId: objectOwnerFor(bucket!, req),
     storageClass: meta.storageClass,
     systemMetadata: meta.systemMetadata,
     userMetadata: meta.userMetadata,
     encryption,
   };
+  if (acl) upload.acl = acl;
   if (meta.contentType !== undefined) upload.contentType = meta.contentType;
   if (meta.tags) upload.tags = meta.tags;
   if (algorithm) {
@@ -260,6 +263,7 @@ export const completeMultipartUpload: S3Handler = async (ctx, req, bucket) => {
   if (checksum) version.checksum = checksum;
   const outbox = await planVersionReplication(ctx, version);
   const result = await ctx.meta.completeUpload(upload.uploadId, version, outbox);
+  if (upload.acl) await ctx.meta.putObjectAcl(version.bucket, version.key, version.versionId, upload.acl);
   await ctx.blobs.delete(result.unusedParts.map((p) => p.blob)).catch(() => undefined);
   await afterCommit(ctx, result.displaced, outbox.length > 0);
 

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { ServiceError } from '../../../common/errors.js';
 import type { BucketRecord, ObjectEncryption, ObjectVersion, StoredObjectVersion } from '../../../storage/types.js';
 import { blobsOf, inlineObjectData, openObjectData, writeEncryptedBlob, type ByteRange } from '../object-data.js';
+import { objectAclForWrite, objectOwnerFor } from './acl.js';
 import { checksumHeaders, metadataFromHeaders, objectHeaders, quoteEtag } from '../object-headers.js';
 import type { S3Context, S3Handler } from '../s3-context.js';
 import type { S3Request } from '../s3-request.js';
@@ -68,6 +69,7 @@ export const putObject: S3Handler = async (ctx, req, bucket) => {
   }
   const meta = metadataFromHeaders(req.headers);
   const encRequest = await resolveWriteEncryption(ctx.meta, bucket!.name, req.headers);
+  const acl = objectAclForWrite(bucket!, req);
   await checkWritePreconditions(ctx, req, bucket!.name, key);
   let dataKey: Buffer;
   let encryption: ObjectEncryption;
@@ -87,7 +89,7 @@ export const putObject: S3Handler = async (ctx, req, bucket) => {
       lastModified: ctx.clock.now(),
       size: payload.decodedLength,
       etag: etagFor(encryption, payload.md5, dataKey),
-      ownerAccountId: req.caller.principal.accountId ?? bucket!.ownerAccountId,
+      ownerAccountId: objectOwnerFor(bucket!, req),
       storageClass: meta.storageClass,
       systemMetadata: meta.systemMetadata,
       userMetadata: meta.userMetadata,
@@ -105,6 +107,8 @@ export const putObject: S3Handler = async (ctx, req, bucket) => {
       await ctx.blobs.delete([blob]).catch(() => undefined);
       throw e;
     }
+    // A crash between the two commits leaves the default (owner-only) ACL: it fails closed.
+    if (acl) await ctx.meta.putObjectAcl(version.bucket, key, version.versionId, acl);
     await afterCommit(ctx, displaced, outbox.length > 0);
     const headers: Record<string, string> = { etag: quoteEtag(version.etag), ...encryptionHeaders(encryption) };
     if (bucket!.versioning === 'Enabled') headers['x-amz-version-id'] = version.versionId;
