@@ -182,13 +182,15 @@ export class RequestPipeline {
   private bucketAndKey(req: IncomingRequest): { bucket?: string; key?: string } {
     const host = (header(req.headers, 'host') ?? '').replace(/:\d+$/, '').toLowerCase();
     const path = req.rawPath;
-    for (const domain of this.fabric.config.virtualHostDomains) {
-      if (host.endsWith(`.${domain}`)) {
-        const bucket = host.slice(0, -domain.length - 1);
-        // '/' alone (or nothing) addresses the bucket itself.
-        const key = path.length > 1 ? decodeURIComponent(path.slice(1)) : undefined;
-        return key === undefined ? { bucket } : { bucket, key };
-      }
+    // The endpoint's own host (e.g. s3.localhost) is path-style; otherwise the longest matching
+    // domain wins, so bucket.s3.localhost is 'bucket' under s3.localhost, not 'bucket.s3'.
+    const domains = this.fabric.config.virtualHostDomains;
+    const domain = domains.includes(host) ? undefined : [...domains].sort((a, b) => b.length - a.length).find((d) => host.endsWith(`.${d}`));
+    if (domain) {
+      const bucket = host.slice(0, -domain.length - 1);
+      // '/' alone (or nothing) addresses the bucket itself.
+      const key = path.length > 1 ? decodeURIComponent(path.slice(1)) : undefined;
+      return key === undefined ? { bucket } : { bucket, key };
     }
     const m = /^\/([^/]+)(?:\/(.*))?$/.exec(path);
     if (!m) return {};

@@ -8,6 +8,7 @@ import { child, children, escapeXml, malformedXml, parseXml, text, toXml, xmlDat
 import { aclFromHeaders, isOwnerOnly, OWNERSHIP_VALUES, type StoredAcl } from '../acl.js';
 import { validateBucketName } from '../bucket-naming.js';
 import { readSmallBody, requireChecksumHeader, S3_XMLNS } from '../request-body.js';
+import { invalidArgument } from '../s3-errors.js';
 import type { S3Handler } from '../s3-context.js';
 
 /** The canonical user id S3 shows as Owner/ID: stable per account. */
@@ -19,22 +20,51 @@ function xmlResponse(root: string, body: Parameters<typeof toXml>[1]) {
   return { status: 200, headers: { 'content-type': 'application/xml' }, body: toXml(root, body, S3_XMLNS) };
 }
 
+const MAX_BUCKETS_PAGE = 10000;
+
+function maxBuckets(req: Parameters<S3Handler>[1]): number {
+  const v = req.query.get('max-buckets');
+  if (v === null) return MAX_BUCKETS_PAGE;
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > MAX_BUCKETS_PAGE) {
+    throw invalidArgument(`Argument max-buckets must be an integer between 1 and ${MAX_BUCKETS_PAGE}`, 'max-buckets', v);
+  }
+  return Number(v);
+}
+
+/** Continuation tokens are opaque to clients: base64url of the last bucket name returned. */
+function afterToken(req: Parameters<S3Handler>[1]): string | undefined {
+  const token = req.query.get('continuation-token');
+  if (token === null) return undefined;
+  const name = Buffer.from(token, 'base64url').toString('utf8');
+  if (token === '' || Buffer.from(name).toString('base64url') !== token) {
+    throw invalidArgument('The continuation token provided is incorrect', 'continuation-token', token);
+  }
+  return name;
+}
+
+/** ListBuckets, by name, with prefix and bucket-region filters and max-buckets/continuation-token pages. */
 export const listBuckets: S3Handler = async (ctx, req) => {
   const account = req.caller.principal.accountId;
   if (!account) throw new ServiceError('AccessDenied', 403, 'Access Denied');
-  const entries = (await ctx.directory.listByOwner(account)).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const limit = maxBuckets(req);
+  const after = afterToken(req);
   const prefix = req.query.get('prefix') ?? '';
   const regionFilter = req.query.get('bucket-region');
+  const entries = (await ctx.directory.listByOwner(account))
+    .filter((e) => e.name.startsWith(prefix) && (!regionFilter || e.region === regionFilter) && (after === undefined || e.name > after))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+  const page = entries.slice(0, limit);
   const buckets = [];
-  for (const e of entries) {
-    if (!e.name.startsWith(prefix) || (regionFilter && e.region !== regionFilter)) continue;
+  for (const e of page) {
     const store = await ctx.peers.regionStore(e.region);
     const record = await store?.getBucket(e.name);
-    buckets.push({ Name: e.name, CreationDate: xmlDate(record?.createdAt ?? 0), BucketRegion: e.region });
+    buckets.push({ Name: e.name, CreationDate: xmlDate(record?.createdAt ?? 0), BucketRegion: e.region, BucketArn: `arn:aws:s3:::${e.name}` });
   }
+  const truncated = entries.length > page.length;
   return xmlResponse('ListAllMyBucketsResult', {
-    Owner: { ID: canonicalUserId(account) },
     Buckets: { Bucket: buckets },
+    Owner: { ID: canonicalUserId(account) },
+    ContinuationToken: truncated ? Buffer.from(page[page.length - 1]!.name).toString('base64url') : undefined,
     Prefix: req.query.get('prefix') ?? undefined,
   });
 };
