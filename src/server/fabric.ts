@@ -22,6 +22,7 @@ import { KmsService } from '../services/kms/kms-service.js';
 import { recordDecision } from '../services/s3/replication-explain.js';
 import { InProcessReplicationTransport } from '../services/s3/replication-transport.js';
 import type { S3Context } from '../services/s3/s3-context.js';
+import { lifecycleTask } from '../services/s3/lifecycle.js';
 import { S3Service } from '../services/s3/s3-service.js';
 import { SseEngine } from '../services/s3/sse.js';
 import { StsService } from '../services/sts/sts-service.js';
@@ -205,7 +206,7 @@ export class Fabric {
       s3ctx,
       kms,
       worker: worker,
-      timedTasks: [() => sweepKeys(kms)],
+      timedTasks: [() => sweepKeys(kms), lifecycleTask(s3ctx)],
       transport,
       close: async () => {
         await worker!.stop();

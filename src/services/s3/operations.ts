@@ -11,6 +11,7 @@ import * as buckets from './handlers/buckets.js';
 import * as copy from './handlers/copy.js';
 import * as cors from './handlers/cors.js';
 import * as deletes from './handlers/deletes.js';
+import * as lifecycle from './handlers/lifecycle.js';
 import * as listing from './handlers/listing.js';
 import * as attributes from './handlers/object-attributes.js';
 import * as multipart from './handlers/multipart.js';
@@ -61,6 +62,9 @@ const IMPLEMENTED: S3Operation[] = [
   { name: 'GetBucketCors', scope: 'bucket', action: fixed('s3:GetBucketCORS'), handler: cors.getBucketCors },
   { name: 'PutBucketCors', scope: 'bucket', action: fixed('s3:PutBucketCORS'), handler: cors.putBucketCors },
   { name: 'DeleteBucketCors', scope: 'bucket', action: fixed('s3:PutBucketCORS'), handler: cors.deleteBucketCors },
+  { name: 'GetBucketLifecycleConfiguration', scope: 'bucket', action: fixed('s3:GetLifecycleConfiguration'), handler: lifecycle.getBucketLifecycleConfiguration },
+  { name: 'PutBucketLifecycleConfiguration', scope: 'bucket', action: fixed('s3:PutLifecycleConfiguration'), handler: lifecycle.putBucketLifecycleConfiguration },
+  { name: 'DeleteBucketLifecycle', scope: 'bucket', action: fixed('s3:PutLifecycleConfiguration'), handler: lifecycle.deleteBucketLifecycle },
   { name: 'ListObjects', scope: 'bucket', action: fixed('s3:ListBucket'), handler: listing.listObjects },
   { name: 'ListObjectsV2', scope: 'bucket', action: fixed('s3:ListBucket'), handler: listing.listObjectsV2 },
   { name: 'ListObjectVersions', scope: 'bucket', action: fixed('s3:ListBucketVersions'), handler: listing.listObjectVersions },
@@ -140,6 +144,8 @@ export function resolveS3Operation(method: string, bucket: string | undefined, k
       if (!query.has(sub)) continue;
       const verb = VERB[method];
       if (!verb || verb === 'Head') break;
+      // The model names the lifecycle delete DeleteBucketLifecycle (no "Configuration").
+      if (verb === 'Delete' && sub === 'lifecycle') return named('DeleteBucketLifecycle', 'bucket');
       return named(`${verb}${stem}`, 'bucket');
     }
     switch (method) {

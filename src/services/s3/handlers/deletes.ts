@@ -26,7 +26,14 @@ export interface DeleteOutcome {
  * (never replicated); otherwise an unversioned bucket removes the object, and a versioned or
  * suspended one gets a delete marker (suspended: a 'null' marker replacing the null version).
  */
-export async function deleteKey(ctx: S3Context, caller: S3Request['caller'], bucket: BucketRecord, key: string, versionId: string | undefined): Promise<DeleteOutcome> {
+export async function deleteKey(
+  ctx: S3Context,
+  caller: S3Request['caller'],
+  bucket: BucketRecord,
+  key: string,
+  versionId: string | undefined,
+  opts: { replicate?: boolean } = {},
+): Promise<DeleteOutcome> {
   if (versionId !== undefined) {
     const removed = await ctx.meta.deleteObjectVersion(bucket.name, key, versionId);
     const out: DeleteOutcome = { versionId };
@@ -58,7 +65,8 @@ export async function deleteKey(ctx: S3Context, caller: S3Request['caller'], buc
     userMetadata: {},
     parts: [],
   };
-  const outbox = await planVersionReplication(ctx, marker);
+  // Delete markers made by lifecycle are never replicated (reference §2.1).
+  const outbox = opts.replicate === false ? [] : await planVersionReplication(ctx, marker);
   const { displaced } = await ctx.meta.putObjectVersion(marker, outbox);
   await afterCommit(ctx, displaced, outbox.length > 0);
   return { deleteMarker: true, deleteMarkerVersionId: marker.versionId };
