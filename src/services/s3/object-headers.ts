@@ -43,6 +43,7 @@ export function metadataFromHeaders(headers: Record<string, string | undefined>)
     if (!name.startsWith('x-amz-meta-') || value === undefined) continue;
     const key = name.slice('x-amz-meta-'.length);
     userMetadata[key] = value;
+    // The 2 KB limit counts the bytes sent: header strings arrive decoded as Latin-1, one character per byte.
     size += key.length + value.length;
   }
   if (size > USER_METADATA_LIMIT) {

@@ -17,6 +17,7 @@ import * as attributes from './handlers/object-attributes.js';
 import * as multipart from './handlers/multipart.js';
 import * as objects from './handlers/objects.js';
 import * as replication from './handlers/replication-config.js';
+import * as restore from './handlers/restore.js';
 import * as tagging from './handlers/tagging.js';
 
 export interface S3Operation {
@@ -79,6 +80,7 @@ const IMPLEMENTED: S3Operation[] = [
   { name: 'GetObjectAttributes', scope: 'object', action: versioned('s3:GetObjectAttributes', 's3:GetObjectVersionAttributes'), handler: attributes.getObjectAttributes },
   { name: 'GetObjectAcl', scope: 'object', action: versioned('s3:GetObjectAcl', 's3:GetObjectVersionAcl'), handler: acl.getObjectAcl },
   { name: 'PutObjectAcl', scope: 'object', action: versioned('s3:PutObjectAcl', 's3:PutObjectVersionAcl'), handler: acl.putObjectAcl },
+  { name: 'RestoreObject', scope: 'object', action: fixed('s3:RestoreObject'), handler: restore.restoreObject },
   { name: 'GetObjectTagging', scope: 'object', action: versioned('s3:GetObjectTagging', 's3:GetObjectVersionTagging'), handler: tagging.getObjectTagging },
   { name: 'PutObjectTagging', scope: 'object', action: versioned('s3:PutObjectTagging', 's3:PutObjectVersionTagging'), handler: tagging.putObjectTagging },
   { name: 'DeleteObjectTagging', scope: 'object', action: versioned('s3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging'), handler: tagging.deleteObjectTagging },

@@ -18,7 +18,7 @@ import { customerKeyFromHeaders } from '../sse-customer.js';
 import { planVersionReplication, versionIdForWrite } from '../versions.js';
 import { objectAclForWrite, objectOwnerFor } from './acl.js';
 import { canonicalUserId } from './buckets.js';
-import { afterCommit, validateKey } from './objects.js';
+import { afterCommit, checkWritePreconditions, validateKey } from './objects.js';
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MAX_PART_SIZE = 5 * 1024 ** 3;
@@ -205,12 +205,8 @@ export const completeMultipartUpload: S3Handler = async (ctx, req, bucket) => {
       throw new ServiceError('InvalidPartOrder', 400, 'The list of parts was not in ascending order. Parts must be ordered by part number.', { UploadId: upload.uploadId });
     }
   }
-  if (req.headers['if-none-match'] === '*') {
-    const current = await ctx.meta.getObjectVersion(bucket!.name, upload.key);
-    if (current && !current.isDeleteMarker) {
-      throw new ServiceError('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
-    }
-  }
+  // Conditional writes (If-None-Match: *, If-Match: <etag>) hold at completion, as for PutObject.
+  await checkWritePreconditions(ctx, req, bucket!.name, upload.key);
   const uploaded = new Map((await ctx.meta.listParts(upload.uploadId, { limit: 10000 })).map((p) => [p.partNumber, p]));
   const used: UploadedPart[] = [];
   for (const [i, r] of requested.entries()) {
