@@ -93,6 +93,9 @@ const IMPLEMENTED: S3Operation[] = [
 
 const BY_NAME = new Map(IMPLEMENTED.map((op) => [op.name, op]));
 
+/** Names of the operations Meridian serves (docs/s3-compatibility.md is checked against them). */
+export const IMPLEMENTED_OPERATIONS: readonly string[] = IMPLEMENTED.filter((op) => op.handler).map((op) => op.name);
+
 /** Bucket sub-resources and the operation-name stem AWS uses for them. */
 const BUCKET_SUBRESOURCES: Record<string, string> = {
   accelerate: 'BucketAccelerateConfiguration',
