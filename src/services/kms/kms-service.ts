@@ -13,6 +13,7 @@ import type { ConditionValue } from '../../policy/types.js';
 import type { KeyMaterial, KmsKeyRecord, KmsKeyStore } from '../../storage/types.js';
 import type { Authorizer } from '../iam/authorizer.js';
 import type { Caller } from '../caller.js';
+import { CachedKmsKeyStore } from './cached-key-store.js';
 import { awsManagedS3KeyPolicy, defaultKeyPolicy } from './default-policies.js';
 import { grantAllows } from './grant-match.js';
 import { isKeyId, parseKeyArn, parseKeyRef } from './key-ids.js';
@@ -58,14 +59,13 @@ export interface ResolveOptions {
 
 export class KmsService {
   readonly region: string;
+  /** Every read and write of keys goes through this cache (see cached-key-store.ts). */
+  readonly store: KmsKeyStore;
   private readonly materialCache = new Map<string, Buffer>();
 
   constructor(readonly deps: KmsServiceDeps) {
     this.region = deps.region;
-  }
-
-  get store(): KmsKeyStore {
-    return this.deps.keys;
+    this.store = new CachedKmsKeyStore(deps.keys);
   }
 
   now(): number {
@@ -126,7 +126,7 @@ export class KmsService {
       key.primaryRegion = this.region;
       key.replicaRegions = [];
     }
-    await this.deps.keys.createKey(key);
+    await this.store.createKey(key);
     return key;
   }
 
@@ -135,7 +135,7 @@ export class KmsService {
    * so its deletion never waits for the periodic sweep.
    */
   async loadKey(accountId: string, keyId: string): Promise<KmsKeyRecord | undefined> {
-    const key = await this.deps.keys.getKey(accountId, keyId);
+    const key = await this.store.getKey(accountId, keyId);
     if (key && key.keyState === 'PendingDeletion' && key.deletionDate !== undefined && key.deletionDate <= this.now()) {
       await this.purgeKey(key);
       return undefined;
@@ -145,7 +145,7 @@ export class KmsService {
 
   /** Delete a key for good: its material, aliases and grants. A replica leaves its primary's list. */
   async purgeKey(key: KmsKeyRecord): Promise<void> {
-    await this.deps.keys.deleteKey(key.accountId, key.keyId);
+    await this.store.deleteKey(key.accountId, key.keyId);
     for (const m of key.materials) this.materialCache.delete(`${key.arn}/${m.id}`);
     if (key.multiRegionKeyType === 'REPLICA' && key.primaryRegion) {
       const primaryKms = this.deps.peer?.(key.primaryRegion);
@@ -180,7 +180,7 @@ export class KmsService {
     }
     let id: string;
     if (ref.kind === 'alias') {
-      const a = await this.deps.keys.getAlias(account, ref.aliasName);
+      const a = await this.store.getAlias(account, ref.aliasName);
       if (!a) {
         if (ref.aliasName === AWS_S3_ALIAS && account === callerAccount) return this.awsManagedS3Key(account);
         throw kmsError('NotFoundException', `Alias arn:aws:kms:${this.region}:${account}:${ref.aliasName} is not found.`);
@@ -197,7 +197,7 @@ export class KmsService {
 
   /** alias/aws/s3: the AWS managed key, created on first use (reference §1.10). */
   async awsManagedS3Key(accountId: string): Promise<KmsKeyRecord> {
-    const existing = await this.deps.keys.getAlias(accountId, AWS_S3_ALIAS);
+    const existing = await this.store.getAlias(accountId, AWS_S3_ALIAS);
     if (existing) {
       const key = await this.loadKey(accountId, existing.targetKeyId);
       if (key) return key;
@@ -208,13 +208,13 @@ export class KmsService {
       keyManager: 'AWS',
     });
     const now = this.now();
-    const created = await this.deps.keys.createAlias({ aliasName: AWS_S3_ALIAS, accountId, targetKeyId: key.keyId, createdAt: now, updatedAt: now });
+    const created = await this.store.createAlias({ aliasName: AWS_S3_ALIAS, accountId, targetKeyId: key.keyId, createdAt: now, updatedAt: now });
     if (!created) {
       // Another request created it first: use theirs.
-      const winner = await this.deps.keys.getAlias(accountId, AWS_S3_ALIAS);
+      const winner = await this.store.getAlias(accountId, AWS_S3_ALIAS);
       const winnerKey = winner && (await this.loadKey(accountId, winner.targetKeyId));
       if (winnerKey) {
-        await this.deps.keys.deleteKey(accountId, key.keyId);
+        await this.store.deleteKey(accountId, key.keyId);
         return winnerKey;
       }
     }
@@ -260,7 +260,7 @@ export class KmsService {
     });
     if (decision.outcome === 'Allow') return;
     if (decision.outcome === 'ImplicitDeny') {
-      const grants = await this.deps.keys.listGrants(key.accountId, key.keyId);
+      const grants = await this.store.listGrants(key.accountId, key.keyId);
       if (grants.some((g) => grantAllows(g, caller, operation, context))) return;
     }
     throw kmsError('AccessDeniedException', denialMessage(input.request, decision));
