@@ -6,20 +6,21 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../common/clock.js';
-import { newUuid } from '../../common/ids.js';
-import { InvalidCiphertextError, newKeyMaterial, openKmsCiphertext, parseKmsCiphertext, sealKmsCiphertext, unwrapKey, wrapKey } from '../../crypto/index.js';
+import { InvalidCiphertextError, openKmsCiphertext, parseKmsCiphertext, sealKmsCiphertext, unwrapKey, wrapKey } from '../../crypto/index.js';
 import { denialMessage } from '../../policy/index.js';
 import type { ConditionValue } from '../../policy/types.js';
-import type { KeyMaterial, KmsKeyRecord, KmsKeyStore } from '../../storage/types.js';
+import type { KmsKeyRecord, KmsKeyStore } from '../../storage/types.js';
 import type { Authorizer } from '../iam/authorizer.js';
 import type { Caller } from '../caller.js';
 import { CachedKmsKeyStore } from './cached-key-store.js';
-import { awsManagedS3KeyPolicy, defaultKeyPolicy } from './default-policies.js';
+import { newKeyRecord, type CreateKeyOptions } from './key-record.js';
+import { awsManagedS3KeyPolicy } from './default-policies.js';
 import { grantAllows } from './grant-match.js';
 import { isKeyId, parseKeyArn, parseKeyRef } from './key-ids.js';
 import { dryRun, foreignCiphertext, keyArnOf, kmsError, notFound, pendingDeletion } from './kms-errors.js';
 
 export { kmsError, keyArnOf } from './kms-errors.js';
+export type { CreateKeyOptions } from './key-record.js';
 
 const AWS_S3_ALIAS = 'alias/aws/s3';
 const DAY_MS = 86_400_000;
@@ -38,15 +39,6 @@ export interface KmsServiceDeps {
   peer?: (region: string) => KmsService | undefined;
 }
 
-export interface CreateKeyOptions {
-  description?: string;
-  policy?: string;
-  keyManager?: 'CUSTOMER' | 'AWS';
-  tags?: { TagKey: string; TagValue: string }[];
-  multiRegion?: boolean;
-  /** A replica of a Multi-Region key: same id and material as the primary. */
-  replicaOf?: { keyId: string; primaryRegion: string; materials: { id: string; key: Buffer; createdAt: number; rotationType?: 'AUTOMATIC' | 'ON_DEMAND' }[]; rotationEnabled: boolean; rotationPeriodInDays?: number; nextRotationAt?: number };
-}
 
 export interface ResolveOptions {
   /** False for operations that take only a key id or key ARN. */
@@ -75,57 +67,7 @@ export class KmsService {
   // ----------------------------------------------------------------------------------- keys
 
   async createKey(accountId: string, opts: CreateKeyOptions = {}): Promise<KmsKeyRecord> {
-    const replica = opts.replicaOf;
-    const multiRegion = replica !== undefined || opts.multiRegion === true;
-    const keyId = replica?.keyId ?? (multiRegion ? `mrk-${randomBytes(16).toString('hex')}` : newUuid());
-    const arn = keyArnOf(this.region, accountId, keyId);
-    const now = this.now();
-    const aws = opts.keyManager === 'AWS';
-    let materials: KeyMaterial[];
-    if (replica) {
-      materials = replica.materials.map((m) => {
-        const km: KeyMaterial = { id: m.id, wrapped: this.wrapMaterial(arn, m.id, m.key), createdAt: m.createdAt };
-        if (m.rotationType) km.rotationType = m.rotationType;
-        return km;
-      });
-    } else {
-      const material = newKeyMaterial();
-      materials = [{ id: material.id, wrapped: this.wrapMaterial(arn, material.id, material.key), createdAt: now }];
-      material.key.fill(0);
-    }
-    const key: KmsKeyRecord = {
-      keyId,
-      arn,
-      accountId,
-      region: this.region,
-      createdAt: now,
-      description: opts.description ?? '',
-      keyState: 'Enabled',
-      keyUsage: 'ENCRYPT_DECRYPT',
-      keySpec: 'SYMMETRIC_DEFAULT',
-      origin: 'AWS_KMS',
-      keyManager: aws ? 'AWS' : 'CUSTOMER',
-      multiRegion,
-      policy: opts.policy ?? defaultKeyPolicy(accountId),
-      tags: opts.tags ?? [],
-      rotationEnabled: replica ? replica.rotationEnabled : aws,
-      materials,
-    };
-    if (aws) {
-      // AWS managed keys rotate every year (reference §1.10).
-      key.rotationPeriodInDays = 365;
-      key.nextRotationAt = now + 365 * DAY_MS;
-    }
-    if (replica) {
-      key.multiRegionKeyType = 'REPLICA';
-      key.primaryRegion = replica.primaryRegion;
-      if (replica.rotationPeriodInDays !== undefined) key.rotationPeriodInDays = replica.rotationPeriodInDays;
-      if (replica.nextRotationAt !== undefined) key.nextRotationAt = replica.nextRotationAt;
-    } else if (multiRegion) {
-      key.multiRegionKeyType = 'PRIMARY';
-      key.primaryRegion = this.region;
-      key.replicaRegions = [];
-    }
+    const key = newKeyRecord(this, accountId, opts);
     await this.store.createKey(key);
     return key;
   }
