@@ -9,7 +9,7 @@ import type { Clock } from '../../common/clock.js';
 import { InvalidCiphertextError, openKmsCiphertext, parseKmsCiphertext, sealKmsCiphertext, unwrapKey, wrapKey } from '../../crypto/index.js';
 import { denialMessage } from '../../policy/index.js';
 import type { ConditionValue } from '../../policy/types.js';
-import type { KmsKeyRecord, KmsKeyStore } from '../../storage/types.js';
+import type { IamStore, KmsKeyRecord, KmsKeyStore } from '../../storage/types.js';
 import type { Authorizer } from '../iam/authorizer.js';
 import type { Caller } from '../caller.js';
 import { CachedKmsKeyStore } from './cached-key-store.js';
@@ -31,6 +31,8 @@ export interface KmsServiceDeps {
   rootKey: Buffer;
   authorizer: Authorizer;
   clock: Clock;
+  /** The account directory, to check that principals named in key policies exist. */
+  iam?: IamStore;
   /**
    * Another region's KMS when this process serves it: only ReplicateKey (and rotation of a
    * Multi-Region primary) uses it, to share an MRK's material the way AWS does. Nothing else ever
