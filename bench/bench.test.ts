@@ -39,6 +39,8 @@ test('npm run bench -- --smoke --json reports every figure as a positive number'
     'get-4096-sse-kms',
     'peak-rss-small',
     'peak-rss-large',
+    'sse-kms-vs-s3-put-4096',
+    'sse-kms-vs-s3-get-4096',
     'replication-lag-w1-p50',
     'replication-lag-w1-p99',
   ]) {

@@ -24,6 +24,7 @@ import { performance } from 'node:perf_hooks';
 import { BenchClient, type BenchRequest } from './http-client.js';
 import { CpuMeter, OutsideLoad, PeakRss, memoryOf, startBaseline, startMeridian } from './processes.js';
 import { createBucket, kmsCreateKey, setUpReplication } from './scenario.js';
+import { sseComparisonRows } from './sse.js';
 
 export type Mode = 'full' | 'quick' | 'smoke';
 
@@ -152,7 +153,7 @@ export function percentile(sorted: number[], p: number): number {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `workers` loops each running `op` back to back until `durationMs` has passed. */
-async function closedLoop(workers: number, durationMs: number, op: (seq: number) => Promise<void>): Promise<{ ops: number; seconds: number; latenciesMs: number[] }> {
+export async function closedLoop(workers: number, durationMs: number, op: (seq: number) => Promise<void>): Promise<{ ops: number; seconds: number; latenciesMs: number[] }> {
   let seq = 0;
   const latencies: number[] = [];
   const start = performance.now();
@@ -170,8 +171,8 @@ async function closedLoop(workers: number, durationMs: number, op: (seq: number)
   return { ops: latencies.length, seconds, latenciesMs: latencies.sort((a, b) => a - b) };
 }
 
-export type Workload = 'small' | 'large' | 'replication';
-export const WORKLOADS: readonly Workload[] = ['small', 'large', 'replication'];
+export type Workload = 'small' | 'large' | 'sse' | 'replication';
+export const WORKLOADS: readonly Workload[] = ['small', 'large', 'sse', 'replication'];
 
 export interface RunOptions {
   settings: BenchSettings;
@@ -385,6 +386,9 @@ export async function runBenchmark(opts: RunOptions): Promise<BenchResult> {
         detail: { meridianRssBeforeMiB: mib(rssBeforeLarge) },
       });
     }
+
+    // ------------------------------------------------- SSE-KMS against SSE-S3 (bench/sse.ts)
+    if (want('sse')) rows.push(...(await sseComparisonRows(clients.meridian, bucket, region, kmsKey.arn, s, log)));
 
     // -------------------------------------------------------------- replication lag
     if (want('replication')) {

@@ -148,6 +148,7 @@ export class Fabric {
       rootKey,
       authorizer: this.authorizer,
       clock: this.clock,
+      iam: this.global.iam,
       // Multi-Region keys share material with replicas in regions this process serves (ReplicateKey).
       peer: (region) => (isKnownRegion(region) && region !== name ? this.region(region).kms : undefined),
     });

@@ -157,6 +157,9 @@ describe('key policies', () => {
     assert.match(e.message, /will not allow you to update the key policy/);
     await rejects(kms.send(new CreateKeyCommand({ Policy: lockout })), 'MalformedPolicyDocumentException', 400);
     await rejects(kms.send(new PutKeyPolicyCommand({ KeyId: k.id, PolicyName: 'default', Policy: '{"Statement": 5}' })), 'MalformedPolicyDocumentException', 400);
+    const ghost = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${m.accountId}:root` }, Action: 'kms:*', Resource: '*' }, { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${m.accountId}:user/nobody` }, Action: 'kms:Decrypt', Resource: '*' }] });
+    const invalid = await rejects(kms.send(new PutKeyPolicyCommand({ KeyId: k.id, PolicyName: 'default', Policy: ghost })), 'MalformedPolicyDocumentException', 400);
+    assert.match(invalid.message, /invalid principals/);
     await kms.send(new PutKeyPolicyCommand({ KeyId: k.id, PolicyName: 'default', Policy: lockout, BypassPolicyLockoutSafetyCheck: true }));
     await rejects(kms.send(new DescribeKeyCommand({ KeyId: k.id })), 'AccessDeniedException', 400);
   });

@@ -1,6 +1,8 @@
 /** Key policy documents: validation, the 32 KB limit, and the lockout safety check (reference §1.5). */
 import { parsePolicy, PolicyValidationError } from '../../policy/index.js';
+import type { IamStore } from '../../storage/types.js';
 import type { Authorizer } from '../iam/authorizer.js';
+import { invalidPrincipal } from '../iam/principal-check.js';
 import type { Caller } from '../caller.js';
 import { kmsError } from './kms-errors.js';
 
@@ -16,6 +18,7 @@ export async function checkKeyPolicy(
   policy: string,
   key: { arn: string; accountId: string },
   bypassLockoutCheck: boolean,
+  iam?: IamStore,
 ): Promise<void> {
   if (Buffer.byteLength(policy) > MAX_POLICY_BYTES) throw kmsError('LimitExceededException', `The key policy is larger than ${MAX_POLICY_BYTES} bytes.`);
   let parsed;
@@ -25,6 +28,9 @@ export async function checkKeyPolicy(
     if (e instanceof PolicyValidationError) throw kmsError('MalformedPolicyDocumentException', e.message);
     throw e;
   }
+  // Principals must exist, as for every resource policy (services/iam/principal-check.ts).
+  const bad = iam ? await invalidPrincipal(parsed, iam) : undefined;
+  if (bad) throw kmsError('MalformedPolicyDocumentException', `Policy contains a statement with one or more invalid principals. (${bad})`);
   if (bypassLockoutCheck) return;
   const { decision } = await authorizer.decide(caller, {
     action: 'kms:PutKeyPolicy',

@@ -6,19 +6,21 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../common/clock.js';
-import { newUuid } from '../../common/ids.js';
-import { InvalidCiphertextError, newKeyMaterial, openKmsCiphertext, parseKmsCiphertext, sealKmsCiphertext, unwrapKey, wrapKey } from '../../crypto/index.js';
+import { InvalidCiphertextError, openKmsCiphertext, parseKmsCiphertext, sealKmsCiphertext, unwrapKey, wrapKey } from '../../crypto/index.js';
 import { denialMessage } from '../../policy/index.js';
 import type { ConditionValue } from '../../policy/types.js';
-import type { KeyMaterial, KmsKeyRecord, KmsKeyStore } from '../../storage/types.js';
+import type { IamStore, KmsKeyRecord, KmsKeyStore } from '../../storage/types.js';
 import type { Authorizer } from '../iam/authorizer.js';
 import type { Caller } from '../caller.js';
-import { awsManagedS3KeyPolicy, defaultKeyPolicy } from './default-policies.js';
+import { CachedKmsKeyStore } from './cached-key-store.js';
+import { newKeyRecord, type CreateKeyOptions } from './key-record.js';
+import { awsManagedS3KeyPolicy } from './default-policies.js';
 import { grantAllows } from './grant-match.js';
 import { isKeyId, parseKeyArn, parseKeyRef } from './key-ids.js';
 import { dryRun, foreignCiphertext, keyArnOf, kmsError, notFound, pendingDeletion } from './kms-errors.js';
 
 export { kmsError, keyArnOf } from './kms-errors.js';
+export type { CreateKeyOptions } from './key-record.js';
 
 const AWS_S3_ALIAS = 'alias/aws/s3';
 const DAY_MS = 86_400_000;
@@ -29,6 +31,8 @@ export interface KmsServiceDeps {
   rootKey: Buffer;
   authorizer: Authorizer;
   clock: Clock;
+  /** The account directory, to check that principals named in key policies exist. */
+  iam?: IamStore;
   /**
    * Another region's KMS when this process serves it: only ReplicateKey (and rotation of a
    * Multi-Region primary) uses it, to share an MRK's material the way AWS does. Nothing else ever
@@ -37,15 +41,6 @@ export interface KmsServiceDeps {
   peer?: (region: string) => KmsService | undefined;
 }
 
-export interface CreateKeyOptions {
-  description?: string;
-  policy?: string;
-  keyManager?: 'CUSTOMER' | 'AWS';
-  tags?: { TagKey: string; TagValue: string }[];
-  multiRegion?: boolean;
-  /** A replica of a Multi-Region key: same id and material as the primary. */
-  replicaOf?: { keyId: string; primaryRegion: string; materials: { id: string; key: Buffer; createdAt: number; rotationType?: 'AUTOMATIC' | 'ON_DEMAND' }[]; rotationEnabled: boolean; rotationPeriodInDays?: number; nextRotationAt?: number };
-}
 
 export interface ResolveOptions {
   /** False for operations that take only a key id or key ARN. */
@@ -58,14 +53,13 @@ export interface ResolveOptions {
 
 export class KmsService {
   readonly region: string;
+  /** Every read and write of keys goes through this cache (see cached-key-store.ts). */
+  readonly store: KmsKeyStore;
   private readonly materialCache = new Map<string, Buffer>();
 
   constructor(readonly deps: KmsServiceDeps) {
     this.region = deps.region;
-  }
-
-  get store(): KmsKeyStore {
-    return this.deps.keys;
+    this.store = new CachedKmsKeyStore(deps.keys);
   }
 
   now(): number {
@@ -75,58 +69,8 @@ export class KmsService {
   // ----------------------------------------------------------------------------------- keys
 
   async createKey(accountId: string, opts: CreateKeyOptions = {}): Promise<KmsKeyRecord> {
-    const replica = opts.replicaOf;
-    const multiRegion = replica !== undefined || opts.multiRegion === true;
-    const keyId = replica?.keyId ?? (multiRegion ? `mrk-${randomBytes(16).toString('hex')}` : newUuid());
-    const arn = keyArnOf(this.region, accountId, keyId);
-    const now = this.now();
-    const aws = opts.keyManager === 'AWS';
-    let materials: KeyMaterial[];
-    if (replica) {
-      materials = replica.materials.map((m) => {
-        const km: KeyMaterial = { id: m.id, wrapped: this.wrapMaterial(arn, m.id, m.key), createdAt: m.createdAt };
-        if (m.rotationType) km.rotationType = m.rotationType;
-        return km;
-      });
-    } else {
-      const material = newKeyMaterial();
-      materials = [{ id: material.id, wrapped: this.wrapMaterial(arn, material.id, material.key), createdAt: now }];
-      material.key.fill(0);
-    }
-    const key: KmsKeyRecord = {
-      keyId,
-      arn,
-      accountId,
-      region: this.region,
-      createdAt: now,
-      description: opts.description ?? '',
-      keyState: 'Enabled',
-      keyUsage: 'ENCRYPT_DECRYPT',
-      keySpec: 'SYMMETRIC_DEFAULT',
-      origin: 'AWS_KMS',
-      keyManager: aws ? 'AWS' : 'CUSTOMER',
-      multiRegion,
-      policy: opts.policy ?? defaultKeyPolicy(accountId),
-      tags: opts.tags ?? [],
-      rotationEnabled: replica ? replica.rotationEnabled : aws,
-      materials,
-    };
-    if (aws) {
-      // AWS managed keys rotate every year (reference §1.10).
-      key.rotationPeriodInDays = 365;
-      key.nextRotationAt = now + 365 * DAY_MS;
-    }
-    if (replica) {
-      key.multiRegionKeyType = 'REPLICA';
-      key.primaryRegion = replica.primaryRegion;
-      if (replica.rotationPeriodInDays !== undefined) key.rotationPeriodInDays = replica.rotationPeriodInDays;
-      if (replica.nextRotationAt !== undefined) key.nextRotationAt = replica.nextRotationAt;
-    } else if (multiRegion) {
-      key.multiRegionKeyType = 'PRIMARY';
-      key.primaryRegion = this.region;
-      key.replicaRegions = [];
-    }
-    await this.deps.keys.createKey(key);
+    const key = newKeyRecord(this, accountId, opts);
+    await this.store.createKey(key);
     return key;
   }
 
@@ -135,7 +79,7 @@ export class KmsService {
    * so its deletion never waits for the periodic sweep.
    */
   async loadKey(accountId: string, keyId: string): Promise<KmsKeyRecord | undefined> {
-    const key = await this.deps.keys.getKey(accountId, keyId);
+    const key = await this.store.getKey(accountId, keyId);
     if (key && key.keyState === 'PendingDeletion' && key.deletionDate !== undefined && key.deletionDate <= this.now()) {
       await this.purgeKey(key);
       return undefined;
@@ -145,7 +89,7 @@ export class KmsService {
 
   /** Delete a key for good: its material, aliases and grants. A replica leaves its primary's list. */
   async purgeKey(key: KmsKeyRecord): Promise<void> {
-    await this.deps.keys.deleteKey(key.accountId, key.keyId);
+    await this.store.deleteKey(key.accountId, key.keyId);
     for (const m of key.materials) this.materialCache.delete(`${key.arn}/${m.id}`);
     if (key.multiRegionKeyType === 'REPLICA' && key.primaryRegion) {
       const primaryKms = this.deps.peer?.(key.primaryRegion);
@@ -180,7 +124,7 @@ export class KmsService {
     }
     let id: string;
     if (ref.kind === 'alias') {
-      const a = await this.deps.keys.getAlias(account, ref.aliasName);
+      const a = await this.store.getAlias(account, ref.aliasName);
       if (!a) {
         if (ref.aliasName === AWS_S3_ALIAS && account === callerAccount) return this.awsManagedS3Key(account);
         throw kmsError('NotFoundException', `Alias arn:aws:kms:${this.region}:${account}:${ref.aliasName} is not found.`);
@@ -197,7 +141,7 @@ export class KmsService {
 
   /** alias/aws/s3: the AWS managed key, created on first use (reference §1.10). */
   async awsManagedS3Key(accountId: string): Promise<KmsKeyRecord> {
-    const existing = await this.deps.keys.getAlias(accountId, AWS_S3_ALIAS);
+    const existing = await this.store.getAlias(accountId, AWS_S3_ALIAS);
     if (existing) {
       const key = await this.loadKey(accountId, existing.targetKeyId);
       if (key) return key;
@@ -208,13 +152,13 @@ export class KmsService {
       keyManager: 'AWS',
     });
     const now = this.now();
-    const created = await this.deps.keys.createAlias({ aliasName: AWS_S3_ALIAS, accountId, targetKeyId: key.keyId, createdAt: now, updatedAt: now });
+    const created = await this.store.createAlias({ aliasName: AWS_S3_ALIAS, accountId, targetKeyId: key.keyId, createdAt: now, updatedAt: now });
     if (!created) {
       // Another request created it first: use theirs.
-      const winner = await this.deps.keys.getAlias(accountId, AWS_S3_ALIAS);
+      const winner = await this.store.getAlias(accountId, AWS_S3_ALIAS);
       const winnerKey = winner && (await this.loadKey(accountId, winner.targetKeyId));
       if (winnerKey) {
-        await this.deps.keys.deleteKey(accountId, key.keyId);
+        await this.store.deleteKey(accountId, key.keyId);
         return winnerKey;
       }
     }
@@ -260,7 +204,7 @@ export class KmsService {
     });
     if (decision.outcome === 'Allow') return;
     if (decision.outcome === 'ImplicitDeny') {
-      const grants = await this.deps.keys.listGrants(key.accountId, key.keyId);
+      const grants = await this.store.listGrants(key.accountId, key.keyId);
       if (grants.some((g) => grantAllows(g, caller, operation, context))) return;
     }
     throw kmsError('AccessDeniedException', denialMessage(input.request, decision));

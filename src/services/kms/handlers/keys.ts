@@ -33,7 +33,7 @@ export const KEY_HANDLERS: Record<string, Handler> = {
     if (policy !== undefined) {
       // The lockout check needs the key's ARN; any id in this account and region evaluates the same.
       const probe = { arn: keyArnOf(svc.region, caller.principal.accountId!, '00000000-0000-0000-0000-000000000000'), accountId: caller.principal.accountId! };
-      await checkKeyPolicy(authorizer, caller, policy, probe, bool(input, 'BypassPolicyLockoutSafetyCheck'));
+      await checkKeyPolicy(authorizer, caller, policy, probe, bool(input, 'BypassPolicyLockoutSafetyCheck'), svc.deps.iam);
       opts.policy = policy;
     }
     const key = await svc.createKey(caller.principal.accountId!, opts);
@@ -100,7 +100,7 @@ export const KEY_HANDLERS: Record<string, Handler> = {
     const opts: Parameters<typeof replicateKey>[3] = {};
     const policy = str(input, 'Policy');
     if (policy !== undefined) {
-      await checkKeyPolicy(authorizer, caller, policy, { arn: keyArnOf(region, key.accountId, key.keyId), accountId: key.accountId }, bool(input, 'BypassPolicyLockoutSafetyCheck'));
+      await checkKeyPolicy(authorizer, caller, policy, { arn: keyArnOf(region, key.accountId, key.keyId), accountId: key.accountId }, bool(input, 'BypassPolicyLockoutSafetyCheck'), svc.deps.iam);
       opts.policy = policy;
     }
     const desc = description(input);

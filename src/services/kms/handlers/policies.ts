@@ -26,7 +26,7 @@ export const POLICY_HANDLERS: Record<string, Handler> = {
     const key = await keyFor(svc, caller, input, 'PutKeyPolicy', { aliases: false, crossAccount: false });
     if (key.keyManager === 'AWS') throw kmsError('UnsupportedOperationException', `${key.arn} is an AWS managed key; its policy cannot be changed.`);
     const policy = str(input, 'Policy', true)!;
-    await checkKeyPolicy(authorizer, caller, policy, key, bool(input, 'BypassPolicyLockoutSafetyCheck'));
+    await checkKeyPolicy(authorizer, caller, policy, key, bool(input, 'BypassPolicyLockoutSafetyCheck'), svc.deps.iam);
     await svc.store.updateKey(key.accountId, key.keyId, { policy });
     return {};
   },
