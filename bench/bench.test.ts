@@ -25,7 +25,7 @@ function runBench(args: string[]): Promise<{ code: number | null; stdout: string
   });
 }
 
-test('npm run bench -- --smoke --json reports every figure as a positive number', { timeout: 60_000 }, async () => {
+test('npm run bench -- --smoke --json reports every figure as a positive number', { timeout: 180_000 }, async () => {
   const { code, stdout, stderr } = await runBench(['--smoke', '--json']);
   assert.equal(code, 0, `benchmark failed:\n${stderr}`);
   const result = JSON.parse(stdout) as BenchResult;
@@ -43,6 +43,11 @@ test('npm run bench -- --smoke --json reports every figure as a positive number'
     'sse-kms-vs-s3-get-4096',
     'replication-lag-w1-p50',
     'replication-lag-w1-p99',
+    'replication-steady-1p-p50',
+    'replication-steady-1p-p99',
+    'replication-throughput-1p',
+    'replication-steady-2p-p50',
+    'replication-throughput-2p',
   ]) {
     assert.ok(ids.includes(expected), `missing figure ${expected} (have ${ids.join(', ')})`);
   }

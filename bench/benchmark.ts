@@ -25,6 +25,7 @@ import { BenchClient, type BenchRequest } from './http-client.js';
 import { CpuMeter, OutsideLoad, PeakRss, memoryOf, startBaseline, startMeridian } from './processes.js';
 import { createBucket, kmsCreateKey, setUpReplication } from './scenario.js';
 import { sseComparisonRows } from './sse.js';
+import { replicationLoadRows, splitModeRows } from './replication-rows.js';
 
 export type Mode = 'full' | 'quick' | 'smoke';
 
@@ -49,6 +50,11 @@ export interface BenchSettings {
   replicationPollMs: number;
   /** Sequential baseline PUT+GET round trips (replication lag's baseline column). */
   roundTrips: number;
+  /** Steady load for the lag-under-load figures: 4 KiB SSE-KMS PUTs per second, for this long. */
+  steadyRate: number;
+  steadySeconds: number;
+  /** Large (largeSize) SSE-KMS objects replicated by one batch job for the throughput figure. */
+  replicationLargeCount: number;
 }
 
 export const PRESETS: Record<Mode, BenchSettings> = {
@@ -67,6 +73,9 @@ export const PRESETS: Record<Mode, BenchSettings> = {
     replicationWriters: [1, 4],
     replicationPollMs: 2,
     roundTrips: 1000,
+    steadyRate: 100,
+    steadySeconds: 10,
+    replicationLargeCount: 4,
   },
   quick: {
     mode: 'quick',
@@ -82,6 +91,9 @@ export const PRESETS: Record<Mode, BenchSettings> = {
     replicationWriters: [1, 4],
     replicationPollMs: 2,
     roundTrips: 200,
+    steadyRate: 50,
+    steadySeconds: 4,
+    replicationLargeCount: 2,
   },
   // For the smoke test: proves every figure is produced, measures nothing worth quoting.
   smoke: {
@@ -98,6 +110,9 @@ export const PRESETS: Record<Mode, BenchSettings> = {
     replicationWriters: [1, 2],
     replicationPollMs: 2,
     roundTrips: 10,
+    steadyRate: 10,
+    steadySeconds: 1,
+    replicationLargeCount: 1,
   },
 };
 
@@ -171,8 +186,8 @@ export async function closedLoop(workers: number, durationMs: number, op: (seq: 
   return { ops: latencies.length, seconds, latenciesMs: latencies.sort((a, b) => a - b) };
 }
 
-export type Workload = 'small' | 'large' | 'sse' | 'replication';
-export const WORKLOADS: readonly Workload[] = ['small', 'large', 'sse', 'replication'];
+export type Workload = 'small' | 'large' | 'sse' | 'replication' | 'replication-load' | 'split';
+export const WORKLOADS: readonly Workload[] = ['small', 'large', 'sse', 'replication', 'replication-load', 'split'];
 
 export interface RunOptions {
   settings: BenchSettings;
@@ -414,6 +429,19 @@ export async function runBenchmark(opts: RunOptions): Promise<BenchResult> {
             detail: { objects: lags.ms.length, pollIntervalMs: s.replicationPollMs, meridianMaxMs: lags.ms[lags.ms.length - 1]!, meridianPutP50Ms: percentile(lags.putMs, 50) },
           });
         }
+      }
+    }
+    // ------------------------------------- replication under load, in one process and in two
+    if (want('replication-load') || want('split')) {
+      const rtts = await roundTrips(clients.baseline, bucket, region, small, s.roundTrips);
+      if (want('replication-load')) {
+        log('  replication under load, one process');
+        const scenario = await setUpReplication(clients.meridian, 'bench-load-src', 'bench-load-dest');
+        rows.push(...(await replicationLoadRows(clients.meridian, scenario, s, small, rtts, 'one process', log)));
+      }
+      if (want('split')) {
+        log('  replication under load, two processes (split mode)');
+        rows.push(...(await splitModeRows(s, small, rtts, log)));
       }
     }
     outsideCpuShare = outside.fraction();

@@ -15,7 +15,8 @@
  *   --writers N[,M]     replication writer counts, one lag measurement each; a writer waits for its
  *                       object's replica before its next PUT (default 1,4)
  *   --poll-ms N         pause between replication-status polls (default 2)
- *   --only LIST         run only some workload groups: small, large, sse, replication (comma-separated)
+ *   --only LIST         run only some workload groups: small, large, sse, replication,
+ *                       replication-load, split (comma-separated)
  *
  * Without options: the full run whose figures BENCHMARKS.md records (about 3 minutes).
  */
@@ -91,7 +92,7 @@ function parseArgs(argv: string[]): Args {
         break;
       case '-h':
       case '--help':
-        process.stdout.write('usage: npm run bench -- [--quick | --smoke] [--json] [--save FILE] [--concurrency N] [--rounds N] [--round-seconds S] [--iterations N] [--large-mib N] [--objects N] [--writers N,M] [--poll-ms N] [--only small,large,sse,replication]\n');
+        process.stdout.write('usage: npm run bench -- [--quick | --smoke] [--json] [--save FILE] [--concurrency N] [--rounds N] [--round-seconds S] [--iterations N] [--large-mib N] [--objects N] [--writers N,M] [--poll-ms N] [--only small,large,sse,replication,replication-load,split]\n');
         process.exit(0);
         break;
       default:

@@ -8,12 +8,20 @@ import { createAccount, newAccountId } from '../server/accounts.js';
 import { openGlobalStores } from '../storage/index.js';
 import { replicationCommands } from './replication.js';
 
-async function serve(): Promise<void> {
+async function serve(opts: { regions?: string; peer?: string[]; home?: string }): Promise<void> {
+  // Split mode from the command line: the same settings as MERIDIAN_REGIONS / _PEERS / _HOME_REGION.
+  if (opts.regions) process.env.MERIDIAN_REGIONS = opts.regions;
+  if (opts.peer?.length) process.env.MERIDIAN_PEERS = opts.peer.join(',');
+  if (opts.home) process.env.MERIDIAN_HOME_REGION = opts.home;
   const config = loadConfig();
   const m = await startMeridian(config);
   const out = (s: string) => process.stdout.write(s + '\n');
   out(`Meridian listening on http://${config.host}:${m.httpPort}` + (m.httpsPort !== undefined ? ` and https://${config.host}:${m.httpsPort}` : ''));
   out(`Data directory: ${config.dataDir}`);
+  if (config.split) {
+    const peers = Object.entries(config.split.peers).map(([r, u]) => `${r}=${u}`).join(', ') || 'none';
+    out(`Serving regions ${config.split.regions.join(', ')}; peers: ${peers}; global stores (IAM, accounts, bucket names) owned by ${config.split.home}`);
+  }
   if (m.certFile) out(`TLS certificate (for AWS_CA_BUNDLE): ${m.certFile}`);
   if (m.rootGenerated) {
     out(`Generated root credentials for account ${m.root.accountId} (saved 0600 in ${join(config.dataDir, 'global', 'root-credentials.json')}):`);
@@ -55,7 +63,13 @@ async function accountsCreate(opts: { name: string; id?: string }): Promise<void
 export async function main(argv: string[]): Promise<void> {
   const program = new Command();
   program.name('meridian').description('S3 + KMS + IAM region fabric with real cross-region replication of SSE-KMS objects');
-  program.command('serve').description('run the server (configuration from MERIDIAN_* environment variables)').action(serve);
+  program
+    .command('serve')
+    .description('run the server (configuration from MERIDIAN_* environment variables)')
+    .option('--regions <list>', 'split mode: serve only these regions (comma-separated)')
+    .option('--peer <region=url>', 'split mode: the process serving another region (repeatable)', (v: string, all: string[] = []) => [...all, v])
+    .option('--home <region>', 'split mode: the region whose process owns IAM, accounts and bucket names (default us-east-1)')
+    .action(serve);
   const accounts = program.command('accounts').description('manage the account directory');
   accounts
     .command('create')

@@ -41,8 +41,9 @@ export class AdminApi {
     private readonly authenticate: () => Promise<Caller>,
   ) {}
 
+  /** Only Meridian's own paths: anything else under /_meridian/ stays an (invalid) S3 request. */
   static matches(rawPath: string): boolean {
-    return rawPath.startsWith(ADMIN_PREFIX);
+    return rawPath === `${ADMIN_PREFIX}metrics` || rawPath.startsWith(`${ADMIN_PREFIX}replication/`);
   }
 
   async handle(req: AdminRequest): Promise<ServiceResponse> {

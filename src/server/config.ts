@@ -3,6 +3,7 @@
  * Defaults are the embedded single-process mode: every region served here, data under ./data.
  */
 import { resolve } from 'node:path';
+import { parsePeers, splitConfig, type SplitConfig } from './peers.js';
 
 export type KmsOverHttpPolicy = 'loopback' | 'always' | 'never';
 
@@ -24,6 +25,8 @@ export interface Config {
   virtualHostDomains: string[];
   /** Replication worker poll interval when idle (ms); new work wakes it immediately. */
   replicationPollMs: number;
+  /** Split mode (MERIDIAN_REGIONS set): the regions served here, the peers serving others, the home region. */
+  split?: SplitConfig;
   /** URL that receives every replication event as an S3 event notification (POST, JSON). */
   replicationWebhook?: string;
   /** Replication Time Control threshold (AWS: 15 minutes; shorter only for tests). */
@@ -66,6 +69,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.MERIDIAN_LOG_LEVEL ?? 'info',
     testClock: ['on', 'true', '1'].includes((env.MERIDIAN_TEST_CLOCK ?? '').toLowerCase()),
   };
+  if (env.MERIDIAN_REGIONS) {
+    const regions = env.MERIDIAN_REGIONS.split(',').map((r) => r.trim()).filter(Boolean);
+    const peers = parsePeers((env.MERIDIAN_PEERS ?? '').split(',').map((p) => p.trim()).filter(Boolean));
+    config.split = splitConfig(regions, peers, env.MERIDIAN_HOME_REGION || undefined, env.MERIDIAN_PEER_SECRET);
+  }
   if (env.MERIDIAN_REPLICATION_WEBHOOK) {
     if (!/^https?:\/\//.test(env.MERIDIAN_REPLICATION_WEBHOOK)) throw new Error(`MERIDIAN_REPLICATION_WEBHOOK must be an http(s) URL, got '${env.MERIDIAN_REPLICATION_WEBHOOK}'`);
     config.replicationWebhook = env.MERIDIAN_REPLICATION_WEBHOOK;

@@ -3,7 +3,7 @@
  * first use, the region's metadata database, blob store, root key, KMS, S3 and replication
  * worker. Everything is passed in explicitly; nothing is a module-level singleton.
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { hkdfSync } from 'node:crypto';
 import { join } from 'node:path';
 import { OffsetClock, type Clock } from '../common/clock.js';
@@ -21,15 +21,21 @@ import { sweep as sweepKeys } from '../services/kms/key-lifecycle.js';
 import { KmsService } from '../services/kms/kms-service.js';
 import { recordDecision } from '../services/s3/replication-explain.js';
 import { InProcessReplicationTransport } from '../services/s3/replication-transport.js';
+import { ReplicaWriter } from '../services/s3/replica-writer.js';
 import type { S3Context } from '../services/s3/s3-context.js';
 import { lifecycleTask } from '../services/s3/lifecycle.js';
 import { S3Service } from '../services/s3/s3-service.js';
 import { SseEngine } from '../services/s3/sse.js';
 import { StsService } from '../services/sts/sts-service.js';
+import type { BucketRecord } from '../storage/types.js';
 import { createFsBlobStore, openGlobalStores, openKmsKeyStore, openRegionMetadataStore, type GlobalStores } from '../storage/index.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { ReplicationWebhook } from './replication-webhook.js';
+import { BUCKET_RPC_PATH } from './internal-api.js';
+import { PeerReplicaClient } from './peer-replica-client.js';
+import { peerCall } from './peers.js';
+import { remoteGlobalStores } from './remote-global-stores.js';
 
 export interface RegionRuntime {
   name: string;
@@ -65,6 +71,9 @@ export class Fabric {
   /** Prometheus metrics (GET /_meridian/metrics). */
   readonly metrics: Registry;
   private readonly webhook: ReplicationWebhook | undefined;
+  /** Writes replicas into the regions served here (in-process replication and peers' requests). */
+  readonly replicaWriter: ReplicaWriter;
+  private readonly peerWriters = new Map<string, PeerReplicaClient>();
 
   constructor(
     readonly config: Config,
@@ -72,7 +81,10 @@ export class Fabric {
     readonly log: Logger,
   ) {
     mkdirSync(join(config.dataDir, 'global'), { recursive: true, mode: 0o700 });
-    this.global = openGlobalStores(join(config.dataDir, 'global', 'global.db'));
+    // Split mode: the home region's process owns the global stores; the others ask it.
+    const split = config.split;
+    this.global = split && !split.regions.includes(split.home) ? remoteGlobalStores(split.peers[split.home]!, split.secret) : openGlobalStores(join(config.dataDir, 'global', 'global.db'));
+    this.replicaWriter = new ReplicaWriter(async (region) => (this.serves(region) ? this.region(region).s3ctx : undefined));
     this.authorizer = new Authorizer(this.global.iam, clock);
     this.identity = new IdentityResolver(this.global.iam, clock);
     this.sts = new StsService(this.global.iam, this.authorizer, clock);
@@ -114,16 +126,46 @@ export class Fabric {
     this.monitor.start();
   }
 
+  /** Whether this process serves a region (all of them, unless in split mode). */
+  serves(region: string): boolean {
+    return isKnownRegion(region) && (!this.config.split || this.config.split.regions.includes(region));
+  }
+
+  /** The base URL of the process serving a region this one does not (split mode). */
+  peerFor(region: string): string | undefined {
+    return this.config.split?.peers[region];
+  }
+
+  /** A bucket record in any region: here, or asked of the peer serving its region. */
+  async bucketRecord(region: string, name: string): Promise<BucketRecord | undefined> {
+    if (this.serves(region)) return this.region(region).s3ctx.meta.getBucket(name);
+    const peer = this.peerFor(region);
+    return peer ? peerCall<BucketRecord | undefined>(peer, this.config.split!.secret, BUCKET_RPC_PATH, { region, name }) : undefined;
+  }
+
+  private peerWriter(region: string): PeerReplicaClient | undefined {
+    const url = this.peerFor(region);
+    if (!url) return undefined;
+    let w = this.peerWriters.get(region);
+    if (!w) {
+      const ca = process.env.MERIDIAN_PEER_CA;
+      w = new PeerReplicaClient(url, ca ? readFileSync(ca) : undefined);
+      this.peerWriters.set(region, w);
+    }
+    return w;
+  }
+
   /** Regions that already have data: opened at start so their pending replication resumes. */
   existingRegions(): string[] {
     if (!existsSync(this.config.dataDir)) return [];
-    return readdirSync(this.config.dataDir).filter((d) => isKnownRegion(d) && existsSync(join(this.config.dataDir, d, 'meta.db')));
+    return readdirSync(this.config.dataDir).filter((d) => this.serves(d) && existsSync(join(this.config.dataDir, d, 'meta.db')));
   }
 
   /** A region's runtime, created (with its data directory) on first use. */
   region(name: string): RegionRuntime {
     if (this.closed) throw new Error('Meridian is shutting down');
     if (!isKnownRegion(name)) throw new Error(`unknown region ${name}`);
+    if (!this.serves(name)) throw new Error(`region ${name} is not served by this process`);
     let r = this.regions.get(name);
     if (!r) {
       r = this.openRegion(name);
@@ -150,7 +192,7 @@ export class Fabric {
       clock: this.clock,
       iam: this.global.iam,
       // Multi-Region keys share material with replicas in regions this process serves (ReplicateKey).
-      peer: (region) => (isKnownRegion(region) && region !== name ? this.region(region).kms : undefined),
+      peer: (region) => (this.serves(region) && region !== name ? this.region(region).kms : undefined),
     });
     // SSE-S3 keys are derived from the root key: a separate key for a separate purpose.
     const sseS3Key = Buffer.from(hkdfSync('sha256', rootKey, Buffer.from(name), 'meridian/sse-s3/v1', 32));
@@ -172,16 +214,18 @@ export class Fabric {
       authorizer: this.authorizer,
       clock: this.clock,
       peers: {
-        regionStore: async (region) => (isKnownRegion(region) ? this.region(region).s3ctx.meta : undefined),
-        region: async (region) => (isKnownRegion(region) ? this.region(region).s3ctx : undefined),
+        regionStore: async (region) => (this.serves(region) ? this.region(region).s3ctx.meta : undefined),
+        region: async (region) => (this.serves(region) ? this.region(region).s3ctx : undefined),
+        bucket: (region, bucketName) => this.bucketRecord(region, bucketName),
       },
       replicationQueued: () => worker?.wake(),
     };
     const transport = new InProcessReplicationTransport({
       source: s3ctx,
-      region: async (region) => (isKnownRegion(region) ? this.region(region).s3ctx : undefined),
+      region: async (region) => (this.serves(region) ? this.region(region).s3ctx : undefined),
       sts: this.sts,
       identity: this.identity,
+      remote: (region) => this.peerWriter(region),
     });
     worker = new ReplicationWorker({
       region: name,

@@ -5,6 +5,7 @@
  * The only file that touches node's IncomingMessage/ServerResponse is http-adapter.ts.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ServiceError, isServiceError } from '../common/errors.js';
 import { isKnownRegion } from '../regions/known-regions.js';
@@ -23,6 +24,8 @@ import type { Fabric } from './fabric.js';
 import { authErrorFor } from './protocol-errors.js';
 import { handleTestClock, isTestClockRequest } from './test-clock.js';
 import { AdminApi } from './admin-api.js';
+import { handleInternal, INTERNAL_PREFIX } from './internal-api.js';
+import { proxyToPeer } from './peer-proxy.js';
 
 export interface IncomingRequest {
   method: string;
@@ -150,10 +153,13 @@ export class RequestPipeline {
     if (isTestClockRequest(this.fabric.clock, this.fabric.config.testClock, isLoopback(req.remoteAddress), req.rawPath)) {
       return handleTestClock(this.fabric.clock, req.method, await readBody(req.body, 4096));
     }
+    if (req.rawPath.startsWith(INTERNAL_PREFIX)) return this.handleInternal(req, signing);
     if (AdminApi.matches(req.rawPath)) return this.handleAdmin(req, signing);
     try {
       const routed = this.route(req, signing);
       service = routed.service;
+      // Split mode: S3 and KMS requests for a region another process serves go there as they are.
+      if (routed.region && (service === 's3' || service === 'kms') && !this.fabric.serves(routed.region)) return await this.proxy(req, routed.region);
       if (service === 's3') return await this.handleS3(req, signing, routed.region);
       return await this.handleBuffered(req, signing, service, routed.region ?? 'us-east-1');
     } catch (e) {
@@ -163,8 +169,37 @@ export class RequestPipeline {
 
   // ------------------------------------------------------------------------------ Meridian
 
+  /** Pass a request to the process serving its region (split mode). */
+  private async proxy(req: IncomingRequest, region: string): Promise<ServiceResponse> {
+    const peer = this.fabric.peerFor(region);
+    if (!peer) throw new ServiceError('InvalidRequest', 400, `Region ${region} is not served by this Meridian process and no --peer serves it.`);
+    const ca = process.env.MERIDIAN_PEER_CA;
+    return proxyToPeer(peer, req, ca ? readFileSync(ca) : undefined);
+  }
+
+  /** /_meridian/internal/: what peer processes ask (split mode). */
+  private async handleInternal(req: IncomingRequest, signing: SigningRequest): Promise<ServiceResponse> {
+    const split = this.fabric.config.split;
+    if (!split) return plainJson(404, { error: { code: 'NotFound', message: 'Not in split mode' } });
+    const deps: Parameters<typeof handleInternal>[0] = {
+      secret: split.secret,
+      bucket: (region, name) => this.fabric.bucketRecord(region, name),
+      serves: (region) => this.fabric.serves(region),
+      writer: this.fabric.replicaWriter,
+      authenticate: async () => (await this.authenticate(signing, true, req)).caller,
+    };
+    if (split.regions.includes(split.home)) deps.homeStores = this.fabric.global;
+    return handleInternal(deps, { method: req.method, rawPath: req.rawPath, headers: req.headers, body: req.body, requestId: req.requestId });
+  }
+
   /** /_meridian/ endpoints: signed like S3 requests (service s3, any region), small bodies. */
   private async handleAdmin(req: IncomingRequest, signing: SigningRequest): Promise<ServiceResponse> {
+    // A bucket in a region another process serves: that process answers (split mode).
+    const bucket = new URLSearchParams(req.rawQuery).get('bucket');
+    if (bucket && this.fabric.config.split) {
+      const entry = await this.fabric.global.directory.lookup(bucket).catch(() => undefined);
+      if (entry && !this.fabric.serves(entry.region) && this.fabric.peerFor(entry.region)) return this.proxy(req, entry.region).catch((e) => plainJson(503, { error: { code: 'ServiceUnavailable', message: String(e instanceof Error ? e.message : e) } }));
+    }
     const admin = new AdminApi(this.fabric, async () => {
       const body = await readBody(req.body, SMALL_BODY_LIMIT);
       const declared = header(req.headers, 'x-amz-content-sha256');
@@ -214,6 +249,7 @@ export class RequestPipeline {
         // Anonymous requests have no signing region: they go to the bucket's own region.
         const entry = bucket ? await this.fabric.global.directory.lookup(bucket) : undefined;
         region = entry?.region ?? 'us-east-1';
+        if (!this.fabric.serves(region)) return await this.proxy(req, region);
       }
       let auth: { caller: Caller; sig?: VerifiedSignature };
       auth = await this.authenticate(signing, true, req);
@@ -286,6 +322,10 @@ export class RequestPipeline {
       throw e;
     }
   }
+}
+
+function plainJson(status: number, body: unknown): ServiceResponse {
+  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }
 
 const PROTOCOL_XMLNS: Record<'iam' | 'sts', string> = { iam: IAM_XMLNS, sts: STS_XMLNS };

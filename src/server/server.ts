@@ -41,6 +41,8 @@ export async function startMeridian(config: Config, opts: { clock?: Clock; log?:
   const { credentials, generated } = await ensureDefaultAccount(fabric.global.iam, config.dataDir, config.accountId, clock.now(), envKeys);
   // Resume replication that was pending when the process stopped.
   for (const region of fabric.existingRegions()) fabric.region(region);
+  // Split mode: the regions served here start their replication workers at once.
+  for (const region of config.split?.regions ?? []) fabric.region(region);
 
   const pipelineStages = new RequestPipeline(fabric);
   const http = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, createRequestListener(pipelineStages, log, false));

@@ -33,6 +33,8 @@ export interface StartOptions {
   tls?: boolean;
   accessKeyId?: string;
   secretAccessKey?: string;
+  /** Extra arguments to `meridian serve` (e.g. split mode's --regions and --peer). */
+  args?: string[];
 }
 
 export async function startMeridianProcess(opts: StartOptions = {}): Promise<MeridianProcess> {
@@ -50,7 +52,7 @@ export async function startMeridianProcess(opts: StartOptions = {}): Promise<Mer
     MERIDIAN_REPLICATION_POLL_MS: '200',
     ...opts.env,
   };
-  const child = spawn(process.execPath, [join(ROOT, 'bin/meridian.mjs'), 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'bin/meridian.mjs'), 'serve', ...(opts.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));

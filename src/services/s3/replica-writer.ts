@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { isServiceError } from '../../common/errors.js';
 import { denialMessage } from '../../policy/index.js';
 import { ReplicationFailure, type FailureReason } from '../../replication/failure.js';
-import type { DestinationBucket, SourceVersion, WriteOptions } from '../../replication/ports.js';
+import type { DestinationBucket, RoleCredentials, SourceVersion, WriteOptions } from '../../replication/ports.js';
 import type { ObjectEncryption, ObjectPart, ObjectVersion } from '../../storage/types.js';
 import type { Caller } from '../caller.js';
 import { writeEncryptedBlob } from './object-data.js';
@@ -22,6 +22,16 @@ export interface ReplicaSettings {
   replicaKmsKeyId?: string;
   /** AccessControlTranslation Owner=Destination: the replica belongs to the destination bucket owner. */
   ownerOverride?: boolean;
+}
+
+/**
+ * A destination region served by another process (split mode): the same three writes, sent there
+ * signed with the role's session credentials; that process authorizes them itself.
+ */
+export interface RemoteReplicaWriter {
+  writeReplica(creds: RoleCredentials, destination: DestinationBucket, settings: ReplicaSettings, source: SourceVersion, opts?: WriteOptions): Promise<void>;
+  writeDeleteMarker(creds: RoleCredentials, destination: DestinationBucket, marker: ObjectVersion, opts?: WriteOptions): Promise<void>;
+  writeTags(creds: RoleCredentials, destination: DestinationBucket, key: string, versionId: string, tags: Record<string, string> | undefined, opts?: WriteOptions): Promise<void>;
 }
 
 /** Map a service error to a failure reason, given what each kind of error means at this stage. */

@@ -23,6 +23,22 @@ export function recordDecision(_caller: Caller, input: EvaluationInput, decision
   recording.getStore()?.push({ input, decision });
 }
 
+/** Decisions a peer process made for a dry run it served (split mode): recorded as if made here. */
+export function recordRemoteDecisions(decisions: { input: EvaluationInput; decision: Decision }[]): void {
+  recording.getStore()?.push(...decisions);
+}
+
+/** Run `fn`, returning the decisions it made alongside its outcome (the receiving side of a remote dry run). */
+export async function withRecordedDecisions<T>(fn: () => Promise<T>): Promise<{ decisions: { input: EvaluationInput; decision: Decision }[]; result?: T; error?: unknown }> {
+  const decisions: { input: EvaluationInput; decision: Decision }[] = [];
+  try {
+    const result = await recording.run(decisions, fn);
+    return { decisions, result };
+  } catch (error) {
+    return { decisions, error };
+  }
+}
+
 export interface ExplainDeps {
   /** The source bucket's region. */
   source: S3Context;

@@ -4,7 +4,7 @@
  * the same authorizer, KMS and storage paths any caller uses.
  */
 import { denialMessage } from '../../policy/index.js';
-import { ReplicationFailure } from '../../replication/failure.js';
+import { ReplicationFailure, TransientReplicationError } from '../../replication/failure.js';
 import type { DestinationBucket, ReplicationTransport, RoleCredentials, SourceVersion, WriteOptions } from '../../replication/ports.js';
 import type { ReplicationConfiguration, ReplicationRule } from '../../replication/config.js';
 import type { ObjectPart, ObjectVersion } from '../../storage/types.js';
@@ -12,7 +12,7 @@ import type { Caller } from '../caller.js';
 import type { IdentityResolver } from '../iam/identity.js';
 import { StsService } from '../sts/sts-service.js';
 import { readObjectData } from './object-data.js';
-import { failureFrom, ReplicaWriter, type ReplicaSettings } from './replica-writer.js';
+import { failureFrom, ReplicaWriter, type RemoteReplicaWriter, type ReplicaSettings } from './replica-writer.js';
 import type { S3Context } from './s3-context.js';
 
 export interface ReplicationTransportDeps {
@@ -22,6 +22,8 @@ export interface ReplicationTransportDeps {
   region(name: string): Promise<S3Context | undefined>;
   sts: StsService;
   identity: IdentityResolver;
+  /** Split mode: the writer for a destination region another process serves. */
+  remote?: (region: string) => RemoteReplicaWriter | undefined;
 }
 
 const S3_SERVICE = 's3.amazonaws.com';
@@ -149,15 +151,32 @@ export class InProcessReplicationTransport implements ReplicationTransport {
     return v?.isDeleteMarker ? v : undefined;
   }
 
+  /** Where writes to a destination go: this process's writer, or the peer serving its region. */
+  private async sink(destination: DestinationBucket): Promise<RemoteReplicaWriter> {
+    if (await this.deps.region(destination.region)) {
+      const writer = this.writer;
+      const caller = (creds: RoleCredentials) => this.roleCaller(creds);
+      return {
+        writeReplica: async (creds, d, settings, source, opts) => writer.writeReplica(await caller(creds), d, settings, source, opts),
+        writeDeleteMarker: async (creds, d, marker, opts) => writer.writeDeleteMarker(await caller(creds), d, marker, opts),
+        writeTags: async (creds, d, key, versionId, tags, opts) => writer.writeTags(await caller(creds), d, key, versionId, tags, opts),
+      };
+    }
+    const remote = this.deps.remote?.(destination.region);
+    // Not a permanent failure: the operator can add the peer and restart.
+    if (!remote) throw new TransientReplicationError(`Region ${destination.region} of ${destination.name} is not served by this process and has no --peer`);
+    return remote;
+  }
+
   async writeReplica(creds: RoleCredentials, destination: DestinationBucket, rule: ReplicationRule, source: SourceVersion, opts?: WriteOptions): Promise<void> {
-    await this.writer.writeReplica(await this.roleCaller(creds), destination, replicaSettings(rule), source, opts);
+    await (await this.sink(destination)).writeReplica(creds, destination, replicaSettings(rule), source, opts);
   }
 
   async writeDeleteMarker(creds: RoleCredentials, destination: DestinationBucket, marker: ObjectVersion, opts?: WriteOptions): Promise<void> {
-    await this.writer.writeDeleteMarker(await this.roleCaller(creds), destination, marker, opts);
+    await (await this.sink(destination)).writeDeleteMarker(creds, destination, marker, opts);
   }
 
   async writeReplicaTags(creds: RoleCredentials, destination: DestinationBucket, key: string, versionId: string, tags: Record<string, string> | undefined, opts?: WriteOptions): Promise<void> {
-    await this.writer.writeTags(await this.roleCaller(creds), destination, key, versionId, tags, opts);
+    await (await this.sink(destination)).writeTags(creds, destination, key, versionId, tags, opts);
   }
 }

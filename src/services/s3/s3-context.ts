@@ -12,6 +12,8 @@ export interface S3Peers {
   regionStore(region: string): Promise<RegionMetadataStore | undefined>;
   /** Another region's S3 context (its store, blobs and SSE engine), if served here: cross-region copy sources. */
   region?(region: string): Promise<S3Context | undefined>;
+  /** A bucket's record in any region, served here or (split mode) by a peer process. */
+  bucket?(region: string, name: string): Promise<BucketRecord | undefined>;
 }
 
 /** Everything a region's S3 handlers use. Passed in: no module-level state. */

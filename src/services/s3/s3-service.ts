@@ -75,7 +75,9 @@ export class S3Service {
         if (!entry || entry.region === this.ctx.region) throw noSuchBucket(req.bucket!);
         if (!op.anyRegion) throw wrongRegion(req.region, entry.region);
         const store = await this.ctx.peers.regionStore(entry.region);
-        bucket = await store?.getBucket(req.bucket!);
+        // Split mode: the bucket's region is served by another process; the client retries there.
+        if (!store) throw wrongRegion(req.region, entry.region);
+        bucket = await store.getBucket(req.bucket!);
         if (!bucket) throw noSuchBucket(req.bucket!);
         ctx = { ...this.ctx, meta: store! };
       }

@@ -21,8 +21,7 @@ export const putBucketReplication: S3Handler = async (ctx, req, bucket) => {
     const name = destinationBucketName(rule.destination.bucket)!;
     const entry = await ctx.directory.lookup(name);
     if (!entry) throw invalidRequest('Destination bucket must exist.');
-    const store = await ctx.peers.regionStore(entry.region);
-    const destination = await store?.getBucket(name);
+    const destination = ctx.peers.bucket ? await ctx.peers.bucket(entry.region, name) : await (await ctx.peers.regionStore(entry.region))?.getBucket(name);
     if (!destination || destination.versioning !== 'Enabled') throw invalidRequest('Destination bucket must have versioning enabled.');
     if (rule.destination.account !== undefined && rule.destination.account !== entry.ownerAccountId) {
       throw new ServiceError('InvalidArgument', 400, 'Destination Account must match the destination bucket owner.');

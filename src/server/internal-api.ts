@@ -1,0 +1,110 @@
+/**
+ * Split mode, receiving side: what other Meridian processes ask of this one.
+ *   POST /_meridian/internal/global   the global stores (home process only; peer secret)
+ *   POST /_meridian/internal/bucket   a bucket record of a region served here (peer secret)
+ *   PUT  /_meridian/internal/replica  a replica, delete marker or tag change, signed with the
+ *        replication role's own credentials: authenticated with SigV4 and authorized here by the
+ *        same ReplicaWriter the in-process path uses. The peer secret gives no access to it.
+ */
+import type { Readable } from 'node:stream';
+import { ServiceError, isServiceError } from '../common/errors.js';
+import { ReplicationFailure } from '../replication/failure.js';
+import type { Caller } from '../services/caller.js';
+import type { ServiceResponse } from '../services/protocol/response.js';
+import type { ReplicaWriter } from '../services/s3/replica-writer.js';
+import { decodeEnvelope, REPLICA_HEADER, REPLICA_PATH, sourceFromWire, versionFromWire } from '../services/s3/replica-wire.js';
+import { withRecordedDecisions } from '../services/s3/replication-explain.js';
+import type { GlobalStores } from '../storage/index.js';
+import type { BucketRecord } from '../storage/types.js';
+import { verifyPeerAuth } from './peers.js';
+import { GLOBAL_RPC_PATH, serveGlobalRpc } from './remote-global-stores.js';
+
+export const INTERNAL_PREFIX = '/_meridian/internal/';
+export const BUCKET_RPC_PATH = '/_meridian/internal/bucket';
+
+export interface InternalRequest {
+  method: string;
+  rawPath: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
+  requestId: string;
+}
+
+export interface InternalApiDeps {
+  secret: string;
+  /** The local global stores, when this process is the home. */
+  homeStores?: GlobalStores;
+  /** A bucket of a region served here. */
+  bucket(region: string, name: string): Promise<BucketRecord | undefined>;
+  serves(region: string): boolean;
+  writer: ReplicaWriter;
+  /** SigV4 (S3 rules) → the caller. */
+  authenticate(): Promise<Caller>;
+}
+
+function json(status: number, body: unknown): ServiceResponse {
+  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+async function readAll(body: Readable, limit: number): Promise<string> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const c of body) {
+    size += (c as Buffer).length;
+    if (size > limit) throw new ServiceError('RequestEntityTooLarge', 413, 'Request body too large');
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function handleInternal(deps: InternalApiDeps, req: InternalRequest): Promise<ServiceResponse> {
+  try {
+    if (req.method === 'PUT' && req.rawPath === REPLICA_PATH) return await replica(deps, req);
+    if (req.method !== 'POST' || (req.rawPath !== GLOBAL_RPC_PATH && req.rawPath !== BUCKET_RPC_PATH)) {
+      throw new ServiceError('NotFound', 404, `No internal endpoint ${req.method} ${req.rawPath}`);
+    }
+    const body = await readAll(req.body, 8 * 1024 * 1024);
+    if (!verifyPeerAuth(deps.secret, req.method, req.rawPath, body, req.headers)) throw new ServiceError('AccessDenied', 403, 'Bad or missing peer signature');
+    const call = JSON.parse(body) as Record<string, unknown>;
+    if (req.rawPath === GLOBAL_RPC_PATH) {
+      if (!deps.homeStores) throw new ServiceError('InvalidRequest', 400, 'This process does not own the global stores');
+      return json(200, { result: await serveGlobalRpc(deps.homeStores, call) });
+    }
+    const region = String(call.region);
+    if (!deps.serves(region)) throw new ServiceError('InvalidRequest', 400, `Region ${region} is not served here`);
+    return json(200, { result: await deps.bucket(region, String(call.name)) });
+  } catch (e) {
+    if (isServiceError(e)) return json(e.status, { error: { code: e.code, message: e.message } });
+    return json(500, { error: { code: 'InternalError', message: e instanceof Error ? e.message : String(e) } });
+  }
+}
+
+async function replica(deps: InternalApiDeps, req: InternalRequest): Promise<ServiceResponse> {
+  const caller = await deps.authenticate();
+  const header = req.headers[REPLICA_HEADER];
+  if (typeof header !== 'string') throw new ServiceError('InvalidRequest', 400, `Missing ${REPLICA_HEADER}`);
+  const e = decodeEnvelope(header);
+  if (!deps.serves(e.destination.region)) throw new ServiceError('InvalidRequest', 400, `Region ${e.destination.region} is not served here`);
+  const opts = e.dryRun ? { dryRun: true } : {};
+  const run = () => {
+    switch (e.op) {
+      case 'object':
+        return deps.writer.writeReplica(caller, e.destination, e.settings ?? {}, sourceFromWire(e, req.body), opts);
+      case 'delete-marker':
+        return deps.writer.writeDeleteMarker(caller, e.destination, versionFromWire(e), opts);
+      case 'tags':
+        return deps.writer.writeTags(caller, e.destination, e.key!, e.versionId!, e.tags, opts);
+    }
+  };
+  const outcome = await withRecordedDecisions(run);
+  const decisions = e.dryRun ? outcome.decisions : undefined;
+  // Whatever the writer did not read (a failure before the data) is drained, so the connection can be reused.
+  req.body.resume();
+  if (outcome.error === undefined) return json(200, { decisions });
+  const err = outcome.error;
+  if (err instanceof ReplicationFailure) {
+    return json(409, { error: { code: 'ReplicationFailure', reason: err.reason, message: err.message, detail: err.detail }, decisions });
+  }
+  if (isServiceError(err)) return json(err.status, { error: { code: err.code, message: err.message }, decisions });
+  throw err;
+}

@@ -1,0 +1,109 @@
+/**
+ * How a replica travels between processes in split mode: its metadata as base64url JSON in one
+ * header (`x-meridian-replica`), its parts' plaintext one after another as the body. The sending
+ * process decrypted with its KMS; the receiving one encrypts with its own, so no key leaves its
+ * region. Shared by the sender (server/peer-replica-client.ts) and the receiver (server/internal-api.ts).
+ */
+import { Readable } from 'node:stream';
+import type { DestinationBucket, SourceVersion } from '../../replication/ports.js';
+import type { ObjectVersion } from '../../storage/types.js';
+import type { ReplicaSettings } from './replica-writer.js';
+
+export const REPLICA_HEADER = 'x-meridian-replica';
+export const REPLICA_PATH = '/_meridian/internal/replica';
+
+export type ReplicaOperation = 'object' | 'delete-marker' | 'tags';
+
+export interface ReplicaEnvelope {
+  op: ReplicaOperation;
+  destination: DestinationBucket;
+  dryRun?: boolean;
+  /** object, delete-marker: the version's metadata (no blobs, no wrapped key). */
+  version?: Omit<ObjectVersion, 'parts' | 'encryption' | 'replicationStatus' | 'replicationDetail'> & { encryption?: { algorithm: NonNullable<ObjectVersion['encryption']>['algorithm']; bucketKeyEnabled?: boolean } };
+  parts?: { partNumber: number; size: number; etag?: string; checksum?: Record<string, string> }[];
+  settings?: ReplicaSettings;
+  /** object: tags the role could read; tags: the new tag set (absent = removed). */
+  tags?: Record<string, string>;
+  key?: string;
+  versionId?: string;
+}
+
+export function encodeEnvelope(e: ReplicaEnvelope): string {
+  return Buffer.from(JSON.stringify(e)).toString('base64url');
+}
+
+export function decodeEnvelope(header: string): ReplicaEnvelope {
+  return JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as ReplicaEnvelope;
+}
+
+/** The metadata of a version as sent: everything but blobs, wrapped keys and source-side state. */
+export function versionForWire(v: ObjectVersion): NonNullable<ReplicaEnvelope['version']> {
+  const { parts: _parts, encryption, replicationStatus: _s, replicationDetail: _d, ...rest } = v;
+  const out: NonNullable<ReplicaEnvelope['version']> = rest;
+  if (encryption) {
+    out.encryption = { algorithm: encryption.algorithm };
+    if (encryption.bucketKeyEnabled) out.encryption.bucketKeyEnabled = true;
+  }
+  for (const k of ['seq', 'isLatest'] as const) delete (out as Record<string, unknown>)[k];
+  return out;
+}
+
+/** Rebuild the version the destination writer expects (the wrapped key is never used there). */
+export function versionFromWire(e: ReplicaEnvelope): ObjectVersion {
+  const { encryption, ...rest } = e.version!;
+  const v: ObjectVersion = { ...rest, parts: [] };
+  if (encryption) {
+    v.encryption = { algorithm: encryption.algorithm, wrappedKey: Buffer.alloc(0) };
+    if (encryption.bucketKeyEnabled) v.encryption.bucketKeyEnabled = true;
+  }
+  return v;
+}
+
+/** The body of an object replica: each part's plaintext in order. */
+export function replicaBody(source: SourceVersion): Readable {
+  return Readable.from(
+    (async function* () {
+      for (const p of source.parts) for await (const chunk of p.open()) yield chunk as Buffer;
+    })(),
+    { objectMode: false },
+  );
+}
+
+/** The receiving side: a SourceVersion whose parts read their bytes off the request body, in order. */
+export function sourceFromWire(e: ReplicaEnvelope, body: Readable): SourceVersion {
+  const it = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let leftover: Buffer | undefined;
+  const take = (size: number): Readable =>
+    Readable.from(
+      (async function* () {
+        let remaining = size;
+        while (remaining > 0) {
+          let chunk = leftover;
+          leftover = undefined;
+          if (!chunk) {
+            const r = await it.next();
+            if (r.done) throw new Error('the replica body ended before its declared size');
+            chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+          }
+          if (chunk.length > remaining) {
+            leftover = chunk.subarray(remaining);
+            chunk = chunk.subarray(0, remaining);
+          }
+          remaining -= chunk.length;
+          yield chunk;
+        }
+      })(),
+      { objectMode: false },
+    );
+  const source: SourceVersion = {
+    version: versionFromWire(e),
+    parts: (e.parts ?? []).map((p) => {
+      const part: SourceVersion['parts'][number] = { partNumber: p.partNumber, size: p.size, open: () => take(p.size) };
+      if (p.etag !== undefined) part.etag = p.etag;
+      if (p.checksum) part.checksum = p.checksum;
+      return part;
+    }),
+  };
+  if (e.tags) source.tags = e.tags;
+  return source;
+}

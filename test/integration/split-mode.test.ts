@@ -1,0 +1,114 @@
+/**
+ * Regions as separate processes: us-east-1 and us-east-2 each served by its own `meridian serve
+ * --regions … --peer …`. Clients use either endpoint; requests for the other region are passed on;
+ * IAM lives in the home process. Replicas travel signed with the role's credentials and are
+ * authorized by the destination process. The destination is SIGKILLed under load and restarted,
+ * then the source: every version converges, exactly once.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { eventually, s3Client } from '../support/clients.js';
+import { meridianCli } from '../support/meridian-cli.js';
+import { setUpReplication } from '../support/replication-setup.js';
+import { startSplitPair, type SplitPair } from '../support/split-mode.js';
+
+function bodyOf(key: string, size: number): Buffer {
+  const out = Buffer.alloc(size);
+  let block = createHash('sha256').update(key).digest();
+  for (let off = 0; off < size; off += block.length) {
+    block.copy(out, off);
+    block = createHash('sha256').update(block).digest();
+  }
+  return out;
+}
+
+describe('split mode: one process per region', () => {
+  let pair: SplitPair;
+
+  before(async () => {
+    pair = await startSplitPair();
+  });
+
+  after(async () => {
+    await pair?.stop();
+  });
+
+  it('replicates SSE-KMS objects to the other process, which authorizes the role itself', async () => {
+    const s = await setUpReplication(pair.east1);
+    const src = s3Client(pair.east1, 'us-east-1');
+    const put = await src.send(new PutObjectCommand({ Bucket: s.src, Key: 'hello.txt', Body: 'hello, other process', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: s.srcKeyArn }));
+    await eventually(async () => ((await src.send(new HeadObjectCommand({ Bucket: s.src, Key: 'hello.txt' }))).ReplicationStatus === 'COMPLETED' ? true : undefined), 30_000);
+    // Read the replica straight from the us-east-2 process, and through the us-east-1 one.
+    for (const m of [pair.east2, pair.east1]) {
+      const replica = await s3Client(m, 'us-east-2').send(new GetObjectCommand({ Bucket: s.dest, Key: 'hello.txt' }));
+      assert.equal(replica.ReplicationStatus, 'REPLICA');
+      assert.equal(replica.VersionId, put.VersionId);
+      assert.equal(replica.SSEKMSKeyId, s.destKeyArn);
+      assert.equal(await replica.Body!.transformToString(), 'hello, other process');
+    }
+    // The destination key lives in the us-east-2 process only.
+    assert.match(pair.east2.logs(), /region opened.*us-east-2|us-east-2.*region opened/);
+    assert.doesNotMatch(pair.east1.logs(), /"region":"us-east-2","dir"/);
+  });
+
+  it('a permission missing at the destination fails there, and explain shows the destination\'s checks', async () => {
+    const s = await setUpReplication(pair.east1, { withoutKmsEncrypt: true });
+    const src = s3Client(pair.east1, 'us-east-1');
+    await src.send(new PutObjectCommand({ Bucket: s.src, Key: 'denied.txt', Body: 'no', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: s.srcKeyArn }));
+    await eventually(async () => ((await src.send(new HeadObjectCommand({ Bucket: s.src, Key: 'denied.txt' }))).ReplicationStatus === 'FAILED' ? true : undefined), 30_000);
+    const explained = await meridianCli(pair.east1, ['replication', 'explain', '--bucket', s.src, '--key', 'denied.txt']);
+    assert.equal(explained.code, 0, explained.stderr);
+    assert.match(explained.stdout, /write the replica: s3:ReplicateObject .* allowed/);
+    assert.match(explained.stdout, /kms:Encrypt on arn:aws:kms:us-east-2:.* DENIED/);
+    assert.match(explained.stdout, /fails with DstPutObjectNotPermitted/);
+  });
+
+  it('the destination stopped under load, then the source: every version converges exactly once', async () => {
+    const s = await setUpReplication(pair.east1);
+    const keys = Array.from({ length: 90 }, (_, i) => `load-${String(i).padStart(3, '0')}`);
+    const sizeOf = (key: string) => (key.endsWith('7') ? 200 * 1024 : 3000);
+    const acknowledged = new Map<string, string>();
+    let next = 0;
+    const writers = (count: number, until: number) =>
+      Promise.all(
+        Array.from({ length: count }, async () => {
+          const put = s3Client(pair.east1, 'us-east-1');
+          while (next < until) {
+            const key = keys[next++]!;
+            const r = await put.send(new PutObjectCommand({ Bucket: s.src, Key: key, Body: bodyOf(key, sizeOf(key)), ServerSideEncryption: 'aws:kms', SSEKMSKeyId: s.srcKeyArn }));
+            acknowledged.set(key, r.VersionId!);
+          }
+        }),
+      );
+    const firstBatch = writers(4, 60);
+    await new Promise((r) => setTimeout(r, 300));
+    await pair.east2.kill(); // the destination dies mid-load
+    await firstBatch;
+    await writers(4, 75); // writes go on while the destination is away
+    const src = s3Client(pair.east1, 'us-east-1');
+    const pendingWhileDown = (await src.send(new HeadObjectCommand({ Bucket: s.src, Key: keys[74]! }))).ReplicationStatus;
+    assert.equal(pendingWhileDown, 'PENDING', 'an unreachable destination keeps versions PENDING');
+    await new Promise((r) => setTimeout(r, 1500));
+    await pair.start('east2');
+    await writers(4, 90);
+    await pair.east1.kill(); // then the source dies with replication in flight
+    await pair.start('east1');
+
+    const source = s3Client(pair.east1, 'us-east-1');
+    const dest = s3Client(pair.east2, 'us-east-2');
+    for (const [key, versionId] of acknowledged) {
+      await eventually(async () => ((await source.send(new HeadObjectCommand({ Bucket: s.src, Key: key, VersionId: versionId }))).ReplicationStatus === 'COMPLETED' ? true : undefined), 120_000, 200);
+    }
+    const listed = await dest.send(new ListObjectVersionsCommand({ Bucket: s.dest, MaxKeys: 1000 }));
+    const versions = listed.Versions ?? [];
+    assert.equal(versions.length, acknowledged.size, 'one replica per acknowledged version, no duplicates');
+    for (const v of versions) assert.equal(v.VersionId, acknowledged.get(v.Key!), `${v.Key} keeps its version id`);
+    for (const key of keys.filter((k) => k.endsWith('7') || k.endsWith('0'))) {
+      const replica = await dest.send(new GetObjectCommand({ Bucket: s.dest, Key: key }));
+      const bytes = Buffer.from(await replica.Body!.transformToByteArray());
+      assert.ok(bytes.equals(bodyOf(key, sizeOf(key))), `replica of ${key} has the source bytes`);
+    }
+  });
+});

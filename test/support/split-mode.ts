@@ -1,0 +1,61 @@
+/** Two Meridian processes in split mode: us-east-1 (home of IAM, accounts, bucket names) and us-east-2. */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startMeridianProcess, type MeridianProcess } from './meridian-process.js';
+
+/** A loopback port free right now (bound and released). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface SplitPair {
+  east1: MeridianProcess;
+  east2: MeridianProcess;
+  /** (Re)start one side on its port and data directory. */
+  start(side: 'east1' | 'east2'): Promise<MeridianProcess>;
+  stop(): Promise<void>;
+}
+
+export async function startSplitPair(env: Record<string, string> = {}): Promise<SplitPair> {
+  const ports = { east1: await freePort(), east2: await freePort() };
+  const dirs = { east1: mkdtempSync(join(tmpdir(), 'meridian-east1-')), east2: mkdtempSync(join(tmpdir(), 'meridian-east2-')) };
+  const accessKeyId = 'AKIA' + randomBytes(8).toString('hex').toUpperCase();
+  const secretAccessKey = randomBytes(30).toString('base64').slice(0, 40);
+  const secret = randomBytes(24).toString('hex');
+  const regionOf = { east1: 'us-east-1', east2: 'us-east-2' };
+  const other = { east1: 'east2', east2: 'east1' } as const;
+  const pair = {} as SplitPair;
+  pair.start = async (side) => {
+    const peer = other[side];
+    const m = await startMeridianProcess({
+      dataDir: dirs[side],
+      tls: false,
+      accessKeyId,
+      secretAccessKey,
+      args: ['--regions', regionOf[side], '--peer', `${regionOf[peer]}=http://127.0.0.1:${ports[peer]}`, '--home', 'us-east-1'],
+      env: { MERIDIAN_PORT: String(ports[side]), MERIDIAN_PEER_SECRET: secret, ...env },
+    });
+    pair[side] = m;
+    return m;
+  };
+  pair.stop = async () => {
+    await pair.east2?.stop();
+    await pair.east1?.stop();
+    rmSync(dirs.east1, { recursive: true, force: true });
+    rmSync(dirs.east2, { recursive: true, force: true });
+  };
+  // The home (IAM, accounts, bucket names) first: the other process asks it for its root account.
+  await pair.start('east1');
+  await pair.start('east2');
+  return pair;
+}
