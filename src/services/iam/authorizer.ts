@@ -5,11 +5,12 @@
  */
 import { ServiceError } from '../../common/errors.js';
 import type { Clock } from '../../common/clock.js';
-import { denialMessage, evaluate, parsePolicy } from '../../policy/index.js';
+import { denialMessage, evaluate, parsePolicy, policyMentions } from '../../policy/index.js';
 import type { ConditionValue, Decision, EvaluationInput, NamedPolicy, ParsedPolicy, PolicyKind } from '../../policy/types.js';
 import type { IamStore, PrincipalKind } from '../../storage/types.js';
 import type { Caller } from '../caller.js';
 import { defaultDocument, findManagedPolicy } from './aws-managed-policies.js';
+import { invalidPrincipal } from './principal-check.js';
 
 export interface CallerPolicies {
   identity: NamedPolicy[];
@@ -27,6 +28,11 @@ export interface AuthorizationQuery {
   context?: Record<string, ConditionValue | undefined>;
   resourcePolicy?: NamedPolicy;
   resourcePolicyRequired?: boolean;
+  /**
+   * Condition keys that are costly to compute (e.g. s3:ExistingObjectTag/ needs a metadata read):
+   * loaded only when a policy that applies to the request mentions `prefix` (lower-case).
+   */
+  lazyContext?: { prefix: string; load: () => Promise<Record<string, ConditionValue | undefined>> };
 }
 
 /** How a denial is reported: S3 and IAM say AccessDenied (403), KMS AccessDeniedException (400). */
@@ -54,6 +60,11 @@ export class Authorizer {
       this.parsed.set(cacheKey, p);
     }
     return p;
+  }
+
+  /** The first principal of a resource-side policy that does not exist (AWS's message), if any. */
+  invalidPrincipal(policy: ParsedPolicy): Promise<string | undefined> {
+    return invalidPrincipal(policy, this.store);
   }
 
   /** The document of a managed policy's default version, named by its ARN. */
@@ -134,6 +145,13 @@ export class Authorizer {
     const { identity, session, boundary } = await this.identityPolicies(caller);
     const context: Record<string, ConditionValue | undefined> = { ...this.globalContext(caller) };
     for (const [k, v] of Object.entries(q.context ?? {})) context[k.toLowerCase()] = v;
+    if (q.lazyContext) {
+      const { prefix, load } = q.lazyContext;
+      const all = [...identity, ...session, ...(boundary ? [boundary] : []), ...(q.resourcePolicy ? [q.resourcePolicy] : [])];
+      if (all.some((p) => policyMentions(p.policy, prefix))) {
+        for (const [k, v] of Object.entries(await load())) context[k.toLowerCase()] = v;
+      }
+    }
     const input: EvaluationInput = {
       request: { principal: caller.principal, action: q.action, resource: q.resource, context },
       identityPolicies: identity,
