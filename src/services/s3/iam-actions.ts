@@ -55,6 +55,10 @@ export function copySource(req: S3Request): { bucket: string; key: string; versi
 
 function copyRule(req: S3Request): S3Authorization[] {
   const out: S3Authorization[] = [{ action: 's3:PutObject' }];
+  if (req.headers['x-amz-tagging'] !== undefined && req.headers['x-amz-tagging-directive']?.toUpperCase() === 'REPLACE') {
+    out.push({ action: 's3:PutObjectTagging', reason: 'x-amz-tagging with the REPLACE directive' });
+  }
+  if (hasAclHeaders(req)) out.push({ action: 's3:PutObjectAcl', reason: 'ACL headers' });
   const src = copySource(req);
   if (src) {
     const action = src.versionId !== undefined ? 's3:GetObjectVersion' : 's3:GetObject';
