@@ -1,4 +1,4 @@
-/** The `meridian` command line: serve, accounts, replication. */
+/** The `meridian` command line: serve, accounts, replication, explain. */
 import { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { startMeridian } from '../server/server.js';
 import { createAccount, newAccountId } from '../server/accounts.js';
 import { openGlobalStores } from '../storage/index.js';
 import { replicationCommands } from './replication.js';
+import { runExplain, type ExplainOptions } from './explain.js';
 
 async function serve(opts: { regions?: string; peer?: string[]; home?: string }): Promise<void> {
   // Split mode from the command line: the same settings as MERIDIAN_REGIONS / _PEERS / _HOME_REGION.
@@ -78,6 +79,18 @@ export async function main(argv: string[]): Promise<void> {
     .option('--id <accountId>', '12-digit account id (random if omitted)')
     .action(accountsCreate);
   replicationCommands(program);
+  program
+    .command('explain')
+    .description('explain the decision for a request: exit 0 if allowed, 3 if denied (reads the data directory; safe while the server runs)')
+    .requiredOption('--principal <who>', "ARN of a root, user, role or assumed-role session; an account id; an access key id; a service principal; or 'anonymous'")
+    .requiredOption('--action <action>', 'e.g. s3:GetObject, kms:Decrypt, sts:AssumeRole')
+    .requiredOption('--resource <arn>', 'e.g. arn:aws:s3:::bucket/key, a KMS key ARN, a role ARN')
+    .option('--context <key=value>', 'a condition key value (repeatable; a key given twice is multivalued)', (v: string, prev: string[]) => [...prev, v], [])
+    .option('--insecure', 'evaluate as a plain-HTTP request (aws:SecureTransport=false)')
+    .option('--json', 'print the request and decision as JSON')
+    .action(async (opts: ExplainOptions) => {
+      process.exitCode = await runExplain(opts, (s) => process.stdout.write(s + '\n'));
+    });
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {

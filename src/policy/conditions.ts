@@ -14,11 +14,11 @@
  */
 import { Buffer } from 'node:buffer';
 import type { RequestContext } from './context.js';
-import { globMatcher, segmentsMatcher, type Matcher } from './glob.js';
+import { globMatcher, type Matcher } from './glob.js';
 import { cidrContains, parseCidr, parseIp, type Cidr } from './ip.js';
 import { familyAllowsVariables, parseOperator, type OperatorInfo } from './operators.js';
 import type { ParsedPolicy } from './types.js';
-import { parseTemplate, resolveSegments, resolveString, type Template } from './variables.js';
+import { parseTemplate, resolveString, templateMatcher, type Template } from './variables.js';
 
 interface CompiledValue {
   raw: string;
@@ -181,7 +181,7 @@ function compare(info: OperatorInfo, v: CompiledValue, actual: string, ctx: Requ
       return v.bytes && a ? v.bytes.equals(a) : undefined;
     }
     case 'Ip': {
-      const ip = parseIp(actual);
+      const ip = parseIpMemo(actual);
       return v.cidr && ip ? cidrContains(v.cidr, ip) : undefined;
     }
     case 'Null':
@@ -189,10 +189,6 @@ function compare(info: OperatorInfo, v: CompiledValue, actual: string, ctx: Requ
   }
 }
 
-function templateMatcher(t: Template, ctx: RequestContext, mode: 'arn' | 'string'): Matcher | undefined {
-  const segs = resolveSegments(t, ctx);
-  return segs ? segmentsMatcher(segs, mode) : undefined;
-}
 
 /** `actual <op> expected` for numbers and dates. */
 function order(info: OperatorInfo, expected: number | undefined, actual: number | undefined): boolean | undefined {
@@ -240,4 +236,15 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 function parseBase64(s: string): Buffer | undefined {
   const t = s.trim();
   return BASE64.test(t) && t.length % 4 === 0 ? Buffer.from(t, 'base64') : undefined;
+}
+
+/** The request's address is compared with every CIDR of a condition: parse it once. */
+let lastIpText: string | undefined;
+let lastIp: ReturnType<typeof parseIp>;
+function parseIpMemo(text: string): ReturnType<typeof parseIp> {
+  if (text !== lastIpText) {
+    lastIp = parseIp(text);
+    lastIpText = text;
+  }
+  return lastIp;
 }

@@ -16,12 +16,22 @@ export function buildContext(request: AuthorizationRequest): RequestContext {
     // Arrays are shared, not copied: nothing in policy/ mutates them.
     ctx.set(key.toLowerCase(), typeof value === 'string' ? [value] : value);
   }
-  const derived = principalKeys(request.principal);
-  for (const key in derived) {
-    const k = key.toLowerCase();
-    if (!ctx.has(k)) ctx.set(k, [derived[key]!]);
-  }
+  for (const [k, v] of derivedKeys(request.principal)) if (!ctx.has(k)) ctx.set(k, v);
   return ctx;
+}
+
+/**
+ * principalKeys with lower-cased names and one-element values, cached per Principal object (which
+ * is not mutated once a request is built): a request reuses what an earlier evaluation derived.
+ */
+const derivedCache = new WeakMap<Principal, [string, readonly string[]][]>();
+function derivedKeys(p: Principal): [string, readonly string[]][] {
+  let d = derivedCache.get(p);
+  if (!d) {
+    d = Object.entries(principalKeys(p)).map(([k, v]) => [k.toLowerCase(), [v]]);
+    derivedCache.set(p, d);
+  }
+  return d;
 }
 
 /** The root ARN of an account. */

@@ -87,3 +87,26 @@ export function explainDecision(input: EvaluationInput, decision: Decision): str
   }
   return lines.join('\n');
 }
+
+/** A compact, structured form of an explanation for logs: one line per deciding statement and failed condition. */
+export function decisionSummary(input: EvaluationInput, decision: Decision): {
+  outcome: Decision['outcome'];
+  message: string;
+  decidedBy: string[];
+  conditionFailures: string[];
+  policies: string[];
+} {
+  const policies = [
+    ...input.identityPolicies.map((p) => p.name),
+    ...(input.resourcePolicy ? [input.resourcePolicy.name] : []),
+    ...(input.permissionsBoundary ? [input.permissionsBoundary.name] : []),
+    ...(input.sessionPolicies ?? []).map((p) => p.name),
+  ];
+  return {
+    outcome: decision.outcome,
+    message: denialMessage(input.request, decision),
+    decidedBy: decision.statements.map((s) => `${s.effect} ${statementName(s)}`),
+    conditionFailures: decision.conditionFailures.map(failureLine),
+    policies,
+  };
+}

@@ -4,8 +4,10 @@
  */
 export { parsePolicy, PolicyValidationError } from './parse.js';
 export { evaluate } from './evaluate.js';
-export { denialMessage, explainDecision } from './explain.js';
+export { decisionSummary, denialMessage, explainDecision } from './explain.js';
 export { matchAction, matchResource, principalMatches } from './match.js';
+export { isPublicPolicy, isPublicStatement, withoutPublicGrants } from './public.js';
+export { policyMentions } from './mentions.js';
 export type {
   AuthorizationRequest,
   ConditionFailure,

@@ -5,10 +5,10 @@
  */
 import { compileConditions, failedConditions, type CompiledCondition, type FailedCondition } from './conditions.js';
 import type { RequestContext } from './context.js';
-import { globMatcher, segmentsMatcher, type Matcher } from './glob.js';
+import { globMatcher, type Matcher } from './glob.js';
 import { notPrincipalApplies, principalMatchKind, type PrincipalMatch } from './match.js';
 import type { AuthorizationRequest, ParsedPolicy, Statement } from './types.js';
-import { parseTemplate, resolveSegments, type Template } from './variables.js';
+import { parseTemplate, templateMatcher, type Template } from './variables.js';
 
 /** A Resource/NotResource entry: a fixed matcher, or a template resolved per request. */
 type ResourcePattern = { matcher: Matcher } | { template: Template };
@@ -65,8 +65,8 @@ function compileStatement(s: Statement, policy: ParsedPolicy): CompiledStatement
 /** true / false, or undefined when a variable in the pattern cannot be resolved. */
 function resourceMatches(p: ResourcePattern, arn: string, ctx: RequestContext): boolean | undefined {
   if ('matcher' in p) return p.matcher(arn);
-  const segs = resolveSegments(p.template, ctx);
-  return segs ? segmentsMatcher(segs, 'arn')(arn) : undefined;
+  const m = templateMatcher(p.template, ctx, 'arn');
+  return m ? m(arn) : undefined;
 }
 
 function actionApplies(c: CompiledStatement, action: string): boolean {

@@ -4,7 +4,7 @@
  * once per statement; resolution per request yields Segments whose substituted parts are literal, so a
  * user name containing '*' can never act as a wildcard.
  */
-import type { Segment } from './glob.js';
+import { segmentsMatcher, type GlobMode, type Matcher, type Segment } from './glob.js';
 import type { RequestContext } from './context.js';
 
 type Part =
@@ -73,4 +73,33 @@ export function resolveSegments(t: Template, ctx: RequestContext): Segment[] | u
 export function resolveString(t: Template, ctx: RequestContext): string | undefined {
   const segs = resolveSegments(t, ctx);
   return segs?.map((s) => s.text).join('');
+}
+
+const MATCHERS_PER_TEMPLATE = 256;
+const templateMatchers = new WeakMap<Template, Map<string, Matcher>>();
+
+/**
+ * The matcher for a template once its variables are resolved; undefined when one cannot be. Cached
+ * per template by the resolved values, so a request pays a lookup, not a regex compilation.
+ */
+export function templateMatcher(t: Template, ctx: RequestContext, mode: GlobMode): Matcher | undefined {
+  let key = mode;
+  for (const p of t.parts) {
+    if (p.kind !== 'var') continue;
+    const value = lookup(ctx, p.key) ?? p.fallback;
+    if (value === undefined) return undefined;
+    key += '\u0000' + value;
+  }
+  let byValues = templateMatchers.get(t);
+  if (!byValues) {
+    byValues = new Map();
+    templateMatchers.set(t, byValues);
+  }
+  let m = byValues.get(key);
+  if (!m) {
+    m = segmentsMatcher(resolveSegments(t, ctx)!, mode);
+    if (byValues.size >= MATCHERS_PER_TEMPLATE) byValues.clear();
+    byValues.set(key, m);
+  }
+  return m;
 }

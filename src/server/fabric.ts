@@ -8,6 +8,7 @@ import { hkdfSync } from 'node:crypto';
 import { join } from 'node:path';
 import { OffsetClock, type Clock } from '../common/clock.js';
 import { loadOrCreateRootKey } from '../crypto/index.js';
+import { decisionSummary } from '../policy/index.js';
 import { isKnownRegion } from '../regions/known-regions.js';
 import type { Registry } from 'prom-client';
 import type { ReplicationConfiguration } from '../replication/config.js';
@@ -95,8 +96,17 @@ export class Fabric {
     this.authorizer.listener = (caller, input, decision) => {
       recordDecision(caller, input, decision);
       if (!debug) return;
+      // Every decision with what decided it and which conditions failed with the values seen
+      // (the same explanation `meridian explain` prints), matched to its request by requestId.
+      const { request } = input;
       log.debug(
-        { principal: caller.principal.arn ?? caller.principal.service, action: input.request.action, resource: input.request.resource, outcome: decision.outcome, reason: decision.reason, statements: decision.statements, conditionFailures: decision.conditionFailures },
+        {
+          requestId: caller.requestId,
+          principal: request.principal.arn ?? request.principal.service ?? request.principal.type,
+          action: request.action,
+          resource: request.resource,
+          ...decisionSummary(input, decision),
+        },
         'authorization decision',
       );
     };

@@ -597,5 +597,12 @@ export interface IamStore {
   /** Who a managed policy is attached to (principal names as stored: lower-cased). */
   listPolicyAttachments(policyArn: string): Promise<{ accountId: string; kind: PrincipalKind; principalName: string }[]>;
 
+  /**
+   * A token that changes whenever anything in the IAM store may have changed (a write here or by
+   * another process): callers may cache what they derive from users, roles, groups and policies
+   * until it changes.
+   */
+  changeToken(): Promise<string>;
+
   close(): Promise<void>;
 }

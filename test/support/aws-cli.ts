@@ -17,6 +17,8 @@ export interface Profile {
   secretAccessKey: string;
   /** Extra lines for the profile's config section, e.g. 's3 =\n    signature_version = s3v4'. */
   extra?: string;
+  /** Temporary credentials (from `aws sts assume-role`). */
+  sessionToken?: string;
 }
 
 export class AwsCli {
@@ -28,7 +30,9 @@ export class AwsCli {
     const config = profiles
       .map((p) => `[profile ${p.name}]\nregion = ${p.region}\noutput = json\nendpoint_url = ${p.endpoint}\n${opts.caBundle ? `ca_bundle = ${opts.caBundle}\n` : ''}${p.extra ? `${p.extra}\n` : ''}`)
       .join('\n');
-    const credentials = profiles.map((p) => `[${p.name}]\naws_access_key_id = ${p.accessKeyId}\naws_secret_access_key = ${p.secretAccessKey}\n`).join('\n');
+    const credentials = profiles
+      .map((p) => `[${p.name}]\naws_access_key_id = ${p.accessKeyId}\naws_secret_access_key = ${p.secretAccessKey}\n${p.sessionToken ? `aws_session_token = ${p.sessionToken}\n` : ''}`)
+      .join('\n');
     writeFileSync(join(this.dir, 'config'), config);
     writeFileSync(join(this.dir, 'credentials'), credentials);
     const env: NodeJS.ProcessEnv = {};

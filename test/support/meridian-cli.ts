@@ -21,3 +21,23 @@ export function meridianCli(m: MeridianProcess, args: string[], env: Record<stri
     });
   });
 }
+
+/**
+ * Runs a `meridian` command that works on a data directory directly (`accounts create`, `explain`),
+ * as a user would next to a running server or not. Never rejects for a non-zero exit.
+ */
+export function meridianOnDataDir(args: string[], dataDir: string, env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, MERIDIAN_DATA_DIR: dataDir, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** `meridian accounts create --name <name>`: a new account's root credentials. */
+export async function createAccount(dataDir: string, name: string): Promise<{ accountId: string; accessKeyId: string; secretAccessKey: string }> {
+  const r = await meridianOnDataDir(['accounts', 'create', '--name', name], dataDir);
+  if (r.code !== 0) throw new Error(`meridian accounts create failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { accountId: string; accessKeyId: string; secretAccessKey: string };
+}

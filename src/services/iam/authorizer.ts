@@ -5,11 +5,12 @@
  */
 import { ServiceError } from '../../common/errors.js';
 import type { Clock } from '../../common/clock.js';
-import { denialMessage, evaluate, parsePolicy } from '../../policy/index.js';
-import type { ConditionValue, Decision, EvaluationInput, NamedPolicy, ParsedPolicy, PolicyKind } from '../../policy/types.js';
+import { denialMessage, evaluate, parsePolicy, policyMentions } from '../../policy/index.js';
+import type { ConditionValue, Decision, EvaluationInput, NamedPolicy, ParsedPolicy, PolicyKind, Principal } from '../../policy/types.js';
 import type { IamStore, PrincipalKind } from '../../storage/types.js';
 import type { Caller } from '../caller.js';
 import { defaultDocument, findManagedPolicy } from './aws-managed-policies.js';
+import { invalidPrincipal } from './principal-check.js';
 
 export interface CallerPolicies {
   identity: NamedPolicy[];
@@ -27,6 +28,11 @@ export interface AuthorizationQuery {
   context?: Record<string, ConditionValue | undefined>;
   resourcePolicy?: NamedPolicy;
   resourcePolicyRequired?: boolean;
+  /**
+   * Condition keys that are costly to compute (e.g. s3:ExistingObjectTag/ needs a metadata read):
+   * loaded only when a policy that applies to the request mentions `prefix` (lower-case).
+   */
+  lazyContext?: { prefix: string; load: () => Promise<Record<string, ConditionValue | undefined>> };
 }
 
 /** How a denial is reported: S3 and IAM say AccessDenied (403), KMS AccessDeniedException (400). */
@@ -36,7 +42,10 @@ export type DenialStyle = 'AccessDenied' | 'AccessDeniedException';
 export type DecisionListener = (caller: Caller, input: EvaluationInput, decision: Decision) => void;
 
 export class Authorizer {
-  private readonly parsed = new Map<string, NamedPolicy['policy']>();
+  /** Parsed documents by kind, then by text (no concatenated keys on the hot path). */
+  private readonly parsed = new Map<PolicyKind, Map<string, NamedPolicy['policy']>>();
+  /** A principal's own policies and boundary, valid while the store's change token is unchanged. */
+  private readonly principalCache = new Map<string, { token: string; identity: NamedPolicy[]; boundary?: NamedPolicy }>();
   listener: DecisionListener | undefined;
 
   constructor(
@@ -46,14 +55,23 @@ export class Authorizer {
 
   /** Parse a stored policy document once; stored documents were validated when they were written. */
   parse(text: string, kind: PolicyKind): NamedPolicy['policy'] {
-    const cacheKey = kind + '\0' + text;
-    let p = this.parsed.get(cacheKey);
+    let byText = this.parsed.get(kind);
+    if (!byText) {
+      byText = new Map();
+      this.parsed.set(kind, byText);
+    }
+    let p = byText.get(text);
     if (!p) {
       p = parsePolicy(text, kind);
-      if (this.parsed.size > 2000) this.parsed.clear();
-      this.parsed.set(cacheKey, p);
+      if (byText.size > 2000) byText.clear();
+      byText.set(text, p);
     }
     return p;
+  }
+
+  /** The first principal of a resource-side policy that does not exist (AWS's message), if any. */
+  invalidPrincipal(policy: ParsedPolicy): Promise<string | undefined> {
+    return invalidPrincipal(policy, this.store);
   }
 
   /** The document of a managed policy's default version, named by its ARN. */
@@ -78,30 +96,11 @@ export class Authorizer {
    * permissions boundary and its session policies, named so explanations can point at them.
    */
   async identityPolicies(caller: Caller): Promise<CallerPolicies> {
-    const p = caller.principal;
     const out: CallerPolicies = { identity: [], session: [] };
-    if (!p.accountId) return out;
-    let boundaryArn: string | undefined;
-    if (p.type === 'User' && p.username) {
-      const user = await this.store.getUser(p.accountId, p.username);
-      if (user) {
-        await this.principalPolicies(p.accountId, 'user', user.userName, out.identity);
-        for (const g of await this.store.listGroupsForUser(p.accountId, user.userName)) {
-          await this.principalPolicies(p.accountId, 'group', g.groupName, out.identity);
-        }
-        boundaryArn = user.permissionsBoundary;
-      }
-    } else if (p.type === 'AssumedRole' && p.roleArn) {
-      const role = await this.store.getRole(p.accountId, p.roleArn.slice(p.roleArn.lastIndexOf('/') + 1));
-      if (role) {
-        await this.principalPolicies(p.accountId, 'role', role.roleName, out.identity);
-        boundaryArn = role.permissionsBoundary;
-      }
-    }
-    if (boundaryArn) {
-      const b = await this.managed(boundaryArn);
-      // A boundary whose policy was deleted allows nothing, as in AWS.
-      out.boundary = b ? { name: `permissions boundary ${boundaryArn}`, policy: b.policy } : { name: `permissions boundary ${boundaryArn} (deleted)`, policy: NOTHING };
+    const own = await this.ownPolicies(caller.principal);
+    if (own) {
+      out.identity = own.identity;
+      if (own.boundary) out.boundary = own.boundary;
     }
     if (caller.sessionPolicy) out.session.push({ name: 'inline session policy', policy: this.parse(caller.sessionPolicy, 'session') });
     for (const arn of caller.sessionPolicyArns ?? []) {
@@ -111,12 +110,61 @@ export class Authorizer {
     return out;
   }
 
+  /**
+   * A user's policies (its own and its groups') or a role's, and the permissions boundary. Cached per
+   * principal until the IAM store changes, so a request normally costs one change-token read.
+   */
+  private async ownPolicies(p: Principal): Promise<{ identity: NamedPolicy[]; boundary?: NamedPolicy } | undefined> {
+    if (!p.accountId) return undefined;
+    const name = p.type === 'User' ? p.username : p.type === 'AssumedRole' && p.roleArn ? p.roleArn.slice(p.roleArn.lastIndexOf('/') + 1) : undefined;
+    if (!name) return undefined;
+    const cacheKey = `${p.type}\u0000${p.accountId}\u0000${name}`;
+    const token = await this.store.changeToken();
+    const hit = this.principalCache.get(cacheKey);
+    if (hit && hit.token === token) return hit;
+    const entry: { token: string; identity: NamedPolicy[]; boundary?: NamedPolicy } = { token, identity: [] };
+    let boundaryArn: string | undefined;
+    if (p.type === 'User') {
+      const user = await this.store.getUser(p.accountId, name);
+      if (user) {
+        await this.principalPolicies(p.accountId, 'user', user.userName, entry.identity);
+        for (const g of await this.store.listGroupsForUser(p.accountId, user.userName)) {
+          await this.principalPolicies(p.accountId, 'group', g.groupName, entry.identity);
+        }
+        boundaryArn = user.permissionsBoundary;
+      }
+    } else {
+      const role = await this.store.getRole(p.accountId, name);
+      if (role) {
+        await this.principalPolicies(p.accountId, 'role', role.roleName, entry.identity);
+        boundaryArn = role.permissionsBoundary;
+      }
+    }
+    if (boundaryArn) {
+      const b = await this.managed(boundaryArn);
+      // A boundary whose policy was deleted allows nothing, as in AWS.
+      entry.boundary = b ? { name: `permissions boundary ${boundaryArn}`, policy: b.policy } : { name: `permissions boundary ${boundaryArn} (deleted)`, policy: NOTHING };
+    }
+    if (this.principalCache.size > 10_000) this.principalCache.clear();
+    this.principalCache.set(cacheKey, entry);
+    return entry;
+  }
+
+
+  private lastTime: { ms: number; iso: string } = { ms: -1, iso: '' };
+
+  /** aws:CurrentTime: concurrent requests share one formatting per millisecond. */
+  private isoTime(ms: number): string {
+    if (this.lastTime.ms !== ms) this.lastTime = { ms, iso: new Date(ms).toISOString() };
+    return this.lastTime.iso;
+  }
+
   /** Global condition keys every request carries. */
   globalContext(caller: Caller): Record<string, ConditionValue | undefined> {
     const now = this.clock.now();
     const ctx: Record<string, ConditionValue | undefined> = {
       'aws:securetransport': String(caller.secureTransport),
-      'aws:currenttime': new Date(now).toISOString(),
+      'aws:currenttime': this.isoTime(now),
       'aws:epochtime': String(Math.floor(now / 1000)),
       'aws:sourceip': caller.sourceIp,
     };
@@ -134,6 +182,13 @@ export class Authorizer {
     const { identity, session, boundary } = await this.identityPolicies(caller);
     const context: Record<string, ConditionValue | undefined> = { ...this.globalContext(caller) };
     for (const [k, v] of Object.entries(q.context ?? {})) context[k.toLowerCase()] = v;
+    if (q.lazyContext) {
+      const { prefix, load } = q.lazyContext;
+      const all = [...identity, ...session, ...(boundary ? [boundary] : []), ...(q.resourcePolicy ? [q.resourcePolicy] : [])];
+      if (all.some((p) => policyMentions(p.policy, prefix))) {
+        for (const [k, v] of Object.entries(await load())) context[k.toLowerCase()] = v;
+      }
+    }
     const input: EvaluationInput = {
       request: { principal: caller.principal, action: q.action, resource: q.resource, context },
       identityPolicies: identity,

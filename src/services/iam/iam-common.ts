@@ -96,7 +96,8 @@ export async function authorize(
   context?: Record<string, ConditionValue | undefined>,
 ): Promise<void> {
   const q: Parameters<Authorizer['require']>[1] = { action: `iam:${action}`, resource, resourceAccount: caller.principal.accountId };
-  if (context) q.context = context;
+  // IAM is a global service: AWS reports its requests as us-east-1.
+  q.context = { 'aws:RequestedRegion': 'us-east-1', ...context };
   await deps.authorizer.require(caller, q);
 }
 

@@ -188,7 +188,13 @@ export class KmsService {
     context?: Record<string, string>,
     extra: Record<string, ConditionValue | undefined> = {},
   ): Promise<void> {
-    const ctx: Record<string, ConditionValue | undefined> = { ...this.keyConditions(key), 'kms:calleraccount': caller.principal.accountId, ...extra };
+    const ctx: Record<string, ConditionValue | undefined> = {
+      ...this.keyConditions(key),
+      'kms:calleraccount': caller.principal.accountId,
+      'aws:requestedregion': this.region,
+      'aws:resourceaccount': key.accountId,
+      ...extra,
+    };
     if (caller.viaService) ctx['kms:viaservice'] = caller.viaService;
     if (context) {
       for (const [k, v] of Object.entries(context)) ctx[`kms:encryptioncontext:${k.toLowerCase()}`] = v;

@@ -7,6 +7,7 @@ import type { S3Handler } from './s3-context.js';
 import type { S3Request } from './s3-request.js';
 import * as bucketEncryption from './handlers/bucket-encryption.js';
 import * as acl from './handlers/acl.js';
+import * as bucketPolicy from './handlers/bucket-policy.js';
 import * as buckets from './handlers/buckets.js';
 import * as copy from './handlers/copy.js';
 import * as cors from './handlers/cors.js';
@@ -66,6 +67,13 @@ const IMPLEMENTED: S3Operation[] = [
   { name: 'GetBucketLifecycleConfiguration', scope: 'bucket', action: fixed('s3:GetLifecycleConfiguration'), handler: lifecycle.getBucketLifecycleConfiguration },
   { name: 'PutBucketLifecycleConfiguration', scope: 'bucket', action: fixed('s3:PutLifecycleConfiguration'), handler: lifecycle.putBucketLifecycleConfiguration },
   { name: 'DeleteBucketLifecycle', scope: 'bucket', action: fixed('s3:PutLifecycleConfiguration'), handler: lifecycle.deleteBucketLifecycle },
+  { name: 'GetBucketPolicy', scope: 'bucket', action: fixed('s3:GetBucketPolicy'), handler: bucketPolicy.getBucketPolicy },
+  { name: 'PutBucketPolicy', scope: 'bucket', action: fixed('s3:PutBucketPolicy'), handler: bucketPolicy.putBucketPolicy },
+  { name: 'DeleteBucketPolicy', scope: 'bucket', action: fixed('s3:DeleteBucketPolicy'), handler: bucketPolicy.deleteBucketPolicy },
+  { name: 'GetBucketPolicyStatus', scope: 'bucket', action: fixed('s3:GetBucketPolicyStatus'), handler: bucketPolicy.getBucketPolicyStatus },
+  { name: 'GetPublicAccessBlock', scope: 'bucket', action: fixed('s3:GetBucketPublicAccessBlock'), handler: bucketPolicy.getPublicAccessBlock },
+  { name: 'PutPublicAccessBlock', scope: 'bucket', action: fixed('s3:PutBucketPublicAccessBlock'), handler: bucketPolicy.putPublicAccessBlock },
+  { name: 'DeletePublicAccessBlock', scope: 'bucket', action: fixed('s3:PutBucketPublicAccessBlock'), handler: bucketPolicy.deletePublicAccessBlock },
   { name: 'ListObjects', scope: 'bucket', action: fixed('s3:ListBucket'), handler: listing.listObjects },
   { name: 'ListObjectsV2', scope: 'bucket', action: fixed('s3:ListBucket'), handler: listing.listObjectsV2 },
   { name: 'ListObjectVersions', scope: 'bucket', action: fixed('s3:ListBucketVersions'), handler: listing.listObjectVersions },
@@ -92,6 +100,8 @@ const IMPLEMENTED: S3Operation[] = [
 ];
 
 const BY_NAME = new Map(IMPLEMENTED.map((op) => [op.name, op]));
+/** The implemented operations' rows (tests check each against the IAM action table, iam-actions.ts). */
+export const IMPLEMENTED_S3_OPERATIONS: readonly S3Operation[] = IMPLEMENTED;
 
 /** Names of the operations Meridian serves (docs/s3-compatibility.md is checked against them). */
 export const IMPLEMENTED_OPERATIONS: readonly string[] = IMPLEMENTED.filter((op) => op.handler).map((op) => op.name);

@@ -1,43 +1,22 @@
 /**
  * A region's S3: route → find the bucket (answering wrong-region requests the way the CLI
- * follows) → authorize through policy/ → handler. Returns transport-neutral responses.
+ * follows) → authorize through policy/ (every action the operation needs, iam-actions.ts) →
+ * handler. Returns transport-neutral responses.
  */
+import { Readable } from 'node:stream';
 import { ServiceError, isServiceError } from '../../common/errors.js';
-import { denialMessage } from '../../policy/index.js';
 import type { ConditionValue } from '../../policy/types.js';
 import type { BucketRecord, RegionMetadataStore } from '../../storage/types.js';
 import type { ServiceResponse } from '../protocol/response.js';
 import { corsResponseHeaders, preflight, type CorsRule } from './cors.js';
+import { BODY_KEY_OPERATIONS, bodyConditionKeys, s3ConditionKeys } from './condition-keys.js';
+import { s3Authorizations, type S3Authorization } from './iam-actions.js';
+import { readSmallBody } from './request-body.js';
+import { authorizeS3, type S3Target } from './s3-authorize.js';
 import { noSuchBucket, notImplemented, wrongRegion } from './s3-errors.js';
 import type { RequestAuthorizer, S3Context } from './s3-context.js';
 import type { S3Request } from './s3-request.js';
 import { refineByHeaders, resolveS3Operation, type S3Operation } from './operations.js';
-
-/** The S3 condition keys a request carries (reference §3.7), named in lower case. */
-function s3ConditionKeys(req: S3Request, op: S3Operation): Record<string, ConditionValue | undefined> {
-  const h = req.headers;
-  const ctx: Record<string, ConditionValue | undefined> = {
-    'aws:requestedregion': req.region,
-    's3:signatureversion': req.caller.authType ? 'AWS4-HMAC-SHA256' : undefined,
-    's3:authtype': req.caller.authType,
-  };
-  const writes = ['PutObject', 'CreateMultipartUpload', 'CopyObject'];
-  if (writes.includes(op.name)) {
-    ctx['s3:x-amz-server-side-encryption'] = h['x-amz-server-side-encryption'];
-    ctx['s3:x-amz-server-side-encryption-aws-kms-key-id'] = h['x-amz-server-side-encryption-aws-kms-key-id'];
-    ctx['s3:x-amz-acl'] = h['x-amz-acl'];
-    ctx['s3:x-amz-storage-class'] = h['x-amz-storage-class'];
-  }
-  if (op.name === 'ListObjects' || op.name === 'ListObjectsV2' || op.name === 'ListObjectVersions') {
-    ctx['s3:prefix'] = req.query.get('prefix') ?? undefined;
-    ctx['s3:delimiter'] = req.query.get('delimiter') ?? undefined;
-    const maxKeys = req.query.get('max-keys');
-    if (maxKeys !== null) ctx['s3:max-keys'] = maxKeys;
-  }
-  const versionId = req.query.get('versionId');
-  if (versionId !== null) ctx['s3:versionid'] = versionId;
-  return ctx;
-}
 
 export class S3Service {
   constructor(readonly ctx: S3Context) {}
@@ -65,7 +44,7 @@ export class S3Service {
   }
 
   private async dispatch(req: S3Request, op: S3Operation): Promise<ServiceResponse> {
-    if (!op.handler || !op.action) throw notImplemented(op.name);
+    if (!op.handler) throw notImplemented(op.name);
     let bucket: BucketRecord | undefined;
     let ctx = this.ctx;
     if (op.scope !== 'service' && !op.createsBucket) {
@@ -82,10 +61,9 @@ export class S3Service {
         ctx = { ...this.ctx, meta: store! };
       }
     }
-    const resource =
-      op.scope === 'service' ? '*' : op.scope === 'bucket' ? `arn:aws:s3:::${req.bucket}` : `arn:aws:s3:::${req.bucket}/${req.key}`;
+    let context: Record<string, ConditionValue | undefined>;
     try {
-      if (!op.authorizesPerObject) await this.authorize(req, op, resource, bucket);
+      ({ req, context } = await this.authorize(ctx, req, op, bucket));
     } catch (e) {
       // HeadBucket tells the bucket's region whether or not the caller is authorized (reference §7.2).
       if (op.name === 'HeadBucket' && bucket && isServiceError(e)) {
@@ -93,25 +71,63 @@ export class S3Service {
       }
       throw e;
     }
+    // What handlers authorize themselves (per key in DeleteObjects, the copy source), the same way.
+    const authorizedReq = req;
     const auth: RequestAuthorizer = {
-      require: (action, b, key, store) => this.authorize(req, { ...op, action: () => action }, key === undefined ? `arn:aws:s3:::${b.name}` : `arn:aws:s3:::${b.name}/${key}`, b, store),
+      require: async (action, b, key, store) => {
+        const target: S3Target = { action, bucket: b };
+        if (key !== undefined) target.key = key;
+        if (store) target.meta = store;
+        await authorizeS3(ctx, authorizedReq, target, context);
+      },
     };
     return op.handler(ctx, req, bucket, auth);
   }
 
-  private async authorize(req: S3Request, op: S3Operation, resource: string, bucket: BucketRecord | undefined, store: RegionMetadataStore = this.ctx.meta): Promise<void> {
-    const policyText = bucket ? await store.getBucketConfig<string>(bucket.name, 'policy') : undefined;
-    const q: Parameters<S3Context['authorizer']['decide']>[1] = {
-      action: op.action!(req),
-      resource,
-      resourceAccount: bucket?.ownerAccountId ?? req.caller.principal.accountId,
-      context: s3ConditionKeys(req, op),
-    };
-    if (policyText) q.resourcePolicy = { name: `bucket policy of ${bucket!.name}`, policy: this.ctx.authorizer.parse(policyText, 'resource') };
-    const { input, decision } = await this.ctx.authorizer.decide(req.caller, q);
-    if (decision.outcome === 'Allow') return;
-    // S3 answers plain "Access Denied" to anonymous callers and an explained denial to signed ones.
-    if (req.caller.principal.type === 'Anonymous') throw new ServiceError('AccessDenied', 403, 'Access Denied');
-    throw new ServiceError('AccessDenied', 403, denialMessage(input.request, decision));
+  /**
+   * Every authorization the operation needs before its handler runs (those marked byHandler are the
+   * handler's to check, through the RequestAuthorizer). Returns the request, with its body
+   * re-readable if it was read for condition keys, and the condition keys.
+   */
+  private async authorize(
+    ctx: S3Context,
+    req: S3Request,
+    op: S3Operation,
+    bucket: BucketRecord | undefined,
+  ): Promise<{ req: S3Request; context: Record<string, ConditionValue | undefined> }> {
+    const all: S3Authorization[] = s3Authorizations(op.name, req) ?? (op.action ? [{ action: op.action(req) }] : []);
+    if (all.length === 0 && !op.authorizesPerObject) throw new ServiceError('InternalError', 500, `No IAM action is known for ${op.name}.`);
+    const auths = all.filter((a) => !a.byHandler);
+    const context: Record<string, ConditionValue | undefined> = s3ConditionKeys(req, op.name, bucket?.ownerAccountId);
+    if (BODY_KEY_OPERATIONS.has(op.name)) {
+      const body = await readSmallBody(req, 1024 * 1024);
+      Object.assign(context, bodyConditionKeys(op.name, body));
+      req = { ...req, body: Readable.from([Buffer.from(body)]) };
+    }
+    const versionId = req.query.get('versionId') ?? undefined;
+    for (const a of auths) {
+      const target: S3Target = { action: a.action };
+      if (a.bucket === undefined) {
+        if (bucket) target.bucket = bucket;
+        if (op.scope === 'object') target.key = req.key!;
+        if (versionId !== undefined) target.versionId = versionId;
+      } else {
+        const other = await this.findBucket(a.bucket);
+        target.bucket = other.bucket;
+        target.meta = other.meta;
+        if (a.key !== undefined) target.key = a.key;
+      }
+      await authorizeS3(ctx, req, target, context);
+    }
+    return { req, context };
+  }
+
+  /** Another bucket an operation touches (a copy source), in whichever region it lives. */
+  private async findBucket(name: string): Promise<{ bucket: BucketRecord; meta: RegionMetadataStore }> {
+    const entry = await this.ctx.directory.lookup(name);
+    const meta = entry ? await this.ctx.peers.regionStore(entry.region) : undefined;
+    const bucket = await meta?.getBucket(name);
+    if (!bucket || !meta) throw noSuchBucket(name);
+    return { bucket, meta };
   }
 }

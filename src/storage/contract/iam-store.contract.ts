@@ -230,5 +230,19 @@ export function runIamStoreContract(name: string, make: StoreFactory<IamStore>):
         assert.deepEqual(await s.listPolicyAttachments('arn:aws:iam::aws:policy/ReadOnlyAccess'), [{ accountId: A, kind: 'user', principalName: 'alicia' }]);
       });
     });
+
+    it('changeToken changes with every write, not with reads', async () => {
+      await withStore(make, async (s) => {
+        const t0 = await s.changeToken();
+        assert.equal(await s.changeToken(), t0);
+        await s.getUser(A, 'nobody');
+        assert.equal(await s.changeToken(), t0);
+        await s.createUser(user('Alice'));
+        const t1 = await s.changeToken();
+        assert.notEqual(t1, t0);
+        await s.putInlinePolicy(A, 'user', 'Alice', 'p', '{}');
+        assert.notEqual(await s.changeToken(), t1);
+      });
+    });
   });
 }

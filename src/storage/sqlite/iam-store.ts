@@ -318,6 +318,11 @@ export class SqliteIamStore extends SqliteIamPolicies implements IamStore {
     });
   }
 
+  /** Commits through this connection, and other processes' commits (SQLite's data_version). */
+  changeToken(): Promise<string> {
+    return this.conn.read(() => `${this.conn.commits.stats.operations}:${String(this.conn.db.pragma('data_version', { simple: true }))}`);
+  }
+
   /** Closes the file only if this store opened it; otherwise lets pending writes commit. */
   close(): Promise<void> {
     return this.ownsConnection ? this.conn.close() : this.conn.commits.flush();
