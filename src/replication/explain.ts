@@ -101,7 +101,8 @@ export function adviceFor(input: EvaluationInput, decision: Decision): string | 
     const policies = input.identityPolicies.map((p) => p.name).join('; ') || 'none';
     lines.push(`Add ${action} on ${resource} to role ${who} (its policies: ${policies}).`);
   } else if (reason.includes('resource-based')) {
-    const name = input.resourcePolicy?.name ?? 'the resource policy';
+    const bucket = /^arn:aws:s3:::([^/]+)/.exec(resource)?.[1];
+    const name = input.resourcePolicy?.name ?? (bucket ? `a bucket policy on ${bucket} (it has none)` : 'the resource policy');
     const account = principal.accountId ? ` (or its account ${principal.accountId}, then also in the role's policies)` : '';
     lines.push(`${name[0]!.toUpperCase()}${name.slice(1)} must allow ${action} on ${resource} to ${who}${account}.`);
   } else if (reason.includes('boundary')) {
