@@ -85,7 +85,8 @@ export async function setUpReplication(client: BenchClient, src: string, dest: s
   await createBucket(client, dest, destRegion);
   await enableVersioning(client, dest, destRegion);
 
-  const roleName = 'bench-crr-kms-role';
+  // One role per scenario: a run may set up several in the same account.
+  const roleName = `${src}-kms-role`;
   const trust = {
     Version: '2012-10-17',
     Statement: [{ Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' }, Action: 'sts:AssumeRole' }],
