@@ -85,8 +85,8 @@ export async function setUpReplication(client: BenchClient, src: string, dest: s
   await createBucket(client, dest, destRegion);
   await enableVersioning(client, dest, destRegion);
 
-  // One role per scenario: a run may set up several (one per workload) on the same server.
-  const roleName = `bench-crr-kms-role-${src}`.slice(0, 64);
+  // One role per scenario: a run may set up several in the same account.
+  const roleName = `${src}-kms-role`;
   const trust = {
     Version: '2012-10-17',
     Statement: [{ Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' }, Action: 'sts:AssumeRole' }],

@@ -2,8 +2,8 @@
  * The test clock endpoint: `GET /_meridian/clock` reports the business clock, `POST /_meridian/clock`
  * with `{"advanceSeconds": n}` (or `"advanceMs"`) moves it forward and runs the time-driven work at
  * once (KMS key deletion and rotation, lifecycle). Served only when MERIDIAN_TEST_CLOCK=on and only to
- * loopback clients; otherwise the path is an ordinary (invalid) S3 bucket name. `_` cannot start a
- * bucket name, so the path never shadows a bucket.
+ * loopback clients, unsigned; otherwise the path belongs to the signed /_meridian/ admin API
+ * (admin-api.ts), which has no clock. `_` cannot start a bucket name, so it never shadows a bucket.
  */
 import { OffsetClock } from '../common/clock.js';
 import type { ServiceResponse } from '../services/protocol/response.js';
