@@ -15,8 +15,9 @@ export const GLOBAL_RPC_PATH = '/_meridian/internal/global';
 
 type StoreName = 'iam' | 'directory';
 
+/** Writes are named for what they change; everything else (get…, list…, lookup, changeToken…) is a read. */
 function isRead(method: string): boolean {
-  return /^(get|list|lookup)/.test(method);
+  return !/^(create|put|update|delete|add|remove|attach|detach|claim|release|set|tag|untag|rotate)/.test(method);
 }
 
 class RemoteStores {
