@@ -18,6 +18,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
+  type ListMultipartUploadsCommandOutput,
   ListPartsCommand,
   PutBucketVersioningCommand,
   UploadPartCommand,
@@ -307,5 +308,25 @@ describe('Abort, ListParts, ListMultipartUploads', () => {
       uploadIdMarker = page.NextUploadIdMarker;
     }
     assert.deepEqual(seen, all.Uploads?.map((u) => u.UploadId));
+
+    // A delimiter folds keys into CommonPrefixes; paging one entry at a time visits each once.
+    const grouped = await s3.send(new ListMultipartUploadsCommand({ Bucket: b, Delimiter: '/' }));
+    assert.deepEqual(grouped.CommonPrefixes?.map((p) => p.Prefix), ['logs/']);
+    assert.deepEqual(grouped.Uploads?.map((u) => u.Key), ['other']);
+    assert.equal(grouped.Delimiter, '/');
+    const entries: string[] = [];
+    keyMarker = undefined;
+    uploadIdMarker = undefined;
+    for (;;) {
+      const page: ListMultipartUploadsCommandOutput = await s3.send(
+        new ListMultipartUploadsCommand({ Bucket: b, Delimiter: '/', MaxUploads: 1, ...(keyMarker ? { KeyMarker: keyMarker } : {}), ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}) }),
+      );
+      entries.push(...(page.CommonPrefixes ?? []).map((p) => `prefix:${p.Prefix}`), ...(page.Uploads ?? []).map((u) => `upload:${u.Key}`));
+      if (!page.IsTruncated) break;
+      keyMarker = page.NextKeyMarker;
+      uploadIdMarker = page.NextUploadIdMarker;
+    }
+    assert.deepEqual(entries, ['prefix:logs/', 'upload:other']);
+    await assert.rejects(s3.send(new ListMultipartUploadsCommand({ Bucket: b, MaxUploads: -1 })), /max-uploads|InvalidArgument/);
   });
 });

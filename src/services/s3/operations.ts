@@ -16,6 +16,7 @@ import * as lifecycle from './handlers/lifecycle.js';
 import * as listing from './handlers/listing.js';
 import * as attributes from './handlers/object-attributes.js';
 import * as multipart from './handlers/multipart.js';
+import * as multipartListing from './handlers/multipart-listing.js';
 import * as objects from './handlers/objects.js';
 import * as replication from './handlers/replication-config.js';
 import * as restore from './handlers/restore.js';
@@ -77,7 +78,7 @@ const IMPLEMENTED: S3Operation[] = [
   { name: 'ListObjects', scope: 'bucket', action: fixed('s3:ListBucket'), handler: listing.listObjects },
   { name: 'ListObjectsV2', scope: 'bucket', action: fixed('s3:ListBucket'), handler: listing.listObjectsV2 },
   { name: 'ListObjectVersions', scope: 'bucket', action: fixed('s3:ListBucketVersions'), handler: listing.listObjectVersions },
-  { name: 'ListMultipartUploads', scope: 'bucket', action: fixed('s3:ListBucketMultipartUploads'), handler: multipart.listMultipartUploads },
+  { name: 'ListMultipartUploads', scope: 'bucket', action: fixed('s3:ListBucketMultipartUploads'), handler: multipartListing.listMultipartUploads },
   { name: 'PutObject', scope: 'object', action: fixed('s3:PutObject'), handler: objects.putObject },
   { name: 'GetObject', scope: 'object', action: versioned('s3:GetObject', 's3:GetObjectVersion'), handler: objects.getObject },
   { name: 'HeadObject', scope: 'object', action: versioned('s3:GetObject', 's3:GetObjectVersion'), handler: objects.headObject },
@@ -96,7 +97,7 @@ const IMPLEMENTED: S3Operation[] = [
   { name: 'UploadPart', scope: 'object', action: fixed('s3:PutObject'), handler: multipart.uploadPart },
   { name: 'CompleteMultipartUpload', scope: 'object', action: fixed('s3:PutObject'), handler: multipart.completeMultipartUpload },
   { name: 'AbortMultipartUpload', scope: 'object', action: fixed('s3:AbortMultipartUpload'), handler: multipart.abortMultipartUpload },
-  { name: 'ListParts', scope: 'object', action: fixed('s3:ListMultipartUploadParts'), handler: multipart.listParts },
+  { name: 'ListParts', scope: 'object', action: fixed('s3:ListMultipartUploadParts'), handler: multipartListing.listParts },
 ];
 
 const BY_NAME = new Map(IMPLEMENTED.map((op) => [op.name, op]));

@@ -3,33 +3,14 @@ import type { StoredObjectVersion } from '../../../storage/types.js';
 import { toXml, xmlDate, XmlSequence, type XmlObject, type XmlValue } from '../../protocol/xml.js';
 import { S3_XMLNS } from '../request-body.js';
 import { invalidArgument } from '../s3-errors.js';
+import { AFTER_PREFIX, afterMarker, encoder, encodingType, maxItems } from '../listing-params.js';
 import type { S3Handler } from '../s3-context.js';
 import type { S3Request } from '../s3-request.js';
 import { canonicalUserId } from './buckets.js';
 
-/** Sorts after every key that starts with the prefix it is appended to (in UTF-8 byte order). */
-const AFTER_PREFIX = '\u{10FFFF}';
 const BATCH = 1000;
 
-function maxKeys(req: S3Request): number {
-  const v = req.query.get('max-keys');
-  if (v === null) return 1000;
-  if (!/^\d+$/.test(v)) throw invalidArgument('Provided max-keys not an integer or within integer range', 'max-keys', v);
-  return Math.min(Number(v), 1000);
-}
-
-function encodingType(req: S3Request): 'url' | undefined {
-  const v = req.query.get('encoding-type');
-  if (v === null) return undefined;
-  if (v !== 'url') throw invalidArgument('Invalid Encoding Method specified in Request', 'encoding-type', v);
-  return 'url';
-}
-
-/** encoding-type=url: botocore decodes with unquote_plus, so spaces become '+'. */
-function encoder(type: 'url' | undefined): (s: string) => string {
-  if (!type) return (s) => s;
-  return (s) => encodeURIComponent(s).replace(/%2F/g, '/').replace(/%20/g, '+');
-}
+const maxKeys = (req: S3Request) => maxItems(req, 'max-keys');
 
 function owner(accountId: string): XmlObject {
   return { ID: canonicalUserId(accountId) };
@@ -76,18 +57,6 @@ async function collectLatest(
       cursor = v.key;
     }
   }
-}
-
-/**
- * A marker that is itself a common prefix (what NextMarker/NextKeyMarker return after a
- * CommonPrefixes entry) means "after everything under that prefix".
- */
-function afterMarker(marker: string | undefined, prefix: string, delimiter: string | undefined): string | undefined {
-  if (marker === undefined || !delimiter) return marker;
-  if (marker.startsWith(prefix) && marker.endsWith(delimiter) && marker.slice(prefix.length).indexOf(delimiter) === marker.length - prefix.length - delimiter.length) {
-    return marker + AFTER_PREFIX;
-  }
-  return marker;
 }
 
 function contents(entries: Entry[], enc: (s: string) => string, withOwner: boolean): { Contents: XmlValue[]; CommonPrefixes: XmlValue[] } {

@@ -5,7 +5,7 @@ import { newUploadId } from '../../../common/ids.js';
 import { combineCrcs, computeChecksum, isCombinable, type ChecksumAlgorithm } from '../../../crypto/index.js';
 import { DigestingStream } from '../copy-source.js';
 import type { MultipartUpload, ObjectVersion, UploadedPart } from '../../../storage/types.js';
-import { children, malformedXml, parseXml, text, toXml, xmlDate, type XmlObject } from '../../protocol/xml.js';
+import { children, malformedXml, parseXml, text, toXml, type XmlObject } from '../../protocol/xml.js';
 import { blobsOf, writeEncryptedBlob } from '../object-data.js';
 import { metadataFromHeaders, quoteEtag } from '../object-headers.js';
 import { readSmallBody, S3_XMLNS } from '../request-body.js';
@@ -17,7 +17,6 @@ import { encryptionHeaders } from '../sse.js';
 import { customerKeyFromHeaders } from '../sse-customer.js';
 import { planVersionReplication, versionIdForWrite } from '../versions.js';
 import { objectAclForWrite, objectOwnerFor } from './acl.js';
-import { canonicalUserId } from './buckets.js';
 import { afterCommit, checkWritePreconditions, validateKey } from './objects.js';
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -329,78 +328,6 @@ export const abortMultipartUpload: S3Handler = async (ctx, req) => {
   if (!parts) throw noSuchUpload(uploadId);
   await ctx.blobs.delete(parts.map((p) => p.blob)).catch(() => undefined);
   return { status: 204, headers: {} };
-};
-
-export const listParts: S3Handler = async (ctx, req, bucket) => {
-  const upload = await uploadFor(ctx, req);
-  const marker = Number(req.query.get('part-number-marker') ?? 0);
-  const maxParts = Math.min(Number(req.query.get('max-parts') ?? 1000), 1000);
-  if (!Number.isInteger(marker) || marker < 0) throw invalidArgument('Invalid part number marker', 'part-number-marker', String(marker));
-  if (!Number.isInteger(maxParts) || maxParts < 0) throw invalidArgument('Invalid max-parts', 'max-parts', String(maxParts));
-  const parts = await ctx.meta.listParts(upload.uploadId, { partNumberMarker: marker, limit: maxParts + 1 });
-  const page = parts.slice(0, maxParts);
-  const truncated = parts.length > maxParts;
-  const owner = { ID: canonicalUserId(upload.ownerAccountId) };
-  return xml(
-    'ListPartsResult',
-    {
-      Bucket: bucket!.name,
-      Key: upload.key,
-      UploadId: upload.uploadId,
-      PartNumberMarker: marker,
-      NextPartNumberMarker: page.length ? page[page.length - 1]!.partNumber : undefined,
-      MaxParts: maxParts,
-      IsTruncated: truncated,
-      Part: page.map((p) => ({
-        PartNumber: p.partNumber,
-        LastModified: xmlDate(p.lastModified),
-        ETag: quoteEtag(p.etag),
-        ...Object.fromEntries(Object.entries(p.checksum ?? {}).map(([a, v]) => [`Checksum${a}`, v])),
-        Size: p.size,
-      })),
-      Initiator: owner,
-      Owner: owner,
-      StorageClass: upload.storageClass,
-      ChecksumAlgorithm: upload.checksumAlgorithm,
-      ChecksumType: upload.checksumType,
-    },
-    encryptionHeaders(upload.encryption),
-  );
-};
-
-export const listMultipartUploads: S3Handler = async (ctx, req, bucket) => {
-  const prefix = req.query.get('prefix') ?? '';
-  const keyMarker = req.query.get('key-marker') ?? '';
-  const uploadIdMarker = req.query.get('upload-id-marker') ?? '';
-  const maxUploads = Math.min(Number(req.query.get('max-uploads') ?? 1000), 1000);
-  const opts: Parameters<typeof ctx.meta.listUploads>[1] = { limit: maxUploads + 1 };
-  if (prefix) opts.prefix = prefix;
-  if (keyMarker) opts.keyMarker = keyMarker;
-  if (uploadIdMarker) opts.uploadIdMarker = uploadIdMarker;
-  const uploads = await ctx.meta.listUploads(bucket!.name, opts);
-  const page = uploads.slice(0, maxUploads);
-  const truncated = uploads.length > maxUploads;
-  const last = page[page.length - 1];
-  return xml('ListMultipartUploadsResult', {
-    Bucket: bucket!.name,
-    KeyMarker: keyMarker,
-    UploadIdMarker: uploadIdMarker,
-    NextKeyMarker: truncated ? last?.key : undefined,
-    NextUploadIdMarker: truncated ? last?.uploadId : undefined,
-    Prefix: prefix,
-    MaxUploads: maxUploads,
-    IsTruncated: truncated,
-    Upload: page.map((u) => ({
-      Key: u.key,
-      UploadId: u.uploadId,
-      Initiator: { ID: canonicalUserId(u.ownerAccountId) },
-      Owner: { ID: canonicalUserId(u.ownerAccountId) },
-      StorageClass: u.storageClass,
-      Initiated: xmlDate(u.initiated),
-      ChecksumAlgorithm: u.checksumAlgorithm,
-      ChecksumType: u.checksumType,
-    })),
-  });
 };
 
 export { blobsOf };
