@@ -32,6 +32,8 @@ export interface ReplicationWorkerOptions {
   batchSize?: number;
   leaseMs?: number;
   onEvent?: (e: ReplicationEvent) => void;
+  /** Tests only: a claimed task waits this long before it runs (crash tests catch work in flight). */
+  delayMs?: number;
 }
 
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
@@ -150,6 +152,7 @@ export class ReplicationWorker {
   private async process(task: OutboxTask): Promise<void> {
     const { store, clock } = this.opts;
     try {
+      if (this.opts.delayMs) await new Promise((r) => setTimeout(r, this.opts.delayMs));
       await replicateTask(task, this.opts.transport, this.sessions);
       await store.completeOutboxTask(task.id, { bucket: task.bucket, key: task.key, versionId: task.versionId, status: 'COMPLETED', destination: task.destinationBucket, ruleId: task.ruleId });
       this.emit({ kind: 'completed', task, latencyMs: clock.now() - task.createdAt });
