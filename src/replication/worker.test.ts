@@ -33,6 +33,8 @@ function version(key: string, versionId: string): ObjectVersion {
 class ScriptedTransport implements ReplicationTransport {
   script: Array<() => void> = [];
   written: string[] = [];
+  /** Awaited before each replica is written (to hold one back). */
+  gate: (key: string, versionId: string) => Promise<void> = async () => undefined;
   async replicationConfig() {
     return CONFIG;
   }
@@ -49,6 +51,7 @@ class ScriptedTransport implements ReplicationTransport {
     return { name: bucket, region: 'us-east-2', ownerAccountId: '000000000000' };
   }
   async writeReplica(_c: RoleCredentials, _d: unknown, _r: unknown, source: SourceVersion) {
+    await this.gate(source.version.key, source.version.versionId);
     const step = this.script.shift();
     step?.();
     this.written.push(`${source.version.key}@${source.version.versionId}`);
@@ -145,6 +148,65 @@ describe('replication worker', () => {
     worker.start();
     await until(async () => (await store.countOutboxTasks()) === 0);
     assert.deepEqual(transport.written, ['k@v1', 'k@v2', 'k@v3', 'k@v4', 'k@v5']);
+  });
+
+  it('a slow replica does not hold back versions written after it', async () => {
+    let release!: () => void;
+    const blocked = new Promise<void>((r) => (release = r));
+    let slowStarted = false;
+    transport.gate = async (key) => {
+      if (key !== 'slow') return;
+      slowStarted = true;
+      await blocked;
+    };
+    await putVersion('slow', 'v1');
+    worker.start();
+    await until(async () => slowStarted);
+    // Written while the slow one is in flight: claimed and completed without waiting for it.
+    await putVersion('fast', 'v1');
+    worker.wake();
+    await until(async () => (await store.getObjectVersion('src', 'fast', 'v1'))?.replicationStatus === 'COMPLETED');
+    assert.equal((await store.getObjectVersion('src', 'slow', 'v1'))?.replicationStatus, 'PENDING');
+    release();
+    await until(async () => (await store.getObjectVersion('src', 'slow', 'v1'))?.replicationStatus === 'COMPLETED');
+  });
+
+  it("a key's version written while its previous version is in flight replicates after it", async () => {
+    let release!: () => void;
+    const blocked = new Promise<void>((r) => (release = r));
+    let started = false;
+    transport.gate = async (key, versionId) => {
+      if (key !== 'k' || versionId !== 'v1') return;
+      started = true;
+      await blocked;
+    };
+    await putVersion('k', 'v1');
+    worker.start();
+    await until(async () => started);
+    await putVersion('k', 'v2');
+    worker.wake();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(transport.written, [], 'v2 waits for v1');
+    release();
+    await until(async () => (await store.countOutboxTasks()) === 0);
+    assert.deepEqual(transport.written, ['k@v1', 'k@v2']);
+  });
+
+  it('no more than batchSize tasks are in flight at once', async () => {
+    await worker.stop();
+    worker = new ReplicationWorker({ region: 'us-east-1', store, transport, clock, pollMs: 20, batchSize: 3, onEvent: (e) => events.push(e) });
+    let inFlight = 0;
+    let peak = 0;
+    transport.gate = async () => {
+      peak = Math.max(peak, ++inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+    };
+    for (let i = 0; i < 12; i++) await putVersion(`k${i}`, 'v1');
+    worker.start();
+    await until(async () => (await store.countOutboxTasks()) === 0);
+    assert.equal(transport.written.length, 12);
+    assert.equal(peak, 3);
   });
 
   it('a task claimed by a process that died is picked up at once by the next one owning the store', async () => {

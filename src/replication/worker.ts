@@ -2,7 +2,7 @@
  * A region's replication worker: claims outbox tasks (leased, so a crash frees them), runs each
  * through the replication stages, and records the outcome on the source version — COMPLETED,
  * FAILED with AWS's reason, or still PENDING with a retry after backoff. Tasks of one key run in
- * order; different keys run concurrently.
+ * order; different keys run concurrently, up to `batchSize` in flight.
  */
 import type { Clock } from '../common/clock.js';
 import type { OutboxTask, RegionMetadataStore } from '../storage/types.js';
@@ -28,10 +28,12 @@ export interface ReplicationWorkerOptions {
   clock: Clock;
   /** Idle poll interval; wake() starts work at once. */
   pollMs: number;
-  /** Claimed tasks processed at once. */
+  /** Tasks in flight at most (claimed and not finished). */
   batchSize?: number;
   leaseMs?: number;
   onEvent?: (e: ReplicationEvent) => void;
+  /** Tests only: a claimed task waits this long before it runs (crash tests catch work in flight). */
+  delayMs?: number;
 }
 
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
@@ -42,10 +44,16 @@ export function backoffMs(attempts: number): number {
 
 export class ReplicationWorker {
   private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  /** A claim is in progress; wake-ups meanwhile set `again`. */
+  private claiming = false;
   private again = false;
+  /** The last claim filled every free slot: a finishing task claims more at once. */
+  private saturated = false;
   private stopped = true;
   private current: Promise<void> | undefined;
+  /** Tasks in flight, by key: a key's next task chains after its previous one. */
+  private readonly tails = new Map<string, Promise<void>>();
+  private inFlight = 0;
   readonly sessions: RoleSessionCache;
 
   constructor(private readonly opts: ReplicationWorkerOptions) {
@@ -73,20 +81,21 @@ export class ReplicationWorker {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.current;
+    await Promise.all([...this.tails.values()]);
   }
 
-  /** New work was committed: run now (coalesced with a run in progress). */
+  /** New work was committed (or a slot freed up): claim it now, coalesced with a claim in progress. */
   wake(): void {
     if (this.stopped) return;
-    if (this.running) {
+    if (this.claiming) {
       this.again = true;
       return;
     }
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.running = true;
-    this.current = this.drain().finally(() => {
-      this.running = false;
+    this.claiming = true;
+    this.current = this.fill().finally(() => {
+      this.claiming = false;
       if (this.stopped) return;
       if (this.again) {
         this.again = false;
@@ -98,36 +107,52 @@ export class ReplicationWorker {
     });
   }
 
-  /** Process everything that is due now. */
-  private async drain(): Promise<void> {
-    const batch = this.opts.batchSize ?? 64;
+  /**
+   * Claim what is due, up to the free slots, and start it. There is no batch barrier: a task
+   * committed while others are in flight is claimed at once (its commit wakes the worker), so one
+   * slow replica does not hold back the ones behind it.
+   */
+  private async fill(): Promise<void> {
+    const slots = this.opts.batchSize ?? 64;
     const lease = this.opts.leaseMs ?? 5 * 60 * 1000;
     for (;;) {
       if (this.stopped) return;
+      this.again = false;
+      const room = slots - this.inFlight;
+      this.saturated = room <= 0;
+      if (room <= 0) return;
       let tasks: OutboxTask[];
       try {
-        tasks = await this.opts.store.claimOutboxTasks(this.opts.clock.now(), batch, lease);
+        tasks = await this.opts.store.claimOutboxTasks(this.opts.clock.now(), room, lease);
       } catch {
         return; // store closing or busy: the poll timer tries again
       }
-      if (tasks.length === 0) return;
-      const byKey = new Map<string, OutboxTask[]>();
-      for (const t of tasks) {
-        const k = `${t.bucket}\n${t.key}\n${t.destinationBucket}`;
-        byKey.set(k, [...(byKey.get(k) ?? []), t]);
-      }
-      await Promise.all(
-        [...byKey.values()].map(async (group) => {
-          for (const t of group.sort((a, b) => a.id - b.id)) await this.process(t);
-        }),
-      );
-      if (tasks.length < batch) return;
+      // Oldest first, so a key's versions chain in the order they were written.
+      for (const t of tasks.sort((a, b) => a.id - b.id)) this.run(t);
+      if (tasks.length === room) this.saturated = true;
+      if (tasks.length < room && !this.again) return;
     }
+  }
+
+  private run(task: OutboxTask): void {
+    const key = `${task.bucket}\n${task.key}\n${task.destinationBucket}`;
+    this.inFlight++;
+    const previous = this.tails.get(key);
+    const done: Promise<void> = (previous ?? Promise.resolve())
+      .then(() => this.process(task))
+      .catch(() => undefined) // process() records every outcome itself; a chain never breaks
+      .finally(() => {
+        this.inFlight--;
+        if (this.tails.get(key) === done) this.tails.delete(key);
+        if (this.saturated) this.wake();
+      });
+    this.tails.set(key, done);
   }
 
   private async process(task: OutboxTask): Promise<void> {
     const { store, clock } = this.opts;
     try {
+      if (this.opts.delayMs) await new Promise((r) => setTimeout(r, this.opts.delayMs));
       await replicateTask(task, this.opts.transport, this.sessions);
       await store.completeOutboxTask(task.id, { bucket: task.bucket, key: task.key, versionId: task.versionId, status: 'COMPLETED', destination: task.destinationBucket, ruleId: task.ruleId });
       this.emit({ kind: 'completed', task, latencyMs: clock.now() - task.createdAt });

@@ -37,6 +37,11 @@ export interface Config {
    * clients (MERIDIAN_TEST_CLOCK=on). Never enable it on a server others use.
    */
   testClock: boolean;
+  /**
+   * Tests only: each replication task waits this long after it is claimed (MERIDIAN_TEST_REPLICATION_DELAY_MS),
+   * so crash tests can SIGKILL the server while replication is certainly in flight. 0 (the default) in any real use.
+   */
+  testReplicationDelayMs: number;
 }
 
 function int(name: string, value: string | undefined, fallback: number): number {
@@ -68,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     replicationThresholdMs: int('MERIDIAN_REPLICATION_THRESHOLD_MS', env.MERIDIAN_REPLICATION_THRESHOLD_MS, 15 * 60 * 1000),
     logLevel: env.MERIDIAN_LOG_LEVEL ?? 'info',
     testClock: ['on', 'true', '1'].includes((env.MERIDIAN_TEST_CLOCK ?? '').toLowerCase()),
+    testReplicationDelayMs: int('MERIDIAN_TEST_REPLICATION_DELAY_MS', env.MERIDIAN_TEST_REPLICATION_DELAY_MS, 0),
   };
   if (env.MERIDIAN_REGIONS) {
     const regions = env.MERIDIAN_REGIONS.split(',').map((r) => r.trim()).filter(Boolean);

@@ -243,6 +243,7 @@ export class Fabric {
       transport,
       clock: this.clock,
       pollMs: this.config.replicationPollMs,
+      delayMs: this.config.testReplicationDelayMs,
       onEvent: (e) => {
         if (e.kind === 'failed') this.log.warn({ region: name, bucket: e.task.bucket, key: e.task.key, versionId: e.task.versionId, destination: e.task.destinationBucket, reason: e.reason, detail: e.detail }, 'replication failed');
         else if (e.kind === 'retry') this.log.info({ region: name, bucket: e.task.bucket, key: e.task.key, message: e.message }, 'replication will retry');

@@ -3,50 +3,94 @@
  * call goes to the home region's process, reads are cached briefly. One RPC shape for every
  * method, so the remote stores follow the interfaces without a second implementation of them.
  *
- * Cache: a read answered with a value is reused for CACHE_MS (a role-policy change reaches the
- * other processes within that); "not found" is never cached (a new session key must work at once);
- * any write through this process clears the cache.
+ * Cache: a read answered with a value is reused while the RPC that fetched it was sent less than
+ * CACHE_MS ago (a role-policy change reaches the other processes within that). Once an entry is
+ * REFRESH_MS old, the next read still gets it but starts a refresh in the background, so steady
+ * traffic never waits for the home process (before, every request that met an expired entry did,
+ * and on a busy home that stalled replicas for tens or hundreds of milliseconds every 2 s).
+ * "Not found" is never cached (a new session key must work at once); any write through this
+ * process clears the cache.
  */
 import type { BucketDirectory, GlobalStores, IamStore } from '../storage/index.js';
 import { peerCall } from './peers.js';
 
 const CACHE_MS = 2000;
+const REFRESH_MS = 1000;
 export const GLOBAL_RPC_PATH = '/_meridian/internal/global';
 
 type StoreName = 'iam' | 'directory';
+export interface GlobalRpc {
+  store: StoreName;
+  method: string;
+  args: unknown[];
+}
 
 /** Writes are named for what they change; everything else (get…, list…, lookup, changeToken…) is a read. */
 function isRead(method: string): boolean {
   return !/^(create|put|update|delete|add|remove|attach|detach|claim|release|set|tag|untag|rotate)/.test(method);
 }
 
-class RemoteStores {
-  private readonly cache = new Map<string, { at: number; value: Promise<unknown> }>();
+interface Entry {
+  /** When the RPC behind `value` was sent. */
+  at: number;
+  value: Promise<unknown>;
+  refreshing?: boolean;
+}
+
+export class RemoteStores {
+  private readonly cache = new Map<string, Entry>();
 
   constructor(
-    private readonly homeUrl: string,
-    private readonly secret: string,
+    private readonly rpc: (call: GlobalRpc) => Promise<unknown>,
+    private readonly now: () => number = Date.now,
   ) {}
 
   call(store: StoreName, method: string, args: unknown[]): Promise<unknown> {
     if (!isRead(method)) {
       this.cache.clear();
-      return peerCall(this.homeUrl, this.secret, GLOBAL_RPC_PATH, { store, method, args });
+      return this.rpc({ store, method, args });
     }
     const key = `${store}.${method}:${JSON.stringify(args)}`;
-    const now = Date.now();
+    const now = this.now();
     const hit = this.cache.get(key);
-    if (hit && now - hit.at < CACHE_MS) return hit.value;
-    const value = peerCall(this.homeUrl, this.secret, GLOBAL_RPC_PATH, { store, method, args });
-    this.cache.set(key, { at: now, value });
-    value.then(
+    if (hit && now - hit.at < CACHE_MS) {
+      if (now - hit.at >= REFRESH_MS && !hit.refreshing) this.refresh(key, hit, { store, method, args });
+      return hit.value;
+    }
+    return this.fetch(key, { store, method, args });
+  }
+
+  private fetch(key: string, call: GlobalRpc): Promise<unknown> {
+    const entry: Entry = { at: this.now(), value: this.rpc(call) };
+    this.cache.set(key, entry);
+    entry.value.then(
       (v) => {
-        if (v === undefined || v === null) this.cache.delete(key);
+        if ((v === undefined || v === null) && this.cache.get(key) === entry) this.cache.delete(key);
       },
-      () => this.cache.delete(key),
+      () => {
+        if (this.cache.get(key) === entry) this.cache.delete(key);
+      },
     );
     if (this.cache.size > 10_000) this.cache.clear();
-    return value;
+    return entry.value;
+  }
+
+  /** Fetch again in the background; readers keep the current answer until the new one is in. */
+  private refresh(key: string, current: Entry, call: GlobalRpc): void {
+    current.refreshing = true;
+    const at = this.now();
+    this.rpc(call).then(
+      (v) => {
+        // Not stored if a write dropped the entry meanwhile: the answer may predate the write.
+        if (this.cache.get(key) !== current) return;
+        if (v === undefined || v === null) this.cache.delete(key);
+        else this.cache.set(key, { at, value: Promise.resolve(v) });
+      },
+      () => {
+        // The entry expires on its own; the next read after that asks again.
+        current.refreshing = false;
+      },
+    );
   }
 
   proxy<T extends object>(store: StoreName): T {
@@ -61,7 +105,7 @@ class RemoteStores {
 }
 
 export function remoteGlobalStores(homeUrl: string, secret: string): GlobalStores {
-  const remote = new RemoteStores(homeUrl, secret);
+  const remote = new RemoteStores((call) => peerCall(homeUrl, secret, GLOBAL_RPC_PATH, call));
   return { iam: remote.proxy<IamStore>('iam'), directory: remote.proxy<BucketDirectory>('directory'), close: async () => undefined };
 }
 
