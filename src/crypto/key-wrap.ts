@@ -6,7 +6,8 @@
  * The label (e.g. key ARN + material id) is authenticated, so a wrapped key copied onto another
  * key's row fails to unwrap instead of silently becoming that key's material.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { secureRandomBytes as randomBytes } from '../common/random.js';
 import { CryptoIntegrityError } from './errors.js';
 
 const VERSION = 0x01;

@@ -8,7 +8,8 @@
  * everything before the IV plus the canonical encryption context: a blob relabelled to another key
  * or material, or opened with a different context, fails authentication.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { secureRandomBytes as randomBytes } from '../common/random.js';
 import { InvalidCiphertextError } from './errors.js';
 
 export interface KmsCiphertextHeader {
@@ -68,6 +69,25 @@ function aadFor(header: Buffer, context: Record<string, string> | undefined): Bu
   return Buffer.concat([header, canonicalContext(context)]);
 }
 
+/**
+ * The blob header of a key's material, validated and encoded once: every SSE-KMS object written
+ * seals a data key under the same few key materials.
+ */
+const headers = new Map<string, Buffer>();
+function headerFor(keyArn: string, materialIdIn: string): Buffer {
+  const cacheKey = `${keyArn}\n${materialIdIn}`;
+  let header = headers.get(cacheKey);
+  if (header) return header;
+  if (!isKeyArn(keyArn)) throw new TypeError(`not a KMS key ARN: ${JSON.stringify(keyArn)}`);
+  const materialId = materialIdIn.toLowerCase();
+  if (!MATERIAL_ID.test(materialId)) throw new TypeError('materialId must be 64 hex characters');
+  const arn = Buffer.from(keyArn, 'ascii');
+  header = Buffer.concat([Buffer.from([VERSION, arn.length >> 8, arn.length & 0xff]), arn, Buffer.from(materialId, 'hex')]);
+  if (headers.size >= 1000) headers.clear();
+  headers.set(cacheKey, header);
+  return header;
+}
+
 export function sealKmsCiphertext(p: {
   keyArn: string;
   materialId: string;
@@ -75,15 +95,11 @@ export function sealKmsCiphertext(p: {
   plaintext: Buffer;
   context?: Record<string, string>;
 }): Buffer {
-  if (!isKeyArn(p.keyArn)) throw new TypeError(`not a KMS key ARN: ${JSON.stringify(p.keyArn)}`);
-  const materialId = p.materialId.toLowerCase();
-  if (!MATERIAL_ID.test(materialId)) throw new TypeError('materialId must be 64 hex characters');
   if (p.materialKey.length !== KEY_SIZE) throw new RangeError(`materialKey must be ${KEY_SIZE} bytes`);
   if (p.plaintext.length > MAX_KMS_PLAINTEXT_SIZE) {
     throw new RangeError(`plaintext of ${p.plaintext.length} bytes exceeds ${MAX_KMS_PLAINTEXT_SIZE}`);
   }
-  const arn = Buffer.from(p.keyArn, 'ascii');
-  const header = Buffer.concat([Buffer.from([VERSION, arn.length >> 8, arn.length & 0xff]), arn, Buffer.from(materialId, 'hex')]);
+  const header = headerFor(p.keyArn, p.materialId);
   const iv = randomBytes(IV_SIZE);
   const cipher = createCipheriv('aes-256-gcm', p.materialKey, iv, { authTagLength: TAG_SIZE });
   cipher.setAAD(aadFor(header, p.context));

@@ -9,7 +9,8 @@
  * so reordering, truncation at a segment boundary and appending all fail authentication.
  * This file holds the pure arithmetic and key/nonce derivation; the streams live in segmented-aead.ts.
  */
-import { createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
+import { secureRandomBytes as randomBytes } from '../common/random.js';
 import { CryptoIntegrityError } from './errors.js';
 
 export const SEGMENT_SIZE = 65536;

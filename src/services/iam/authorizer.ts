@@ -180,8 +180,10 @@ export class Authorizer {
 
   async decide(caller: Caller, q: AuthorizationQuery): Promise<{ input: EvaluationInput; decision: Decision }> {
     const { identity, session, boundary } = await this.identityPolicies(caller);
-    const context: Record<string, ConditionValue | undefined> = { ...this.globalContext(caller) };
-    for (const [k, v] of Object.entries(q.context ?? {})) context[k.toLowerCase()] = v;
+    // globalContext returns a fresh object: the request's keys are added to it, not to a copy.
+    const context = this.globalContext(caller);
+    const supplied = q.context;
+    for (const k in supplied) context[k.toLowerCase()] = supplied[k];
     if (q.lazyContext) {
       const { prefix, load } = q.lazyContext;
       const all = [...identity, ...session, ...(boundary ? [boundary] : []), ...(q.resourcePolicy ? [q.resourcePolicy] : [])];

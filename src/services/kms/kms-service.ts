@@ -4,7 +4,7 @@
  * calling with viaService set) both go through here, so every use of a key is authorized the same
  * way. Key material exists unwrapped only in memory; on disk it is wrapped by the region's root key.
  */
-import { randomBytes } from 'node:crypto';
+import { secureRandomBytes as randomBytes } from '../../common/random.js';
 import type { Clock } from '../../common/clock.js';
 import { InvalidCiphertextError, openKmsCiphertext, parseKmsCiphertext, sealKmsCiphertext, unwrapKey, wrapKey } from '../../crypto/index.js';
 import { denialMessage } from '../../policy/index.js';
@@ -166,8 +166,8 @@ export class KmsService {
   }
 
   /** Condition keys describing a key (reference §1.9). */
-  private keyConditions(key: KmsKeyRecord): Record<string, ConditionValue> {
-    const c: Record<string, ConditionValue> = {
+  private keyConditions(key: KmsKeyRecord): Record<string, ConditionValue | undefined> {
+    const c: Record<string, ConditionValue | undefined> = {
       'kms:keyspec': key.keySpec,
       'kms:keyusage': key.keyUsage,
       'kms:keyorigin': key.origin,
@@ -188,16 +188,16 @@ export class KmsService {
     context?: Record<string, string>,
     extra: Record<string, ConditionValue | undefined> = {},
   ): Promise<void> {
-    const ctx: Record<string, ConditionValue | undefined> = {
-      ...this.keyConditions(key),
-      'kms:calleraccount': caller.principal.accountId,
-      'aws:requestedregion': this.region,
-      'aws:resourceaccount': key.accountId,
-      ...extra,
-    };
+    // Built by assignment: spreading into a literal with these keys is several times slower, and
+    // this runs for every SSE-KMS object read or written.
+    const ctx = this.keyConditions(key);
+    ctx['kms:calleraccount'] = caller.principal.accountId;
+    ctx['aws:requestedregion'] = this.region;
+    ctx['aws:resourceaccount'] = key.accountId;
+    for (const k in extra) ctx[k] = extra[k];
     if (caller.viaService) ctx['kms:viaservice'] = caller.viaService;
     if (context) {
-      for (const [k, v] of Object.entries(context)) ctx[`kms:encryptioncontext:${k.toLowerCase()}`] = v;
+      for (const k in context) ctx[`kms:encryptioncontext:${k.toLowerCase()}`] = context[k];
       ctx['kms:encryptioncontextkeys'] = Object.keys(context);
     }
     const { input, decision } = await this.deps.authorizer.decide(caller, {

@@ -6,7 +6,7 @@
  * (kms:Encrypt via s3.<destination-region>). In-process replication calls it directly; in split
  * mode the destination process calls it for a request the role signed.
  */
-import { randomBytes } from 'node:crypto';
+import { secureRandomBytes as randomBytes } from '../../common/random.js';
 import { isServiceError } from '../../common/errors.js';
 import { denialMessage } from '../../policy/index.js';
 import { ReplicationFailure, type FailureReason } from '../../replication/failure.js';

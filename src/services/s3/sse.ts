@@ -4,7 +4,7 @@
  * otherwise), and how an existing object's data key is recovered. KMS failures become the S3
  * errors AWS returns (reference §5.4).
  */
-import { randomBytes } from 'node:crypto';
+import { secureRandomBytes as randomBytes } from '../../common/random.js';
 import { ServiceError, isServiceError } from '../../common/errors.js';
 import { unwrapKey, wrapKey } from '../../crypto/index.js';
 import type { ObjectEncryption } from '../../storage/types.js';

@@ -320,7 +320,8 @@ export class SqliteIamStore extends SqliteIamPolicies implements IamStore {
 
   /** Commits through this connection, and other processes' commits (SQLite's data_version). */
   changeToken(): Promise<string> {
-    return this.conn.read(() => `${this.conn.commits.stats.operations}:${String(this.conn.db.pragma('data_version', { simple: true }))}`);
+    // A prepared statement: db.pragma() compiles its SQL on every call, and this runs per authorization.
+    return this.conn.read(() => `${this.conn.commits.stats.operations}:${String(this.conn.stmt('PRAGMA data_version').pluck().get())}`);
   }
 
   /** Closes the file only if this store opened it; otherwise lets pending writes commit. */
