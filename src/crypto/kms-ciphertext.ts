@@ -36,8 +36,16 @@ const MATERIAL_ID = /^[0-9a-f]{64}$/;
 /** With the u flag this matches only unpaired surrogates, which UTF-8 cannot encode faithfully. */
 const LONE_SURROGATE = /[\ud800-\udfff]/u;
 
+/** ARNs already seen valid: every SSE-KMS GET parses a blob naming one of a few keys. */
+const validArns = new Set<string>();
 function isKeyArn(s: string): boolean {
-  return s.length <= MAX_ARN_SIZE && PRINTABLE_ASCII.test(s) && KEY_ARN.test(s);
+  if (validArns.has(s)) return true;
+  const ok = s.length <= MAX_ARN_SIZE && PRINTABLE_ASCII.test(s) && KEY_ARN.test(s);
+  if (ok) {
+    if (validArns.size >= 1000) validArns.clear();
+    validArns.add(s);
+  }
+  return ok;
 }
 
 function utf8(s: unknown, what: string): Buffer {

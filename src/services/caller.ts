@@ -32,5 +32,6 @@ export interface Caller {
 
 /** A copy of the caller as seen by another service acting on its behalf (S3 → KMS). */
 export function viaService(caller: Caller, service: string): Caller {
-  return { ...caller, viaService: service };
+  // Object.assign, not a spread followed by a key: V8 takes a slow path for that literal, per request.
+  return Object.assign({}, caller, { viaService: service });
 }
