@@ -7,7 +7,7 @@
  */
 import type { ObjectVersion, StoredObjectVersion } from '../storage/types.js';
 import type { ReplicationConfiguration } from './config.js';
-import { planReplication, type PlannedReplication, type ReplicationCandidate } from './rules.js';
+import { candidateEncryption, planReplication, type PlannedReplication, type ReplicationCandidate } from './rules.js';
 
 /** Which versions a job takes, by their current replication state towards a destination. */
 export type BatchSelector = 'NONE' | 'FAILED' | 'COMPLETED' | 'REPLICA';
@@ -63,7 +63,7 @@ export function selectForBatch(config: ReplicationConfiguration, v: ObjectVersio
   const scoped: ReplicationConfiguration = filter.ruleIds ? { ...config, rules: config.rules.filter((r) => filter.ruleIds!.includes(r.id)) } : config;
   const candidate: ReplicationCandidate = { key: v.key, isDeleteMarker: v.isDeleteMarker, isReplica: false, storageClass: v.storageClass };
   if (v.tags) candidate.tags = v.tags;
-  if (v.encryption) candidate.encryption = v.encryption.algorithm;
+  if (v.encryption) candidate.encryption = candidateEncryption(v.encryption);
   return planReplication(scoped, candidate).filter((p) => {
     if (isReplica) return true;
     const state = v.replicationDetail?.[p.destinationBucket]?.status;

@@ -17,11 +17,27 @@ export interface RoleCredentials {
   expiresAt: number;
 }
 
-/** A source version as read for replication: metadata plus each part's plaintext, opened lazily. */
+/**
+ * An SSE-C source: nobody holds the customer key during replication, so the object travels as
+ * stored — its sealed segments and its customer-wrapped data key, never decrypted — and the
+ * replica answers to the same customer key.
+ */
+export interface SealedSource {
+  wrappedKey: Buffer;
+  customerKeyMd5: string;
+  /** The label the data key is wrapped under (the source's bucket and key, or further back). */
+  wrapLabel: string;
+}
+
+/**
+ * A source version as read for replication: metadata plus each part's bytes, opened lazily —
+ * plaintext, or for a sealed (SSE-C) source the part's stored ciphertext (header and segments).
+ */
 export interface SourceVersion {
   version: ObjectVersion;
   /** Tags are included only if the role may read them (s3:GetObjectVersionTagging). */
   tags?: Record<string, string>;
+  sealed?: SealedSource;
   parts: { partNumber: number; size: number; etag?: string; checksum?: Record<string, string>; open(): Readable }[];
 }
 

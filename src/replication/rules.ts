@@ -16,6 +16,12 @@ export interface ReplicationCandidate {
   isReplica: boolean;
 }
 
+/** A stored version's encryption as rules see it: SSE-C objects are recorded as AES256 with the customer key's MD5. */
+export function candidateEncryption(e: { algorithm: 'AES256' | 'aws:kms' | 'aws:kms:dsse'; customerKeyMd5?: string } | undefined): ReplicationCandidate['encryption'] {
+  if (!e) return undefined;
+  return e.customerKeyMd5 ? 'SSE-C' : e.algorithm;
+}
+
 export interface PlannedReplication {
   ruleId: string;
   destinationBucket: string;

@@ -14,7 +14,7 @@ import type { DestinationBucket, RoleCredentials, SourceVersion, WriteOptions } 
 import type { ObjectVersion } from '../storage/types.js';
 import type { RemoteReplicaWriter, ReplicaSettings } from '../services/s3/replica-writer.js';
 import { recordRemoteDecisions } from '../services/s3/replication-explain.js';
-import { encodeEnvelope, replicaBody, REPLICA_HEADER, REPLICA_PATH, versionForWire, type ReplicaEnvelope } from '../services/s3/replica-wire.js';
+import { encodeEnvelope, replicaBody, REPLICA_HEADER, REPLICA_PATH, sealedForWire, versionForWire, wirePartSize, type ReplicaEnvelope } from '../services/s3/replica-wire.js';
 import { signRequest } from './auth/index.js';
 
 export class PeerReplicaClient implements RemoteReplicaWriter {
@@ -75,11 +75,13 @@ export class PeerReplicaClient implements RemoteReplicaWriter {
       settings,
     };
     if (source.tags) envelope.tags = source.tags;
+    const sealed = sealedForWire(source);
+    if (sealed) envelope.sealed = sealed;
     if (opts.dryRun) {
       envelope.dryRun = true;
       return this.send(creds, envelope);
     }
-    return this.send(creds, envelope, { stream: replicaBody(source), length: source.parts.reduce((n, p) => n + p.size, 0) });
+    return this.send(creds, envelope, { stream: replicaBody(source), length: source.parts.reduce((n, p) => n + wirePartSize(sealed !== undefined, p.size), 0) });
   }
 
   async writeDeleteMarker(creds: RoleCredentials, destination: DestinationBucket, marker: ObjectVersion, opts: WriteOptions = {}): Promise<void> {

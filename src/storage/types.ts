@@ -82,6 +82,12 @@ export interface ObjectEncryption {
   wrappedKey: Buffer;
   /** SSE-C (algorithm AES256): base64 MD5 of the customer's key; the key itself is never stored. */
   customerKeyMd5?: string;
+  /**
+   * SSE-C: the label the data key was wrapped under, when it is not this object's own
+   * `sse-c:<bucket>/<key>`. A replica keeps its source's wrapped key (nobody holds the customer
+   * key during replication), hence its source's label; records without it use their own.
+   */
+  customerWrapLabel?: string;
 }
 
 /** One stored piece of an object's bytes. A single PUT has one part (partNumber 0); multipart objects keep their parts. */

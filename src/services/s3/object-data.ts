@@ -5,7 +5,7 @@
  */
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { HEADER_SIZE, cipherRangeFor, createDecryptStream, createEncryptStream, decryptBuffer, encryptBuffer } from '../../crypto/index.js';
+import { HEADER_SIZE, cipherRangeFor, createDecryptStream, createEncryptStream, decryptBuffer, encryptBuffer, encryptedSize } from '../../crypto/index.js';
 import type { BlobRef, BlobStore, ObjectPart } from '../../storage/types.js';
 
 /**
@@ -46,6 +46,29 @@ export async function writeEncryptedBlob(blobs: BlobStore, plaintext: Readable, 
   });
   try {
     await pipeline(plaintext, createEncryptStream(dataKey), sink);
+    return await writer.finish();
+  } catch (e) {
+    await writer.abort().catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * Store an already sealed blob (header and segments) as it is: replicas of SSE-C objects, whose data
+ * key nobody here can unwrap. The bytes cannot be authenticated without that key, so at least their
+ * length must be the one the part's plaintext size implies; anything else is refused and left nowhere.
+ */
+export async function writeSealedBlob(blobs: BlobStore, sealed: Readable, plainSize: number): Promise<BlobRef> {
+  const expected = encryptedSize(plainSize);
+  const writer = blobs.createWriter();
+  try {
+    let n = 0;
+    for await (const chunk of sealed) {
+      n += (chunk as Buffer).length;
+      if (n > expected) break;
+      await writer.write(chunk as Buffer);
+    }
+    if (n !== expected) throw new Error(`sealed part is ${n > expected ? 'longer' : 'shorter'} than the ${expected} bytes its ${plainSize}-byte plaintext encrypts to`);
     return await writer.finish();
   } catch (e) {
     await writer.abort().catch(() => undefined);

@@ -2,9 +2,11 @@
  * How a replica travels between processes in split mode: its metadata as base64url JSON in one
  * header (`x-meridian-replica`), its parts' plaintext one after another as the body. The sending
  * process decrypted with its KMS; the receiving one encrypts with its own, so no key leaves its
- * region. Shared by the sender (server/peer-replica-client.ts) and the receiver (server/internal-api.ts).
+ * region. An SSE-C object travels sealed instead: its stored parts as the body and its data key as
+ * the customer's key wrapped it, which nobody but the customer can open. Shared by the sender (server/peer-replica-client.ts) and the receiver (server/internal-api.ts).
  */
 import { Readable } from 'node:stream';
+import { encryptedSize } from '../../crypto/index.js';
 import type { DestinationBucket, SourceVersion } from '../../replication/ports.js';
 import type { ObjectVersion } from '../../storage/types.js';
 import type { ReplicaSettings } from './replica-writer.js';
@@ -22,6 +24,8 @@ export interface ReplicaEnvelope {
   version?: Omit<ObjectVersion, 'parts' | 'encryption' | 'replicationStatus' | 'replicationDetail'> & { encryption?: { algorithm: NonNullable<ObjectVersion['encryption']>['algorithm']; bucketKeyEnabled?: boolean } };
   parts?: { partNumber: number; size: number; etag?: string; checksum?: Record<string, string> }[];
   settings?: ReplicaSettings;
+  /** object, SSE-C: the customer-wrapped data key (base64) and what identifies it; the body is the stored parts. */
+  sealed?: { wrappedKey: string; customerKeyMd5: string; wrapLabel: string };
   /** object: tags the role could read; tags: the new tag set (absent = removed). */
   tags?: Record<string, string>;
   key?: string;
@@ -59,7 +63,18 @@ export function versionFromWire(e: ReplicaEnvelope): ObjectVersion {
   return v;
 }
 
-/** The body of an object replica: each part's plaintext in order. */
+/** How many body bytes a part takes: its plaintext size, or sealed (SSE-C) its stored size. */
+export function wirePartSize(sealed: boolean, plainSize: number): number {
+  return sealed ? encryptedSize(plainSize) : plainSize;
+}
+
+/** The sealed form of an SSE-C source, for the envelope. */
+export function sealedForWire(source: SourceVersion): ReplicaEnvelope['sealed'] {
+  const s = source.sealed;
+  return s && { wrappedKey: s.wrappedKey.toString('base64'), customerKeyMd5: s.customerKeyMd5, wrapLabel: s.wrapLabel };
+}
+
+/** The body of an object replica: each part's plaintext (sealed: stored bytes) in order. */
 export function replicaBody(source: SourceVersion): Readable {
   return Readable.from(
     (async function* () {
@@ -98,12 +113,13 @@ export function sourceFromWire(e: ReplicaEnvelope, body: Readable): SourceVersio
   const source: SourceVersion = {
     version: versionFromWire(e),
     parts: (e.parts ?? []).map((p) => {
-      const part: SourceVersion['parts'][number] = { partNumber: p.partNumber, size: p.size, open: () => take(p.size) };
+      const part: SourceVersion['parts'][number] = { partNumber: p.partNumber, size: p.size, open: () => take(wirePartSize(e.sealed !== undefined, p.size)) };
       if (p.etag !== undefined) part.etag = p.etag;
       if (p.checksum) part.checksum = p.checksum;
       return part;
     }),
   };
   if (e.tags) source.tags = e.tags;
+  if (e.sealed) source.sealed = { wrappedKey: Buffer.from(e.sealed.wrappedKey, 'base64'), customerKeyMd5: e.sealed.customerKeyMd5, wrapLabel: e.sealed.wrapLabel };
   return source;
 }

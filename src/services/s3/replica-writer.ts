@@ -11,9 +11,10 @@ import { isServiceError } from '../../common/errors.js';
 import { denialMessage } from '../../policy/index.js';
 import { ReplicationFailure, type FailureReason } from '../../replication/failure.js';
 import type { DestinationBucket, RoleCredentials, SourceVersion, WriteOptions } from '../../replication/ports.js';
-import type { ObjectEncryption, ObjectPart, ObjectVersion } from '../../storage/types.js';
+import type { BlobRef, ObjectEncryption, ObjectPart, ObjectVersion } from '../../storage/types.js';
 import type { Caller } from '../caller.js';
-import { writeEncryptedBlob } from './object-data.js';
+import { bucketEncryption } from './bucket-encryption.js';
+import { writeEncryptedBlob, writeSealedBlob } from './object-data.js';
 import type { S3Context } from './s3-context.js';
 
 /** What of the rule's Destination the destination needs. */
@@ -93,9 +94,18 @@ export class ReplicaWriter {
       }
     }
     await this.require(dst, caller, 's3:ReplicateObject', v.key, 'DstPutObjectNotPermitted', {
-      's3:x-amz-server-side-encryption': sourceKms ? v.encryption!.algorithm : 'AES256',
+      // An SSE-C write carries no x-amz-server-side-encryption header.
+      's3:x-amz-server-side-encryption': source.sealed ? undefined : sourceKms ? v.encryption!.algorithm : 'AES256',
       's3:x-amz-server-side-encryption-aws-kms-key-id': replicaKeyArn,
     });
+    // A destination that blocks SSE-C blocks replica writes of SSE-C objects too (reference §2.1; decisions.md).
+    if (source.sealed && (await bucketEncryption(ctx.meta, destination.name)).blockedEncryptionTypes?.includes('SSE-C')) {
+      throw new ReplicationFailure(
+        'DstPutObjectNotPermitted',
+        `Destination bucket ${destination.name} blocks SSE-C (BlockedEncryptionTypes in its default encryption), so it refuses replicas of SSE-C objects`,
+        `remove SSE-C from BlockedEncryptionTypes of ${destination.name} (PutBucketEncryption) to accept them`,
+      );
+    }
     if (settings.ownerOverride) await this.require(dst, caller, 's3:ObjectOwnerOverrideToBucketOwner', v.key, 'DstPutObjectNotPermitted');
     // The destination may refuse tags by denying s3:ReplicateTags (reference §2.1): the object still replicates.
     let tags = source.tags;
@@ -105,6 +115,15 @@ export class ReplicaWriter {
       } catch {
         tags = undefined;
       }
+    }
+
+    if (source.sealed) {
+      // SSE-C: the replica is the source as stored (nobody here holds the customer key).
+      if (opts.dryRun) return;
+      const { wrappedKey, customerKeyMd5, wrapLabel } = source.sealed;
+      const encryption: ObjectEncryption = { algorithm: 'AES256', wrappedKey, customerKeyMd5, customerWrapLabel: wrapLabel };
+      await this.store(dst, destination, settings, source, tags, encryption, (p) => writeSealedBlob(ctx.blobs, p.open(), p.size));
+      return;
     }
 
     const dataKey = randomBytes(32);
@@ -125,35 +144,49 @@ export class ReplicaWriter {
         encryption = ctx.sse.wrapDataKeySseS3(destination.name, v.key, dataKey);
       }
       if (opts.dryRun) return;
-      const parts: ObjectPart[] = [];
-      try {
-        for (const p of source.parts) {
-          const blob = await writeEncryptedBlob(ctx.blobs, p.open(), dataKey);
-          const part: ObjectPart = { partNumber: p.partNumber, size: p.size, blob };
-          if (p.etag !== undefined) part.etag = p.etag;
-          if (p.checksum) part.checksum = p.checksum;
-          parts.push(part);
-        }
-        const replica: ObjectVersion = {
-          ...v,
-          bucket: destination.name,
-          storageClass: settings.storageClass ?? v.storageClass,
-          ownerAccountId: settings.ownerOverride ? dst.record.ownerAccountId : v.ownerAccountId,
-          encryption,
-          parts,
-          replicationStatus: 'REPLICA',
-        };
-        delete replica.replicationDetail;
-        delete replica.tags;
-        if (tags) replica.tags = tags;
-        const { displaced } = await ctx.meta.putObjectVersion(replica);
-        if (displaced) await ctx.blobs.delete(displaced.parts.map((p) => p.blob)).catch(() => undefined);
-      } catch (e) {
-        await ctx.blobs.delete(parts.map((p) => p.blob)).catch(() => undefined);
-        throw e;
-      }
+      await this.store(dst, destination, settings, source, tags, encryption, (p) => writeEncryptedBlob(ctx.blobs, p.open(), dataKey));
     } finally {
       dataKey.fill(0);
+    }
+  }
+
+  /** Write the replica's parts with `writePart`, then its version; on failure nothing is left behind. */
+  private async store(
+    dst: Awaited<ReturnType<ReplicaWriter['destinationContext']>>,
+    destination: DestinationBucket,
+    settings: ReplicaSettings,
+    source: SourceVersion,
+    tags: Record<string, string> | undefined,
+    encryption: ObjectEncryption,
+    writePart: (p: SourceVersion['parts'][number]) => Promise<BlobRef>,
+  ): Promise<void> {
+    const { ctx } = dst;
+    const v = source.version;
+    const parts: ObjectPart[] = [];
+    try {
+      for (const p of source.parts) {
+        const part: ObjectPart = { partNumber: p.partNumber, size: p.size, blob: await writePart(p) };
+        if (p.etag !== undefined) part.etag = p.etag;
+        if (p.checksum) part.checksum = p.checksum;
+        parts.push(part);
+      }
+      const replica: ObjectVersion = {
+        ...v,
+        bucket: destination.name,
+        storageClass: settings.storageClass ?? v.storageClass,
+        ownerAccountId: settings.ownerOverride ? dst.record.ownerAccountId : v.ownerAccountId,
+        encryption,
+        parts,
+        replicationStatus: 'REPLICA',
+      };
+      delete replica.replicationDetail;
+      delete replica.tags;
+      if (tags) replica.tags = tags;
+      const { displaced } = await ctx.meta.putObjectVersion(replica);
+      if (displaced) await ctx.blobs.delete(displaced.parts.map((p) => p.blob)).catch(() => undefined);
+    } catch (e) {
+      await ctx.blobs.delete(parts.map((p) => p.blob)).catch(() => undefined);
+      throw e;
     }
   }
 

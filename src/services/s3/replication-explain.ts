@@ -11,7 +11,7 @@ import { ReplicationFailure } from '../../replication/failure.js';
 import type { ReplicationTransport } from '../../replication/ports.js';
 import { replicateTask } from '../../replication/replicate-task.js';
 import { RoleSessionCache } from '../../replication/role-sessions.js';
-import { explainRuleMatching, type ReplicationCandidate } from '../../replication/rules.js';
+import { candidateEncryption, explainRuleMatching, type ReplicationCandidate } from '../../replication/rules.js';
 import type { OutboxTask } from '../../storage/types.js';
 import type { Caller } from '../caller.js';
 import type { S3Context } from './s3-context.js';
@@ -74,7 +74,7 @@ export async function explainReplication(deps: ExplainDeps, bucket: string, key:
   }
   e.versionId = v.versionId;
   const ver: NonNullable<ReplicationExplanation['version']> = { isDeleteMarker: v.isDeleteMarker, size: v.size };
-  if (v.encryption) ver.encryption = v.encryption.algorithm;
+  if (v.encryption) ver.encryption = candidateEncryption(v.encryption)!;
   if (v.encryption?.kmsKeyArn) ver.kmsKeyArn = v.encryption.kmsKeyArn;
   if (v.tags) ver.tags = v.tags;
   if (v.replicationStatus) ver.replicationStatus = v.replicationStatus;
@@ -96,7 +96,7 @@ export async function explainReplication(deps: ExplainDeps, bucket: string, key:
   e.role = config.role;
   const candidate: ReplicationCandidate = { key, isDeleteMarker: v.isDeleteMarker, isReplica: v.replicationStatus === 'REPLICA', storageClass: v.storageClass };
   if (v.tags) candidate.tags = v.tags;
-  if (v.encryption) candidate.encryption = v.encryption.algorithm;
+  if (v.encryption) candidate.encryption = candidateEncryption(v.encryption);
   e.rules = explainRuleMatching(config, candidate);
   const selected = e.rules.filter((r) => r.selected);
   if (selected.length === 0) {
@@ -104,6 +104,12 @@ export async function explainReplication(deps: ExplainDeps, bucket: string, key:
     return e;
   }
 
+  if (candidate.encryption === 'SSE-C') {
+    e.summary.push(
+      'The version is SSE-C: it replicates as stored (its ciphertext and its data key as the customer key wrapped it, never decrypted), so no KMS call and no customer key are involved; ' +
+        'the replica is read with the same customer key, and a destination that blocks SSE-C refuses it (DstPutObjectNotPermitted).',
+    );
+  }
   for (const r of selected) {
     const task: OutboxTask = {
       id: 0,

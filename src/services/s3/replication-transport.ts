@@ -3,6 +3,7 @@
  * through STS, then reads the source and writes the replica with the role's credentials through
  * the same authorizer, KMS and storage paths any caller uses.
  */
+import type { Readable } from 'node:stream';
 import { denialMessage } from '../../policy/index.js';
 import { ReplicationFailure, TransientReplicationError } from '../../replication/failure.js';
 import type { DestinationBucket, ReplicationTransport, RoleCredentials, SourceVersion, WriteOptions } from '../../replication/ports.js';
@@ -14,6 +15,7 @@ import { StsService } from '../sts/sts-service.js';
 import { readObjectData } from './object-data.js';
 import { failureFrom, ReplicaWriter, type RemoteReplicaWriter, type ReplicaSettings } from './replica-writer.js';
 import type { S3Context } from './s3-context.js';
+import { customerWrapLabelOf } from './sse.js';
 
 export interface ReplicationTransportDeps {
   /** The S3 context of the source region (this worker's region). */
@@ -27,6 +29,13 @@ export interface ReplicationTransportDeps {
 }
 
 const S3_SERVICE = 's3.amazonaws.com';
+
+function sourcePart(p: ObjectPart, open: () => Readable): SourceVersion['parts'][number] {
+  const part: SourceVersion['parts'][number] = { partNumber: p.partNumber, size: p.size, open };
+  if (p.etag !== undefined) part.etag = p.etag;
+  if (p.checksum) part.checksum = p.checksum;
+  return part;
+}
 
 /** The settings of a rule's Destination the destination region applies. */
 export function replicaSettings(rule: ReplicationRule): ReplicaSettings {
@@ -110,28 +119,30 @@ export class InProcessReplicationTransport implements ReplicationTransport {
     }
     const v = await ctx.meta.getObjectVersion(bucket, key, versionId);
     if (!v || v.isDeleteMarker) throw new ReplicationFailure('SrcVersionNotFound', `Version ${versionId} of ${bucket}/${key} no longer exists`);
+    // Without s3:GetObjectVersionTagging the object still replicates, without its tags (reference §2.1).
+    const withTags = async (source: SourceVersion): Promise<SourceVersion> => {
+      if (v.tags && (await this.askSource(caller, bucket, key, versionId, 's3:GetObjectVersionTagging')).decision.outcome === 'Allow') source.tags = v.tags;
+      return source;
+    };
+    const enc = v.encryption!;
+    if (enc.customerKeyMd5) {
+      // SSE-C (reference §2.1): replicated without the customer key, as stored — sealed bytes and wrapped key.
+      return withTags({
+        version: v,
+        sealed: { wrappedKey: enc.wrappedKey, customerKeyMd5: enc.customerKeyMd5, wrapLabel: customerWrapLabelOf(bucket, key, enc) },
+        parts: v.parts.map((p: ObjectPart) => sourcePart(p, () => ctx.blobs.openRead(p.blob))),
+      });
+    }
     let dataKey: Buffer;
     try {
-      dataKey = await ctx.sse.dataKeyOf(caller, bucket, key, v.encryption!);
+      dataKey = await ctx.sse.dataKeyOf(caller, bucket, key, enc);
     } catch (e) {
       throw failureFrom(
         e,
         { AccessDenied: 'SrcGetObjectNotPermitted', 'KMS.DisabledException': 'SrcKmsKeyInvalidState', 'KMS.KMSInvalidStateException': 'SrcKmsKeyInvalidState', 'KMS.NotFoundException': 'SrcKmsKeyInvalidState' },
       );
     }
-    // Without s3:GetObjectVersionTagging the object still replicates, without its tags (reference §2.1).
-    const tagsAllowed = v.tags ? (await this.askSource(caller, bucket, key, versionId, 's3:GetObjectVersionTagging')).decision.outcome === 'Allow' : false;
-    const source: SourceVersion = {
-      version: v,
-      parts: v.parts.map((p: ObjectPart) => {
-        const part: SourceVersion['parts'][number] = { partNumber: p.partNumber, size: p.size, open: () => readObjectData(ctx.blobs, [p], dataKey) };
-        if (p.etag !== undefined) part.etag = p.etag;
-        if (p.checksum) part.checksum = p.checksum;
-        return part;
-      }),
-    };
-    if (tagsAllowed && v.tags) source.tags = v.tags;
-    return source;
+    return withTags({ version: v, parts: v.parts.map((p: ObjectPart) => sourcePart(p, () => readObjectData(ctx.blobs, [p], dataKey))) });
   }
 
   async readSourceTags(creds: RoleCredentials, bucket: string, key: string, versionId: string): Promise<Record<string, string> | undefined> {

@@ -114,6 +114,14 @@ function sseCLabel(bucket: string, key: string): string {
   return `sse-c:${bucket}/${key}`;
 }
 
+/**
+ * The label an SSE-C object's data key is wrapped under: its own bucket and key, or for a replica
+ * (which carries its source's wrapped key unchanged) the source's, as recorded.
+ */
+export function customerWrapLabelOf(bucket: string, key: string, encryption: Pick<ObjectEncryption, 'customerWrapLabel'>): string {
+  return encryption.customerWrapLabel ?? sseCLabel(bucket, key);
+}
+
 /** Translate a KMS failure into what S3 answers (reference §5.4): AccessDenied is 403, the rest KMS.<Code> 400. */
 export function kmsErrorForS3(e: unknown): unknown {
   if (!isServiceError(e)) return e;
@@ -201,7 +209,7 @@ export class SseEngine {
     checkCustomerKey(encryption.customerKeyMd5, customer);
     if (customer) {
       this.requireSecureForCustomerKey(caller);
-      return unwrapKey(customer.key, encryption.wrappedKey, sseCLabel(bucket, key));
+      return unwrapKey(customer.key, encryption.wrappedKey, customerWrapLabelOf(bucket, key, encryption));
     }
     if (encryption.algorithm === 'AES256') return unwrapKey(this.deps.sseS3Key, encryption.wrappedKey, sseS3Label(bucket, key));
     this.requireSecureForKms(caller);

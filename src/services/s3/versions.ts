@@ -6,7 +6,7 @@
 import { ServiceError } from '../../common/errors.js';
 import { newVersionId } from '../../common/ids.js';
 import type { ReplicationConfiguration } from '../../replication/config.js';
-import { planReplication, type ReplicationCandidate } from '../../replication/rules.js';
+import { candidateEncryption, planReplication, type ReplicationCandidate } from '../../replication/rules.js';
 import type { BucketRecord, NewOutboxTask, ObjectVersion, StoredObjectVersion } from '../../storage/types.js';
 import { invalidArgument, noSuchKey, noSuchVersion } from './s3-errors.js';
 import type { S3Context } from './s3-context.js';
@@ -66,7 +66,7 @@ export async function planVersionReplication(ctx: S3Context, version: ObjectVers
   const config = await replicationConfig(ctx, version.bucket);
   const candidate: ReplicationCandidate = { key: version.key, isDeleteMarker: version.isDeleteMarker, isReplica: extra.isReplica, storageClass: version.storageClass };
   if (version.tags) candidate.tags = version.tags;
-  if (version.encryption) candidate.encryption = version.encryption.algorithm;
+  if (version.encryption) candidate.encryption = candidateEncryption(version.encryption);
   const plan = planReplication(config, candidate);
   if (plan.length === 0) return [];
   version.replicationStatus = 'PENDING';
@@ -103,7 +103,7 @@ export async function planTagReplication(ctx: S3Context, version: StoredObjectVe
   if (version.replicationStatus === 'REPLICA') {
     const candidate: ReplicationCandidate = { key: version.key, isDeleteMarker: false, isReplica: false, storageClass: version.storageClass };
     if (version.tags) candidate.tags = version.tags;
-    if (version.encryption) candidate.encryption = version.encryption.algorithm;
+    if (version.encryption) candidate.encryption = candidateEncryption(version.encryption);
     const withMods: ReplicationConfiguration = { ...config, rules: config.rules.filter((r) => r.replicaModifications === 'Enabled') };
     return planReplication(withMods, candidate).map((p) => task(p.destinationBucket, p.ruleId));
   }

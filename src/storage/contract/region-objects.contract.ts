@@ -49,6 +49,17 @@ export function objectVersionCases(make: StoreFactory<RegionMetadataStore>): voi
     });
   });
 
+  it('an SSE-C record keeps its key MD5 and, for a replica, the wrap label of its source', async () => {
+    await withBucket(make, async (s) => {
+      const v: ObjectVersion = objectVersion(B, 'secret', 'v1', {
+        encryption: { algorithm: 'AES256', wrappedKey: Buffer.from([9, 8, 7]), customerKeyMd5: 'bWQ1', customerWrapLabel: 'sse-c:src/secret' },
+        replicationStatus: 'REPLICA',
+      });
+      await s.putObjectVersion(v);
+      assert.deepEqual(withoutHistory(await s.getObjectVersion(B, 'secret', 'v1')), v);
+    });
+  });
+
   it('latest is the version put last; older versions stay readable and not latest', async () => {
     await withBucket(make, async (s) => {
       await s.putObjectVersion(objectVersion(B, 'k', 'v1'));

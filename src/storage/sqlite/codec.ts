@@ -32,6 +32,7 @@ interface EncryptionJson {
   context?: Record<string, string>;
   wrappedKey: string; // base64
   customerKeyMd5?: string;
+  customerWrapLabel?: string;
 }
 
 export function encodeEncryption(e: ObjectEncryption | undefined): string | null {
@@ -41,6 +42,7 @@ export function encodeEncryption(e: ObjectEncryption | undefined): string | null
   setIf(j, 'bucketKeyEnabled', e.bucketKeyEnabled);
   setIf(j, 'context', e.context);
   setIf(j, 'customerKeyMd5', e.customerKeyMd5);
+  setIf(j, 'customerWrapLabel', e.customerWrapLabel);
   return toJson(j);
 }
 
@@ -52,6 +54,7 @@ export function decodeEncryption(text: string | null): ObjectEncryption | undefi
   setIf(e, 'bucketKeyEnabled', j.bucketKeyEnabled);
   setIf(e, 'context', j.context);
   setIf(e, 'customerKeyMd5', j.customerKeyMd5);
+  setIf(e, 'customerWrapLabel', j.customerWrapLabel);
   return e;
 }
 
