@@ -7,7 +7,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { eventually, s3Client } from '../support/clients.js';
 import { meridianCli } from '../support/meridian-cli.js';
@@ -51,6 +51,28 @@ describe('split mode: one process per region', () => {
     // The destination key lives in the us-east-2 process only.
     assert.match(pair.east2.logs(), /region opened.*us-east-2|us-east-2.*region opened/);
     assert.doesNotMatch(pair.east1.logs(), /"region":"us-east-2","dir"/);
+  });
+
+  it('replicates SSE-C objects sealed: the other process stores the ciphertext and reads it with the same customer key', async () => {
+    const s = await setUpReplication(pair.east1);
+    const src = s3Client(pair.east1, 'us-east-1');
+    const key = randomBytes(32);
+    const sseC = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.toString('base64'), SSECustomerKeyMD5: createHash('md5').update(key).digest('base64') };
+    const bodies = { 'sealed-large.bin': bodyOf('sealed-large', 200_000), 'sealed-small.bin': bodyOf('sealed-small', 1_000) };
+    for (const [k, body] of Object.entries(bodies)) {
+      const put = await src.send(new PutObjectCommand({ Bucket: s.src, Key: k, Body: body, ...sseC }));
+      await eventually(async () => ((await src.send(new HeadObjectCommand({ Bucket: s.src, Key: k, ...sseC }))).ReplicationStatus === 'COMPLETED' ? true : undefined), 30_000);
+      const replica = await s3Client(pair.east2, 'us-east-2').send(new GetObjectCommand({ Bucket: s.dest, Key: k, ...sseC }));
+      assert.equal(replica.ReplicationStatus, 'REPLICA');
+      assert.equal(replica.VersionId, put.VersionId);
+      assert.equal(replica.ETag, put.ETag);
+      assert.ok(Buffer.from(await replica.Body!.transformToByteArray()).equals(body));
+    }
+    const other = randomBytes(32);
+    await assert.rejects(
+      s3Client(pair.east2, 'us-east-2').send(new GetObjectCommand({ Bucket: s.dest, Key: 'sealed-small.bin', SSECustomerAlgorithm: 'AES256', SSECustomerKey: other.toString('base64'), SSECustomerKeyMD5: createHash('md5').update(other).digest('base64') })),
+      (e: { name: string }) => e.name === 'AccessDenied',
+    );
   });
 
   it('a permission missing at the destination fails there, and explain shows the destination\'s checks', async () => {
