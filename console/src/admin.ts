@@ -69,9 +69,10 @@ export async function adminText(path: string, query: Query = {}): Promise<string
 }
 
 /** Follows an NDJSON stream, calling onLine per parsed line, until aborted. Resolves when the stream ends. */
-export async function adminStream(path: string, query: Query, onLine: (value: unknown) => void, signal: AbortSignal): Promise<void> {
+export async function adminStream(path: string, query: Query, onLine: (value: unknown) => void, signal: AbortSignal, onOpen?: () => void): Promise<void> {
   const res = await signedRequest('GET', path, query, signal);
   if (!res.ok) throw await failure(res);
+  onOpen?.();
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
   let buffered = '';

@@ -23,7 +23,7 @@ export function EventsPage({ query }: { query: URLSearchParams }) {
       while (!abort.signal.aborted) {
         try {
           setState('connecting');
-          const stream = adminStream(
+          await adminStream(
             '/_meridian/replication/events',
             { bucket: bucket || undefined },
             (v) => {
@@ -31,10 +31,11 @@ export function EventsPage({ query }: { query: URLSearchParams }) {
               if (rec) setEvents((e) => [rec, ...e].slice(0, MAX));
             },
             abort.signal,
+            () => {
+              setState('live');
+              setError(undefined);
+            },
           );
-          setState('live');
-          setError(undefined);
-          await stream;
         } catch (e) {
           if (abort.signal.aborted) return;
           setError(e);

@@ -371,7 +371,7 @@ function Roles() {
   const action = useAction();
   return (
     <>
-      <details class="card" open={(roles.data?.Roles ?? []).length === 0 ? true : undefined}>
+      <details class="card" open>
         <summary>Create a role</summary>
         <form
           aria-label="Create a role"
@@ -389,7 +389,7 @@ function Roles() {
           <JsonEditor label="Trust policy" value={trust} onInput={setTrust} check={(t) => checkPolicy(t, 'trust')} rows={8} />
           <TextInput label="Permissions policy name (optional)" value={policyName} onInput={setPolicyName} />
           <JsonEditor label="Permissions policy (optional inline policy)" value={policy} onInput={setPolicy} check={(t) => (t.trim() ? checkPolicy(t, 'identity') : undefined)} rows={10} />
-          <button type="submit" class="primary" disabled={action.busy}>
+          <button type="submit" class="primary" disabled={action.busy || !name.trim() || !!checkPolicy(trust, 'trust') || (!!policy.trim() && !!checkPolicy(policy, 'identity'))}>
             Create role
           </button>
           <Outcome action={action} />

@@ -63,7 +63,7 @@ export function KmsPage({ query }: { query: URLSearchParams }) {
         <Select label="KMS region" value={region} onChange={(r) => navigate(['kms'], { region: r })} options={[...KNOWN_REGIONS]} />
         <Button onClick={keys.reload}>Refresh</Button>
       </div>
-      <CreateKey region={region} onCreated={keys.reload} />
+      <CreateKey key={region} region={region} onCreated={keys.reload} />
       <section aria-labelledby="keys">
         <h2 id="keys">Keys in {region}</h2>
         <Loading state={keys}>
@@ -162,7 +162,8 @@ function KeyDetail({ region, keyId, onChanged }: { region: string; keyId: string
   const [policy, setPolicy] = useState('');
   const [windowDays, setWindowDays] = useState('30');
   const [newAlias, setNewAlias] = useState('');
-  useEffect(() => setPolicy(detail.data ? pretty(JSON.parse(detail.data.policy)) : ''), [detail.data]);
+  // Only a changed policy replaces what is in the editor (other actions reload the key too).
+  useEffect(() => setPolicy(detail.data ? pretty(JSON.parse(detail.data.policy)) : ''), [detail.data?.policy]);
   const action = useAction();
   const policyAction = useAction();
   const op = (what: () => Promise<unknown>, msg: string) =>
