@@ -84,3 +84,14 @@ test('bad input: other accounts, unknown principals and missing parameters are c
   const badContext = await signedFetch(m, 'GET', '/_meridian/explain', { query: q({ principal: aliceArn, action: 's3:GetObject', resource: 'arn:aws:s3:::sim-bucket/k', context: 'novalue' }) });
   assert.equal(badContext.status, 400);
 });
+
+test('s3:CreateBucket is simulated for a bucket that does not exist yet (only identity policies decide)', async () => {
+  const r = await signedFetch(m, 'GET', '/_meridian/explain', { query: q({ principal: aliceArn, action: 's3:CreateBucket', resource: 'arn:aws:s3:::not-yet-a-bucket' }) });
+  assert.equal(r.status, 200, r.text);
+  const body = JSON.parse(r.text) as { decision: { outcome: string }; text: string };
+  assert.equal(body.decision.outcome, 'ImplicitDeny');
+  assert.match(body.text, /no identity-based policy allows the s3:CreateBucket action/);
+  const getObject = await signedFetch(m, 'GET', '/_meridian/explain', { query: q({ principal: aliceArn, action: 's3:GetObject', resource: 'arn:aws:s3:::not-yet-a-bucket/k' }) });
+  assert.equal(getObject.status, 400);
+  assert.match(getObject.text, /bucket not-yet-a-bucket does not exist/);
+});
