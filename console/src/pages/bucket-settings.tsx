@@ -337,6 +337,8 @@ function BucketTags({ bucket, client }: SectionProps) {
 
 function JsonSetting<T>(props: {
   title: string;
+  /** For buttons: 'lifecycle', 'CORS'. */
+  noun: string;
   label: string;
   load: () => Promise<T | null>;
   toText: (v: T | null) => string;
@@ -367,7 +369,7 @@ function JsonSetting<T>(props: {
                   })
                 }
               >
-                Save {props.title.toLowerCase()}
+                Save {props.noun}
               </Button>
               <Button
                 busy={action.busy}
@@ -380,7 +382,7 @@ function JsonSetting<T>(props: {
                   })
                 }
               >
-                Delete {props.title.toLowerCase()}
+                Delete {props.noun}
               </Button>
               {!text.trim() && <Button onClick={() => setText(pretty(props.example))}>Start from an example</Button>}
             </div>
@@ -400,6 +402,7 @@ function Lifecycle({ bucket, client }: SectionProps) {
   return (
     <JsonSetting
       title="Lifecycle"
+      noun="lifecycle"
       label="Lifecycle rules (JSON, as in put-bucket-lifecycle-configuration)"
       deps={[bucket]}
       load={() => orEmpty(client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket })))}
@@ -415,6 +418,7 @@ function Cors({ bucket, client }: SectionProps) {
   return (
     <JsonSetting
       title="CORS"
+      noun="CORS"
       label="CORS rules (JSON, as in put-bucket-cors)"
       deps={[bucket]}
       load={() => orEmpty(client.send(new GetBucketCorsCommand({ Bucket: bucket })))}
