@@ -1,17 +1,54 @@
 /** The console's frame: sign-in, navigation and the page for the current route. */
-import { useState } from 'preact/hooks';
+import type { FunctionComponent } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
 import { useCredentials } from './aws';
 import { BucketsPage } from './pages/buckets';
-import { BucketSettingsPage } from './pages/bucket-settings';
-import { EventsPage } from './pages/events';
-import { IamPage } from './pages/iam';
-import { KmsPage } from './pages/kms';
-import { ObjectsPage } from './pages/objects';
-import { ReplicationPage } from './pages/replication';
 import { SignIn } from './pages/sign-in';
 import { href, useRoute } from './router';
 import { clearSession, loadSession, saveSession, type Session } from './session';
 import { SessionContext } from './ui';
+
+/**
+ * A page loaded on first use: the first view (sign-in, buckets) carries only the S3 and STS clients;
+ * KMS, IAM, uploads and the rest arrive with the pages that need them.
+ */
+function lazyPage<P>(load: () => Promise<FunctionComponent<P>>): FunctionComponent<P> {
+  let loaded: FunctionComponent<P> | undefined;
+  let loading: Promise<unknown> | undefined;
+  return (props: P) => {
+    const [, ready] = useState(0);
+    const [error, setError] = useState<unknown>(undefined);
+    useEffect(() => {
+      if (loaded) return;
+      loading ??= load().then((c) => (loaded = c));
+      loading.then(
+        () => ready(1),
+        (e: unknown) => {
+          loading = undefined;
+          setError(e);
+        },
+      );
+    }, []);
+    if (loaded) {
+      const Page = loaded;
+      return <Page {...(props as P & object)} />;
+    }
+    return error ? (
+      <p role="alert">This page could not be loaded ({String(error)}). Reload to try again.</p>
+    ) : (
+      <p class="muted" role="status">
+        Loading…
+      </p>
+    );
+  };
+}
+
+const BucketSettingsPage = lazyPage(() => import('./pages/bucket-settings').then((m) => m.BucketSettingsPage));
+const ReplicationPage = lazyPage(() => import('./pages/replication').then((m) => m.ReplicationPage));
+const ObjectsPage = lazyPage(() => import('./pages/objects').then((m) => m.ObjectsPage));
+const KmsPage = lazyPage(() => import('./pages/kms').then((m) => m.KmsPage));
+const IamPage = lazyPage(() => import('./pages/iam').then((m) => m.IamPage));
+const EventsPage = lazyPage(() => import('./pages/events').then((m) => m.EventsPage));
 
 const NAV: [string, string][] = [
   ['buckets', 'Buckets'],

@@ -4,8 +4,6 @@
  * client is the region its requests are signed for, which is how Meridian routes them.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Credentials } from './session';
 
@@ -13,14 +11,10 @@ export const endpoint = (): string => window.location.origin;
 
 let creds: Credentials | undefined;
 const s3Clients = new Map<string, S3Client>();
-const kmsClients = new Map<string, KMSClient>();
-let iamClient: IAMClient | undefined;
 
 export function useCredentials(c: Credentials | undefined): void {
   creds = c;
   s3Clients.clear();
-  kmsClients.clear();
-  iamClient = undefined;
 }
 
 export function currentCredentials(): Credentials {
@@ -28,7 +22,7 @@ export function currentCredentials(): Credentials {
   return creds;
 }
 
-const common = () => ({ endpoint: endpoint(), credentials: currentCredentials(), maxAttempts: 1 });
+export const common = () => ({ endpoint: endpoint(), credentials: currentCredentials(), maxAttempts: 1 });
 
 export function s3(region: string): S3Client {
   let c = s3Clients.get(region);
@@ -44,20 +38,6 @@ export function s3(region: string): S3Client {
     s3Clients.set(region, c);
   }
   return c;
-}
-
-export function kms(region: string): KMSClient {
-  let c = kmsClients.get(region);
-  if (!c) {
-    c = new KMSClient({ ...common(), region });
-    kmsClients.set(region, c);
-  }
-  return c;
-}
-
-/** IAM is global: its requests are signed for us-east-1, as AWS's are. */
-export function iam(): IAMClient {
-  return (iamClient ??= new IAMClient({ ...common(), region: 'us-east-1' }));
 }
 
 export function sts(c: Credentials): STSClient {

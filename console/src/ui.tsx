@@ -2,7 +2,6 @@
 import type { ComponentChildren, JSX } from 'preact';
 import { createContext } from 'preact';
 import { useCallback, useContext, useEffect, useId, useRef, useState } from 'preact/hooks';
-import { adminJson } from './admin';
 import { awsError, type AwsError } from './aws';
 import type { JsonProblem } from './lib/json-check';
 import type { Session } from './session';
@@ -87,6 +86,7 @@ export function ErrorBox({ error, title }: { error: unknown; title?: string }) {
   const [why, setWhy] = useState<{ text?: string; error?: unknown } | undefined>(undefined);
   const ask = async () => {
     try {
+      const { adminJson } = await import('./admin');
       const r = await adminJson<{ text: string }>('/_meridian/explain', { principal, action: denial![1], resource: denial![2] });
       setWhy({ text: r.text });
     } catch (err) {

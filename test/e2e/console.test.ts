@@ -11,7 +11,8 @@
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
@@ -106,10 +107,10 @@ test('the console is served on the HTTP and HTTPS listeners: typed, cached, GET/
   assert.doesNotMatch(html, /https?:\/\//);
   const script = /src="(\/_console\/assets\/[^"]+\.js)"/.exec(html)?.[1];
   assert.ok(script, html);
-  const js = await fetch(new URL(script, m.httpEndpoint));
-  assert.equal(js.status, 200);
-  assert.equal(js.headers.get('content-type'), 'text/javascript; charset=utf-8');
-  assert.equal(js.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  const entry = await fetch(new URL(script, m.httpEndpoint));
+  assert.equal(entry.status, 200);
+  assert.equal(entry.headers.get('content-type'), 'text/javascript; charset=utf-8');
+  assert.equal(entry.headers.get('cache-control'), 'public, max-age=31536000, immutable');
   // Raw request targets (fetch would normalise the dot segments away).
   for (const target of ['/_console/%2e%2e/global/root-credentials.json', '/_console/../global/root-credentials.json', '/_console/assets/..%2f..%2f..%2fpackage.json']) {
     const r = await rawGet(target);
@@ -118,6 +119,13 @@ test('the console is served on the HTTP and HTTPS listeners: typed, cached, GET/
   }
   assert.equal((await fetch(url(), { method: 'POST' })).status, 405);
   assert.equal((await fetch(`${m.httpEndpoint}/_console`, { redirect: 'manual' })).status, 308);
+
+  // The JavaScript budget: every chunk the console can load, gzipped, under 300 KB.
+  const assets = join(ROOT, 'console/dist/assets');
+  const js = readdirSync(assets).filter((f) => f.endsWith('.js'));
+  const gz = js.reduce((n, f) => n + gzipSync(readFileSync(join(assets, f)), { level: 9 }).length, 0);
+  console.log(`# console: ${js.length} JavaScript chunks, ${(gz / 1024).toFixed(1)} KiB gzipped in all; first view ${(gzipSync(await (await fetch(new URL(script, m.httpEndpoint))).arrayBuffer().then((b) => Buffer.from(b)), { level: 9 }).length / 1024).toFixed(1)} KiB`);
+  assert.ok(gz < 300 * 1024, `${gz} bytes of gzipped JavaScript`);
 
   const tls = await fetchTls('/_console/');
   assert.equal(tls.status, 200);

@@ -1,8 +1,6 @@
 /** Look-ups several pages share: a bucket's region, the buckets, a region's KMS keys and IAM roles. */
 import { GetBucketLocationCommand, ListBucketsCommand } from '@aws-sdk/client-s3';
-import { ListAliasesCommand, ListKeysCommand } from '@aws-sdk/client-kms';
-import { ListRolesCommand } from '@aws-sdk/client-iam';
-import { iam, kms, s3 } from '../aws';
+import { s3 } from '../aws';
 
 const regions = new Map<string, Promise<string>>();
 
@@ -48,6 +46,7 @@ export interface KeyChoice {
 
 /** A region's customer keys (and aliases), for key pickers. */
 export async function keyChoices(region: string): Promise<KeyChoice[]> {
+  const [{ ListAliasesCommand, ListKeysCommand }, { kms }] = await Promise.all([import('@aws-sdk/client-kms'), import('../aws-kms')]);
   const client = kms(region);
   const [keys, aliases] = await Promise.all([client.send(new ListKeysCommand({ Limit: 1000 })), client.send(new ListAliasesCommand({ Limit: 100 }))]);
   const names = new Map<string, string[]>();
@@ -56,6 +55,7 @@ export async function keyChoices(region: string): Promise<KeyChoice[]> {
 }
 
 export async function roleArns(): Promise<string[]> {
+  const [{ ListRolesCommand }, { iam }] = await Promise.all([import('@aws-sdk/client-iam'), import('../aws-iam')]);
   const out = await iam().send(new ListRolesCommand({ MaxItems: 1000 }));
   return (out.Roles ?? []).map((r) => r.Arn!);
 }

@@ -49,7 +49,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { useEffect, useState } from 'preact/hooks';
 import { adminJson } from '../admin';
-import { iam } from '../aws';
+import { iam } from '../aws-iam';
 import { when } from '../lib/format';
 import { checkPolicy } from '../lib/json-check';
 import { href, navigate } from '../router';

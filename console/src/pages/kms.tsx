@@ -19,7 +19,7 @@ import {
   type KeyMetadata,
 } from '@aws-sdk/client-kms';
 import { useEffect, useState } from 'preact/hooks';
-import { kms } from '../aws';
+import { kms } from '../aws-kms';
 import { KNOWN_REGIONS } from '../lib/catalog';
 import { when } from '../lib/format';
 import { checkPolicy } from '../lib/json-check';
