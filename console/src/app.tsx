@@ -85,7 +85,15 @@ export function App() {
   const [section = 'buckets'] = route.path;
   return (
     <SessionContext.Provider value={session}>
-      <a class="skip" href="#main">
+      {/* Routes live in the hash, so the skip link moves focus itself instead of navigating. */}
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header class="top">

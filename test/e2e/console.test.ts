@@ -153,6 +153,11 @@ test('sign in: a wrong secret shows STS error; the keys live in sessionStorage o
   assert.match(storage.session, new RegExp(m.accessKeyId));
   assert.equal(storage.local, 0);
   assert.equal(storage.cookies, '');
+  // Keyboard: the first Tab reaches "Skip to content", which moves focus to the page's main area.
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate('document.activeElement.textContent'), 'Skip to content');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate('document.activeElement.id'), 'main');
   // A reload keeps the session (same tab); the first view after it is measured, not asserted.
   const t0 = Date.now();
   await page.reload();
@@ -319,6 +324,10 @@ test('an SSE-KMS upload becomes COMPLETED, with the replica and its destination 
   await page.getByRole('button', { name: 'big.bin', exact: true }).waitFor();
   await page.getByRole('button', { name: 'hello.txt', exact: true }).click();
   await screenshots(page, '06-objects');
+  // The README's picture (docs/console.png is a copy): one screen, not the full page.
+  await page.setViewportSize({ width: 1100, height: 640 });
+  await page.screenshot({ path: join(SCREENSHOTS, 'readme.png') });
+  await page.setViewportSize({ width: 1280, height: 800 });
 });
 
 test('kms:Encrypt taken away on the IAM page: the next version is FAILED, with its reason and the explanation', async () => {
@@ -379,6 +388,36 @@ test('the replication dashboard: pending, failures by reason, lag over time; the
   await row.getByRole('button', { name: 'Why?' }).click();
   await page.getByRole('region', { name: 'Replication explanation' }).getByText(/kms:Encrypt/).first().waitFor();
   await screenshots(page, '09-events');
+});
+
+test('object browser: prefixes, pages of a large listing forward and back, versions and delete markers', async () => {
+  const s3 = s3Client(m);
+  const keys = Array.from({ length: 120 }, (_, i) => `many/${String(i).padStart(3, '0')}.txt`);
+  for (let i = 0; i < keys.length; i += 20) await Promise.all(keys.slice(i, i + 20).map((Key) => s3.send(new PutObjectCommand({ Bucket: src, Key, Body: Key }))));
+  await page.goto(`${url()}#/bucket/${src}/objects`);
+  await page.getByRole('button', { name: 'many/', exact: true }).click();
+  await page.getByLabel('Per page').selectOption('50');
+  const names = async () => (await page.getByRole('region', { name: 'Objects' }).locator('tbody td:first-child button').allInnerTexts()).filter((t) => t !== '↑ Up');
+  await page.getByRole('button', { name: '000.txt', exact: true }).waitFor();
+  assert.deepEqual(await names(), keys.slice(0, 50).map((k) => k.slice(5)));
+  await page.getByRole('button', { name: 'Next page' }).click();
+  await page.getByRole('button', { name: '050.txt', exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Next page' }).click();
+  await page.getByRole('button', { name: '119.txt', exact: true }).waitFor();
+  assert.equal((await names()).length, 20);
+  assert.ok(await page.getByRole('button', { name: 'Next page' }).isDisabled());
+  await page.getByRole('button', { name: 'Previous page' }).click();
+  await page.getByRole('button', { name: '050.txt', exact: true }).waitFor();
+  assert.equal(await page.getByText('Page 2').count(), 1);
+
+  // A delete marker, made in the detail panel, listed with the versions.
+  await page.goto(`${url()}#/bucket/${src}/objects?key=big.bin`);
+  await page.getByRole('button', { name: 'Add delete marker' }).click();
+  await page.getByText('Delete marker added.').waitFor();
+  await page.getByLabel('Show versions and delete markers').check();
+  const marker = page.getByRole('region', { name: 'Objects' }).getByRole('row', { name: /big\.bin.*delete marker/ });
+  await marker.waitFor();
+  assert.match(await marker.innerText(), /latest/);
 });
 
 test('a limited IAM user: AWS AccessDenied in the console, with the policy evaluation one click away', async () => {
