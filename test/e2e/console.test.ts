@@ -325,7 +325,8 @@ test('an SSE-KMS upload becomes COMPLETED, with the replica and its destination 
   await page.getByRole('button', { name: 'hello.txt', exact: true }).click();
   await screenshots(page, '06-objects');
   // The README's picture (docs/console.png is a copy): one screen, not the full page.
-  await page.setViewportSize({ width: 1100, height: 640 });
+  await page.setViewportSize({ width: 1100, height: 720 });
+  await page.evaluate('window.scrollTo(0, 0)');
   await page.screenshot({ path: join(SCREENSHOTS, 'readme.png') });
   await page.setViewportSize({ width: 1280, height: 800 });
 });
