@@ -21,6 +21,7 @@ import { GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam'
 import type { Page } from 'playwright-core';
 import { launchBrowser, screenshots, SCREENSHOTS, type Browser } from '../support/browser.js';
 import { eventually, iamClient, s3Client } from '../support/clients.js';
+import { meridianCli } from '../support/meridian-cli.js';
 import { startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
 import { permissionsPolicy, trustPolicy } from '../support/replication-documents.js';
 
@@ -304,6 +305,10 @@ test('an SSE-KMS upload becomes COMPLETED, with the replica and its destination 
   await replicaKey.waitFor();
   assert.equal(await replicaKey.innerText(), destKeyArn);
   assert.match(await version.getByTestId('replica').innerText(), /REPLICA/);
+  // Download: a presigned GET the browser follows; the file is the object.
+  const [download] = await Promise.all([page.waitForEvent('download'), version.getByRole('button', { name: 'Download' }).click()]);
+  assert.equal(download.suggestedFilename(), 'hello.txt');
+  assert.equal(readFileSync((await download.path())!, 'utf8'), 'hello, replicated world\n');
   // What the console shows is what the SDK reads.
   const head = await s3Client(m, 'us-east-2').send(new HeadObjectCommand({ Bucket: dest, Key: 'hello.txt', VersionId: firstVersion }));
   assert.equal(head.ReplicationStatus, 'REPLICA');
@@ -362,6 +367,12 @@ test('the replication dashboard: pending, failures by reason, lag over time; the
   await page.goto(`${url()}#/bucket/${src}/replication`);
   await page.getByTestId('failed-total').filter({ hasText: /^[1-9]/ }).waitFor();
   await page.getByRole('region', { name: 'Failures by reason' }).getByText('DstPutObjectNotPermitted').waitFor();
+  // The same numbers `meridian replication status` prints.
+  const cli = await meridianCli(m, ['replication', 'status', '--bucket', src, '--json']);
+  assert.equal(cli.code, 0, cli.stderr);
+  const report = JSON.parse(cli.stdout) as { failed: { total: number; byReason: { reason: string; count: number }[] }; pending: { operations: number } };
+  assert.equal(await page.getByTestId('failed-total').innerText(), String(report.failed.total));
+  assert.deepEqual(report.failed.byReason.map((f) => [f.reason, f.count]), [['DstPutObjectNotPermitted', 1]]);
   // Give the role kms:Encrypt back and replicate more, so the lag chart has intervals with completions.
   await iamClient(m).send(
     new PutRolePolicyCommand({ RoleName: roleName, PolicyName: 's3-crr-with-kms-role-permissions-policy', PolicyDocument: permissionsPolicy({ src, dest, srcKeyArn, destKeyArn }) }),
