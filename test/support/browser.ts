@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
-export const CHROMIUM = process.env.MERIDIAN_TEST_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM = '/usr/bin/chromium';
 
 export const CHROMIUM_ARGS = [
   '--headless',
