@@ -46,6 +46,8 @@ before(async () => {
   m = await startMeridianProcess();
   browser = await launchBrowser();
   page = browser.page;
+  // Generous: CI shares two cores with another test file (and a loaded machine is slower still).
+  page.setDefaultTimeout(90_000);
   page.on('pageerror', (e) => pageErrors.push(e.message));
   // A Content-Security-Policy violation or a failed asset shows here.
   page.on('console', (msg) => {
@@ -288,7 +290,7 @@ async function upload(name: string, body: Buffer): Promise<string> {
   await page.getByLabel('KMS key for upload').fill(srcKeyArn);
   await page.locator('#upload-files').setInputFiles({ name, mimeType: 'text/plain', buffer: body });
   const done = page.locator('ul.uploads li', { hasText: name }).filter({ hasText: 'uploaded (version' }).first();
-  await done.waitFor({ timeout: 30_000 });
+  await done.waitFor();
   return /version (\S+)\)/.exec(await done.innerText())![1]!;
 }
 
@@ -299,7 +301,7 @@ test('an SSE-KMS upload becomes COMPLETED, with the replica and its destination 
   firstVersion = await upload('hello.txt', Buffer.from('hello, replicated world\n'));
   await page.getByRole('button', { name: 'hello.txt', exact: true }).click();
   const version = page.getByRole('article', { name: `version ${firstVersion}` });
-  await version.getByTestId('replication-status').filter({ hasText: 'COMPLETED' }).waitFor({ timeout: 30_000 });
+  await version.getByTestId('replication-status').filter({ hasText: 'COMPLETED' }).waitFor();
   assert.equal(await version.getByTestId('kms-key-arn').innerText(), srcKeyArn);
   const replicaKey = version.getByTestId('replica-kms-key-arn');
   await replicaKey.waitFor();
@@ -341,7 +343,7 @@ test('kms:Encrypt taken away on the IAM page: the next version is FAILED, with i
   await page.getByRole('button', { name: 's3-crr-with-kms-role-permissions-policy' }).click();
   const editor = page.getByLabel('Inline policy document');
   await editor.waitFor();
-  await eventually(async () => ((await editor.inputValue()).includes('"kms:Encrypt"') ? true : undefined), 10_000);
+  await eventually(async () => ((await editor.inputValue()).includes('"kms:Encrypt"') ? true : undefined), 60_000);
   await editor.fill(permissionsPolicy({ src, dest, srcKeyArn, destKeyArn }, { withoutKmsEncrypt: true }));
   await page.getByRole('button', { name: 'Save inline policy' }).click();
   await page.getByText('Saved inline policy s3-crr-with-kms-role-permissions-policy.').waitFor();
@@ -351,7 +353,7 @@ test('kms:Encrypt taken away on the IAM page: the next version is FAILED, with i
   await page.goto(`${url()}#/bucket/${src}/objects?key=hello.txt`);
   const second = await upload('hello.txt', Buffer.from('hello again\n'));
   const version = page.getByRole('article', { name: `version ${second}` });
-  await version.getByTestId('replication-status').filter({ hasText: 'FAILED' }).waitFor({ timeout: 30_000 });
+  await version.getByTestId('replication-status').filter({ hasText: 'FAILED' }).waitFor();
   await version.getByRole('button', { name: 'Why?' }).click();
   const why = version.getByRole('region', { name: 'Replication explanation' });
   await why.getByTestId('failure-reason').waitFor();
@@ -395,7 +397,7 @@ test('the replication dashboard: pending, failures by reason, lag over time; the
   await page.getByRole('status').filter({ hasText: 'live' }).waitFor();
   await s3.send(new PutObjectCommand({ Bucket: src, Key: 'events/failing.txt', Body: 'will fail', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: srcKeyArn }));
   const row = page.getByRole('row', { name: /OperationFailedReplication/ }).first();
-  await row.waitFor({ timeout: 30_000 });
+  await row.waitFor();
   assert.match(await row.innerText(), /events\/failing\.txt[\s\S]*DstPutObjectNotPermitted/);
   await row.getByRole('button', { name: 'Why?' }).click();
   await page.getByRole('region', { name: 'Replication explanation' }).getByText(/kms:Encrypt/).first().waitFor();
