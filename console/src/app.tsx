@@ -1,7 +1,7 @@
 /** The console's frame: sign-in, navigation and the page for the current route. */
 import type { FunctionComponent } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { useCredentials } from './aws';
+import { setCredentials } from './aws';
 import { BucketsPage } from './pages/buckets';
 import { SignIn } from './pages/sign-in';
 import { href, useRoute } from './router';
@@ -59,7 +59,7 @@ const NAV: [string, string][] = [
 
 function initialSession(): Session | undefined {
   const s = loadSession();
-  useCredentials(s?.credentials);
+  setCredentials(s?.credentials);
   return s;
 }
 
@@ -71,7 +71,7 @@ export function App() {
       <SignIn
         onSignedIn={(s) => {
           saveSession(s);
-          useCredentials(s.credentials);
+          setCredentials(s.credentials);
           setSession(s);
         }}
       />
@@ -79,7 +79,7 @@ export function App() {
   }
   const signOut = () => {
     clearSession();
-    useCredentials(undefined);
+    setCredentials(undefined);
     setSession(undefined);
   };
   const [section = 'buckets'] = route.path;

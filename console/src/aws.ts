@@ -12,7 +12,7 @@ export const endpoint = (): string => window.location.origin;
 let creds: Credentials | undefined;
 const s3Clients = new Map<string, S3Client>();
 
-export function useCredentials(c: Credentials | undefined): void {
+export function setCredentials(c: Credentials | undefined): void {
   creds = c;
   s3Clients.clear();
 }

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { Fragment } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { adminJson } from '../admin';
 import { s3 } from '../aws';
@@ -248,6 +249,7 @@ function useUploadsTick(): number {
 }
 
 interface UploadState {
+  id: number;
   name: string;
   key: string;
   loaded: number;
@@ -256,6 +258,8 @@ interface UploadState {
   done?: boolean;
   versionId?: string;
 }
+
+let uploadIds = 0;
 
 function UploadPanel({ bucket, region, prefix }: { bucket: string; region: string; prefix: string }) {
   useUploadsTick();
@@ -267,10 +271,10 @@ function UploadPanel({ bucket, region, prefix }: { bucket: string; region: strin
   const keys = useAsync(() => (sse === 'aws:kms' ? keyChoices(region) : Promise.resolve([])), [region, sse]);
   const start = (files: FileList | File[]) => {
     for (const file of Array.from(files)) {
+      const id = ++uploadIds;
       const key = prefix + file.name;
-      const entry: UploadState = { name: file.name, key, loaded: 0, total: file.size };
-      setUploads((u) => [entry, ...u.filter((x) => x.key !== key || !x.done)]);
-      const update = (patch: Partial<UploadState>) => setUploads((u) => u.map((x) => (x === entry || (x.key === key && x.name === entry.name) ? Object.assign(x, patch) && { ...x } : x)));
+      setUploads((u) => [{ id, name: file.name, key, loaded: 0, total: file.size }, ...u].slice(0, 20));
+      const update = (patch: Partial<UploadState>) => setUploads((u) => u.map((x) => (x.id === id ? { ...x, ...patch } : x)));
       const params: ConstructorParameters<typeof Upload>[0]['params'] = { Bucket: bucket, Key: key, Body: file, ContentType: file.type || 'application/octet-stream' };
       if (sse) params.ServerSideEncryption = sse as ServerSideEncryption;
       if (sse === 'aws:kms' && keyArn.trim()) params.SSEKMSKeyId = keyArn.trim();
@@ -279,7 +283,8 @@ function UploadPanel({ bucket, region, prefix }: { bucket: string; region: strin
       upload.on('httpUploadProgress', (p) => update({ loaded: p.loaded ?? 0, total: p.total ?? file.size }));
       upload.done().then(
         (out) => {
-          update({ done: true, loaded: file.size, ...((out as { VersionId?: string }).VersionId ? { versionId: (out as { VersionId?: string }).VersionId! } : {}) });
+          const versionId = (out as { VersionId?: string }).VersionId;
+          update({ done: true, loaded: file.size, ...(versionId ? { versionId } : {}) });
           bumpUploads();
         },
         (error: unknown) => update({ error }),
@@ -346,8 +351,8 @@ function UploadPanel({ bucket, region, prefix }: { bucket: string; region: strin
       </div>
       {uploads.length > 0 && (
         <ul class="uploads" aria-label="Uploads">
-          {uploads.map((u, i) => (
-            <li key={i}>
+          {uploads.map((u) => (
+            <li key={u.id}>
               <span class="mono">{u.key}</span>{' '}
               <progress max={u.total || 1} value={u.loaded} aria-label={`Upload of ${u.key}`} />{' '}
               <span class="small">
@@ -465,10 +470,10 @@ function VersionCard({ bucket, region, objectKey, v, onChanged }: { bucket: stri
           <dt>Replication status</dt>
           <dd data-testid="replication-status">{status ?? 'none'}</dd>
           {Object.entries(head.data.Metadata ?? {}).map(([k, val]) => (
-            <>
-              <dt key={`k${k}`}>x-amz-meta-{k}</dt>
-              <dd key={`v${k}`}>{val}</dd>
-            </>
+            <Fragment key={k}>
+              <dt>x-amz-meta-{k}</dt>
+              <dd>{val}</dd>
+            </Fragment>
           ))}
         </dl>
       )}

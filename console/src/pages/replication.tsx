@@ -4,7 +4,7 @@
  * destination, failures by reason, lag p50/p99 over time, and "why?" for any version.
  */
 import { DeleteBucketReplicationCommand, GetBucketReplicationCommand, PutBucketReplicationCommand, type ReplicationConfiguration } from '@aws-sdk/client-s3';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { adminJson, adminStream, adminText } from '../admin';
 import { s3 } from '../aws';
 import { bucketRegion, keyChoices, listBuckets, roleArns } from '../lib/catalog';
@@ -398,10 +398,8 @@ function Dashboard({ bucket }: { bucket: string }) {
 /** OperationFailedReplication events of this bucket, live, newest first. */
 function useFailureEvents(bucket: string): FailureEvent[] {
   const [events, setEvents] = useState<FailureEvent[]>([]);
-  const ctl = useRef<AbortController>();
   useEffect(() => {
     const abort = new AbortController();
-    ctl.current = abort;
     const follow = async () => {
       while (!abort.signal.aborted) {
         try {
