@@ -6,6 +6,7 @@
  *   GET  /_meridian/replication/explain?bucket=B&key=K[&versionId=V]
  *   GET  /_meridian/replication/events[?bucket=B]    replication events as they happen (NDJSON, one S3 event record per line)
  *   POST /_meridian/replication/batch?bucket=B[&status=…]   start a Batch Replication job
+ *   GET  /_meridian/explain?principal=P&action=A&resource=R[&context=k=v]   policy simulator (admin-explain.ts)
  *   GET  /_meridian/replication/batch?bucket=B&job=J        its completion report
  * The others are SigV4-signed like any AWS request and authorized through the same policy engine:
  * the caller needs s3:GetReplicationConfiguration on the bucket (batch: s3:InitiateReplication).
@@ -19,6 +20,7 @@ import type { Caller } from '../services/caller.js';
 import type { ServiceResponse } from '../services/protocol/response.js';
 import { batchJobReport, startBatchReplication } from '../services/s3/replication-batch.js';
 import { explainReplication } from '../services/s3/replication-explain.js';
+import { explainPolicyRequest } from './admin-explain.js';
 import type { Fabric, RegionRuntime } from './fabric.js';
 
 export interface AdminRequest {
@@ -43,7 +45,7 @@ export class AdminApi {
 
   /** Only Meridian's own paths: anything else under /_meridian/ stays an (invalid) S3 request. */
   static matches(rawPath: string): boolean {
-    return rawPath === `${ADMIN_PREFIX}metrics` || rawPath.startsWith(`${ADMIN_PREFIX}replication/`);
+    return rawPath === `${ADMIN_PREFIX}metrics` || rawPath === `${ADMIN_PREFIX}explain` || rawPath.startsWith(`${ADMIN_PREFIX}replication/`);
   }
 
   async handle(req: AdminRequest): Promise<ServiceResponse> {
@@ -75,6 +77,8 @@ export class AdminApi {
         const explanation = await explainReplication({ source: runtime.s3ctx, transport: runtime.transport, clock: this.fabric.clock }, bucket, required(q, 'key'), versionId);
         return json(200, { explanation, text: renderExplanation(explanation) });
       }
+      case 'GET /explain':
+        return json(200, await explainPolicyRequest(this.fabric, caller, q));
       case 'GET /replication/events':
         return this.events(caller, q.get('bucket') ?? undefined);
       case 'POST /replication/batch': {

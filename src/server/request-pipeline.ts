@@ -24,6 +24,7 @@ import type { Fabric } from './fabric.js';
 import { authErrorFor } from './protocol-errors.js';
 import { handleTestClock, isTestClockRequest } from './test-clock.js';
 import { AdminApi } from './admin-api.js';
+import { ConsoleAssets, isConsolePath } from './console-assets.js';
 import { handleInternal, INTERNAL_PREFIX } from './internal-api.js';
 import { proxyToPeer } from './peer-proxy.js';
 
@@ -97,6 +98,9 @@ function payloadHeaders(req: IncomingRequest): IncomingRequest['headers'] {
 }
 
 export class RequestPipeline {
+  /** The web console's static files (/_console/); the console itself calls the signed endpoints. */
+  private readonly consoleAssets = new ConsoleAssets();
+
   constructor(private readonly fabric: Fabric) {}
 
   private errorResponse(protocol: Protocol, req: IncomingRequest, e: unknown, resource?: string, xmlns: string = IAM_XMLNS): ServiceResponse {
@@ -153,6 +157,7 @@ export class RequestPipeline {
     if (isTestClockRequest(this.fabric.clock, this.fabric.config.testClock, isLoopback(req.remoteAddress), req.rawPath)) {
       return handleTestClock(this.fabric.clock, req.method, await readBody(req.body, 4096));
     }
+    if (isConsolePath(req.rawPath) && !this.isVirtualHosted(req)) return this.consoleAssets.serve(req.method, req.rawPath, req.headers);
     if (req.rawPath.startsWith(INTERNAL_PREFIX)) return this.handleInternal(req, signing);
     if (AdminApi.matches(req.rawPath)) return this.handleAdmin(req, signing);
     try {
@@ -213,6 +218,13 @@ export class RequestPipeline {
   }
 
   // ------------------------------------------------------------------------------------ S3
+
+  /** Whether the Host names a bucket (virtual-hosted style): then '/_console/…' is an object key. */
+  private isVirtualHosted(req: IncomingRequest): boolean {
+    const host = (header(req.headers, 'host') ?? '').replace(/:\d+$/, '').toLowerCase();
+    const domains = this.fabric.config.virtualHostDomains;
+    return !domains.includes(host) && domains.some((d) => host.endsWith(`.${d}`));
+  }
 
   private bucketAndKey(req: IncomingRequest): { bucket?: string; key?: string } {
     const host = (header(req.headers, 'host') ?? '').replace(/:\d+$/, '').toLowerCase();

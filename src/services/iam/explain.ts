@@ -88,6 +88,8 @@ const KEY_ARN = /^arn:aws:kms:([a-z0-9-]+):(\d{12}):key\/(.+)$/;
 /** The resource policy and owner for a resource ARN, as the server would find them. */
 async function resourceSide(stores: ExplainStores, authorizer: Authorizer, action: string, resource: string): Promise<Partial<AuthorizationQuery>> {
   const s3 = /^arn:aws:s3:::([^/]+)(?:\/.*)?$/.exec(resource);
+  // CreateBucket names a bucket that does not exist yet: only the caller's own policies decide.
+  if (s3 && action.toLowerCase() === 's3:createbucket') return {};
   if (s3) {
     const entry = await stores.directory.lookup(s3[1]!);
     if (!entry) throw new ExplainError(`bucket ${s3[1]} does not exist`);
