@@ -226,10 +226,10 @@ test('buckets in us-east-1 and us-east-2 with versioning and SSE-KMS defaults; t
   await page.getByRole('link', { name: `Settings of ${src}` }).click();
   await page.getByRole('heading', { name: `Settings of ${src}` }).waitFor();
   await page.locator('#card-versioning').locator('..').getByText('Enabled').waitFor();
-  await page.getByLabel('Encryption type').waitFor();
-  assert.equal(await page.getByLabel('Encryption type').inputValue(), 'aws:kms');
-  assert.equal(await page.getByLabel('KMS key', { exact: true }).inputValue(), srcKeyArn);
-  assert.ok(await page.getByLabel('BlockPublicPolicy').isChecked());
+  // Each card loads its own setting after it renders: wait for the values, not just the fields.
+  await eventually(async () => ((await page.getByLabel('Encryption type').inputValue()) === 'aws:kms' ? true : undefined), 30_000);
+  await eventually(async () => ((await page.getByLabel('KMS key', { exact: true }).inputValue()) === srcKeyArn ? true : undefined), 30_000);
+  await eventually(async () => ((await page.getByLabel('BlockPublicPolicy').isChecked()) ? true : undefined), 30_000);
   const policy = page.getByLabel('Policy document');
   await policy.fill(JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${src}/*` }] }));
   await page.getByText('Missing required field Principal').waitFor();
