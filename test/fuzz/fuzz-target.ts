@@ -8,10 +8,21 @@ import { kmsClient, s3Client } from '../support/clients.js';
 import { startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
 import type { Target } from './request-generator.js';
 
-export async function startFuzzTarget(env: Record<string, string> = {}): Promise<{ m: MeridianProcess; target: Target; host: string; port: number; pid: number }> {
-  const m = await startMeridianProcess({ tls: false, env });
+export interface FuzzTarget {
+  m: MeridianProcess;
+  target: Target;
+  host: string;
+  port: number;
+  pid: number;
+}
+
+export async function startFuzzTarget(env: Record<string, string> = {}): Promise<FuzzTarget> {
+  return prepareFuzzTarget(await startMeridianProcess({ tls: false, env }));
+}
+
+/** Creates the fuzz bucket, its objects and a KMS key on a running server. */
+export async function prepareFuzzTarget(m: MeridianProcess, bucket = 'fuzz-target'): Promise<FuzzTarget> {
   const s3 = s3Client(m);
-  const bucket = 'fuzz-target';
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
   const key = await kmsClient(m).send(new CreateKeyCommand({ Description: 'fuzz' }));
