@@ -7,9 +7,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { readFileSync } from 'node:fs';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { CreateUserCommand, DeleteUserCommand, GetUserCommand } from '@aws-sdk/client-iam';
-import { eventually, iamClient, s3Client } from '../support/clients.js';
+import { eventually, iamClient, kmsClient, s3Client } from '../support/clients.js';
+import type { MeridianProcess } from '../support/meridian-process.js';
 import { flipByte, PeerRelay } from '../support/peer-relay.js';
 import { setUpReplication } from '../support/replication-setup.js';
 import { freePort, startSplitPair, type SplitPair } from '../support/split-mode.js';
@@ -131,5 +137,91 @@ describe('split mode: a man in the middle between the processes', () => {
       assert.equal(answer.status, 403, `a replayed call is refused: ${answer.body.toString('utf8')}`);
     }
     assert.equal((await atHome.send(new GetUserCommand({ UserName: name }))).User!.UserName, name, 'the replayed delete was not applied');
+  });
+});
+
+describe('split mode: policies at the destination see the original client, not the hop', () => {
+  let pair: SplitPair;
+  /** A second loopback address: the client connects from it, the process in between from 127.0.0.1. */
+  const CLIENT_IP = '127.0.0.5';
+
+  before(async () => {
+    // us-east-1's process also serves HTTPS; us-east-2's refuses SSE-KMS over plain HTTP from anyone (AWS's rule).
+    pair = await startSplitPair({}, { tls: { east1: true }, sideEnv: { east2: { MERIDIAN_SSE_KMS_OVER_HTTP: 'never' } } });
+  });
+
+  after(async () => {
+    await pair?.stop();
+  });
+
+  /** An S3 client for us-east-2 that reaches `m` over http or https from a chosen local address. */
+  function client(m: MeridianProcess, opts: { from?: string; https?: boolean; headers?: Record<string, string> } = {}): S3Client {
+    const handler = opts.https
+      ? new NodeHttpHandler({ httpsAgent: new HttpsAgent({ ca: readFileSync(m.certFile!), ...(opts.from ? { localAddress: opts.from } : {}) }) })
+      : new NodeHttpHandler({ httpAgent: new HttpAgent(opts.from ? { localAddress: opts.from } : {}) });
+    const c = new S3Client({
+      endpoint: opts.https ? m.httpsEndpoint! : m.httpEndpoint,
+      region: 'us-east-2',
+      forcePathStyle: true,
+      credentials: { accessKeyId: m.accessKeyId, secretAccessKey: m.secretAccessKey },
+      maxAttempts: 1,
+      requestHandler: handler,
+    });
+    const extra = opts.headers;
+    if (extra) {
+      c.middlewareStack.add(
+        (next) => async (args) => {
+          Object.assign((args.request as { headers: Record<string, string> }).headers, extra);
+          return next(args);
+        },
+        { step: 'finalizeRequest', name: 'extraHeaders', priority: 'low' },
+      );
+    }
+    return c;
+  }
+
+  const denied = (e: { name?: string; $metadata?: { httpStatusCode?: number } }) => e.name === 'AccessDenied' && e.$metadata?.httpStatusCode === 403;
+
+  async function bucketWithPolicy(statement: object): Promise<string> {
+    const bucket = `fwd-${randomBytes(4).toString('hex')}`;
+    const direct = s3Client(pair.east2, 'us-east-2');
+    await direct.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
+    await direct.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'for the right client' }));
+    await direct.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Resource: `arn:aws:s3:::${bucket}/*`, ...statement }] }) }));
+    return bucket;
+  }
+
+  it('aws:SourceIp is the client\'s address; a client cannot claim another by sending the forwarding header', async () => {
+    const bucket = await bucketWithPolicy({ Action: 's3:GetObject', Condition: { NotIpAddress: { 'aws:SourceIp': `${CLIENT_IP}/32` } } });
+    // Through us-east-1's process, from the allowed address: the destination sees that address.
+    const got = await client(pair.east1, { from: CLIENT_IP }).send(new GetObjectCommand({ Bucket: bucket, Key: 'k' }));
+    assert.equal(await got.Body!.transformToString(), 'for the right client');
+    // Through the same process from another address: denied, although the hop is the same.
+    await assert.rejects(client(pair.east1).send(new GetObjectCommand({ Bucket: bucket, Key: 'k' })), denied);
+    // Straight to us-east-2's process, claiming the allowed address in the forwarding header: ignored.
+    const claim = { 'x-meridian-peer-client': `addr=${CLIENT_IP};proto=https` };
+    await assert.rejects(client(pair.east2, { headers: claim }).send(new GetObjectCommand({ Bucket: bucket, Key: 'k' })), denied);
+    // ... and with made-up peer authentication: refused outright.
+    const forged = { ...claim, 'x-meridian-peer': '1', 'x-meridian-peer-date': String(Date.now()), 'x-meridian-peer-nonce': randomBytes(16).toString('hex'), 'x-meridian-peer-content-sha256': 'UNSIGNED-PAYLOAD', 'x-meridian-peer-signature': randomBytes(32).toString('hex') };
+    await assert.rejects(client(pair.east2, { headers: forged }).send(new GetObjectCommand({ Bucket: bucket, Key: 'k' })), (e: { name?: string; message?: string }) => e.name === 'AccessDenied' && /Peer authentication failed/.test(e.message ?? ''));
+  });
+
+  it('aws:SecureTransport and the SSE-KMS rule see the client\'s transport: https to the first process counts as https', async () => {
+    const bucket = await bucketWithPolicy({ Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+    const keyArn = (await kmsClient(pair.east2, 'us-east-2').send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+    const overHttps = client(pair.east1, { https: true });
+    await overHttps.send(new PutObjectCommand({ Bucket: bucket, Key: 'secret.txt', Body: 'over tls, then the hop', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyArn }));
+    assert.equal(await (await overHttps.send(new GetObjectCommand({ Bucket: bucket, Key: 'secret.txt' }))).Body!.transformToString(), 'over tls, then the hop');
+    // Plain HTTP to the same process: the policy denies it at the destination.
+    await assert.rejects(client(pair.east1).send(new GetObjectCommand({ Bucket: bucket, Key: 'secret.txt' })), denied);
+
+    // No policy: the SSE-KMS rule alone (never over plain HTTP at us-east-2's process).
+    const open = `kms-${randomBytes(4).toString('hex')}`;
+    await s3Client(pair.east2, 'us-east-2').send(new CreateBucketCommand({ Bucket: open, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
+    await overHttps.send(new PutObjectCommand({ Bucket: open, Key: 'a', Body: 'a', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyArn }));
+    await assert.rejects(
+      client(pair.east1).send(new PutObjectCommand({ Bucket: open, Key: 'b', Body: 'b', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyArn })),
+      (e: { message?: string }) => /must be made over a secure connection/.test(e.message ?? ''),
+    );
   });
 });
