@@ -229,6 +229,7 @@ export class Fabric {
       },
       replicationQueued: () => worker?.wake(),
     };
+    if (this.config.testMinPartSize !== undefined) s3ctx.minPartSize = this.config.testMinPartSize;
     const transport = new InProcessReplicationTransport({
       source: s3ctx,
       region: async (region) => (this.serves(region) ? this.region(region).s3ctx : undefined),
