@@ -1,6 +1,7 @@
 /**
  * S3 authorization: one IAM action on one bucket or object, through policy/ with the bucket policy
- * as the resource policy, Block Public Access's RestrictPublicBuckets, the bucket owner's lockout
+ * as the resource policy and the bucket or object ACL as one more source of allows (acl-access.ts),
+ * Block Public Access's RestrictPublicBuckets and IgnorePublicAcls, the bucket owner's lockout
  * protection for bucket-policy operations, and s3:ExistingObjectTag/ keys read only when a policy
  * asks for them. Handlers that authorize per key (DeleteObjects) call `authorizeS3` themselves.
  */
@@ -9,6 +10,7 @@ import { denialMessage, withoutPublicGrants, isPublicPolicy } from '../../policy
 import type { ConditionValue, NamedPolicy } from '../../policy/types.js';
 import type { BucketRecord, RegionMetadataStore } from '../../storage/types.js';
 import type { AuthorizationQuery } from '../iam/authorizer.js';
+import { aclApplies, applicableAcl, type AclTarget } from './acl-access.js';
 import { existingTagKeys } from './condition-keys.js';
 import { publicAccessBlockOf } from './handlers/bucket-policy.js';
 import { EXISTING_OBJECT_TAG_ACTIONS } from './iam-actions.js';
@@ -72,6 +74,12 @@ export async function authorizeS3(
   if (bucket) {
     const rp = await bucketPolicy(ctx, meta, req, bucket);
     if (rp) q.resourcePolicy = rp;
+    const aclTarget: AclTarget = { action: target.action, bucket };
+    if (target.key !== undefined) aclTarget.key = target.key;
+    if (target.versionId !== undefined) aclTarget.versionId = target.versionId;
+    // ACL headers on a write (not PUT ?acl) ask for s3:PutObjectAcl on the object being created.
+    if (target.action.toLowerCase() === 's3:putobjectacl' && !req.query.has('acl')) aclTarget.newObject = true;
+    if (aclApplies(aclTarget, p)) q.acl = () => applicableAcl(meta, aclTarget, p);
     if (target.key !== undefined && EXISTING_OBJECT_TAG_ACTIONS.has(target.action.toLowerCase())) {
       const key = target.key;
       q.lazyContext = {
