@@ -11,7 +11,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeletePublicAccessBlockCommand,
   GetObjectAclCommand,
   GetObjectCommand,
@@ -22,7 +24,10 @@ import {
   PutBucketPolicyCommand,
   PutObjectAclCommand,
   PutObjectCommand,
+  PutPublicAccessBlockCommand,
+  HeadObjectCommand,
   type ObjectOwnership,
+  type PublicAccessBlockConfiguration,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
@@ -177,5 +182,57 @@ describe('bucket ACLs', () => {
     // Uploading with bucket-owner-full-control, as cross-account writers do, needs only WRITE too.
     await s3b.send(new PutObjectCommand({ Bucket: bucket, Key: 'drop/2', Body: 'for A', ACL: 'bucket-owner-full-control' }));
     assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'drop/2' }))).Body!.transformToString(), 'for A');
+  });
+});
+
+describe('Block Public Access on ACLs', () => {
+  const block = (bucket: string, config: PublicAccessBlockConfiguration) => s3.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: config }));
+
+  test('BlockPublicAcls refuses every way of setting a public ACL with 403 AccessDenied; private ones still pass', async () => {
+    const bucket = await aclBucket();
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'existing', Body: 'x' }));
+    await block(bucket, { BlockPublicAcls: true });
+
+    await rejects(s3.send(new PutBucketAclCommand({ Bucket: bucket, ACL: 'public-read' })), 'AccessDenied', 403);
+    await rejects(s3.send(new PutBucketAclCommand({ Bucket: bucket, GrantRead: `uri="${AUTHENTICATED}"` })), 'AccessDenied', 403);
+    await rejects(s3.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'existing', ACL: 'public-read' })), 'AccessDenied', 403);
+    const doc =
+      `<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Group">` +
+      `<URI>${ALL_USERS}</URI></Grantee><Permission>READ</Permission></Grant></AccessControlList></AccessControlPolicy>`;
+    assert.equal((await signedFetch(m, 'PUT', `/${bucket}/existing`, { query: 'acl', body: doc })).status, 403);
+
+    await rejects(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'new', Body: 'y', ACL: 'public-read' })), 'AccessDenied', 403);
+    await rejects(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'new', Body: 'y', GrantRead: `uri="${ALL_USERS}"` })), 'AccessDenied', 403);
+    await rejects(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'new' })), 'NotFound', 404);
+    await rejects(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy', CopySource: `${bucket}/existing`, ACL: 'public-read-write' })), 'AccessDenied', 403);
+    await rejects(s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp', ACL: 'authenticated-read' })), 'AccessDenied', 403);
+
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'new', Body: 'y', ACL: 'private' }));
+    await s3.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'existing', GrantRead: `id="${bCanonicalId}"` }));
+    await s3.send(new PutBucketAclCommand({ Bucket: bucket, ACL: 'private' }));
+    assert.equal((await anonymous('GET', `/${bucket}/existing`)).status, 403);
+  });
+
+  test('IgnorePublicAcls: public grants stop granting (and still show); grants to accounts keep working', async () => {
+    const bucket = await aclBucket();
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'pub', Body: 'p', ACL: 'public-read' }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'auth', Body: 'a', ACL: 'authenticated-read' }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'b-only', Body: 'b', GrantRead: `id="${bCanonicalId}"` }));
+    await s3.send(new PutBucketAclCommand({ Bucket: bucket, ACL: 'public-read' }));
+    assert.equal((await anonymous('GET', `/${bucket}/pub`)).status, 200);
+    assert.equal((await anonymous('GET', `/${bucket}`, 'list-type=2')).status, 200);
+
+    await block(bucket, { IgnorePublicAcls: true });
+    assert.equal((await anonymous('GET', `/${bucket}/pub`)).status, 403);
+    assert.equal((await anonymous('GET', `/${bucket}`, 'list-type=2')).status, 403);
+    await rejects(s3b.send(new GetObjectCommand({ Bucket: bucket, Key: 'auth' })), 'AccessDenied', 403);
+    assert.equal(await (await s3b.send(new GetObjectCommand({ Bucket: bucket, Key: 'b-only' }))).Body!.transformToString(), 'b');
+    const acl = await s3.send(new GetObjectAclCommand({ Bucket: bucket, Key: 'pub' }));
+    assert.ok(acl.Grants?.some((g) => g.Grantee?.URI === ALL_USERS));
+    // IgnorePublicAcls alone does not refuse writing them.
+    await s3.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'b-only', ACL: 'public-read' }));
+
+    await block(bucket, { IgnorePublicAcls: false });
+    assert.equal((await anonymous('GET', `/${bucket}/pub`)).status, 200);
   });
 });

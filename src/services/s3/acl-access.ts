@@ -3,9 +3,11 @@
  * the bucket's Object Ownership is BucketOwnerEnforced (ACLs disabled, as on AWS); the object's ACL
  * — as stored, or the owner-only default — for object reads and object-ACL operations; the bucket's
  * for listing, writing objects and bucket-ACL operations. Block Public Access's IgnorePublicAcls
- * drops the public grants (AllUsers, AuthenticatedUsers) from either.
+ * drops the public grants (AllUsers, AuthenticatedUsers) from either; BlockPublicAcls refuses
+ * writing them.
  */
-import { aclSubjectOf, isPublicGrant, type AclInput } from '../../policy/acl.js';
+import { ServiceError } from '../../common/errors.js';
+import { aclSubjectOf, isPublicAcl, isPublicGrant, type AclInput } from '../../policy/acl.js';
 import type { Principal } from '../../policy/types.js';
 import type { BucketRecord, RegionMetadataStore } from '../../storage/types.js';
 import { privateAcl, type StoredAcl } from './acl.js';
@@ -72,4 +74,14 @@ export async function applicableAcl(meta: RegionMetadataStore, t: AclTarget, pri
   if (principal.accountId !== undefined) acl.callerCanonicalId = canonicalOf(principal.accountId);
   if (t.newObject) acl.actingAs = 's3:PutObject';
   return acl;
+}
+
+/**
+ * BlockPublicAcls: a request that would set a public ACL (PutBucketAcl, PutObjectAcl, or ACL
+ * headers on PutObject, CopyObject and CreateMultipartUpload) is refused with 403 AccessDenied, as
+ * S3 answers it.
+ */
+export async function refusePublicAcl(meta: RegionMetadataStore, bucket: BucketRecord, acl: StoredAcl | undefined): Promise<void> {
+  if (!acl || !isPublicAcl(acl.grants)) return;
+  if ((await publicAccessBlockOf(meta, bucket.name))?.BlockPublicAcls) throw new ServiceError('AccessDenied', 403, 'Access Denied');
 }

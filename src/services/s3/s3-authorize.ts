@@ -10,7 +10,8 @@ import { denialMessage, withoutPublicGrants, isPublicPolicy } from '../../policy
 import type { ConditionValue, NamedPolicy } from '../../policy/types.js';
 import type { BucketRecord, RegionMetadataStore } from '../../storage/types.js';
 import type { AuthorizationQuery } from '../iam/authorizer.js';
-import { aclApplies, applicableAcl, type AclTarget } from './acl-access.js';
+import { aclFromHeaders } from './acl.js';
+import { aclApplies, aclsEnabled, applicableAcl, refusePublicAcl, type AclTarget } from './acl-access.js';
 import { existingTagKeys } from './condition-keys.js';
 import { publicAccessBlockOf } from './handlers/bucket-policy.js';
 import { EXISTING_OBJECT_TAG_ACTIONS } from './iam-actions.js';
@@ -50,6 +51,15 @@ async function bucketPolicy(ctx: S3Context, meta: RegionMetadataStore, req: S3Re
   return { name: `bucket policy of ${bucket.name}`, policy };
 }
 
+/** The ACL a write's headers ask for; undefined when they are invalid (the handler answers that). */
+function requestedObjectAcl(req: S3Request, bucket: BucketRecord) {
+  try {
+    return aclFromHeaders(req.headers, 'object', req.caller.principal.accountId ?? bucket.ownerAccountId, bucket.ownerAccountId);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Throws 403 AccessDenied unless the caller may perform `target.action`. Anonymous callers get S3's
  * plain "Access Denied"; signed ones the IAM-style message naming the reason.
@@ -78,7 +88,10 @@ export async function authorizeS3(
     if (target.key !== undefined) aclTarget.key = target.key;
     if (target.versionId !== undefined) aclTarget.versionId = target.versionId;
     // ACL headers on a write (not PUT ?acl) ask for s3:PutObjectAcl on the object being created.
-    if (target.action.toLowerCase() === 's3:putobjectacl' && !req.query.has('acl')) aclTarget.newObject = true;
+    if (target.action.toLowerCase() === 's3:putobjectacl' && !req.query.has('acl')) {
+      aclTarget.newObject = true;
+      if (aclsEnabled(bucket)) await refusePublicAcl(meta, bucket, requestedObjectAcl(req, bucket));
+    }
     if (aclApplies(aclTarget, p)) q.acl = () => applicableAcl(meta, aclTarget, p);
     if (target.key !== undefined && EXISTING_OBJECT_TAG_ACTIONS.has(target.action.toLowerCase())) {
       const key = target.key;

@@ -2,6 +2,7 @@
 import { ServiceError } from '../../../common/errors.js';
 import type { BucketRecord } from '../../../storage/types.js';
 import { child, malformedXml, parseXml, text, toXml } from '../../protocol/xml.js';
+import { refusePublicAcl } from '../acl-access.js';
 import { aclFromHeaders, aclsNotSupported, aclXml, isOwnerOnly, OWNERSHIP_VALUES, parseAclXml, privateAcl, type StoredAcl } from '../acl.js';
 import { readSmallBody, requireChecksumHeader, S3_XMLNS } from '../request-body.js';
 import type { S3Context, S3Handler } from '../s3-context.js';
@@ -59,6 +60,7 @@ export const putBucketAcl: S3Handler = async (ctx, req, bucket) => {
     if (!isOwnerOnly(acl, bucket!.ownerAccountId)) throw aclsNotSupported();
     return { status: 200, headers: {} };
   }
+  await refusePublicAcl(ctx.meta, bucket!, acl);
   await ctx.meta.putBucketConfig(bucket!.name, 'acl', acl);
   return { status: 200, headers: {} };
 };
@@ -79,6 +81,7 @@ export const putObjectAcl: S3Handler = async (ctx, req, bucket) => {
   if (enforced(bucket!)) {
     if (!isOwnerOnly(acl, bucket!.ownerAccountId)) throw aclsNotSupported();
   } else {
+    await refusePublicAcl(ctx.meta, bucket!, acl);
     await ctx.meta.putObjectAcl(bucket!.name, v.key, v.versionId, acl);
   }
   return { status: 200, headers: versionHeader(bucket!, v.versionId) };
