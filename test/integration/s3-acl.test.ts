@@ -31,8 +31,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
-import { createAccount } from '../support/meridian-cli.js';
-import { iamClient, s3Client, type Credentials } from '../support/clients.js';
+import { createAccount, meridianOnDataDir } from '../support/meridian-cli.js';
+import { eventually, iamClient, s3Client, type Credentials } from '../support/clients.js';
 import { bucketName, rejects } from './helpers.js';
 import { signedFetch } from './signed-fetch.js';
 
@@ -46,7 +46,7 @@ let s3b: S3Client;
 let bCanonicalId: string;
 
 before(async () => {
-  m = await startMeridianProcess();
+  m = await startMeridianProcess({ env: { MERIDIAN_LOG_LEVEL: 'debug' }, tls: false });
   s3 = s3Client(m);
   b = await createAccount(m.dataDir, 'acl-b');
   s3b = s3Client(m, 'us-east-1', b);
@@ -234,5 +234,47 @@ describe('Block Public Access on ACLs', () => {
 
     await block(bucket, { IgnorePublicAcls: false });
     assert.equal((await anonymous('GET', `/${bucket}/pub`)).status, 200);
+  });
+});
+
+describe('ACL decisions are explained', () => {
+  test('the decision log, the admin explain endpoint and `meridian explain` name the grant that allowed', async () => {
+    const bucket = await aclBucket();
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'pub.txt', Body: 'p', ACL: 'public-read' }));
+    const got = await signedFetch(m, 'GET', `/${bucket}/pub.txt`, { anonymous: true });
+    assert.equal(got.status, 200);
+    const requestId = String(got.headers['x-amz-request-id']);
+    const grant = `Allow grant #1 (READ to AllUsers) of object ACL of ${bucket}/pub.txt`;
+    const logged = await eventually(async () => {
+      for (const line of m.logs().split('\n')) {
+        if (!line.includes(requestId) || !line.includes('authorization decision')) continue;
+        return JSON.parse(line) as { outcome: string; decidedBy: string[]; policies: string[] };
+      }
+      return undefined;
+    }, 5000, 20);
+    assert.equal(logged.outcome, 'Allow');
+    assert.deepEqual(logged.decidedBy, [grant]);
+    assert.ok(logged.policies.includes(`object ACL of ${bucket}/pub.txt`));
+
+    const query = `principal=anonymous&action=s3%3AGetObject&resource=${encodeURIComponent(`arn:aws:s3:::${bucket}/pub.txt`)}`;
+    const r = await signedFetch(m, 'GET', '/_meridian/explain', { query });
+    assert.equal(r.status, 200, r.text);
+    const body = JSON.parse(r.text) as { decision: { outcome: string; statements: { source: string; grant?: string }[] }; text: string };
+    assert.equal(body.decision.outcome, 'Allow');
+    assert.deepEqual(body.decision.statements.map((st) => [st.source, st.grant]), [['acl', 'READ to AllUsers']]);
+    assert.ok(body.text.includes(grant), body.text);
+
+    const cli = await meridianOnDataDir(['explain', '--principal', 'anonymous', '--action', 's3:GetObject', '--resource', `arn:aws:s3:::${bucket}/pub.txt`], m.dataDir);
+    assert.equal(cli.code, 0, cli.stdout + cli.stderr);
+    assert.ok(cli.stdout.includes(grant), cli.stdout);
+    assert.match(cli.stdout, new RegExp(`access control list: object ACL of ${bucket}/pub\\.txt \\(2 grants\\)`));
+    const priv = await meridianOnDataDir(['explain', '--principal', b.accountId, '--action', 's3:GetObject', '--resource', `arn:aws:s3:::${bucket}/pub.txt`, '--json'], m.dataDir);
+    // A signed caller from another account is "AllUsers" too.
+    assert.equal(priv.code, 0, priv.stdout + priv.stderr);
+
+    await s3.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: { IgnorePublicAcls: true } }));
+    const ignored = await meridianOnDataDir(['explain', '--principal', 'anonymous', '--action', 's3:GetObject', '--resource', `arn:aws:s3:::${bucket}/pub.txt`], m.dataDir);
+    assert.equal(ignored.code, 3);
+    assert.match(ignored.stdout, /object ACL of .*pub\.txt \(public grants ignored: IgnorePublicAcls\) \(1 grant\)/);
   });
 });

@@ -5,10 +5,12 @@
  * role's trust policy for sts:AssumeRole.
  */
 import type { Clock } from '../../common/clock.js';
+import type { AclInput } from '../../policy/acl.js';
 import type { ConditionValue, Decision, EvaluationInput, Principal } from '../../policy/types.js';
 import type { BucketDirectory, IamStore, KmsKeyStore, RegionMetadataStore } from '../../storage/types.js';
 import type { Caller } from '../caller.js';
 import { assumedRoleArn, parseRoleArn, rootArn } from './arns.js';
+import { applicableAcl, type AclTarget } from '../s3/acl-access.js';
 import { Authorizer, type AuthorizationQuery } from './authorizer.js';
 import { IdentityResolver } from './identity.js';
 
@@ -86,16 +88,27 @@ async function principalOf(stores: ExplainStores, clock: Clock, value: string): 
 const KEY_ARN = /^arn:aws:kms:([a-z0-9-]+):(\d{12}):key\/(.+)$/;
 
 /** The resource policy and owner for a resource ARN, as the server would find them. */
-async function resourceSide(stores: ExplainStores, authorizer: Authorizer, action: string, resource: string): Promise<Partial<AuthorizationQuery>> {
+type ResourceSide = Omit<Partial<AuthorizationQuery>, 'acl'> & { acl?: (p: Principal) => Promise<AclInput | undefined> };
+
+async function resourceSide(stores: ExplainStores, authorizer: Authorizer, action: string, resource: string): Promise<ResourceSide> {
   const s3 = /^arn:aws:s3:::([^/]+)(?:\/.*)?$/.exec(resource);
   // CreateBucket names a bucket that does not exist yet: only the caller's own policies decide.
   if (s3 && action.toLowerCase() === 's3:createbucket') return {};
   if (s3) {
     const entry = await stores.directory.lookup(s3[1]!);
     if (!entry) throw new ExplainError(`bucket ${s3[1]} does not exist`);
-    const text = await (await stores.regionStore(entry.region))?.getBucketConfig<string>(entry.name, 'policy');
-    const q: Partial<AuthorizationQuery> = { resourceAccount: entry.ownerAccountId };
+    const meta = await stores.regionStore(entry.region);
+    const text = await meta?.getBucketConfig<string>(entry.name, 'policy');
+    const q: ResourceSide = { resourceAccount: entry.ownerAccountId };
     if (text) q.resourcePolicy = { name: `bucket policy of ${entry.name}`, policy: authorizer.parse(text, 'resource') };
+    // The bucket or object ACL, consulted as the server does: only when the policies do not allow.
+    const bucket = await meta?.getBucket(entry.name);
+    if (meta && bucket) {
+      const key = resource.slice(`arn:aws:s3:::${entry.name}/`.length);
+      const target: AclTarget = { action, bucket };
+      if (resource.length > `arn:aws:s3:::${entry.name}`.length) target.key = key;
+      q.acl = (p) => applicableAcl(meta, target, p);
+    }
     return q;
   }
   const kms = KEY_ARN.exec(resource);
@@ -135,5 +148,7 @@ export async function explain(stores: ExplainStores, clock: Clock, req: ExplainR
   if (side.resourceAccount !== undefined) q.resourceAccount = side.resourceAccount;
   if (side.resourcePolicy) q.resourcePolicy = side.resourcePolicy;
   if (side.resourcePolicyRequired) q.resourcePolicyRequired = true;
+  const acl = side.acl;
+  if (acl) q.acl = () => acl(caller.principal);
   return authorizer.decide(caller, q);
 }
