@@ -183,6 +183,18 @@ describe('bucket ACLs', () => {
     await s3b.send(new PutObjectCommand({ Bucket: bucket, Key: 'drop/2', Body: 'for A', ACL: 'bucket-owner-full-control' }));
     assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'drop/2' }))).Body!.transformToString(), 'for A');
   });
+
+  test('BucketOwnerPreferred: an upload with bucket-owner-full-control belongs to the bucket owner; one without stays the writer\'s', async () => {
+    const bucket = await aclBucket('BucketOwnerPreferred');
+    const ownerId = (await s3.send(new ListBucketsCommand({}))).Owner!.ID!;
+    await s3.send(new PutBucketAclCommand({ Bucket: bucket, GrantFullControl: `id="${ownerId}"`, GrantWrite: `id="${bCanonicalId}"` }));
+    await s3b.send(new PutObjectCommand({ Bucket: bucket, Key: 'given', Body: 'g', ACL: 'bucket-owner-full-control' }));
+    await s3b.send(new PutObjectCommand({ Bucket: bucket, Key: 'kept', Body: 'k' }));
+    assert.equal((await s3.send(new GetObjectAclCommand({ Bucket: bucket, Key: 'given' }))).Owner?.ID, ownerId);
+    assert.equal((await s3b.send(new GetObjectAclCommand({ Bucket: bucket, Key: 'kept' }))).Owner?.ID, bCanonicalId);
+    // Given away: B no longer owns it and has no grant to read it.
+    await rejects(s3b.send(new GetObjectCommand({ Bucket: bucket, Key: 'given' })), 'AccessDenied', 403);
+  });
 });
 
 describe('Block Public Access on ACLs', () => {

@@ -17,7 +17,7 @@ const enforced = (bucket: BucketRecord) => bucket.objectOwnership === 'BucketOwn
  * (private, bucket-owner-full-control) are accepted; nothing is stored.
  */
 export function objectAclForWrite(bucket: BucketRecord, req: S3Request): StoredAcl | undefined {
-  const writer = enforced(bucket) ? bucket.ownerAccountId : (req.caller.principal.accountId ?? bucket.ownerAccountId);
+  const writer = objectOwnerFor(bucket, req);
   const acl = aclFromHeaders(req.headers, 'object', writer, bucket.ownerAccountId);
   if (!acl) return undefined;
   if (enforced(bucket)) {
@@ -27,9 +27,14 @@ export function objectAclForWrite(bucket: BucketRecord, req: S3Request): StoredA
   return acl;
 }
 
-/** The account that owns objects written by this request (the bucket owner when ownership is enforced). */
+/**
+ * The account that owns objects written by this request: the bucket owner when ownership is
+ * enforced, or under BucketOwnerPreferred when the writer gives it bucket-owner-full-control;
+ * otherwise the writer (ObjectWriter).
+ */
 export function objectOwnerFor(bucket: BucketRecord, req: S3Request): string {
-  return enforced(bucket) ? bucket.ownerAccountId : (req.caller.principal.accountId ?? bucket.ownerAccountId);
+  const preferred = bucket.objectOwnership === 'BucketOwnerPreferred' && req.headers['x-amz-acl'] === 'bucket-owner-full-control';
+  return enforced(bucket) || preferred ? bucket.ownerAccountId : (req.caller.principal.accountId ?? bucket.ownerAccountId);
 }
 
 async function aclFromRequest(req: S3Request, kind: 'bucket' | 'object', ownerAccountId: string, bucketOwnerAccountId: string): Promise<StoredAcl> {
