@@ -4,7 +4,7 @@ import { ServiceError } from '../../../common/errors.js';
 import { isKnownRegion, regionOfLocationConstraint } from '../../../regions/known-regions.js';
 import type { BucketRecord } from '../../../storage/types.js';
 import type { ServiceResponse } from '../../protocol/response.js';
-import { child, children, escapeXml, malformedXml, parseXml, text, toXml, xmlDate } from '../../protocol/xml.js';
+import { child, children, escapeXml, malformedXml, parseXml, token, toXml, xmlDate } from '../../protocol/xml.js';
 import { aclFromHeaders, isOwnerOnly, OWNERSHIP_VALUES, type StoredAcl } from '../acl.js';
 import { validateBucketName } from '../bucket-naming.js';
 import { readSmallBody, requireChecksumHeader, S3_XMLNS } from '../request-body.js';
@@ -107,7 +107,7 @@ export const createBucket: S3Handler = async (ctx, req): Promise<ServiceResponse
   if (body.trim() !== '') {
     const { root, value } = parseXml(body);
     if (root !== 'CreateBucketConfiguration') throw malformedXml();
-    constraint = text(value, 'LocationConstraint');
+    constraint = token(value, 'LocationConstraint');
     const tags = value.Tags !== undefined ? child(value, 'Tags') : undefined;
     hasTags = tags !== undefined && children(tags, 'Tag').length > 0;
   }
@@ -201,8 +201,8 @@ export const putBucketVersioning: S3Handler = async (ctx, req, bucket) => {
   requireChecksumHeader(req);
   const { root, value } = parseXml(await readSmallBody(req, 64 * 1024));
   if (root !== 'VersioningConfiguration') throw malformedXml();
-  const status = text(value, 'Status');
-  const mfa = text(value, 'MfaDelete');
+  const status = token(value, 'Status');
+  const mfa = token(value, 'MfaDelete');
   if (mfa !== undefined && mfa !== 'Enabled' && mfa !== 'Disabled') throw malformedXml();
   if (mfa === 'Enabled') {
     // Changing MFA delete needs the x-amz-mfa serial and token, which only the root user can send.
