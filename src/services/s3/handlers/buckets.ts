@@ -176,12 +176,29 @@ export const headBucket: S3Handler = async (_ctx, _req, bucket) => {
   };
 };
 
+function bucketNotEmpty(name: string): ServiceError {
+  return new ServiceError('BucketNotEmpty', 409, 'The bucket you tried to delete is not empty. You must delete all versions in the bucket.', { BucketName: name });
+}
+
+/**
+ * Object versions and delete markers keep a bucket; multipart uploads in progress do not: AWS
+ * deletes the bucket and discards them (their parts' data with them).
+ */
 export const deleteBucket: S3Handler = async (ctx, _req, bucket) => {
-  if (await ctx.meta.bucketHasContent(bucket!.name)) {
-    throw new ServiceError('BucketNotEmpty', 409, 'The bucket you tried to delete is not empty. You must delete all versions in the bucket.', { BucketName: bucket!.name });
+  const name = bucket!.name;
+  if ((await ctx.meta.listVersions(name, { limit: 1 })).length > 0) throw bucketNotEmpty(name);
+  for (;;) {
+    const uploads = await ctx.meta.listUploads(name, { limit: 1000 });
+    if (uploads.length === 0) break;
+    for (const u of uploads) {
+      const parts = await ctx.meta.abortUpload(u.uploadId);
+      if (parts) await ctx.blobs.delete(parts.map((p) => p.blob)).catch(() => undefined);
+    }
   }
-  await ctx.meta.deleteBucket(bucket!.name);
-  await ctx.directory.release(bucket!.name);
+  // A version written meanwhile still keeps the bucket.
+  if (await ctx.meta.bucketHasContent(name)) throw bucketNotEmpty(name);
+  await ctx.meta.deleteBucket(name);
+  await ctx.directory.release(name);
   return { status: 204, headers: {} };
 };
 
