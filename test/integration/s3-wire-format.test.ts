@@ -12,6 +12,7 @@ import {
   GetBucketTaggingCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   UploadPartCommand,
@@ -185,5 +186,42 @@ describe('ACL documents with xsi:type', () => {
     const put = await signedFetch(m, 'PUT', `/${b}`, { query: 'acl', body, contentMd5: true });
     assert.equal(put.status, 400, put.text);
     assert.match(put.text, /<Code>MalformedACLError<\/Code>/);
+  });
+});
+
+describe('object response headers', () => {
+  const decodeWord = (v: string | undefined) => {
+    const word = /^=\?UTF-8\?B\?([A-Za-z0-9+/=]+)\?=$/.exec(v ?? '');
+    assert.ok(word, `an RFC 2047 encoded word, got ${v}`);
+    return Buffer.from(word[1]!, 'base64').toString('utf8');
+  };
+
+  test('non-ASCII user metadata sent as UTF-8 bytes (Go clients) comes back as one RFC 2047 word of the same text', async () => {
+    const b = await newBucket();
+    // signedFetch sends a value beyond Latin-1 as its UTF-8 bytes, signed as such.
+    const put = await signedFetch(m, 'PUT', `/${b}/m`, { body: 'x', headers: { 'x-amz-meta-name': 'café ünï 日本', 'x-amz-meta-plain': 'ascii =?stays?= as sent' } });
+    assert.equal(put.status, 200, put.text);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'm' }));
+    assert.equal(decodeWord(head.Metadata!.name), 'café ünï 日本');
+    assert.equal(head.Metadata!.plain, 'ascii =?stays?= as sent');
+    // On the wire the header is plain ASCII: no raw bytes for a client to misread as Latin-1.
+    const raw = await signedFetch(m, 'GET', `/${b}/m`);
+    assert.match(String(raw.headers['x-amz-meta-name']), /^[\x20-\x7e]+$/);
+  });
+
+  test('SDK v3 in Node sends é as one Latin-1 byte: that comes back as the same text too, never as Ã©', async () => {
+    const b = await newBucket();
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'm', Body: 'x', Metadata: { name: 'café' } }));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'm' }));
+    assert.equal(decodeWord(head.Metadata!.name), 'café');
+  });
+
+  test('DELETE in an unversioned bucket sends no x-amz-delete-marker (S3 sends it only as true)', async () => {
+    const b = await newBucket();
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'd', Body: 'x' }));
+    const res = await signedFetch(m, 'DELETE', `/${b}/d`);
+    assert.equal(res.status, 204);
+    assert.equal(res.headers['x-amz-delete-marker'], undefined);
+    assert.equal(res.headers['x-amz-version-id'], undefined);
   });
 });
