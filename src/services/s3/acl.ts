@@ -8,7 +8,7 @@
  */
 import { ServiceError } from '../../common/errors.js';
 import { ACL_GROUPS, type AclGrant, type AclGrantee, type AclPermission } from '../../policy/acl.js';
-import { child, children, escapeXml, malformedXml, parseXml, text } from '../protocol/xml.js';
+import { attributes, child, children, escapeXml, malformedXml, parseXml, text, token } from '../protocol/xml.js';
 import { canonicalUserId } from './handlers/buckets.js';
 import { invalidArgument } from './s3-errors.js';
 
@@ -116,11 +116,15 @@ export function parseAclXml(body: string, ownerAccountId: string): StoredAcl {
   const list = child(value, 'AccessControlList') ?? {};
   const grants = children(list, 'Grant').map((g): Grant => {
     const grantee = child(g, 'Grantee');
-    const permission = text(g, 'Permission');
+    const permission = token(g, 'Permission');
     if (!grantee || !permission || !PERMISSIONS.has(permission)) throw malformedXml();
     const id = text(grantee, 'ID');
     const uri = text(grantee, 'URI');
     const email = text(grantee, 'EmailAddress');
+    // xsi:type names the grantee's kind; when given it must agree with the child that identifies it.
+    const declared = attributes(grantee).type;
+    const actual = id !== undefined ? 'CanonicalUser' : uri !== undefined ? 'Group' : email !== undefined ? 'AmazonCustomerByEmail' : undefined;
+    if (declared !== undefined && declared !== actual) throw malformedAcl();
     if (id !== undefined) return { grantee: { type: 'CanonicalUser', id }, permission: permission as Permission };
     if (uri !== undefined) {
       if (!(Object.values(GROUPS) as string[]).includes(uri)) throw invalidArgument('Invalid group uri', 'uri', uri);
@@ -130,6 +134,10 @@ export function parseAclXml(body: string, ownerAccountId: string): StoredAcl {
     throw malformedXml();
   });
   return { owner: expectedOwner, grants };
+}
+
+function malformedAcl(): ServiceError {
+  return new ServiceError('MalformedACLError', 400, 'The XML you provided was not well-formed or did not validate against our published schema');
 }
 
 /** True when the ACL gives nobody but the bucket owner anything (what BucketOwnerEnforced accepts). */

@@ -1,7 +1,7 @@
 /** Bucket and object ACLs (Get/PutBucketAcl, Get/PutObjectAcl) and Object Ownership controls. */
 import { ServiceError } from '../../../common/errors.js';
 import type { BucketRecord } from '../../../storage/types.js';
-import { child, malformedXml, parseXml, text, toXml } from '../../protocol/xml.js';
+import { child, malformedXml, parseXml, token, toXml } from '../../protocol/xml.js';
 import { refusePublicAcl } from '../acl-access.js';
 import { aclFromHeaders, aclsNotSupported, aclXml, isOwnerOnly, OWNERSHIP_VALUES, parseAclXml, privateAcl, type StoredAcl } from '../acl.js';
 import { readSmallBody, requireChecksumHeader, S3_XMLNS } from '../request-body.js';
@@ -107,7 +107,7 @@ export const putBucketOwnershipControls: S3Handler = async (ctx, req, bucket) =>
   const { root, value } = parseXml(await readSmallBody(req, 64 * 1024));
   if (root !== 'OwnershipControls') throw malformedXml();
   const rule = child(value, 'Rule');
-  const ownership = rule ? text(rule, 'ObjectOwnership') : undefined;
+  const ownership = rule ? token(rule, 'ObjectOwnership') : undefined;
   if (!ownership || !OWNERSHIP_VALUES.includes(ownership)) throw malformedXml();
   if (ownership === 'BucketOwnerEnforced') {
     const current = await ctx.meta.getBucketConfig<StoredAcl>(bucket!.name, 'acl');

@@ -5,7 +5,7 @@ import { newUploadId } from '../../../common/ids.js';
 import { combineCrcs, computeChecksum, isCombinable, type ChecksumAlgorithm } from '../../../crypto/index.js';
 import { DigestingStream } from '../copy-source.js';
 import type { MultipartUpload, ObjectVersion, UploadedPart } from '../../../storage/types.js';
-import { children, malformedXml, parseXml, text, toXml, type XmlObject } from '../../protocol/xml.js';
+import { children, malformedXml, parseXml, text, token, toXml, type XmlObject } from '../../protocol/xml.js';
 import { blobsOf, writeEncryptedBlob } from '../object-data.js';
 import { metadataFromHeaders, quoteEtag } from '../object-headers.js';
 import { readSmallBody, S3_XMLNS } from '../request-body.js';
@@ -181,7 +181,7 @@ function parseCompleteBody(body: string): RequestedPart[] {
   const { root, value } = parseXml(body);
   if (root !== 'CompleteMultipartUpload') throw malformedXml();
   const parts = children(value, 'Part').map((p) => {
-    const n = text(p, 'PartNumber');
+    const n = token(p, 'PartNumber');
     const etag = text(p, 'ETag');
     if (n === undefined || etag === undefined || !/^\d+$/.test(n)) throw malformedXml();
     const checksums: Record<string, string> = {};
