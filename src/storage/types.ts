@@ -150,6 +150,19 @@ export interface ListVersionsOptions {
   limit: number;
 }
 
+/**
+ * A conditional write (If-None-Match: * / If-Match: <etag>): a condition on the key's current
+ * object that the store checks inside the same transaction as the write, so no other write can
+ * come between check and commit. "Current object": the latest version, unless that is a delete
+ * marker (then there is none). A failed condition rejects with WriteConditionFailed (./errors.ts)
+ * and writes nothing.
+ */
+export type WriteCondition =
+  /** Commit only if the key has no current object. */
+  | { kind: 'if-none-match' }
+  /** Commit only if the key's current object has this ETag (no quotes). */
+  | { kind: 'if-match'; etag: string };
+
 // ---------------------------------------------------------------------------------------------
 // Replication outbox
 
@@ -266,10 +279,12 @@ export interface RegionMetadataStore {
    * with the same non-null id is replaced in place (idempotent replication retries): it keeps its
    * `seq`, so it stays latest only if it already was, and comes back in `displaced`.
    * `seq` ordering: a replica keeps its `lastModified`, but is ordered by (first) arrival.
+   * With `condition`, nothing is written unless it holds at commit (WriteConditionFailed).
    */
   putObjectVersion(
     version: ObjectVersion,
     outbox?: NewOutboxTask[],
+    condition?: WriteCondition,
   ): Promise<{ displaced?: StoredObjectVersion }>;
   /** A specific version, or the latest (which may be a delete marker) when versionId is undefined. */
   getObjectVersion(bucket: string, key: string, versionId?: string): Promise<StoredObjectVersion | undefined>;
@@ -308,11 +323,15 @@ export interface RegionMetadataStore {
   /**
    * Atomically: store the completed object version (with its outbox tasks), delete the upload and
    * all its part records. Returns parts that were uploaded but not used (blobs to delete) and a displaced null version.
+   * Checked in the same transaction, each failing with nothing written: the upload still exists
+   * (UploadNotFound), every part of `version` is still the part record of that number with the same
+   * blob (UploadPartChanged: an UploadPart replaced it meanwhile), and `condition` holds (WriteConditionFailed).
    */
   completeUpload(
     uploadId: string,
     version: ObjectVersion,
     outbox?: NewOutboxTask[],
+    condition?: WriteCondition,
   ): Promise<{ unusedParts: UploadedPart[]; displaced?: StoredObjectVersion }>;
   /** Delete the upload and its parts; returns the parts (blobs to delete), or undefined if no such upload. */
   abortUpload(uploadId: string): Promise<UploadedPart[] | undefined>;
