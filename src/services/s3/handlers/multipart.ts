@@ -252,10 +252,11 @@ async function partsToComplete(ctx: S3Context, upload: MultipartUpload, requeste
         { UploadId: upload.uploadId, PartNumber: String(r.partNumber), ETag: r.etag },
       );
     }
-    if (i < requested.length - 1 && part.size < MIN_PART_SIZE) {
+    const minPartSize = ctx.minPartSize ?? MIN_PART_SIZE;
+    if (i < requested.length - 1 && part.size < minPartSize) {
       throw new ServiceError('EntityTooSmall', 400, 'Your proposed upload is smaller than the minimum allowed object size.', {
         ProposedSize: String(part.size),
-        MinSizeAllowed: String(MIN_PART_SIZE),
+        MinSizeAllowed: String(minPartSize),
         PartNumber: String(r.partNumber),
         ETag: r.etag,
       });
