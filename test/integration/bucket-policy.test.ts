@@ -24,6 +24,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
+import { meridianOnDataDir } from '../support/meridian-cli.js';
 import { iamClient, s3Client, type Credentials } from '../support/clients.js';
 import { bucketName, rejects } from './helpers.js';
 
@@ -140,8 +141,12 @@ describe('Block Public Access', () => {
     await rejects(s3.send(new GetBucketPolicyCommand({ Bucket: b })), 'NoSuchBucketPolicy', 404);
     await s3.send(new PutPublicAccessBlockCommand({ Bucket: b, PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: false, RestrictPublicBuckets: true } }));
     await s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: publicRead(b) }));
-    // RestrictPublicBuckets still keeps anonymous callers out until it too is off.
+    // RestrictPublicBuckets still keeps anonymous callers out until it too is off, and `meridian
+    // explain` says so as the server does.
     assert.equal((await anonymousGet(b, 'a.txt')).status, 403);
+    const explained = await meridianOnDataDir(['explain', '--principal', 'anonymous', '--action', 's3:GetObject', '--resource', `arn:aws:s3:::${b}/a.txt`], m.dataDir);
+    assert.equal(explained.code, 3, explained.stdout);
+    assert.match(explained.stdout, /bucket policy of \S+ \(public grants ignored: RestrictPublicBuckets\)/);
     await s3.send(new PutPublicAccessBlockCommand({ Bucket: b, PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: false, RestrictPublicBuckets: false } }));
     assert.equal((await anonymousGet(b, 'a.txt')).status, 200);
   });

@@ -156,6 +156,23 @@ describe('object ACLs', () => {
   });
 });
 
+describe('BucketOwnerEnforced', () => {
+  test('a cross-account writer must give bucket-owner-full-control or no ACL; its `private` gives the owner nothing and is refused', async () => {
+    const bucket = bucketName('enforced');
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    // ACL headers on PutObject also need s3:PutObjectAcl (services/s3/iam-actions.ts).
+    const write = { Effect: 'Allow', Principal: { AWS: b.accountId }, Action: ['s3:PutObject', 's3:PutObjectAcl'], Resource: `arn:aws:s3:::${bucket}/*` };
+    await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify({ Version: '2012-10-17', Statement: [write] }) }));
+    await rejects(s3b.send(new PutObjectCommand({ Bucket: bucket, Key: 'p', Body: 'x', ACL: 'private' })), 'AccessControlListNotSupported', 400);
+    await rejects(s3b.send(new PutObjectCommand({ Bucket: bucket, Key: 'p', Body: 'x', GrantRead: `id="${bCanonicalId}"` })), 'AccessControlListNotSupported', 400);
+    await s3b.send(new PutObjectCommand({ Bucket: bucket, Key: 'p', Body: 'x', ACL: 'bucket-owner-full-control' }));
+    await s3b.send(new PutObjectCommand({ Bucket: bucket, Key: 'q', Body: 'y' }));
+    // The bucket owner owns both, and the owner's own `private` is bucket owner full control.
+    assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'p' }))).Body!.transformToString(), 'x');
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'r', Body: 'z', ACL: 'private' }));
+  });
+});
+
 describe('bucket ACLs', () => {
   test('public-read lists the bucket anonymously; READ on the bucket does not read objects', async () => {
     const bucket = await aclBucket();

@@ -146,6 +146,19 @@ export function isOwnerOnly(acl: StoredAcl, bucketOwnerAccountId: string): boole
   return acl.grants.every((g) => g.grantee.type === 'CanonicalUser' && g.grantee.id === owner);
 }
 
+/**
+ * What BucketOwnerEnforced accepts on a write: "bucket owner full control ACLs, such as the
+ * bucket-owner-full-control canned ACL or an equivalent form" — the bucket owner has FULL_CONTROL
+ * and nobody but the writer has anything. (A cross-account writer's `private` fails: it gives the
+ * bucket owner nothing.)
+ */
+export function isBucketOwnerFullControl(acl: StoredAcl, bucketOwnerAccountId: string, writerAccountId: string): boolean {
+  const owner = canonicalUserId(bucketOwnerAccountId);
+  const writer = canonicalUserId(writerAccountId);
+  const onlyUsers = acl.grants.every((g) => g.grantee.type === 'CanonicalUser' && (g.grantee.id === owner || g.grantee.id === writer));
+  return onlyUsers && acl.grants.some((g) => g.grantee.type === 'CanonicalUser' && g.grantee.id === owner && g.permission === 'FULL_CONTROL');
+}
+
 export function aclsNotSupported(): ServiceError {
   return new ServiceError('AccessControlListNotSupported', 400, 'The bucket does not allow ACLs');
 }

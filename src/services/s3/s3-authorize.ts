@@ -7,9 +7,9 @@
  */
 import { ServiceError } from '../../common/errors.js';
 import { denialMessage, withoutPublicGrants, isPublicPolicy } from '../../policy/index.js';
-import type { ConditionValue, NamedPolicy } from '../../policy/types.js';
+import type { ConditionValue, NamedPolicy, Principal } from '../../policy/types.js';
 import type { BucketRecord, RegionMetadataStore } from '../../storage/types.js';
-import type { AuthorizationQuery } from '../iam/authorizer.js';
+import type { AuthorizationQuery, Authorizer } from '../iam/authorizer.js';
 import { aclFromHeaders } from './acl.js';
 import { aclApplies, aclsEnabled, applicableAcl, refusePublicAcl, type AclTarget } from './acl-access.js';
 import { existingTagKeys } from './condition-keys.js';
@@ -38,12 +38,14 @@ function resourceArn(t: S3Target, bucketName: string | undefined): string {
   return t.key === undefined ? `arn:aws:s3:::${bucketName}` : `arn:aws:s3:::${bucketName}/${t.key}`;
 }
 
-/** The bucket policy as the resource policy, minus public grants when RestrictPublicBuckets applies to this caller. */
-async function bucketPolicy(ctx: S3Context, meta: RegionMetadataStore, req: S3Request, bucket: BucketRecord): Promise<NamedPolicy | undefined> {
+/**
+ * The bucket policy as the resource policy, minus public grants when RestrictPublicBuckets applies
+ * to this caller (also `meridian explain`'s, so it answers as the server does).
+ */
+export async function bucketResourcePolicy(authorizer: Pick<Authorizer, 'parse'>, meta: RegionMetadataStore, p: Principal, bucket: BucketRecord): Promise<NamedPolicy | undefined> {
   const text = await meta.getBucketConfig<string>(bucket.name, 'policy');
   if (!text) return undefined;
-  const policy = ctx.authorizer.parse(text, 'resource');
-  const p = req.caller.principal;
+  const policy = authorizer.parse(text, 'resource');
   const outsider = p.type !== 'Service' && p.accountId !== bucket.ownerAccountId;
   if (outsider && isPublicPolicy(policy) && (await publicAccessBlockOf(meta, bucket.name))?.RestrictPublicBuckets) {
     return { name: `bucket policy of ${bucket.name} (public grants ignored: RestrictPublicBuckets)`, policy: withoutPublicGrants(policy) };
@@ -82,7 +84,7 @@ export async function authorizeS3(
   const owner = bucket?.ownerAccountId ?? p.accountId;
   if (owner !== undefined) q.resourceAccount = owner;
   if (bucket) {
-    const rp = await bucketPolicy(ctx, meta, req, bucket);
+    const rp = await bucketResourcePolicy(ctx.authorizer, meta, p, bucket);
     if (rp) q.resourcePolicy = rp;
     const aclTarget: AclTarget = { action: target.action, bucket };
     if (target.key !== undefined) aclTarget.key = target.key;

@@ -3,7 +3,7 @@ import { ServiceError } from '../../../common/errors.js';
 import type { BucketRecord } from '../../../storage/types.js';
 import { child, malformedXml, parseXml, token, toXml } from '../../protocol/xml.js';
 import { refusePublicAcl } from '../acl-access.js';
-import { aclFromHeaders, aclsNotSupported, aclXml, isOwnerOnly, OWNERSHIP_VALUES, parseAclXml, privateAcl, type StoredAcl } from '../acl.js';
+import { aclFromHeaders, aclsNotSupported, aclXml, isBucketOwnerFullControl, isOwnerOnly, OWNERSHIP_VALUES, parseAclXml, privateAcl, type StoredAcl } from '../acl.js';
 import { readSmallBody, requireChecksumHeader, S3_XMLNS } from '../request-body.js';
 import type { S3Context, S3Handler } from '../s3-context.js';
 import type { S3Request } from '../s3-request.js';
@@ -17,14 +17,13 @@ const enforced = (bucket: BucketRecord) => bucket.objectOwnership === 'BucketOwn
  * (private, bucket-owner-full-control) are accepted; nothing is stored.
  */
 export function objectAclForWrite(bucket: BucketRecord, req: S3Request): StoredAcl | undefined {
-  const writer = objectOwnerFor(bucket, req);
-  const acl = aclFromHeaders(req.headers, 'object', writer, bucket.ownerAccountId);
-  if (!acl) return undefined;
   if (enforced(bucket)) {
-    if (!isOwnerOnly(acl, bucket.ownerAccountId)) throw aclsNotSupported();
+    const writer = req.caller.principal.accountId ?? bucket.ownerAccountId;
+    const asked = aclFromHeaders(req.headers, 'object', writer, bucket.ownerAccountId);
+    if (asked && !isBucketOwnerFullControl(asked, bucket.ownerAccountId, writer)) throw aclsNotSupported();
     return undefined;
   }
-  return acl;
+  return aclFromHeaders(req.headers, 'object', objectOwnerFor(bucket, req), bucket.ownerAccountId);
 }
 
 /**
