@@ -247,6 +247,7 @@ export class Fabric {
       onEvent: (e) => {
         if (e.kind === 'failed') this.log.warn({ region: name, bucket: e.task.bucket, key: e.task.key, versionId: e.task.versionId, destination: e.task.destinationBucket, reason: e.reason, detail: e.detail }, 'replication failed');
         else if (e.kind === 'retry') this.log.info({ region: name, bucket: e.task.bucket, key: e.task.key, message: e.message }, 'replication will retry');
+        else if (e.kind === 'parked') this.log.debug({ region: name, bucket: e.task.bucket, key: e.task.key, destination: e.task.destinationBucket }, 'replication parked: destination unreachable');
         else this.log.debug({ region: name, bucket: e.task.bucket, key: e.task.key, latencyMs: e.latencyMs }, 'replicated');
         this.monitor.observe(name, e);
         this.onReplicationEvent?.(name, e);

@@ -60,6 +60,9 @@ export async function signedFetch(m: MeridianProcess, method: string, path: stri
     Object.assign(headers, signed.headers);
   }
   if (body.length > 0 || ['PUT', 'POST'].includes(method)) headers['content-length'] = String(body.length);
+  // A header value beyond Latin-1 goes on the wire as its UTF-8 bytes, as Go and curl send it (it
+  // was signed as UTF-8); node:http would refuse it, sending one byte per character.
+  for (const [k, v] of Object.entries(headers)) if (/[^\x00-\xff]/.test(v)) headers[k] = Buffer.from(v, 'utf8').toString('latin1');
   return new Promise((resolve, reject) => {
     const req = request(
       { host: url.hostname, port: Number(url.port), method, path: opts.query ? `${path}?${opts.query}` : path, headers },
