@@ -46,7 +46,13 @@ export function createRequestListener(pipelineStages: RequestPipeline, log: Logg
         } else if (body) {
           res.writeHead(response.status, headers);
           try {
-            await pipeline(body, res);
+            if (response.trailers) {
+              await pipeline(body, res, { end: false });
+              res.addTrailers(response.trailers);
+              res.end();
+            } else {
+              await pipeline(body, res);
+            }
           } catch (e) {
             // Headers are gone: the only honest signal left is cutting the connection.
             log.warn({ err: e, requestId }, 'response stream failed');

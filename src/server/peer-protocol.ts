@@ -29,12 +29,17 @@ export const H = {
   signature: 'x-meridian-peer-signature',
   responseSignature: 'x-meridian-peer-response-signature',
   responseHeaders: 'x-meridian-peer-signed-headers',
+  /** A streamed answer: its length (content-length gives way to chunked encoding) and its closing tag (a trailer). */
+  length: 'x-meridian-peer-content-length',
+  bodyTag: 'x-meridian-peer-body-tag',
 } as const;
 
 /** The body is not covered (a proxied request: the client's own SigV4 covers its payload). */
 export const UNSIGNED = 'UNSIGNED-PAYLOAD';
 /** Replica bodies: `TAG:<envelope sha256>`; the whole body's SHA-256 is in a closing tag (see bodyTag). */
 export const TAG_PREFIX = 'TAG:';
+/** A streamed answer: the body's SHA-256 is in a trailer, HMAC'd (see responseBodyTag). */
+export const TRAILER = 'TRAILER';
 
 export interface PeerKeys {
   requestMac: Buffer;
@@ -227,6 +232,15 @@ export function verifyPeerResponse(keys: PeerKeys, requestSignature: string, sta
 /** The closing tag of a framed body (replicas): HMAC over the request's signature and the SHA-256 of everything before the tag. */
 export function bodyTag(keys: PeerKeys, requestSignature: string, bodySha256: Buffer): Buffer {
   return createHmac('sha256', keys.requestMac).update(`MERIDIAN-PEER-1 body\n${requestSignature}\n`).update(bodySha256).digest();
+}
+
+/** The trailer closing a streamed answer: HMAC (response key) over the request's signature and the body's SHA-256. */
+export function responseBodyTag(keys: PeerKeys, requestSignature: string, bodySha256: Buffer): string {
+  return createHmac('sha256', keys.responseMac).update(`MERIDIAN-PEER-1 response body\n${requestSignature}\n`).update(bodySha256).digest('hex');
+}
+
+export function checkResponseBodyTag(keys: PeerKeys, requestSignature: string, bodySha256: Buffer, tag: string | undefined): boolean {
+  return typeof tag === 'string' && equalHex(tag, responseBodyTag(keys, requestSignature, bodySha256));
 }
 
 export function checkBodyTag(keys: PeerKeys, requestSignature: string, bodySha256: Buffer, tag: Buffer): boolean {

@@ -7,15 +7,18 @@
  * address and transport in its signed peer headers, so the peer's policies (aws:SourceIp,
  * aws:SecureTransport, SSE-KMS over plain HTTP) see the client, not this process; the answer's
  * status and headers, and its body when the peer answered from memory (errors, listings, XML),
- * must verify or the client gets 502 instead. A streamed body (object data) is covered by the
- * head's signature only: use https between peers (MERIDIAN_PEER_CA) to protect it in transit.
+ * must verify or the client gets 502 instead. A streamed body (object data) is checked against a
+ * signed trailer before its last chunk is passed on (peer-streams.ts). The request's body is the
+ * client's, covered by its own SigV4 payload hash when it sends one: use https between peers
+ * (MERIDIAN_PEER_CA) to keep it, and object data, private in transit.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import { ServiceError } from '../common/errors.js';
 import type { ServiceResponse } from '../services/protocol/response.js';
-import { PeerAuthError, sha256Hex, signPeerRequest, UNSIGNED, verifyPeerResponse, type ForwardedClient, type PeerKeys } from './peer-protocol.js';
+import { H, PeerAuthError, sha256Hex, signPeerRequest, TRAILER, UNSIGNED, verifyPeerResponse, type ForwardedClient, type PeerKeys } from './peer-protocol.js';
+import { verifiedStream } from './peer-streams.js';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
 /** A signed body is one the peer built in memory; anything near this size is not. */
@@ -64,7 +67,12 @@ export async function proxyToPeer(baseUrl: string, req: ProxiedRequest, keys: Pe
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(verified.headers)) if (!HOP_BY_HOP.has(k) && !k.startsWith('x-meridian-peer')) out[k] = v;
   const status = upstream.statusCode ?? 502;
-  if (verified.content === UNSIGNED || req.method === 'HEAD') return { status, headers: out, body: upstream };
+  const length = verified.headers[H.length];
+  if (length !== undefined) out['content-length'] = length;
+  if (req.method === 'HEAD') return { status, headers: out, body: upstream };
+  if (verified.content === TRAILER) {
+    return { status, headers: out, body: verifiedStream(keys, signed.signature, upstream) };
+  }
   if (!/^[0-9a-f]{64}$/.test(verified.content)) return refuse(new PeerAuthError('unknown body digest'));
   const chunks: Buffer[] = [];
   let size = 0;

@@ -26,7 +26,8 @@ import { AdminApi } from './admin-api.js';
 import { ConsoleAssets, isConsolePath } from './console-assets.js';
 import { handleInternal, INTERNAL_PREFIX } from './internal-api.js';
 import { proxyToPeer } from './peer-proxy.js';
-import { claimsPeer, PeerAuthError, PeerVerifier, sha256Hex, signPeerResponse, UNSIGNED, type VerifiedPeerRequest } from './peer-protocol.js';
+import { claimsPeer, PeerAuthError, PeerVerifier, sha256Hex, signPeerResponse, TRAILER, UNSIGNED, type VerifiedPeerRequest } from './peer-protocol.js';
+import { streamWithTrailer } from './peer-streams.js';
 
 export interface IncomingRequest {
   method: string;
@@ -174,9 +175,17 @@ export class RequestPipeline {
       return refused;
     }
     const req = peer.client ? { ...incoming, remoteAddress: peer.client.address, secure: peer.client.secure } : incoming;
-    const response = await this.dispatch(req, peer);
+    let response = await this.dispatch(req, peer);
     const body = response.body;
-    const content = body === undefined ? sha256Hex('') : typeof body === 'string' || Buffer.isBuffer(body) ? sha256Hex(body) : UNSIGNED;
+    let content: string;
+    if (body === undefined) content = sha256Hex('');
+    else if (req.method === 'HEAD') content = UNSIGNED;
+    else if (typeof body === 'string' || Buffer.isBuffer(body)) content = sha256Hex(body);
+    else {
+      // Streamed (object data): chunked, closed by a signed trailer.
+      response = streamWithTrailer(this.peers.keys, peer.signature, { ...response, body });
+      content = TRAILER;
+    }
     return { ...response, headers: signPeerResponse(this.peers.keys, peer.signature, response.status, response.headers, content) };
   }
 

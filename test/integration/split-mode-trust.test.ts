@@ -99,9 +99,23 @@ describe('split mode: a man in the middle between the processes', () => {
     // A header of an object's answer (the body streams; its head is signed).
     toEast2.alterAnswer = (r, a) => (r.path.startsWith(`/${bucket}`) ? { ...a, headers: { ...a.headers, 'content-type': 'text/html' } } : undefined);
     await assert.rejects(viaEast1.send(new GetObjectCommand({ Bucket: bucket, Key: 'report.txt' })), (e: { $metadata: { httpStatusCode?: number } }) => e.$metadata.httpStatusCode === 502);
+    // A byte of a large object's data (streamed, closed by a signed trailer): the client never gets the altered bytes whole.
+    const big = Buffer.alloc(3 * 1024 * 1024, 'q');
+    await east2.send(new PutObjectCommand({ Bucket: bucket, Key: 'big.bin', Body: big }));
+    toEast2.alterAnswer = (r, a) => (r.path.startsWith(`/${bucket}/big.bin`) ? { ...a, body: flipByte(a.body, big.length / 2) } : undefined);
+    // (A client that does not validate checksums itself, so only the relaying process can notice.)
+    const trusting = new S3Client({ endpoint: pair.east1.httpEndpoint, region: 'us-east-2', forcePathStyle: true, credentials: { accessKeyId: pair.east1.accessKeyId, secretAccessKey: pair.east1.secretAccessKey }, maxAttempts: 1, responseChecksumValidation: 'WHEN_REQUIRED' });
+    let received: Buffer | undefined;
+    await assert.rejects(async () => {
+      const got = await trusting.send(new GetObjectCommand({ Bucket: bucket, Key: 'big.bin' }));
+      received = Buffer.from(await got.Body!.transformToByteArray());
+    });
+    assert.equal(received, undefined, 'the altered body reached the client whole');
     toEast2.behave();
+    const whole = await trusting.send(new GetObjectCommand({ Bucket: bucket, Key: 'big.bin' }));
+    assert.ok(Buffer.from(await whole.Body!.transformToByteArray()).equals(big));
     const listed = await viaEast1.send(new ListObjectsV2Command({ Bucket: bucket }));
-    assert.deepEqual(listed.Contents?.map((o) => o.Key), ['report.txt']);
+    assert.deepEqual(listed.Contents?.map((o) => o.Key), ['big.bin', 'report.txt']);
     const got = await viaEast1.send(new GetObjectCommand({ Bucket: bucket, Key: 'report.txt' }));
     assert.equal(got.ContentType, 'text/plain');
     assert.equal(await got.Body!.transformToString(), 'quarterly');
