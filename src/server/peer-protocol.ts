@@ -135,7 +135,8 @@ export class NonceCache {
 
   /** Record a nonce; false if it was already seen. */
   remember(nonce: string, date: number, now: number): boolean {
-    const oldest = Math.floor((now - 2 * WINDOW_MS) / NonceCache.BUCKET_MS);
+    // Older dates are refused by the window check before a nonce is looked at.
+    const oldest = Math.floor((now - WINDOW_MS) / NonceCache.BUCKET_MS) - 1;
     for (const b of this.buckets.keys()) if (b < oldest) this.buckets.delete(b);
     for (const set of this.buckets.values()) if (set.has(nonce)) return false;
     const b = Math.floor(date / NonceCache.BUCKET_MS);

@@ -71,7 +71,7 @@ export async function proxyToPeer(baseUrl: string, req: ProxiedRequest, keys: Pe
   if (length !== undefined) out['content-length'] = length;
   if (req.method === 'HEAD') return { status, headers: out, body: upstream };
   if (verified.content === TRAILER) {
-    return { status, headers: out, body: verifiedStream(keys, signed.signature, upstream) };
+    return { status, headers: out, body: verifiedStream(keys, signed.signature, upstream, length !== undefined) };
   }
   if (!/^[0-9a-f]{64}$/.test(verified.content)) return refuse(new PeerAuthError('unknown body digest'));
   const chunks: Buffer[] = [];

@@ -36,14 +36,17 @@ export function streamWithTrailer(keys: PeerKeys, requestSignature: string, resp
 
 /**
  * The relaying side: the peer's streamed body, passed on but for its last chunk, which follows only
- * once the trailer authenticates everything. An altered body ends in an error instead.
+ * once the trailer authenticates everything. An altered body ends in an error instead. Without a
+ * declared length (an event stream) nothing is held back: the client knows the body is complete
+ * only from the chunked encoding's last chunk, which an error never sends.
  */
-export function verifiedStream(keys: PeerKeys, requestSignature: string, upstream: IncomingMessage): Readable {
+export function verifiedStream(keys: PeerKeys, requestSignature: string, upstream: IncomingMessage, holdBack: boolean): Readable {
   const hash = createHash('sha256');
   let held: Buffer | undefined;
   const verifier = new Transform({
     transform(chunk: Buffer, _enc, done: TransformCallback) {
       hash.update(chunk);
+      if (!holdBack) return done(null, chunk);
       const previous = held;
       held = chunk;
       done(null, previous);
