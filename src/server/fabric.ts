@@ -3,7 +3,7 @@
  * first use, the region's metadata database, blob store, root key, KMS, S3 and replication
  * worker. Everything is passed in explicitly; nothing is a module-level singleton.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { hkdfSync } from 'node:crypto';
 import { join } from 'node:path';
 import { OffsetClock, type Clock } from '../common/clock.js';
@@ -84,7 +84,7 @@ export class Fabric {
     mkdirSync(join(config.dataDir, 'global'), { recursive: true, mode: 0o700 });
     // Split mode: the home region's process owns the global stores; the others ask it.
     const split = config.split;
-    this.global = split && !split.regions.includes(split.home) ? remoteGlobalStores(split.peers[split.home]!, split.secret) : openGlobalStores(join(config.dataDir, 'global', 'global.db'));
+    this.global = split && !split.regions.includes(split.home) ? remoteGlobalStores(split.peers[split.home]!, split) : openGlobalStores(join(config.dataDir, 'global', 'global.db'));
     this.replicaWriter = new ReplicaWriter(async (region) => (this.serves(region) ? this.region(region).s3ctx : undefined));
     this.authorizer = new Authorizer(this.global.iam, clock);
     this.identity = new IdentityResolver(this.global.iam, clock);
@@ -150,7 +150,7 @@ export class Fabric {
   async bucketRecord(region: string, name: string): Promise<BucketRecord | undefined> {
     if (this.serves(region)) return this.region(region).s3ctx.meta.getBucket(name);
     const peer = this.peerFor(region);
-    return peer ? peerCall<BucketRecord | undefined>(peer, this.config.split!.secret, BUCKET_RPC_PATH, { region, name }) : undefined;
+    return peer ? peerCall<BucketRecord | undefined>(peer, this.config.split!, BUCKET_RPC_PATH, { region, name }) : undefined;
   }
 
   private peerWriter(region: string): PeerReplicaClient | undefined {
@@ -158,8 +158,7 @@ export class Fabric {
     if (!url) return undefined;
     let w = this.peerWriters.get(region);
     if (!w) {
-      const ca = process.env.MERIDIAN_PEER_CA;
-      w = new PeerReplicaClient(url, ca ? readFileSync(ca) : undefined);
+      w = new PeerReplicaClient(url, this.config.split!);
       this.peerWriters.set(region, w);
     }
     return w;
@@ -230,6 +229,7 @@ export class Fabric {
       },
       replicationQueued: () => worker?.wake(),
     };
+    if (this.config.testMinPartSize !== undefined) s3ctx.minPartSize = this.config.testMinPartSize;
     const transport = new InProcessReplicationTransport({
       source: s3ctx,
       region: async (region) => (this.serves(region) ? this.region(region).s3ctx : undefined),
@@ -247,6 +247,7 @@ export class Fabric {
       onEvent: (e) => {
         if (e.kind === 'failed') this.log.warn({ region: name, bucket: e.task.bucket, key: e.task.key, versionId: e.task.versionId, destination: e.task.destinationBucket, reason: e.reason, detail: e.detail }, 'replication failed');
         else if (e.kind === 'retry') this.log.info({ region: name, bucket: e.task.bucket, key: e.task.key, message: e.message }, 'replication will retry');
+        else if (e.kind === 'parked') this.log.debug({ region: name, bucket: e.task.bucket, key: e.task.key, destination: e.task.destinationBucket }, 'replication parked: destination unreachable');
         else this.log.debug({ region: name, bucket: e.task.bucket, key: e.task.key, latencyMs: e.latencyMs }, 'replicated');
         this.monitor.observe(name, e);
         this.onReplicationEvent?.(name, e);

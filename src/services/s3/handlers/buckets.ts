@@ -7,6 +7,8 @@ import type { ServiceResponse } from '../../protocol/response.js';
 import { child, children, escapeXml, malformedXml, parseXml, token, toXml, xmlDate } from '../../protocol/xml.js';
 import { aclFromHeaders, isOwnerOnly, OWNERSHIP_VALUES, type StoredAcl } from '../acl.js';
 import { validateBucketName } from '../bucket-naming.js';
+import { isPublicAcl } from '../../../policy/acl.js';
+import type { PublicAccessBlock } from './bucket-policy.js';
 import { readSmallBody, requireChecksumHeader, S3_XMLNS } from '../request-body.js';
 import { invalidArgument } from '../s3-errors.js';
 import type { S3Handler } from '../s3-context.js';
@@ -21,6 +23,8 @@ function xmlResponse(root: string, body: Parameters<typeof toXml>[1]) {
 }
 
 const MAX_BUCKETS_PAGE = 10000;
+
+const NEW_BUCKET_PUBLIC_ACCESS_BLOCK: PublicAccessBlock = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
 
 function maxBuckets(req: Parameters<S3Handler>[1]): number {
   const v = req.query.get('max-buckets');
@@ -153,6 +157,10 @@ export const createBucket: S3Handler = async (ctx, req): Promise<ServiceResponse
     if (acl && ownership === 'BucketOwnerEnforced' && !isOwnerOnly(acl, account)) {
       throw new ServiceError('InvalidBucketAclWithObjectOwnership', 400, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting");
     }
+    // A new bucket starts with all of Block Public Access on, so a public ACL cannot come with it.
+    if (acl && isPublicAcl(acl.grants)) {
+      throw new ServiceError('InvalidBucketAclWithBlockPublicAccessError', 400, 'Bucket cannot have public ACLs set with BlockPublicAccess enabled');
+    }
   } catch (e) {
     await ctx.directory.release(name);
     throw e;
@@ -160,6 +168,9 @@ export const createBucket: S3Handler = async (ctx, req): Promise<ServiceResponse
   try {
     const store = region === ctx.region ? ctx.meta : (await ctx.peers.regionStore(region))!;
     await store.createBucket(record);
+    // AWS's defaults since April 2023: every Block Public Access setting on (turned off with
+    // PutPublicAccessBlock or DeletePublicAccessBlock), and BucketOwnerEnforced (above).
+    await store.putBucketConfig(name, 'publicAccessBlock', NEW_BUCKET_PUBLIC_ACCESS_BLOCK);
     if (acl && record.objectOwnership !== 'BucketOwnerEnforced') await store.putBucketConfig(name, 'acl', acl);
   } catch (e) {
     await ctx.directory.release(name);
