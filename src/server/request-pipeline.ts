@@ -27,6 +27,7 @@ import { AdminApi } from './admin-api.js';
 import { ConsoleAssets, isConsolePath } from './console-assets.js';
 import { handleInternal, INTERNAL_PREFIX } from './internal-api.js';
 import { proxyToPeer } from './peer-proxy.js';
+import { joinBody } from './request-body.js';
 
 export interface IncomingRequest {
   method: string;
@@ -71,10 +72,16 @@ function serviceOfUnsigned(req: IncomingRequest): Service {
   return 's3';
 }
 
-async function readBody(body: Readable, limit: number): Promise<Buffer> {
+/**
+ * A small request body, whole. Stops reading at `limit` (a longer declared Content-Length is refused
+ * before any byte is read) and never destroys the request on the way out: the answer still has to
+ * reach the client (http-adapter.ts drains or closes what is left).
+ */
+async function readBody(body: Readable, limit: number, declaredLength?: string): Promise<Buffer> {
+  if (declaredLength !== undefined && Number(declaredLength) > limit) throw new ServiceError('RequestEntityTooLarge', 413, `Request body too large: at most ${limit} bytes are accepted here.`);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const c of body) {
+  for await (const c of body.iterator({ destroyOnReturn: false })) {
     size += (c as Buffer).length;
     if (size > limit) throw new ServiceError('RequestEntityTooLarge', 413, 'Request body too large');
     chunks.push(c as Buffer);
@@ -155,7 +162,7 @@ export class RequestPipeline {
     const signing: SigningRequest = { method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, headers: req.headers };
     let service: Service = 's3';
     if (isTestClockRequest(this.fabric.clock, this.fabric.config.testClock, isLoopback(req.remoteAddress), req.rawPath)) {
-      return handleTestClock(this.fabric.clock, req.method, await readBody(req.body, 4096));
+      return handleTestClock(this.fabric.clock, req.method, await readBody(req.body, 4096, header(req.headers, 'content-length')));
     }
     if (isConsolePath(req.rawPath) && !this.isVirtualHosted(req)) return this.consoleAssets.serve(req.method, req.rawPath, req.headers);
     if (req.rawPath.startsWith(INTERNAL_PREFIX)) return this.handleInternal(req, signing);
@@ -206,7 +213,7 @@ export class RequestPipeline {
       if (entry && !this.fabric.serves(entry.region) && this.fabric.peerFor(entry.region)) return this.proxy(req, entry.region).catch((e) => plainJson(503, { error: { code: 'ServiceUnavailable', message: String(e instanceof Error ? e.message : e) } }));
     }
     const admin = new AdminApi(this.fabric, async () => {
-      const body = await readBody(req.body, SMALL_BODY_LIMIT);
+      const body = await readBody(req.body, SMALL_BODY_LIMIT, header(req.headers, 'content-length'));
       const declared = header(req.headers, 'x-amz-content-sha256');
       const actual = createHash('sha256').update(body).digest('hex');
       if (declared !== undefined && /^[0-9a-f]{64}$/i.test(declared) && declared.toLowerCase() !== actual) {
@@ -266,8 +273,7 @@ export class RequestPipeline {
       let auth: { caller: Caller; sig?: VerifiedSignature };
       auth = await this.authenticate(signing, true, req);
       const verifier = createPayloadVerifier(auth.sig, payloadHeaders(req));
-      req.body.on('error', (e) => verifier.stream.destroy(e));
-      req.body.pipe(verifier.stream);
+      joinBody(req.body, verifier.stream);
       const s3Request: S3Request = {
         method: req.method,
         query: new URLSearchParams(req.rawQuery),
@@ -291,7 +297,7 @@ export class RequestPipeline {
 
   private async handleBuffered(req: IncomingRequest, signing: SigningRequest, service: Exclude<Service, 's3'>, region: string): Promise<ServiceResponse> {
     const protocol = PROTOCOL[service];
-    const body = await readBody(req.body, SMALL_BODY_LIMIT);
+    const body = await readBody(req.body, SMALL_BODY_LIMIT, header(req.headers, 'content-length'));
     let auth: { caller: Caller };
     try {
       auth = await this.authenticate(signing, false, req, createHash('sha256').update(body).digest('hex'));

@@ -33,6 +33,14 @@ function listen(server: Server | HttpsServer, port: number, host: string): Promi
   });
 }
 
+/**
+ * An Expect header other than 100-continue is ignored, as AWS does, instead of node's 417: the
+ * request is served like any other.
+ */
+function acceptAnyExpectation(server: Server | HttpsServer): void {
+  server.on('checkExpectation', (req, res) => server.emit('request', req, res));
+}
+
 export async function startMeridian(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<RunningMeridian> {
   const log = opts.log ?? createLogger(config.logLevel);
   const clock = opts.clock ?? (config.testClock ? new OffsetClock() : systemClock);
@@ -46,6 +54,7 @@ export async function startMeridian(config: Config, opts: { clock?: Clock; log?:
 
   const pipelineStages = new RequestPipeline(fabric);
   const http = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, createRequestListener(pipelineStages, log, false));
+  acceptAnyExpectation(http);
   const httpPort = await listen(http, config.port, config.host);
   const running: RunningMeridian = {
     fabric,
@@ -68,6 +77,7 @@ export async function startMeridian(config: Config, opts: { clock?: Clock; log?:
   if (config.tlsPort !== null) {
     const tls = await loadOrCreateCertificate(config.dataDir);
     const https = createHttpsServer({ cert: tls.cert, key: tls.key, keepAliveTimeout: 65_000, requestTimeout: 0 }, createRequestListener(pipelineStages, log, true));
+    acceptAnyExpectation(https);
     running.https = https;
     running.httpsPort = await listen(https, config.tlsPort, config.host);
     running.certFile = tls.certFile;
