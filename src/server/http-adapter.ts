@@ -6,6 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { newHostId, newRequestId } from '../common/ids.js';
+import type { HttpLimits } from './config.js';
+import { watchBody } from './http-limits.js';
 import type { Logger } from './logger.js';
 import { discardBody } from './request-body.js';
 import type { RequestPipeline } from './request-pipeline.js';
@@ -17,8 +19,9 @@ import type { RequestPipeline } from './request-pipeline.js';
  */
 export const DRAIN_LIMIT_BYTES = 1024 * 1024;
 
-export function createRequestListener(pipelineStages: RequestPipeline, log: Logger, secure: boolean) {
+export function createRequestListener(pipelineStages: RequestPipeline, log: Logger, secure: boolean, limits: HttpLimits) {
   return (req: IncomingMessage, res: ServerResponse): void => {
+    watchBody(req, limits);
     const requestId = newRequestId();
     const hostId = newHostId();
     const started = process.hrtime.bigint();

@@ -7,6 +7,7 @@ import { ensureDefaultAccount, type RootCredentials } from './accounts.js';
 import type { Config } from './config.js';
 import { Fabric } from './fabric.js';
 import { createRequestListener } from './http-adapter.js';
+import { capConnections, serverOptions } from './http-limits.js';
 import { createLogger, type Logger } from './logger.js';
 import { RequestPipeline } from './request-pipeline.js';
 import { loadOrCreateCertificate } from './tls.js';
@@ -53,8 +54,10 @@ export async function startMeridian(config: Config, opts: { clock?: Clock; log?:
   for (const region of config.split?.regions ?? []) fabric.region(region);
 
   const pipelineStages = new RequestPipeline(fabric);
-  const http = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, createRequestListener(pipelineStages, log, false));
+  const limits = config.limits;
+  const http = createServer(serverOptions(limits), createRequestListener(pipelineStages, log, false, limits));
   acceptAnyExpectation(http);
+  capConnections(http, limits, log);
   const httpPort = await listen(http, config.port, config.host);
   const running: RunningMeridian = {
     fabric,
@@ -76,8 +79,9 @@ export async function startMeridian(config: Config, opts: { clock?: Clock; log?:
   };
   if (config.tlsPort !== null) {
     const tls = await loadOrCreateCertificate(config.dataDir);
-    const https = createHttpsServer({ cert: tls.cert, key: tls.key, keepAliveTimeout: 65_000, requestTimeout: 0 }, createRequestListener(pipelineStages, log, true));
+    const https = createHttpsServer({ ...serverOptions(limits), cert: tls.cert, key: tls.key }, createRequestListener(pipelineStages, log, true, limits));
     acceptAnyExpectation(https);
+    capConnections(https, limits, log);
     running.https = https;
     running.httpsPort = await listen(https, config.tlsPort, config.host);
     running.certFile = tls.certFile;

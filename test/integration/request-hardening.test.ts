@@ -5,6 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3Client } from '../support/clients.js';
 import { startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
@@ -152,5 +153,125 @@ describe('an early answer to a request with a body', { timeout: 60_000 }, () => 
     const { reply } = await rawExchange(m.httpEndpoint, head('GET', `/${bucket}/existing`, headers));
     assert.equal(reply?.status, 200);
     assert.equal(reply?.text, 'keep me');
+  });
+});
+
+describe('limits on slow and greedy clients', { timeout: 90_000 }, () => {
+  let t: MeridianProcess;
+  let tHost: string;
+  const tBucket = bucketName('limits');
+  before(async () => {
+    t = await startMeridianProcess({
+      tls: false,
+      env: { MERIDIAN_HEADERS_TIMEOUT_MS: '1500', MERIDIAN_BODY_TIMEOUT_MS: '1000', MERIDIAN_MIN_BODY_BYTES_PER_SEC: '1024', MERIDIAN_MAX_HEADER_BYTES: '8192' },
+    });
+    tHost = new URL(t.httpEndpoint).host;
+    await s3Client(t).send(new CreateBucketCommand({ Bucket: tBucket }));
+  });
+  after(async () => {
+    await t?.stop();
+  });
+
+  test('slowloris: a client sending one header line every second is cut off with 408', async () => {
+    const c = await RawConnection.open(t.httpEndpoint);
+    try {
+      await c.write(`GET /${tBucket} HTTP/1.1\r\nHost: ${tHost}\r\n`);
+      let lines = 0;
+      while (!c.closed && lines < 20) {
+        await sleep(1000);
+        await c.write(`x-filler-${lines++}: still here\r\n`);
+      }
+      assert.ok(c.closed, `the server still held the connection after ${lines} header lines`);
+      const reply = await c.response();
+      assert.equal(reply?.status, 408);
+    } finally {
+      c.destroy();
+    }
+  });
+
+  test('a request body that stops moving is cut, and nothing is stored', async () => {
+    const c = await RawConnection.open(t.httpEndpoint);
+    try {
+      const headers = await signedHeaders(t, 'PUT', `/${tBucket}/stalled`, { 'content-length': String(1024 * 1024) }, { payloadHash: 'UNSIGNED-PAYLOAD' });
+      await c.write(head('PUT', `/${tBucket}/stalled`, headers));
+      await c.write(Buffer.alloc(10 * 1024, 'x'));
+      await c.closing;
+      assert.ok(c.closed);
+    } finally {
+      c.destroy();
+    }
+    const s = s3Client(t);
+    await assert.rejects(s.send(new GetObjectCommand({ Bucket: tBucket, Key: 'stalled' })), (e: Error) => e.name === 'NoSuchKey');
+    await s.send(new HeadBucketCommand({ Bucket: tBucket }));
+  });
+
+  test('a slow but moving upload (3 KiB/s against a 1 KiB/s minimum) completes', async () => {
+    const piece = Buffer.alloc(1536, 'y');
+    const pieces = 8;
+    const c = await RawConnection.open(t.httpEndpoint);
+    try {
+      const headers = await signedHeaders(t, 'PUT', `/${tBucket}/slow`, { 'content-length': String(piece.length * pieces) }, { payloadHash: 'UNSIGNED-PAYLOAD' });
+      await c.write(head('PUT', `/${tBucket}/slow`, headers));
+      for (let i = 0; i < pieces; i++) {
+        await sleep(500);
+        assert.ok(await c.write(piece), `the server cut a moving upload after ${i} pieces`);
+      }
+      const reply = await c.response();
+      assert.equal(reply?.status, 200, reply?.text);
+    } finally {
+      c.destroy();
+    }
+    const got = await s3Client(t).send(new GetObjectCommand({ Bucket: tBucket, Key: 'slow' }));
+    assert.equal((await bytes(got.Body)).length, piece.length * pieces);
+  });
+
+  test('headers larger than MERIDIAN_MAX_HEADER_BYTES get 431', async () => {
+    const { reply } = await rawExchange(t.httpEndpoint, head('GET', `/${tBucket}`, { host: tHost, 'x-amz-meta-big': 'a'.repeat(10 * 1024) }));
+    assert.equal(reply?.status, 431);
+  });
+});
+
+describe('connection caps', { timeout: 60_000 }, () => {
+  let t: MeridianProcess;
+  before(async () => {
+    t = await startMeridianProcess({ tls: false, env: { MERIDIAN_MAX_CONNECTIONS: '5', MERIDIAN_MAX_CONNECTIONS_PER_CLIENT: '3' } });
+  });
+  after(async () => {
+    await t?.stop();
+  });
+
+  /** Whether a connection from `localAddress` is served (answers a request) or refused (closed unanswered). */
+  async function served(c: RawConnection): Promise<boolean> {
+    await c.write(head('GET', '/', { host: new URL(t.httpEndpoint).host }));
+    const reply = await c.response();
+    return reply !== undefined;
+  }
+
+  test('per client address and in total: connections past the caps are closed unanswered, others still served', async () => {
+    const open: RawConnection[] = [];
+    const from = async (address: string) => {
+      const c = await RawConnection.open(t.httpEndpoint, { localAddress: address });
+      open.push(c);
+      return c;
+    };
+    try {
+      const first = [await from('127.0.0.1'), await from('127.0.0.1'), await from('127.0.0.1')];
+      for (const c of first) assert.ok(await served(c));
+      assert.equal(await served(await from('127.0.0.1')), false, 'a fourth connection from one address is refused');
+      assert.ok(await served(await from('127.0.0.2')), 'another address is still served');
+      assert.ok(await served(await from('127.0.0.3')), 'five open in total');
+      assert.equal(await served(await from('127.0.0.4')), false, 'a sixth connection in total is refused');
+      first[0]!.destroy();
+      await first[0]!.closing;
+      // The server sees the close a moment after the client: retry until the slot is free.
+      let again = false;
+      for (let i = 0; i < 50 && !again; i++) {
+        again = await served(await from('127.0.0.1'));
+        if (!again) await sleep(100);
+      }
+      assert.ok(again, 'a slot freed by a closed connection is usable again');
+    } finally {
+      for (const c of open) c.destroy();
+    }
   });
 });
