@@ -104,6 +104,19 @@ function payloadHeaders(req: IncomingRequest): IncomingRequest['headers'] {
   return out;
 }
 
+/**
+ * A body of unknown length (Transfer-Encoding: chunked without Content-Length) is refused, as AWS does,
+ * except the aws-chunked encoding, whose decoded length is declared in x-amz-decoded-content-length:
+ * otherwise the object size limits could not be checked before the bytes arrive.
+ */
+function requireContentLength(headers: IncomingRequest['headers']): void {
+  const te = header(headers, 'transfer-encoding');
+  if (te === undefined || header(headers, 'content-length') !== undefined) return;
+  if (!te.toLowerCase().split(',').some((t) => t.trim() === 'chunked')) return;
+  const awsChunked = (header(headers, 'x-amz-content-sha256') ?? '').startsWith('STREAMING-') || (header(headers, 'content-encoding') ?? '').toLowerCase().split(',').some((t) => t.trim() === 'aws-chunked');
+  if (!awsChunked) throw new ServiceError('MissingContentLength', 411, 'You must provide the Content-Length HTTP header.');
+}
+
 export class RequestPipeline {
   /** The web console's static files (/_console/); the console itself calls the signed endpoints. */
   private readonly consoleAssets = new ConsoleAssets();
@@ -263,6 +276,7 @@ export class RequestPipeline {
     })();
     const resource = bucket ? `/${bucket}${key !== undefined ? `/${key}` : ''}` : undefined;
     try {
+      requireContentLength(req.headers);
       let region = signedRegion;
       if (region === undefined) {
         // Anonymous requests have no signing region: they go to the bucket's own region.

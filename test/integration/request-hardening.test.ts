@@ -5,11 +5,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3Client } from '../support/clients.js';
 import { startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
-import { head, RawConnection, rawExchange, signedHeaders } from '../support/raw-http.js';
+import { head, openDescriptors, RawConnection, rawExchange, signedHeaders } from '../support/raw-http.js';
 import { bucketName, bytes } from './helpers.js';
 
 const WRONG_HASH = '0'.repeat(64);
@@ -275,3 +276,128 @@ describe('connection caps', { timeout: 60_000 }, () => {
     }
   });
 });
+
+describe("AWS's answer for every bad input", { timeout: 120_000 }, () => {
+  test('an x-amz-* header outside SignedHeaders on a header-signed request: 403 AccessDenied naming it, and nothing stored', async () => {
+    for (const [name, value] of [
+      ['x-amz-meta-injected', 'yes'],
+      ['x-amz-tagging', 'a=b'],
+      ['x-amz-storage-class', 'STANDARD_IA'],
+      ['x-amz-server-side-encryption', 'AES256'],
+    ] as const) {
+      const path = `/${bucket}/unsigned-${name}`;
+      const headers = await signedHeaders(m, 'PUT', path, { 'content-length': '2' }, { body: 'hi', unsigned: { [name]: value } });
+      const { reply } = await rawExchange(m.httpEndpoint, head('PUT', path, headers) + 'hi');
+      assert.equal(reply?.status, 403, `${name}: ${reply?.text}`);
+      assert.match(reply!.text, /<Code>AccessDenied<\/Code>/);
+      assert.match(reply!.text, /<Message>There were headers present in the request which were not signed<\/Message>/);
+      assert.match(reply!.text, new RegExp(`<HeadersNotSigned>${name}</HeadersNotSigned>`));
+      await assert.rejects(s3.send(new GetObjectCommand({ Bucket: bucket, Key: `unsigned-${name}` })), (e: Error) => e.name === 'NoSuchKey');
+    }
+  });
+
+  test('x-amz-content-sha256 left out of SignedHeaders is refused too (the header form always signs it)', async () => {
+    const path = `/${bucket}/unsigned-hash`;
+    const headers = await signedHeaders(m, 'PUT', path, { 'content-length': '2' }, { body: 'hi', unsignable: ['x-amz-content-sha256'] });
+    assert.doesNotMatch(headers.authorization!, /x-amz-content-sha256/);
+    const { reply } = await rawExchange(m.httpEndpoint, head('PUT', path, headers) + 'hi');
+    assert.equal(reply?.status, 403, reply?.text);
+    assert.match(reply!.text, /<HeadersNotSigned>x-amz-content-sha256<\/HeadersNotSigned>/);
+  });
+
+  test('SDK requests (which sign every x-amz-* header) still pass', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'sdk-signed', Body: 'ok', Metadata: { a: 'b' }, Tagging: 'x=y', StorageClass: 'STANDARD_IA' }));
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'sdk-signed' }));
+    assert.equal(got.Metadata?.a, 'b');
+  });
+
+  test('Transfer-Encoding: chunked without Content-Length (and not aws-chunked): 411 MissingContentLength, nothing stored', async () => {
+    const path = `/${bucket}/te-chunked`;
+    const headers = await signedHeaders(m, 'PUT', path, { 'transfer-encoding': 'chunked' }, { payloadHash: 'UNSIGNED-PAYLOAD' });
+    const { reply } = await rawExchange(m.httpEndpoint, head('PUT', path, headers) + '5\r\nhello\r\n0\r\n\r\n');
+    assert.equal(reply?.status, 411, reply?.text);
+    assert.match(reply!.text, /<Code>MissingContentLength<\/Code>/);
+    await assert.rejects(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'te-chunked' })), (e: Error) => e.name === 'NoSuchKey');
+  });
+
+  test('response-* values with CR/LF: 400 InvalidArgument, and 50 of them leave no descriptor open', async () => {
+    const key = 'large-object';
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.alloc(512 * 1024, 'z') }));
+    const c = await RawConnection.open(m.httpEndpoint);
+    const pid = m.child.pid!;
+    try {
+      // One warm-up request on the connection, then the baseline.
+      const ok = await signedHeaders(m, 'HEAD', `/${bucket}/${key}`, {});
+      await c.write(head('HEAD', `/${bucket}/${key}`, ok));
+      assert.equal((await c.response({ head: true }))?.status, 200);
+      const before = await openDescriptors(pid);
+      for (let i = 0; i < 50; i++) {
+        const param = ['response-content-type', 'response-content-disposition', 'response-cache-control'][i % 3]!;
+        const headers = await signedHeaders(m, 'GET', `/${bucket}/${key}`, {}, { query: { [param]: 'text/plain\r\nx-injected: 1' } });
+        await c.write(head('GET', `/${bucket}/${key}?${param}=text%2Fplain%0D%0Ax-injected%3A%201`, headers));
+        const reply = await c.response();
+        assert.equal(reply?.status, 400, reply?.text);
+        assert.match(reply!.text, /<Code>InvalidArgument<\/Code>/);
+        assert.equal(reply?.headers['x-injected'], undefined);
+      }
+      assert.ok((await openDescriptors(pid)) <= before, `descriptors: ${before} before, ${await openDescriptors(pid)} after`);
+    } finally {
+      c.destroy();
+    }
+    await stillServing();
+  });
+});
+
+describe('resource hygiene', { timeout: 180_000 }, () => {
+  test('after an error storm of a few hundred bad requests, the descriptor count is back to its baseline', async () => {
+    const pid = m.child.pid!;
+    await stillServing();
+    await sleep(200);
+    const before = await openDescriptors(pid);
+    const rssBefore = residentKiB(pid);
+    const bad: (() => Promise<unknown>)[] = [
+      () => rawExchange(m.httpEndpoint, head('PUT', '/no-such-bucket-storm/k', { host, 'x-amz-content-sha256': WRONG_HASH, 'content-length': '3' }) + 'abc'),
+      () => rawExchange(m.httpEndpoint, head('PUT', '/no-such-bucket-storm/k', { host, 'content-encoding': 'aws-chunked', 'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'x-amz-decoded-content-length': '3', 'content-length': '9' }) + 'zz\r\nabc\r\n'),
+      async () => {
+        const h = await signedHeaders(m, 'GET', `/${bucket}/large-object`, {}, { query: { 'response-content-type': 'a\nb' } });
+        return rawExchange(m.httpEndpoint, head('GET', `/${bucket}/large-object?response-content-type=a%0Ab`, h));
+      },
+      async () => {
+        const h = await signedHeaders(m, 'PUT', `/${bucket}/storm`, { 'content-length': '2' }, { body: 'hi', unsigned: { 'x-amz-meta-x': '1' } });
+        return rawExchange(m.httpEndpoint, head('PUT', `/${bucket}/storm`, h) + 'hi');
+      },
+      async () => {
+        // A large body abandoned half-way after an early answer.
+        const c = await RawConnection.open(m.httpEndpoint);
+        await c.write(head('PUT', '/no-such-bucket-storm/big', { host, 'content-length': String(32 * 1024 * 1024) }));
+        await c.write(Buffer.alloc(256 * 1024));
+        await c.response();
+        return c;
+      },
+      () => rawExchange(m.httpEndpoint, 'GARBAGE / HTTP/9.9\r\n\r\n'),
+      () => rawExchange(m.httpEndpoint, head('POST', '/', { host, 'x-amz-target': 'TrentService.Encrypt', 'content-type': 'application/x-amz-json-1.1', 'content-length': '5' }) + '{bad '),
+    ];
+    const connections: RawConnection[] = [];
+    for (let i = 0; i < 350; i++) {
+      const r = await bad[i % bad.length]!();
+      const c = r instanceof RawConnection ? r : (r as { connection: RawConnection }).connection;
+      c.destroy();
+      connections.push(c);
+    }
+    await Promise.all(connections.map((c) => c.closing));
+    await stillServing();
+    // The server closes its side of each connection a moment after the client: poll, do not sleep blindly.
+    let after = await openDescriptors(pid);
+    for (let i = 0; i < 50 && after > before; i++) {
+      await sleep(100);
+      after = await openDescriptors(pid);
+    }
+    console.log(`error storm: descriptors ${before} -> ${after}; RSS ${rssBefore} KiB -> ${residentKiB(pid)} KiB`);
+    assert.ok(after <= before, `descriptors: ${before} before, ${after} after`);
+  });
+});
+
+function residentKiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}

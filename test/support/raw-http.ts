@@ -4,6 +4,7 @@
  * connection parses the server's responses as they arrive and records when the server closes it.
  */
 import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { NodeSha256 } from '../../src/server/auth/test-support.js';
@@ -162,6 +163,8 @@ export interface SignOptions {
   body?: Buffer | string;
   /** Headers the signature leaves out (added after signing). */
   unsigned?: Record<string, string>;
+  /** Headers present but left out of SignedHeaders. */
+  unsignable?: string[];
 }
 
 /** SigV4 header-signed request headers for a raw request to a test server (service s3). */
@@ -176,12 +179,11 @@ export async function signedHeaders(m: MeridianProcess, method: string, path: st
     sha256: NodeSha256,
     uriEscapePath: false,
   });
-  const signed = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path, query: opts.query ?? {}, headers: all, body });
+  const signed = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path, query: opts.query ?? {}, headers: all, body }, { unsignableHeaders: new Set(opts.unsignable ?? []) });
   return { ...(signed.headers as Record<string, string>), ...(opts.unsigned ?? {}) };
 }
 
 /** Open descriptors of a process (Linux /proc), for leak checks. */
 export async function openDescriptors(pid: number): Promise<number> {
-  const { readdirSync } = await import('node:fs');
   return readdirSync(`/proc/${pid}/fd`).length;
 }
