@@ -42,6 +42,8 @@ export interface Config {
    * so crash tests can SIGKILL the server while replication is certainly in flight. 0 (the default) in any real use.
    */
   testReplicationDelayMs: number;
+  /** Bearer token that may read /_meridian/metrics (MERIDIAN_METRICS_TOKEN); signed requests of the operator's account may too. */
+  metricsToken?: string;
   /** Connection and request limits (README: configuration; docs/security.md: what each protects). */
   limits: HttpLimits;
 }
@@ -117,6 +119,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.MERIDIAN_REPLICATION_WEBHOOK) {
     if (!/^https?:\/\//.test(env.MERIDIAN_REPLICATION_WEBHOOK)) throw new Error(`MERIDIAN_REPLICATION_WEBHOOK must be an http(s) URL, got '${env.MERIDIAN_REPLICATION_WEBHOOK}'`);
     config.replicationWebhook = env.MERIDIAN_REPLICATION_WEBHOOK;
+  }
+  if (env.MERIDIAN_METRICS_TOKEN) {
+    if (env.MERIDIAN_METRICS_TOKEN.length < 16 || /\s/.test(env.MERIDIAN_METRICS_TOKEN)) throw new Error('MERIDIAN_METRICS_TOKEN must be at least 16 characters with no whitespace');
+    config.metricsToken = env.MERIDIAN_METRICS_TOKEN;
   }
   if (env.MERIDIAN_ROOT_ACCESS_KEY_ID) config.rootAccessKeyId = env.MERIDIAN_ROOT_ACCESS_KEY_ID;
   if (env.MERIDIAN_ROOT_SECRET_ACCESS_KEY) config.rootSecretAccessKey = env.MERIDIAN_ROOT_SECRET_ACCESS_KEY;

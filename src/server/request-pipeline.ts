@@ -234,7 +234,10 @@ export class RequestPipeline {
       }
       return (await this.authenticate(signing, true, req)).caller;
     });
-    return admin.handle({ method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, requestId: req.requestId });
+    const adminReq: Parameters<AdminApi['handle']>[0] = { method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, requestId: req.requestId };
+    const authorization = header(req.headers, 'authorization');
+    if (authorization !== undefined) adminReq.authorization = authorization;
+    return admin.handle(adminReq);
   }
 
   // ------------------------------------------------------------------------------------ S3

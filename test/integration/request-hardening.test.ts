@@ -12,8 +12,10 @@ import { s3Client } from '../support/clients.js';
 import { startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
 import { head, openDescriptors, RawConnection, rawExchange, signedHeaders } from '../support/raw-http.js';
 import { bucketName, bytes } from './helpers.js';
+import { signedFetch } from './signed-fetch.js';
 
 const WRONG_HASH = '0'.repeat(64);
+const METRICS_TOKEN = 'scrape-token-0123456789abcdef';
 
 let m: MeridianProcess;
 let s3: S3Client;
@@ -21,7 +23,7 @@ let bucket: string;
 let host: string;
 
 before(async () => {
-  m = await startMeridianProcess({ tls: false });
+  m = await startMeridianProcess({ tls: false, env: { MERIDIAN_METRICS_TOKEN: METRICS_TOKEN } });
   s3 = s3Client(m);
   bucket = bucketName('harden');
   host = new URL(m.httpEndpoint).host;
@@ -401,3 +403,21 @@ function residentKiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
+
+describe('/_meridian/metrics', () => {
+  test('anonymous: 403; a wrong bearer token: 403', async () => {
+    const anonymous = await fetch(`${m.httpEndpoint}/_meridian/metrics`);
+    assert.equal(anonymous.status, 403);
+    assert.doesNotMatch(await anonymous.text(), new RegExp(bucket));
+    const wrong = await fetch(`${m.httpEndpoint}/_meridian/metrics`, { headers: { authorization: 'Bearer not-the-token-at-all' } });
+    assert.equal(wrong.status, 403);
+  });
+
+  test('the configured bearer token (what Prometheus sends) or a signed request of the operator account: 200', async () => {
+    const bearer = await fetch(`${m.httpEndpoint}/_meridian/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    assert.equal(bearer.status, 200);
+    assert.match(await bearer.text(), /^# HELP /m);
+    const signed = await signedFetch(m, 'GET', '/_meridian/metrics');
+    assert.equal(signed.status, 200);
+  });
+});
