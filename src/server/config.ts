@@ -42,6 +42,9 @@ export interface Config {
    * so crash tests can SIGKILL the server while replication is certainly in flight. 0 (the default) in any real use.
    */
   testReplicationDelayMs: number;
+  /** The operator's TLS certificate and key (PEM files); without them one is generated into <data>/tls/. */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
   /** Bearer token that may read /_meridian/metrics (MERIDIAN_METRICS_TOKEN); signed requests of the operator's account may too. */
   metricsToken?: string;
   /** Connection and request limits (README: configuration; docs/security.md: what each protects). */
@@ -119,6 +122,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.MERIDIAN_REPLICATION_WEBHOOK) {
     if (!/^https?:\/\//.test(env.MERIDIAN_REPLICATION_WEBHOOK)) throw new Error(`MERIDIAN_REPLICATION_WEBHOOK must be an http(s) URL, got '${env.MERIDIAN_REPLICATION_WEBHOOK}'`);
     config.replicationWebhook = env.MERIDIAN_REPLICATION_WEBHOOK;
+  }
+  if (!!env.MERIDIAN_TLS_CERT !== !!env.MERIDIAN_TLS_KEY) throw new Error('Set both MERIDIAN_TLS_CERT and MERIDIAN_TLS_KEY (PEM files), or neither');
+  if (env.MERIDIAN_TLS_CERT && env.MERIDIAN_TLS_KEY) {
+    config.tlsCertFile = resolve(env.MERIDIAN_TLS_CERT);
+    config.tlsKeyFile = resolve(env.MERIDIAN_TLS_KEY);
   }
   if (env.MERIDIAN_METRICS_TOKEN) {
     if (env.MERIDIAN_METRICS_TOKEN.length < 16 || /\s/.test(env.MERIDIAN_METRICS_TOKEN)) throw new Error('MERIDIAN_METRICS_TOKEN must be at least 16 characters with no whitespace');

@@ -10,7 +10,7 @@ import { createRequestListener } from './http-adapter.js';
 import { capConnections, serverOptions } from './http-limits.js';
 import { createLogger, type Logger } from './logger.js';
 import { RequestPipeline } from './request-pipeline.js';
-import { loadOrCreateCertificate } from './tls.js';
+import { loadOperatorCertificate, loadOrCreateCertificate } from './tls.js';
 
 export interface RunningMeridian {
   fabric: Fabric;
@@ -19,6 +19,8 @@ export interface RunningMeridian {
   httpPort: number;
   httpsPort?: number;
   certFile?: string;
+  /** Whether certFile is the operator's (MERIDIAN_TLS_CERT) rather than generated. */
+  operatorCert?: boolean;
   root: RootCredentials;
   rootGenerated: boolean;
   close(): Promise<void>;
@@ -78,13 +80,14 @@ export async function startMeridian(config: Config, opts: { clock?: Clock; log?:
     },
   };
   if (config.tlsPort !== null) {
-    const tls = await loadOrCreateCertificate(config.dataDir);
+    const tls = config.tlsCertFile && config.tlsKeyFile ? loadOperatorCertificate(config.tlsCertFile, config.tlsKeyFile) : await loadOrCreateCertificate(config.dataDir);
     const https = createHttpsServer({ ...serverOptions(limits), cert: tls.cert, key: tls.key }, createRequestListener(pipelineStages, log, true, limits));
     acceptAnyExpectation(https);
     capConnections(https, limits, log);
     running.https = https;
     running.httpsPort = await listen(https, config.tlsPort, config.host);
     running.certFile = tls.certFile;
+    running.operatorCert = config.tlsCertFile !== undefined;
   }
   return running;
 }
