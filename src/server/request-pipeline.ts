@@ -27,6 +27,7 @@ import { ConsoleAssets, isConsolePath } from './console-assets.js';
 import { handleInternal, INTERNAL_PREFIX } from './internal-api.js';
 import { proxyToPeer } from './peer-proxy.js';
 import { claimsPeer, PeerAuthError, PeerVerifier, sha256Hex, signPeerResponse, UNSIGNED, type VerifiedPeerRequest } from './peer-protocol.js';
+import { joinBody } from './request-body.js';
 
 export interface IncomingRequest {
   method: string;
@@ -71,10 +72,16 @@ function serviceOfUnsigned(req: IncomingRequest): Service {
   return 's3';
 }
 
-async function readBody(body: Readable, limit: number): Promise<Buffer> {
+/**
+ * A small request body, whole. Stops reading at `limit` (a longer declared Content-Length is refused
+ * before any byte is read) and never destroys the request on the way out: the answer still has to
+ * reach the client (http-adapter.ts drains or closes what is left).
+ */
+async function readBody(body: Readable, limit: number, declaredLength?: string): Promise<Buffer> {
+  if (declaredLength !== undefined && Number(declaredLength) > limit) throw new ServiceError('RequestEntityTooLarge', 413, `Request body too large: at most ${limit} bytes are accepted here.`);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const c of body) {
+  for await (const c of body.iterator({ destroyOnReturn: false })) {
     size += (c as Buffer).length;
     if (size > limit) throw new ServiceError('RequestEntityTooLarge', 413, 'Request body too large');
     chunks.push(c as Buffer);
@@ -95,6 +102,19 @@ function payloadHeaders(req: IncomingRequest): IncomingRequest['headers'] {
     out[k] = v;
   }
   return out;
+}
+
+/**
+ * A body of unknown length (Transfer-Encoding: chunked without Content-Length) is refused, as AWS does,
+ * except the aws-chunked encoding, whose decoded length is declared in x-amz-decoded-content-length:
+ * otherwise the object size limits could not be checked before the bytes arrive.
+ */
+function requireContentLength(headers: IncomingRequest['headers']): void {
+  const te = header(headers, 'transfer-encoding');
+  if (te === undefined || header(headers, 'content-length') !== undefined) return;
+  if (!te.toLowerCase().split(',').some((t) => t.trim() === 'chunked')) return;
+  const awsChunked = (header(headers, 'x-amz-content-sha256') ?? '').startsWith('STREAMING-') || (header(headers, 'content-encoding') ?? '').toLowerCase().split(',').some((t) => t.trim() === 'aws-chunked');
+  if (!awsChunked) throw new ServiceError('MissingContentLength', 411, 'You must provide the Content-Length HTTP header.');
 }
 
 export class RequestPipeline {
@@ -184,7 +204,7 @@ export class RequestPipeline {
     const signing: SigningRequest = { method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, headers: req.headers };
     let service: Service = 's3';
     if (isTestClockRequest(this.fabric.clock, this.fabric.config.testClock, isLoopback(req.remoteAddress), req.rawPath)) {
-      return handleTestClock(this.fabric.clock, req.method, await readBody(req.body, 4096));
+      return handleTestClock(this.fabric.clock, req.method, await readBody(req.body, 4096, header(req.headers, 'content-length')));
     }
     if (isConsolePath(req.rawPath) && !this.isVirtualHosted(req)) return this.consoleAssets.serve(req.method, req.rawPath, req.headers);
     if (req.rawPath.startsWith(INTERNAL_PREFIX)) return this.handleInternal(req, signing, peer);
@@ -237,7 +257,7 @@ export class RequestPipeline {
       if (entry && !this.fabric.serves(entry.region) && this.fabric.peerFor(entry.region)) return this.proxy(req, entry.region).catch((e) => plainJson(503, { error: { code: 'ServiceUnavailable', message: String(e instanceof Error ? e.message : e) } }));
     }
     const admin = new AdminApi(this.fabric, async () => {
-      const body = await readBody(req.body, SMALL_BODY_LIMIT);
+      const body = await readBody(req.body, SMALL_BODY_LIMIT, header(req.headers, 'content-length'));
       const declared = header(req.headers, 'x-amz-content-sha256');
       const actual = createHash('sha256').update(body).digest('hex');
       if (declared !== undefined && /^[0-9a-f]{64}$/i.test(declared) && declared.toLowerCase() !== actual) {
@@ -245,7 +265,10 @@ export class RequestPipeline {
       }
       return (await this.authenticate(signing, true, req)).caller;
     });
-    return admin.handle({ method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, requestId: req.requestId });
+    const adminReq: Parameters<AdminApi['handle']>[0] = { method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, requestId: req.requestId };
+    const authorization = header(req.headers, 'authorization');
+    if (authorization !== undefined) adminReq.authorization = authorization;
+    return admin.handle(adminReq);
   }
 
   // ------------------------------------------------------------------------------------ S3
@@ -287,6 +310,7 @@ export class RequestPipeline {
     })();
     const resource = bucket ? `/${bucket}${key !== undefined ? `/${key}` : ''}` : undefined;
     try {
+      requireContentLength(req.headers);
       let region = signedRegion;
       if (region === undefined) {
         // Anonymous requests have no signing region: they go to the bucket's own region.
@@ -297,8 +321,7 @@ export class RequestPipeline {
       let auth: { caller: Caller; sig?: VerifiedSignature };
       auth = await this.authenticate(signing, true, req);
       const verifier = createPayloadVerifier(auth.sig, payloadHeaders(req));
-      req.body.on('error', (e) => verifier.stream.destroy(e));
-      req.body.pipe(verifier.stream);
+      joinBody(req.body, verifier.stream);
       const s3Request: S3Request = {
         method: req.method,
         query: new URLSearchParams(req.rawQuery),
@@ -322,7 +345,7 @@ export class RequestPipeline {
 
   private async handleBuffered(req: IncomingRequest, signing: SigningRequest, service: Exclude<Service, 's3'>, region: string): Promise<ServiceResponse> {
     const protocol = PROTOCOL[service];
-    const body = await readBody(req.body, SMALL_BODY_LIMIT);
+    const body = await readBody(req.body, SMALL_BODY_LIMIT, header(req.headers, 'content-length'));
     let auth: { caller: Caller };
     try {
       auth = await this.authenticate(signing, false, req, createHash('sha256').update(body).digest('hex'));

@@ -1,5 +1,6 @@
 /** Multipart uploads: Create, UploadPart, Complete, Abort, ListParts, ListMultipartUploads. */
 import { createHash } from 'node:crypto';
+import { pipeline } from 'node:stream';
 import { ServiceError } from '../../../common/errors.js';
 import { newUploadId } from '../../../common/ids.js';
 import { combineCrcs, computeChecksum, isCombinable, type ChecksumAlgorithm } from '../../../crypto/index.js';
@@ -141,8 +142,7 @@ export const uploadPart: S3Handler = async (ctx, req, bucket) => {
   const digest = upload.checksumAlgorithm && !declaresChecksum(req) ? new DigestingStream(upload.checksumAlgorithm as ChecksumAlgorithm) : undefined;
   let blob;
   try {
-    if (digest) req.body.on('error', (e) => digest.destroy(e));
-    blob = await writeEncryptedBlob(ctx.blobs, digest ? req.body.pipe(digest) : req.body, dataKey);
+    blob = await writeEncryptedBlob(ctx.blobs, digest ? pipeline(req.body, digest, () => undefined) : req.body, dataKey);
   } finally {
     dataKey.fill(0);
   }
