@@ -42,6 +42,12 @@ export interface Config {
    * so crash tests can SIGKILL the server while replication is certainly in flight. 0 (the default) in any real use.
    */
   testReplicationDelayMs: number;
+  /**
+   * How long a deleted or overwritten object's blob files stay after the metadata stops pointing at
+   * them (MERIDIAN_BLOB_DELETE_GRACE_MS), so reads that looked the old version up just before can
+   * still open every part; reads in progress keep their files until they end, whatever this is.
+   */
+  blobDeleteGraceMs: number;
 }
 
 function int(name: string, value: string | undefined, fallback: number): number {
@@ -74,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.MERIDIAN_LOG_LEVEL ?? 'info',
     testClock: ['on', 'true', '1'].includes((env.MERIDIAN_TEST_CLOCK ?? '').toLowerCase()),
     testReplicationDelayMs: int('MERIDIAN_TEST_REPLICATION_DELAY_MS', env.MERIDIAN_TEST_REPLICATION_DELAY_MS, 0),
+    blobDeleteGraceMs: int('MERIDIAN_BLOB_DELETE_GRACE_MS', env.MERIDIAN_BLOB_DELETE_GRACE_MS, 60_000),
   };
   if (env.MERIDIAN_REGIONS) {
     const regions = env.MERIDIAN_REGIONS.split(',').map((r) => r.trim()).filter(Boolean);

@@ -193,7 +193,7 @@ export class Fabric {
     if (fromEnv !== undefined) rootKeyOptions.env = fromEnv;
     const rootKey = loadOrCreateRootKey(rootKeyOptions);
     const meta = openRegionMetadataStore(join(dir, 'meta.db'), name);
-    const blobs = createFsBlobStore(join(dir, 'blobs'));
+    const blobs = createFsBlobStore(join(dir, 'blobs'), { deleteGraceMs: this.config.blobDeleteGraceMs });
     const kms = new KmsService({
       region: name,
       keys: openKmsKeyStore(meta),
@@ -267,6 +267,7 @@ export class Fabric {
       close: async () => {
         await worker!.stop();
         await meta.close();
+        await blobs.close();
       },
     };
   }

@@ -34,8 +34,20 @@ export interface BlobStore {
   createWriter(): BlobWriter;
   /** Read a blob, or the byte range [start, end] (inclusive) of it. */
   openRead(ref: BlobRef, range?: { start: number; end: number }): Readable;
-  /** Delete blobs no longer referenced (inline refs are ignored). Missing files are not an error. */
+  /**
+   * Delete blobs that committed metadata no longer references (inline refs are ignored; missing
+   * files are not an error). A reader that found the old metadata may still be about to read them,
+   * so removal waits for the store's grace period and, after it, for every `retain` on the blob to
+   * be released: a read that began before the overwrite or delete reads the whole version it began with.
+   */
   delete(refs: BlobRef[]): Promise<void>;
+  /**
+   * Keep these blobs readable (not deleted by `delete`) until the returned function is called.
+   * Readers hold it from the start of a read to its end; releasing twice is harmless.
+   */
+  retain(refs: BlobRef[]): () => void;
+  /** Carry out deletions still waiting (their readers are gone when the server stops) and stop timers. */
+  close(): Promise<void>;
   /** Remove files that no metadata references (after a crash between blob rename and metadata commit). */
   sweepOrphans(isReferenced: (fileId: string) => Promise<boolean>): Promise<number>;
 }
