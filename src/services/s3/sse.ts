@@ -223,7 +223,7 @@ export class SseEngine {
 }
 
 /** Response headers describing an object's encryption (PUT, GET, HEAD, multipart responses). */
-export function encryptionHeaders(encryption: ObjectEncryption | undefined): Record<string, string> {
+export function encryptionHeaders(encryption: Pick<ObjectEncryption, 'algorithm' | 'kmsKeyArn' | 'bucketKeyEnabled' | 'customerKeyMd5'> | undefined): Record<string, string> {
   if (!encryption) return {};
   if (encryption.customerKeyMd5) return customerKeyHeaders(encryption.customerKeyMd5);
   const h: Record<string, string> = { 'x-amz-server-side-encryption': encryption.algorithm };

@@ -151,4 +151,15 @@ export const REGION_MIGRATIONS: readonly string[] = [
     acl TEXT NOT NULL
   );
   `,
+  // 4: completed multipart uploads, kept for a while so a retried CompleteMultipartUpload gets its answer again.
+  `
+  CREATE TABLE completed_uploads (
+    upload_id TEXT PRIMARY KEY,
+    bucket TEXT NOT NULL REFERENCES buckets(name) ON DELETE CASCADE,
+    key TEXT NOT NULL COLLATE BINARY,
+    completed_at INTEGER NOT NULL,
+    body TEXT NOT NULL
+  );
+  CREATE INDEX completed_uploads_age ON completed_uploads(completed_at);
+  `,
 ];
