@@ -48,6 +48,13 @@ export interface Config {
    * still open every part; reads in progress keep their files until they end, whatever this is.
    */
   blobDeleteGraceMs: number;
+  /**
+   * Blob files no metadata references (left by a crash between a blob's rename and its commit) are
+   * removed at start and then every this many ms (MERIDIAN_BLOB_SWEEP_INTERVAL_MS; 0: at start only).
+   */
+  blobSweepIntervalMs: number;
+  /** Files younger than this are never swept: their commit may still be on its way (MERIDIAN_BLOB_ORPHAN_GRACE_MS). */
+  blobOrphanGraceMs: number;
 }
 
 function int(name: string, value: string | undefined, fallback: number): number {
@@ -80,6 +87,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.MERIDIAN_LOG_LEVEL ?? 'info',
     testClock: ['on', 'true', '1'].includes((env.MERIDIAN_TEST_CLOCK ?? '').toLowerCase()),
     testReplicationDelayMs: int('MERIDIAN_TEST_REPLICATION_DELAY_MS', env.MERIDIAN_TEST_REPLICATION_DELAY_MS, 0),
+    blobSweepIntervalMs: int('MERIDIAN_BLOB_SWEEP_INTERVAL_MS', env.MERIDIAN_BLOB_SWEEP_INTERVAL_MS, 60 * 60 * 1000),
+    blobOrphanGraceMs: int('MERIDIAN_BLOB_ORPHAN_GRACE_MS', env.MERIDIAN_BLOB_ORPHAN_GRACE_MS, 10 * 60 * 1000),
     blobDeleteGraceMs: int('MERIDIAN_BLOB_DELETE_GRACE_MS', env.MERIDIAN_BLOB_DELETE_GRACE_MS, 60_000),
   };
   if (env.MERIDIAN_REGIONS) {
