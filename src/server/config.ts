@@ -54,6 +54,19 @@ export interface Config {
   metricsToken?: string;
   /** Connection and request limits (README: configuration; docs/security.md: what each protects). */
   limits: HttpLimits;
+  /**
+   * How long a deleted or overwritten object's blob files stay after the metadata stops pointing at
+   * them (MERIDIAN_BLOB_DELETE_GRACE_MS), so reads that looked the old version up just before can
+   * still open every part; reads in progress keep their files until they end, whatever this is.
+   */
+  blobDeleteGraceMs: number;
+  /**
+   * Blob files no metadata references (left by a crash between a blob's rename and its commit) are
+   * removed at start and then every this many ms (MERIDIAN_BLOB_SWEEP_INTERVAL_MS; 0: at start only).
+   */
+  blobSweepIntervalMs: number;
+  /** Files younger than this are never swept: their commit may still be on its way (MERIDIAN_BLOB_ORPHAN_GRACE_MS). */
+  blobOrphanGraceMs: number;
 }
 
 export interface HttpLimits {
@@ -109,6 +122,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.MERIDIAN_LOG_LEVEL ?? 'info',
     testClock: ['on', 'true', '1'].includes((env.MERIDIAN_TEST_CLOCK ?? '').toLowerCase()),
     testReplicationDelayMs: int('MERIDIAN_TEST_REPLICATION_DELAY_MS', env.MERIDIAN_TEST_REPLICATION_DELAY_MS, 0),
+    blobSweepIntervalMs: int('MERIDIAN_BLOB_SWEEP_INTERVAL_MS', env.MERIDIAN_BLOB_SWEEP_INTERVAL_MS, 60 * 60 * 1000),
+    blobOrphanGraceMs: int('MERIDIAN_BLOB_ORPHAN_GRACE_MS', env.MERIDIAN_BLOB_ORPHAN_GRACE_MS, 10 * 60 * 1000),
+    blobDeleteGraceMs: int('MERIDIAN_BLOB_DELETE_GRACE_MS', env.MERIDIAN_BLOB_DELETE_GRACE_MS, 60_000),
     limits: {
       headersTimeoutMs: positive('MERIDIAN_HEADERS_TIMEOUT_MS', env.MERIDIAN_HEADERS_TIMEOUT_MS, 20_000),
       keepAliveTimeoutMs: positive('MERIDIAN_KEEPALIVE_TIMEOUT_MS', env.MERIDIAN_KEEPALIVE_TIMEOUT_MS, 65_000),

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ServiceError, isServiceError } from '../common/errors.js';
+import { storageFaultOf, storageFullError } from '../common/storage-faults.js';
 import { isKnownRegion } from '../regions/known-regions.js';
 import type { Principal } from '../policy/types.js';
 import type { Caller } from '../services/caller.js';
@@ -129,10 +130,14 @@ export class RequestPipeline {
 
   private errorResponse(protocol: Protocol, req: IncomingRequest, e: unknown, resource?: string, xmlns: string = IAM_XMLNS): ServiceResponse {
     let err: ServiceError;
+    const full = isServiceError(e) ? undefined : storageFullError(e);
     if (isServiceError(e)) {
       err = e;
+    } else if (full) {
+      this.fabric.log.warn({ err: e, requestId: req.requestId, method: req.method, path: req.rawPath }, 'out of storage space');
+      err = full;
     } else {
-      this.fabric.log.error({ err: e, requestId: req.requestId, method: req.method, path: req.rawPath }, 'internal error');
+      this.fabric.log.error({ err: e, requestId: req.requestId, method: req.method, path: req.rawPath, diskFault: storageFaultOf(e) }, 'internal error');
       err = new ServiceError(protocol === 'json' ? 'KMSInternalException' : protocol === 'query' ? 'ServiceFailure' : 'InternalError', 500, 'We encountered an internal error. Please try again.');
     }
     if (protocol === 'json') return jsonError(err, req.requestId);
