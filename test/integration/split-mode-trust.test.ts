@@ -7,12 +7,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { generate } from 'selfsigned';
 import { CreateUserCommand, DeleteUserCommand, GetUserCommand } from '@aws-sdk/client-iam';
 import { eventually, iamClient, kmsClient, s3Client } from '../support/clients.js';
 import type { MeridianProcess } from '../support/meridian-process.js';
@@ -223,5 +226,58 @@ describe('split mode: policies at the destination see the original client, not t
       client(pair.east1).send(new PutObjectCommand({ Bucket: open, Key: 'b', Body: 'b', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyArn })),
       (e: { message?: string }) => /must be made over a secure connection/.test(e.message ?? ''),
     );
+  });
+});
+
+describe('split mode: https between the processes', () => {
+  let pair: SplitPair;
+  let dir: string;
+
+  before(async () => {
+    // One certificate for both (a CA certificate for 127.0.0.1), placed where each process looks for its own.
+    dir = mkdtempSync(join(tmpdir(), 'meridian-peer-ca-'));
+    const pems = await generate([{ name: 'commonName', value: 'meridian peers' }], {
+      keySize: 2048,
+      algorithm: 'sha256',
+      extensions: [
+        { name: 'basicConstraints', cA: true },
+        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true },
+        { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] },
+      ],
+    });
+    writeFileSync(join(dir, 'ca.pem'), pems.cert);
+    const tlsPorts = { east1: await freePort(), east2: await freePort() };
+    pair = await startSplitPair(
+      { MERIDIAN_PEER_CA: join(dir, 'ca.pem') },
+      {
+        tls: { east1: true, east2: true },
+        sideEnv: { east1: { MERIDIAN_TLS_PORT: String(tlsPorts.east1) }, east2: { MERIDIAN_TLS_PORT: String(tlsPorts.east2) } },
+        via: { east1: `https://127.0.0.1:${tlsPorts.east1}`, east2: `https://127.0.0.1:${tlsPorts.east2}` },
+        prepare: (_side, dataDir) => {
+          mkdirSync(join(dataDir, 'tls'), { recursive: true });
+          writeFileSync(join(dataDir, 'tls', 'cert.pem'), pems.cert);
+          writeFileSync(join(dataDir, 'tls', 'key.pem'), pems.private, { mode: 0o600 });
+        },
+      },
+    );
+  });
+
+  after(async () => {
+    await pair?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('global store calls, proxied requests and replicas go over TLS to peers whose certificate chains to MERIDIAN_PEER_CA', async () => {
+    // us-east-2's process started: it asked the home (over https) for its root account. IAM through it goes there too.
+    const name = `tls-${randomBytes(3).toString('hex')}`;
+    await iamClient(pair.east2).send(new CreateUserCommand({ UserName: name }));
+    assert.equal((await iamClient(pair.east1).send(new GetUserCommand({ UserName: name }))).User!.UserName, name);
+    // Replication: the set-up reaches us-east-2's KMS and S3 through us-east-1's process, the replica goes over https.
+    const s = await setUpReplication(pair.east1);
+    const src = s3Client(pair.east1, 'us-east-1');
+    await src.send(new PutObjectCommand({ Bucket: s.src, Key: 'tls.txt', Body: 'over tls between peers', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: s.srcKeyArn }));
+    await eventually(async () => ((await src.send(new HeadObjectCommand({ Bucket: s.src, Key: 'tls.txt' }))).ReplicationStatus === 'COMPLETED' ? true : undefined), 30_000);
+    const replica = await s3Client(pair.east1, 'us-east-2').send(new GetObjectCommand({ Bucket: s.dest, Key: 'tls.txt' }));
+    assert.equal(await replica.Body!.transformToString(), 'over tls between peers');
   });
 });

@@ -33,6 +33,8 @@ export interface SplitPairOptions {
   tls?: Partial<Record<'east1' | 'east2', boolean>>;
   /** The URL the other process uses to reach this side (default: its own port), e.g. a relay in between. */
   via?: Partial<Record<'east1' | 'east2', string>>;
+  /** Called with each side's data directory before its first start (e.g. to place a certificate). */
+  prepare?: (side: 'east1' | 'east2', dataDir: string) => void;
   /** The ports to listen on (default: free ones). */
   ports?: Record<'east1' | 'east2', number>;
 }
@@ -43,6 +45,8 @@ export async function startSplitPair(env: Record<string, string> = {}, opts: Spl
   const accessKeyId = 'AKIA' + randomBytes(8).toString('hex').toUpperCase();
   const secretAccessKey = randomBytes(30).toString('base64').slice(0, 40);
   const secret = randomBytes(24).toString('hex');
+  opts.prepare?.('east1', dirs.east1);
+  opts.prepare?.('east2', dirs.east2);
   const regionOf = { east1: 'us-east-1', east2: 'us-east-2' };
   const other = { east1: 'east2', east2: 'east1' } as const;
   const pair = {} as SplitPair;
