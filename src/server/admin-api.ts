@@ -21,6 +21,7 @@ import type { ServiceResponse } from '../services/protocol/response.js';
 import { batchJobReport, startBatchReplication } from '../services/s3/replication-batch.js';
 import { explainReplication } from '../services/s3/replication-explain.js';
 import { explainPolicyRequest } from './admin-explain.js';
+import { handleFaults, isFaultsPath } from './admin-faults.js';
 import type { Fabric, RegionRuntime } from './fabric.js';
 
 export interface AdminRequest {
@@ -41,11 +42,13 @@ export class AdminApi {
     private readonly fabric: Fabric,
     /** Verifies the request's SigV4 signature and resolves the caller. */
     private readonly authenticate: () => Promise<Caller>,
+    /** The request body, once authenticate() has read it. */
+    private readonly body: () => Buffer = () => Buffer.alloc(0),
   ) {}
 
   /** Only Meridian's own paths: anything else under /_meridian/ stays an (invalid) S3 request. */
   static matches(rawPath: string): boolean {
-    return rawPath === `${ADMIN_PREFIX}metrics` || rawPath === `${ADMIN_PREFIX}explain` || rawPath.startsWith(`${ADMIN_PREFIX}replication/`);
+    return rawPath === `${ADMIN_PREFIX}metrics` || rawPath === `${ADMIN_PREFIX}explain` || rawPath.startsWith(`${ADMIN_PREFIX}replication/`) || isFaultsPath(rawPath);
   }
 
   async handle(req: AdminRequest): Promise<ServiceResponse> {
@@ -64,12 +67,20 @@ export class AdminApi {
     if (path === '/metrics' && req.method === 'GET') {
       return { status: 200, headers: { 'content-type': this.fabric.metrics.contentType }, body: await this.fabric.metrics.metrics() };
     }
+    // Without MERIDIAN_FAULTS=on the fault API does not exist.
+    if (isFaultsPath(req.rawPath) && !this.fabric.faults) throw new ServiceError('NotFound', 404, `No Meridian endpoint ${req.method} ${req.rawPath}`);
     const caller = await this.authenticate();
     if (caller.principal.type === 'Anonymous') throw new ServiceError('AccessDenied', 403, 'Meridian endpoints need a SigV4-signed request.');
+    if (isFaultsPath(req.rawPath)) {
+      const r = handleFaults(this.fabric.faults!, this.fabric.config.accountId, caller, { method: req.method, path, query: q, body: this.body() }, this.fabric.clock.now());
+      return json(r.status, r.body);
+    }
     switch (`${req.method} ${path}`) {
       case 'GET /replication/status': {
         const { bucket, runtime } = await this.bucketFor(caller, required(q, 'bucket'), 's3:GetReplicationConfiguration');
-        return json(200, await replicationStatusReport(runtime.s3ctx.meta, bucket, this.fabric.monitor.lagOf(bucket), this.fabric.clock.now()));
+        const extras: Parameters<typeof replicationStatusReport>[4] = { unreachable: runtime.worker.unreachableDestinations() };
+        if (this.fabric.faults) extras.faults = this.fabric.faults.list();
+        return json(200, await replicationStatusReport(runtime.s3ctx.meta, bucket, this.fabric.monitor.lagOf(bucket), this.fabric.clock.now(), extras));
       }
       case 'GET /replication/explain': {
         const { bucket, runtime } = await this.bucketFor(caller, required(q, 'bucket'), 's3:GetReplicationConfiguration');
@@ -135,6 +146,11 @@ export class AdminApi {
     };
     const stream = new Readable({ read() {} });
     const unsubscribe = this.fabric.monitor.subscribe((n) => {
+      // Faults (MERIDIAN_FAULTS=on) concern every stream.
+      if (n.bucket === undefined) {
+        if (!stream.destroyed) stream.push(JSON.stringify({ Records: [n.record] }) + '\n');
+        return;
+      }
       if (bucket !== undefined && n.bucket !== bucket) return;
       void (bucket !== undefined ? Promise.resolve(true) : mayRead(n.bucket)).then((ok) => {
         if (ok && !stream.destroyed) stream.push(JSON.stringify({ Records: [n.record] }) + '\n');

@@ -42,6 +42,12 @@ export interface Config {
    * so crash tests can SIGKILL the server while replication is certainly in flight. 0 (the default) in any real use.
    */
   testReplicationDelayMs: number;
+  /**
+   * Faults on demand (MERIDIAN_FAULTS=on): the signed /_meridian/faults API and `meridian faults`
+   * can make regions unreachable, slow, flaky or throttling, disable KMS keys, fill disks and pause
+   * workers. For testing replication setups; off (no endpoint, no hooks) by default.
+   */
+  faults: boolean;
 }
 
 function int(name: string, value: string | undefined, fallback: number): number {
@@ -74,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.MERIDIAN_LOG_LEVEL ?? 'info',
     testClock: ['on', 'true', '1'].includes((env.MERIDIAN_TEST_CLOCK ?? '').toLowerCase()),
     testReplicationDelayMs: int('MERIDIAN_TEST_REPLICATION_DELAY_MS', env.MERIDIAN_TEST_REPLICATION_DELAY_MS, 0),
+    faults: ['on', 'true', '1'].includes((env.MERIDIAN_FAULTS ?? '').toLowerCase()),
   };
   if (env.MERIDIAN_REGIONS) {
     const regions = env.MERIDIAN_REGIONS.split(',').map((r) => r.trim()).filter(Boolean);
