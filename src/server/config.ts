@@ -67,6 +67,12 @@ export interface Config {
   blobSweepIntervalMs: number;
   /** Files younger than this are never swept: their commit may still be on its way (MERIDIAN_BLOB_ORPHAN_GRACE_MS). */
   blobOrphanGraceMs: number;
+  /**
+   * Faults on demand (MERIDIAN_FAULTS=on): the signed /_meridian/faults API and `meridian faults`
+   * can make regions unreachable, slow, flaky or throttling, disable KMS keys, fill disks and pause
+   * workers. For testing replication setups; off (no endpoint, no hooks) by default.
+   */
+  faults: boolean;
 }
 
 export interface HttpLimits {
@@ -134,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConnections: positive('MERIDIAN_MAX_CONNECTIONS', env.MERIDIAN_MAX_CONNECTIONS, 4096),
       maxConnectionsPerClient: positive('MERIDIAN_MAX_CONNECTIONS_PER_CLIENT', env.MERIDIAN_MAX_CONNECTIONS_PER_CLIENT, 1024),
     },
+    faults: ['on', 'true', '1'].includes((env.MERIDIAN_FAULTS ?? '').toLowerCase()),
   };
   if (env.MERIDIAN_REGIONS) {
     const regions = env.MERIDIAN_REGIONS.split(',').map((r) => r.trim()).filter(Boolean);

@@ -12,6 +12,9 @@ import { decisionSummary } from '../policy/index.js';
 import { isKnownRegion } from '../regions/known-regions.js';
 import type { Registry } from 'prom-client';
 import type { ReplicationConfiguration } from '../replication/config.js';
+import { withEnospcFaults } from '../faults/blob-store.js';
+import { FaultRegistry } from '../faults/registry.js';
+import { withDestinationFaults } from '../replication/fault-transport.js';
 import { createReplicationMetrics } from '../replication/metrics.js';
 import { ReplicationMonitor } from '../replication/monitor.js';
 import type { ReplicationTransport } from '../replication/ports.js';
@@ -82,6 +85,8 @@ export class Fabric {
   /** Writes replicas into the regions served here (in-process replication and peers' requests). */
   readonly replicaWriter: ReplicaWriter;
   private readonly peerWriters = new Map<string, PeerReplicaClient>();
+  /** Injected faults: only with MERIDIAN_FAULTS=on (otherwise undefined, and no hook is in place). */
+  readonly faults: FaultRegistry | undefined;
 
   constructor(
     readonly config: Config,
@@ -124,6 +129,18 @@ export class Fabric {
         'authorization decision',
       );
     };
+    if (config.faults) {
+      const faults = new FaultRegistry(clock);
+      this.faults = faults;
+      faults.start();
+      if (clock instanceof OffsetClock) clock.onAdvance(() => faults.tick());
+      faults.onChange((c) => {
+        log.warn({ fault: c.fault, reason: c.reason }, c.type === 'started' ? 'fault started' : 'fault ended');
+        this.monitor.notifyFault(c);
+        // Paused workers resume at once when their fault ends.
+        if (c.type === 'ended') for (const r of this.regions.values()) r.worker.wake();
+      });
+    }
     this.monitor = new ReplicationMonitor({
       clock,
       thresholdMs: config.replicationThresholdMs,
@@ -135,9 +152,13 @@ export class Fabric {
           config: (bucket: string) => r.s3ctx.meta.getBucketConfig<ReplicationConfiguration>(bucket, 'replication'),
         })),
     });
+    // RTC: a clock advance past the threshold reports OperationMissedThreshold at once, not at the next watch.
+    if (clock instanceof OffsetClock) clock.onAdvance(() => this.monitor.checkThresholds().catch(() => undefined));
     this.metrics = createReplicationMetrics({
       clock,
       monitor: this.monitor,
+      unreachable: () => [...this.regions.values()].flatMap((r) => r.worker.unreachableDestinations()),
+      ...(this.faults ? { faults: this.faults } : {}),
       backlog: async () => (await Promise.all([...this.regions.values()].map((r) => r.s3ctx.meta.replicationBacklog()))).flat(),
     });
     this.webhook = config.replicationWebhook ? new ReplicationWebhook(config.replicationWebhook, log) : undefined;
@@ -208,7 +229,9 @@ export class Fabric {
     if (fromEnv !== undefined) rootKeyOptions.env = fromEnv;
     const rootKey = loadOrCreateRootKey(rootKeyOptions);
     const meta = openRegionMetadataStore(join(dir, 'meta.db'), name);
-    const blobs = createFsBlobStore(join(dir, 'blobs'), { deleteGraceMs: this.config.blobDeleteGraceMs, orphanGraceMs: this.config.blobOrphanGraceMs });
+    const faults = this.faults;
+    const fsBlobs = createFsBlobStore(join(dir, 'blobs'), { deleteGraceMs: this.config.blobDeleteGraceMs, orphanGraceMs: this.config.blobOrphanGraceMs });
+    const blobs = faults ? withEnospcFaults(fsBlobs, () => faults.enospc(name), (f) => faults.injected(f)) : fsBlobs;
     const kms = new KmsService({
       region: name,
       keys: openKmsKeyStore(meta),
@@ -218,6 +241,16 @@ export class Fabric {
       iam: this.global.iam,
       // Multi-Region keys share material with replicas in regions this process serves (ReplicateKey).
       peer: (region) => (this.serves(region) && region !== name ? this.region(region).kms : undefined),
+      ...(faults
+        ? {
+            disabledByFault: (arn: string) => {
+              const f = faults.kmsKeyDisabled(arn);
+              if (!f) return undefined;
+              faults.injected(f);
+              return `injected fault ${f.id}`;
+            },
+          }
+        : {}),
     });
     // SSE-S3 keys are derived from the root key: a separate key for a separate purpose.
     const sseS3Key = Buffer.from(hkdfSync('sha256', rootKey, Buffer.from(name), 'meridian/sse-s3/v1', 32));
@@ -246,13 +279,14 @@ export class Fabric {
       replicationQueued: () => worker?.wake(),
     };
     if (this.config.testMinPartSize !== undefined) s3ctx.minPartSize = this.config.testMinPartSize;
-    const transport = new InProcessReplicationTransport({
+    const direct = new InProcessReplicationTransport({
       source: s3ctx,
       region: async (region) => (this.serves(region) ? this.region(region).s3ctx : undefined),
       sts: this.sts,
       identity: this.identity,
       remote: (region) => this.peerWriter(region),
     });
+    const transport: ReplicationTransport = faults ? withDestinationFaults(direct, faults, this.clock) : direct;
     worker = new ReplicationWorker({
       region: name,
       store: meta,
@@ -260,6 +294,7 @@ export class Fabric {
       clock: this.clock,
       pollMs: this.config.replicationPollMs,
       delayMs: this.config.testReplicationDelayMs,
+      ...(faults ? { paused: () => faults.workersPaused(name) !== undefined } : {}),
       onEvent: (e) => {
         if (e.kind === 'failed') this.log.warn({ region: name, bucket: e.task.bucket, key: e.task.key, versionId: e.task.versionId, destination: e.task.destinationBucket, reason: e.reason, detail: e.detail }, 'replication failed');
         else if (e.kind === 'retry') this.log.info({ region: name, bucket: e.task.bucket, key: e.task.key, message: e.message }, 'replication will retry');
@@ -356,6 +391,7 @@ export class Fabric {
     while (this.timedRun) await this.timedRun;
     await Promise.all(this.sweeps.values());
     this.monitor.stop();
+    this.faults?.stop();
     this.webhook?.close();
     for (const r of this.regions.values()) await r.close();
     this.regions.clear();

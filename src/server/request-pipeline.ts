@@ -261,15 +261,17 @@ export class RequestPipeline {
       const entry = await this.fabric.global.directory.lookup(bucket).catch(() => undefined);
       if (entry && !this.fabric.serves(entry.region) && this.fabric.peerFor(entry.region)) return this.proxy(req, entry.region).catch((e) => plainJson(503, { error: { code: 'ServiceUnavailable', message: String(e instanceof Error ? e.message : e) } }));
     }
+    let adminBody: Buffer | undefined;
     const admin = new AdminApi(this.fabric, async () => {
       const body = await readBody(req.body, SMALL_BODY_LIMIT, header(req.headers, 'content-length'));
+      adminBody = body;
       const declared = header(req.headers, 'x-amz-content-sha256');
       const actual = createHash('sha256').update(body).digest('hex');
       if (declared !== undefined && /^[0-9a-f]{64}$/i.test(declared) && declared.toLowerCase() !== actual) {
         throw new ServiceError('XAmzContentSHA256Mismatch', 400, 'The provided \'x-amz-content-sha256\' header does not match what was computed.');
       }
       return (await this.authenticate(signing, true, req)).caller;
-    });
+    }, () => adminBody ?? Buffer.alloc(0));
     const adminReq: Parameters<AdminApi['handle']>[0] = { method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, requestId: req.requestId };
     const authorization = header(req.headers, 'authorization');
     if (authorization !== undefined) adminReq.authorization = authorization;
