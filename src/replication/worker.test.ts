@@ -90,11 +90,11 @@ describe('replication worker', () => {
     await store.putObjectVersion(version(key, versionId), [{ bucket: 'src', key, versionId, operation: 'put', destinationBucket: 'dst', ruleId: 'rule-1' }]);
   }
 
-  async function until(cond: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + 30_000;
+  async function until(cond: () => Promise<boolean>, timeoutMs = 30_000, intervalMs = 10): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     while (!(await cond())) {
       if (Date.now() > deadline) throw new Error('timed out');
-      await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, intervalMs));
     }
   }
 
@@ -215,12 +215,13 @@ describe('replication worker', () => {
       await Promise.all(Array.from({ length: Math.min(2000, N - i) }, (_, j) => putVersion(`k${i + j}`, 'v1')));
     }
     worker.start();
-    await until(async () => (await store.parkedOutboxDestinations())[0]?.tasks === N);
+    // Slow polls over 100,000 rows: the check must not starve the worker it watches.
+    await until(async () => (await store.parkedOutboxDestinations())[0]?.tasks === N, 300_000, 500);
     assert.equal(worker.probeTimers(), 1);
     assert.equal(worker.unreachableDestinations().length, 1);
     assert.ok(transport.tried < 1000, `parked without being tried (${transport.tried} writes tried)`);
     transport.down = false;
-    await until(async () => (await store.countOutboxTasks()) === 0);
+    await until(async () => (await store.countOutboxTasks()) === 0, 300_000, 500);
     assert.equal(transport.written.length, N);
     assert.equal(worker.probeTimers(), 0);
   });

@@ -61,6 +61,8 @@ export class ReplicationWorker {
   /** Tasks in flight, by key: a key's next task chains after its previous one. */
   private readonly tails = new Map<string, Promise<void>>();
   private inFlight = 0;
+  /** Ids of the tasks in flight: a lease that expires under a slow write must not start the same task twice here. */
+  private readonly running = new Set<number>();
   readonly sessions: RoleSessionCache;
   private readonly destinations: DestinationBackoff;
 
@@ -189,6 +191,8 @@ export class ReplicationWorker {
   }
 
   private run(task: OutboxTask): void {
+    if (this.running.has(task.id)) return;
+    this.running.add(task.id);
     const key = `${task.bucket}\n${task.key}\n${task.destinationBucket}`;
     this.inFlight++;
     const previous = this.tails.get(key);
@@ -196,6 +200,7 @@ export class ReplicationWorker {
       .then(() => this.process(task))
       .catch(() => undefined) // process() records every outcome itself; a chain never breaks
       .finally(() => {
+        this.running.delete(task.id);
         this.inFlight--;
         if (this.tails.get(key) === done) this.tails.delete(key);
         if (this.saturated) this.wake();

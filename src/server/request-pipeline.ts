@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ServiceError, isServiceError } from '../common/errors.js';
+import { storageFaultOf, storageFullError } from '../common/storage-faults.js';
 import { isKnownRegion } from '../regions/known-regions.js';
 import type { Principal } from '../policy/types.js';
 import type { Caller } from '../services/caller.js';
@@ -28,6 +29,7 @@ import { handleInternal, INTERNAL_PREFIX } from './internal-api.js';
 import { proxyToPeer } from './peer-proxy.js';
 import { claimsPeer, PeerAuthError, PeerVerifier, sha256Hex, signPeerResponse, TRAILER, UNSIGNED, type VerifiedPeerRequest } from './peer-protocol.js';
 import { streamWithTrailer } from './peer-streams.js';
+import { joinBody } from './request-body.js';
 
 export interface IncomingRequest {
   method: string;
@@ -72,10 +74,16 @@ function serviceOfUnsigned(req: IncomingRequest): Service {
   return 's3';
 }
 
-async function readBody(body: Readable, limit: number): Promise<Buffer> {
+/**
+ * A small request body, whole. Stops reading at `limit` (a longer declared Content-Length is refused
+ * before any byte is read) and never destroys the request on the way out: the answer still has to
+ * reach the client (http-adapter.ts drains or closes what is left).
+ */
+async function readBody(body: Readable, limit: number, declaredLength?: string): Promise<Buffer> {
+  if (declaredLength !== undefined && Number(declaredLength) > limit) throw new ServiceError('RequestEntityTooLarge', 413, `Request body too large: at most ${limit} bytes are accepted here.`);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const c of body) {
+  for await (const c of body.iterator({ destroyOnReturn: false })) {
     size += (c as Buffer).length;
     if (size > limit) throw new ServiceError('RequestEntityTooLarge', 413, 'Request body too large');
     chunks.push(c as Buffer);
@@ -98,6 +106,19 @@ function payloadHeaders(req: IncomingRequest): IncomingRequest['headers'] {
   return out;
 }
 
+/**
+ * A body of unknown length (Transfer-Encoding: chunked without Content-Length) is refused, as AWS does,
+ * except the aws-chunked encoding, whose decoded length is declared in x-amz-decoded-content-length:
+ * otherwise the object size limits could not be checked before the bytes arrive.
+ */
+function requireContentLength(headers: IncomingRequest['headers']): void {
+  const te = header(headers, 'transfer-encoding');
+  if (te === undefined || header(headers, 'content-length') !== undefined) return;
+  if (!te.toLowerCase().split(',').some((t) => t.trim() === 'chunked')) return;
+  const awsChunked = (header(headers, 'x-amz-content-sha256') ?? '').startsWith('STREAMING-') || (header(headers, 'content-encoding') ?? '').toLowerCase().split(',').some((t) => t.trim() === 'aws-chunked');
+  if (!awsChunked) throw new ServiceError('MissingContentLength', 411, 'You must provide the Content-Length HTTP header.');
+}
+
 export class RequestPipeline {
   /** The web console's static files (/_console/); the console itself calls the signed endpoints. */
   private readonly consoleAssets = new ConsoleAssets();
@@ -110,10 +131,14 @@ export class RequestPipeline {
 
   private errorResponse(protocol: Protocol, req: IncomingRequest, e: unknown, resource?: string, xmlns: string = IAM_XMLNS): ServiceResponse {
     let err: ServiceError;
+    const full = isServiceError(e) ? undefined : storageFullError(e);
     if (isServiceError(e)) {
       err = e;
+    } else if (full) {
+      this.fabric.log.warn({ err: e, requestId: req.requestId, method: req.method, path: req.rawPath }, 'out of storage space');
+      err = full;
     } else {
-      this.fabric.log.error({ err: e, requestId: req.requestId, method: req.method, path: req.rawPath }, 'internal error');
+      this.fabric.log.error({ err: e, requestId: req.requestId, method: req.method, path: req.rawPath, diskFault: storageFaultOf(e) }, 'internal error');
       err = new ServiceError(protocol === 'json' ? 'KMSInternalException' : protocol === 'query' ? 'ServiceFailure' : 'InternalError', 500, 'We encountered an internal error. Please try again.');
     }
     if (protocol === 'json') return jsonError(err, req.requestId);
@@ -193,7 +218,7 @@ export class RequestPipeline {
     const signing: SigningRequest = { method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, headers: req.headers };
     let service: Service = 's3';
     if (isTestClockRequest(this.fabric.clock, this.fabric.config.testClock, isLoopback(req.remoteAddress), req.rawPath)) {
-      return handleTestClock(this.fabric.clock, req.method, await readBody(req.body, 4096));
+      return handleTestClock(this.fabric.clock, req.method, await readBody(req.body, 4096, header(req.headers, 'content-length')));
     }
     if (isConsolePath(req.rawPath) && !this.isVirtualHosted(req)) return this.consoleAssets.serve(req.method, req.rawPath, req.headers);
     if (req.rawPath.startsWith(INTERNAL_PREFIX)) return this.handleInternal(req, signing, peer);
@@ -245,16 +270,21 @@ export class RequestPipeline {
       const entry = await this.fabric.global.directory.lookup(bucket).catch(() => undefined);
       if (entry && !this.fabric.serves(entry.region) && this.fabric.peerFor(entry.region)) return this.proxy(req, entry.region).catch((e) => plainJson(503, { error: { code: 'ServiceUnavailable', message: String(e instanceof Error ? e.message : e) } }));
     }
+    let adminBody: Buffer | undefined;
     const admin = new AdminApi(this.fabric, async () => {
-      const body = await readBody(req.body, SMALL_BODY_LIMIT);
+      const body = await readBody(req.body, SMALL_BODY_LIMIT, header(req.headers, 'content-length'));
+      adminBody = body;
       const declared = header(req.headers, 'x-amz-content-sha256');
       const actual = createHash('sha256').update(body).digest('hex');
       if (declared !== undefined && /^[0-9a-f]{64}$/i.test(declared) && declared.toLowerCase() !== actual) {
         throw new ServiceError('XAmzContentSHA256Mismatch', 400, 'The provided \'x-amz-content-sha256\' header does not match what was computed.');
       }
       return (await this.authenticate(signing, true, req)).caller;
-    });
-    return admin.handle({ method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, requestId: req.requestId });
+    }, () => adminBody ?? Buffer.alloc(0));
+    const adminReq: Parameters<AdminApi['handle']>[0] = { method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, requestId: req.requestId };
+    const authorization = header(req.headers, 'authorization');
+    if (authorization !== undefined) adminReq.authorization = authorization;
+    return admin.handle(adminReq);
   }
 
   // ------------------------------------------------------------------------------------ S3
@@ -296,6 +326,7 @@ export class RequestPipeline {
     })();
     const resource = bucket ? `/${bucket}${key !== undefined ? `/${key}` : ''}` : undefined;
     try {
+      requireContentLength(req.headers);
       let region = signedRegion;
       if (region === undefined) {
         // Anonymous requests have no signing region: they go to the bucket's own region.
@@ -306,8 +337,7 @@ export class RequestPipeline {
       let auth: { caller: Caller; sig?: VerifiedSignature };
       auth = await this.authenticate(signing, true, req);
       const verifier = createPayloadVerifier(auth.sig, payloadHeaders(req));
-      req.body.on('error', (e) => verifier.stream.destroy(e));
-      req.body.pipe(verifier.stream);
+      joinBody(req.body, verifier.stream);
       const s3Request: S3Request = {
         method: req.method,
         query: new URLSearchParams(req.rawQuery),
@@ -331,7 +361,7 @@ export class RequestPipeline {
 
   private async handleBuffered(req: IncomingRequest, signing: SigningRequest, service: Exclude<Service, 's3'>, region: string): Promise<ServiceResponse> {
     const protocol = PROTOCOL[service];
-    const body = await readBody(req.body, SMALL_BODY_LIMIT);
+    const body = await readBody(req.body, SMALL_BODY_LIMIT, header(req.headers, 'content-length'));
     let auth: { caller: Caller };
     try {
       auth = await this.authenticate(signing, false, req, createHash('sha256').update(body).digest('hex'));

@@ -33,7 +33,8 @@ export async function heldRequest(m: MeridianProcess, method: string, path: stri
   const qs = new URLSearchParams(opts.query ?? {}).toString();
   let req!: ClientRequest;
   const response = new Promise<RawResponse>((resolve, reject) => {
-    req = request({ host: url.hostname, port: Number(url.port), method, path: qs ? `${path}?${qs}` : path, headers: signed.headers }, (res) => {
+    // A connection of its own (agent: false): nothing else is queued behind the held body.
+    req = request({ agent: false, host: url.hostname, port: Number(url.port), method, path: qs ? `${path}?${qs}` : path, headers: signed.headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

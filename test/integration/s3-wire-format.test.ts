@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeletePublicAccessBlockCommand,
   GetBucketTaggingCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
@@ -161,6 +162,8 @@ describe('ACL documents with xsi:type', () => {
   test('an AccessControlPolicy as s3cmd writes it is accepted and read back with xsi:type on each grantee', async () => {
     const b = bucketName('wireacl');
     await s3.send(new CreateBucketCommand({ Bucket: b, ObjectOwnership: 'ObjectWriter' }));
+    // New buckets block public ACLs (AWS's default since 2023); this one grants AllUsers READ.
+    await s3.send(new DeletePublicAccessBlockCommand({ Bucket: b }));
     const acl = await signedFetch(m, 'GET', `/${b}`, { query: 'acl' });
     assert.equal(acl.status, 200);
     const owner = /<Owner><ID>([0-9a-f]+)<\/ID>/.exec(acl.text)![1]!;

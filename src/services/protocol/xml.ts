@@ -123,7 +123,7 @@ function normalise(value: unknown): ParsedXmlValue {
     }
   }
   if (!hasChildren) return textValue ?? '';
-  if (textValue !== undefined && textValue.trim() !== '') throw malformedXml();
+  if (textValue !== undefined && !isXmlSpace(textValue)) throw malformedXml();
   if (Object.keys(attrs).length > 0) attributeTable.set(out, attrs);
   return out;
 }
@@ -133,7 +133,7 @@ function normalise(value: unknown): ParsedXmlValue {
  * MalformedXML. An empty element parses as '' — use `child()` to read it as an object.
  */
 export function parseXml(text: string): { root: string; value: ParsedXml } {
-  // XML requires the keyword in capitals; outside a DOCTYPE `<!D` can only start CDATA content.
+  // `<!DOCTYPE` is a document type declaration (or text in a CDATA section, which no client writes).
   if (text.includes('<!DOCTYPE')) throw malformedXml();
   let doc: unknown;
   try {
@@ -147,11 +147,14 @@ export function parseXml(text: string): { root: string; value: ParsedXml } {
   const [root, raw] = entries[0]!;
   if (Array.isArray(raw)) throw malformedXml();
   const value = normalise(raw);
-  return { root, value: typeof value === 'string' ? (value.trim() === '' ? {} : throwMalformed()) : (value as ParsedXml) };
+  if (typeof value !== 'string') return { root, value: value as ParsedXml };
+  if (!isXmlSpace(value)) throw malformedXml();
+  return { root, value: {} };
 }
 
-function throwMalformed(): never {
-  throw malformedXml();
+/** Only XML's four whitespace characters (String#trim would also take U+00A0 and others). */
+function isXmlSpace(s: string): boolean {
+  return /^[ \t\r\n]*$/.test(s);
 }
 
 export function malformedXml(): ServiceError {
@@ -166,7 +169,7 @@ export function malformedXml(): ServiceError {
 export function child(node: ParsedXml, name: string): ParsedXml | undefined {
   const v = node[name];
   if (v === undefined) return undefined;
-  if (typeof v === 'string' && v.trim() === '') return {};
+  if (typeof v === 'string' && isXmlSpace(v)) return {};
   if (typeof v === 'string' || Array.isArray(v)) throw malformedXml();
   return v;
 }
@@ -184,7 +187,7 @@ export function text(node: ParsedXml, name: string): string | undefined {
  * as XML Schema's whiteSpace="collapse" facet on those types says; undefined if absent.
  */
 export function token(node: ParsedXml, name: string): string | undefined {
-  return text(node, name)?.trim();
+  return text(node, name)?.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
 }
 
 /** Read a repeated child element as a list of objects. */
@@ -193,7 +196,7 @@ export function children(node: ParsedXml, name: string): ParsedXml[] {
   if (v === undefined) return [];
   const list = Array.isArray(v) ? v : [v];
   return list.map((x) => {
-    if (typeof x === 'string' && x.trim() === '') return {};
+    if (typeof x === 'string' && isXmlSpace(x)) return {};
     if (typeof x === 'string' || Array.isArray(x)) throw malformedXml();
     return x;
   });

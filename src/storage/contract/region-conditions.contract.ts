@@ -104,4 +104,41 @@ export function conditionCases(make: StoreFactory<RegionMetadataStore>): void {
       assert.equal(await s.isBlobReferenced(fileId(1)), false);
     });
   });
+
+  it('completeUpload leaves a record of what it produced, until pruned; deleting the bucket drops it', async () => {
+    await withBucket(make, async (s) => {
+      await s.createUpload(upload('u1', B, 'k'));
+      const part = filePart(1, fileId(1));
+      await s.putPart('u1', part);
+      const version = completed('k', 'v1', [part]);
+      version.checksum = { algorithm: 'CRC32', value: 'AAAAAA==-1', type: 'COMPOSITE' };
+      version.encryption = { algorithm: 'aws:kms', kmsKeyArn: 'arn:k', bucketKeyEnabled: true, wrappedKey: Buffer.from('secret'), context: { a: 'b' } };
+      assert.equal(await s.getCompletedUpload('u1'), undefined);
+      await s.completeUpload('u1', version);
+      assert.deepEqual(await s.getCompletedUpload('u1'), {
+        uploadId: 'u1',
+        bucket: B,
+        key: 'k',
+        versionId: 'v1',
+        etag: version.etag,
+        checksum: version.checksum,
+        encryption: { algorithm: 'aws:kms', kmsKeyArn: 'arn:k', bucketKeyEnabled: true },
+        completedAt: version.lastModified,
+      });
+      assert.equal(await s.bucketHasContent(B), true);
+      assert.equal(await s.pruneCompletedUploads(version.lastModified), 0, 'not older than the cutoff');
+      assert.equal(await s.pruneCompletedUploads(version.lastModified + 1), 1);
+      assert.equal(await s.getCompletedUpload('u1'), undefined);
+
+      await s.createUpload(upload('u2', B, 'k2'));
+      const p2 = filePart(1, fileId(2));
+      await s.putPart('u2', p2);
+      await s.completeUpload('u2', completed('k2', 'v2', [p2]));
+      await s.deleteObjectVersion(B, 'k', 'v1');
+      await s.deleteObjectVersion(B, 'k2', 'v2');
+      assert.equal(await s.bucketHasContent(B), false, 'a completion record is not content');
+      await s.deleteBucket(B);
+      assert.equal(await s.getCompletedUpload('u2'), undefined);
+    });
+  });
 }

@@ -6,6 +6,7 @@
 import { systemClock, type Clock } from '../../common/clock.js';
 import type {
   BucketRecord,
+  CompletedUpload,
   ListLatestOptions,
   ListVersionsOptions,
   MultipartUpload,
@@ -153,6 +154,12 @@ export class SqliteRegionMetadataStore implements RegionMetadataStore {
     condition?: WriteCondition,
   ): Promise<{ unusedParts: UploadedPart[]; displaced?: StoredObjectVersion }> {
     return this.multipart.complete(uploadId, version, outbox, condition);
+  }
+  getCompletedUpload(uploadId: string): Promise<CompletedUpload | undefined> {
+    return this.multipart.getCompleted(uploadId);
+  }
+  pruneCompletedUploads(before: number): Promise<number> {
+    return this.multipart.pruneCompleted(before);
   }
   abortUpload(uploadId: string): Promise<UploadedPart[] | undefined> {
     return this.multipart.abort(uploadId);

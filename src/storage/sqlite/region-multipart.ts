@@ -2,7 +2,7 @@
  * Multipart uploads of a region. Uploads of a key are ordered by creation (seq); the upload-id
  * marker of ListMultipartUploads means "after that upload", like the version-id marker.
  */
-import type { MultipartUpload, NewOutboxTask, ObjectVersion, StoredObjectVersion, UploadedPart, WriteCondition } from '../types.js';
+import type { CompletedUpload, MultipartUpload, NewOutboxTask, ObjectVersion, StoredObjectVersion, UploadedPart, WriteCondition } from '../types.js';
 import { UploadNotFound, UploadPartChanged } from '../errors.js';
 import type { SqliteConnection } from './connection.js';
 import { decodeEncryption, encodeEncryption, fromJson, optionalJson, setIf, toJson } from './codec.js';
@@ -186,8 +186,34 @@ export class RegionMultipart {
       // files are never unreferenced in committed state).
       this.conn.stmt('DELETE FROM uploads WHERE upload_id = ?').run(uploadId);
       const { displaced } = this.objects.putSync(version, tasks);
+      const done: Omit<CompletedUpload, 'uploadId' | 'bucket' | 'key' | 'completedAt'> = { versionId: version.versionId, etag: version.etag };
+      if (version.checksum) done.checksum = version.checksum;
+      if (version.encryption) {
+        const { algorithm, kmsKeyArn, bucketKeyEnabled, customerKeyMd5 } = version.encryption;
+        done.encryption = { algorithm };
+        setIf(done.encryption, 'kmsKeyArn', kmsKeyArn);
+        setIf(done.encryption, 'bucketKeyEnabled', bucketKeyEnabled);
+        setIf(done.encryption, 'customerKeyMd5', customerKeyMd5);
+      }
+      this.conn
+        .stmt('INSERT OR REPLACE INTO completed_uploads (upload_id, bucket, key, completed_at, body) VALUES (?, ?, ?, ?, ?)')
+        .run(uploadId, version.bucket, version.key, version.lastModified, toJson(done));
       return displaced ? { unusedParts, displaced } : { unusedParts };
     });
+  }
+
+  getCompleted(uploadId: string): Promise<CompletedUpload | undefined> {
+    return this.conn.read(() => {
+      const row = this.conn.stmt('SELECT upload_id, bucket, key, completed_at, body FROM completed_uploads WHERE upload_id = ?').get(uploadId) as
+        | { upload_id: string; bucket: string; key: string; completed_at: number; body: string }
+        | undefined;
+      if (!row) return undefined;
+      return { uploadId: row.upload_id, bucket: row.bucket, key: row.key, completedAt: row.completed_at, ...fromJson<Omit<CompletedUpload, 'uploadId' | 'bucket' | 'key' | 'completedAt'>>(row.body) };
+    });
+  }
+
+  pruneCompleted(before: number): Promise<number> {
+    return this.conn.write(() => this.conn.stmt('DELETE FROM completed_uploads WHERE completed_at < ?').run(before).changes);
   }
 
   abort(uploadId: string): Promise<UploadedPart[] | undefined> {

@@ -1,5 +1,6 @@
 /** Multipart uploads: Create, UploadPart, Complete, Abort, ListParts, ListMultipartUploads. */
 import { createHash } from 'node:crypto';
+import { pipeline } from 'node:stream';
 import { ServiceError } from '../../../common/errors.js';
 import { newUploadId } from '../../../common/ids.js';
 import { combineCrcs, computeChecksum, isCombinable, type ChecksumAlgorithm } from '../../../crypto/index.js';
@@ -141,8 +142,7 @@ export const uploadPart: S3Handler = async (ctx, req, bucket) => {
   const digest = upload.checksumAlgorithm && !declaresChecksum(req) ? new DigestingStream(upload.checksumAlgorithm as ChecksumAlgorithm) : undefined;
   let blob;
   try {
-    if (digest) req.body.on('error', (e) => digest.destroy(e));
-    blob = await writeEncryptedBlob(ctx.blobs, digest ? req.body.pipe(digest) : req.body, dataKey);
+    blob = await writeEncryptedBlob(ctx.blobs, digest ? pipeline(req.body, digest, () => undefined) : req.body, dataKey);
   } finally {
     dataKey.fill(0);
   }
@@ -202,8 +202,15 @@ function parseCompleteBody(body: string): RequestedPart[] {
 const COMPLETE_ATTEMPTS = 5;
 
 export const completeMultipartUpload: S3Handler = async (ctx, req, bucket) => {
-  const upload = await uploadFor(ctx, req);
+  const uploadId = req.query.get('uploadId') ?? '';
+  const found = await ctx.meta.getUpload(uploadId);
+  const upload = found && found.bucket === req.bucket && found.key === req.key ? found : undefined;
   const requested = parseCompleteBody(await readSmallBody(req, 4 * 1024 * 1024));
+  if (!upload) {
+    const again = await repeatedCompletion(ctx, req, bucket!, uploadId, requested);
+    if (again) return again;
+    throw noSuchUpload(uploadId);
+  }
   for (let i = 1; i < requested.length; i++) {
     if (requested[i]!.partNumber <= requested[i - 1]!.partNumber) {
       throw new ServiceError('InvalidPartOrder', 400, 'The list of parts was not in ascending order. Parts must be ordered by part number.', { UploadId: upload.uploadId });
@@ -223,7 +230,12 @@ export const completeMultipartUpload: S3Handler = async (ctx, req, bucket) => {
     try {
       result = await ctx.meta.completeUpload(upload.uploadId, version, outbox, conditional?.condition);
     } catch (e) {
-      if (e instanceof UploadNotFound) throw noSuchUpload(upload.uploadId);
+      // Completed (or aborted) by a concurrent request, maybe this one's own retry.
+      if (e instanceof UploadNotFound) {
+        const again = await repeatedCompletion(ctx, req, bucket!, upload.uploadId, requested);
+        if (again) return again;
+        throw noSuchUpload(upload.uploadId);
+      }
       // An UploadPart of a part we chose replaced it meanwhile: choose again from the parts as they are now.
       if (e instanceof UploadPartChanged) {
         if (attempt < COMPLETE_ATTEMPTS) continue;
@@ -237,6 +249,18 @@ export const completeMultipartUpload: S3Handler = async (ctx, req, bucket) => {
     return completeResult(bucket!, version);
   }
 };
+
+/**
+ * A CompleteMultipartUpload repeated after it succeeded (a client retrying after a lost response):
+ * the same answer again, as AWS gives for a while after completion, if it names the same upload of
+ * the same key and the same parts (same multipart ETag). Otherwise undefined (NoSuchUpload).
+ */
+async function repeatedCompletion(ctx: S3Context, req: S3Request, bucket: BucketRecord, uploadId: string, requested: RequestedPart[]) {
+  const done = await ctx.meta.getCompletedUpload(uploadId);
+  if (!done || done.bucket !== req.bucket || done.key !== req.key) return undefined;
+  if (multipartEtag(requested.map((r) => r.etag)) !== done.etag) return undefined;
+  return completeResult(bucket, done);
+}
 
 /** The uploaded parts the request names, checked against what was uploaded (InvalidPart, EntityTooSmall). */
 async function partsToComplete(ctx: S3Context, upload: MultipartUpload, requested: RequestedPart[]): Promise<UploadedPart[]> {
@@ -299,7 +323,7 @@ function completedVersion(ctx: S3Context, req: S3Request, bucket: BucketRecord, 
   return version;
 }
 
-function completeResult(bucket: BucketRecord, version: Pick<ObjectVersion, 'key' | 'versionId' | 'etag' | 'checksum' | 'encryption'>) {
+function completeResult(bucket: BucketRecord, version: Pick<ObjectVersion, 'key' | 'versionId' | 'etag' | 'checksum'> & { encryption?: Parameters<typeof encryptionHeaders>[0] }) {
   const headers: Record<string, string> = encryptionHeaders(version.encryption);
   if (bucket.versioning === 'Enabled') headers['x-amz-version-id'] = version.versionId;
   const body: XmlObject = {

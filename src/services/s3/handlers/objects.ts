@@ -231,7 +231,11 @@ async function readVersion(
   const headers = objectHeaders(v, { versioned: bucket.versioning !== 'Unversioned' });
   for (const [param, header] of Object.entries(RESPONSE_OVERRIDES)) {
     const value = req.query.get(param);
-    if (value !== null) headers[header] = value;
+    if (value === null) continue;
+    // A value that cannot be a header (CR/LF, other controls, characters outside ISO-8859-1) would
+    // split or break the response: refused before any object byte is opened.
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) throw invalidArgument('Header value cannot be represented using ISO-8859-1.', param, value);
+    headers[header] = value;
   }
   const { notModified } = checkReadPreconditions(req, v);
   if (notModified) {
