@@ -113,7 +113,10 @@ export interface VerifiedPeerRequest {
   client?: ForwardedClient;
 }
 
-export class PeerAuthError extends Error {}
+export class PeerAuthError extends Error {
+  /** The request may succeed if sent again (signed anew): a clock or restart window, not a forgery. */
+  retryable = false;
+}
 
 function one(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const v = headers[name];
@@ -174,7 +177,11 @@ export class PeerVerifier {
     const now = this.now();
     const at = Number(date);
     if (Math.abs(now - at) > WINDOW_MS) throw new PeerAuthError(`the peer request is dated ${Math.round((now - at) / 1000)} s from this process's clock (at most ${WINDOW_MS / 1000} s): check both clocks`);
-    if (at < this.startedAt - 1000) throw new PeerAuthError('the peer request was signed before this process started');
+    if (at < this.startedAt - 1000) {
+      const e = new PeerAuthError('the peer request was signed before this process started (or the peer\'s clock is behind): send it again');
+      e.retryable = true;
+      throw e;
+    }
     if (!this.nonces.remember(nonce, at, now)) throw new PeerAuthError('the peer request was already received once (replayed nonce)');
     const out: VerifiedPeerRequest = { signature, content };
     if (client) {

@@ -194,8 +194,9 @@ export class RequestPipeline {
     } catch (e) {
       if (!(e instanceof PeerAuthError)) throw e;
       this.fabric.log.warn({ requestId: incoming.requestId, from: incoming.remoteAddress, path: incoming.rawPath, reason: e.message }, 'peer request refused');
-      const err = new ServiceError('AccessDenied', 403, `Peer authentication failed: ${e.message}`);
-      const refused = incoming.rawPath.startsWith(INTERNAL_PREFIX) ? plainJson(403, { error: { code: err.code, message: err.message } }) : restXmlError(err, incoming.method, incoming.requestId, incoming.hostId);
+      // Just after a restart a fresh request may predate it: worth sending again, unlike a forgery.
+      const err = e.retryable ? new ServiceError('ServiceUnavailable', 503, `Peer request not accepted: ${e.message}`) : new ServiceError('AccessDenied', 403, `Peer authentication failed: ${e.message}`);
+      const refused = incoming.rawPath.startsWith(INTERNAL_PREFIX) ? plainJson(err.status, { error: { code: err.code, message: err.message } }) : restXmlError(err, incoming.method, incoming.requestId, incoming.hostId);
       refused.headers.connection = 'close';
       return refused;
     }
