@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3Client } from '../support/clients.js';
@@ -228,6 +228,34 @@ describe('limits on slow and greedy clients', { timeout: 90_000 }, () => {
     assert.equal((await bytes(got.Body)).length, piece.length * pieces);
   });
 
+  test('a download whose client stopped reading is cut, releasing its socket and blob descriptor', async () => {
+    await s3Client(t).send(new PutObjectCommand({ Bucket: tBucket, Key: 'big', Body: Buffer.alloc(24 * 1024 * 1024, 'b') }));
+    const pid = t.child.pid!;
+    const before = await openDescriptors(pid);
+    const c = await RawConnection.open(t.httpEndpoint);
+    try {
+      c.socket.pause();
+      await c.write(head('GET', `/${tBucket}/big`, await signedHeaders(t, 'GET', `/${tBucket}/big`, {})));
+      // The server holds the object's blob open while it waits for the client to read…
+      let during = 0;
+      for (let i = 0; i < 100 && during === 0; i++) {
+        await sleep(50);
+        during = blobDescriptors(pid, t.dataDir);
+      }
+      assert.equal(during, 1, 'the blob is open while the response waits for the client');
+      // …until the body timeout of no progress cuts the connection.
+      let after = during;
+      for (let i = 0; i < 200 && after > 0; i++) {
+        await sleep(100);
+        after = blobDescriptors(pid, t.dataDir);
+      }
+      assert.equal(after, 0, 'the blob descriptor is closed after the cut');
+      assert.ok((await openDescriptors(pid)) <= before, 'and the socket');
+    } finally {
+      c.destroy();
+    }
+  });
+
   test('headers larger than MERIDIAN_MAX_HEADER_BYTES get 431', async () => {
     const { reply } = await rawExchange(t.httpEndpoint, head('GET', `/${tBucket}`, { host: tHost, 'x-amz-meta-big': 'a'.repeat(10 * 1024) }));
     assert.equal(reply?.status, 431);
@@ -421,3 +449,16 @@ describe('/_meridian/metrics', () => {
     assert.equal(signed.status, 200);
   });
 });
+
+/** Descriptors the server holds on files under its data directory's blobs. */
+function blobDescriptors(pid: number, dataDir: string): number {
+  let n = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(dataDir) && readlinkSync(`/proc/${pid}/fd/${fd}`).includes('/blobs/')) n++;
+    } catch {
+      // closed while listing
+    }
+  }
+  return n;
+}
