@@ -6,6 +6,7 @@ import { loadConfig } from '../server/config.js';
 import { startMeridian } from '../server/server.js';
 import { createAccount, newAccountId } from '../server/accounts.js';
 import { openGlobalStores } from '../storage/index.js';
+import { faultCommands } from './faults.js';
 import { replicationCommands } from './replication.js';
 import { runExplain, type ExplainOptions } from './explain.js';
 
@@ -79,6 +80,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--id <accountId>', '12-digit account id (random if omitted)')
     .action(accountsCreate);
   replicationCommands(program);
+  faultCommands(program);
   program
     .command('explain')
     .description('explain the decision for a request: exit 0 if allowed, 3 if denied (reads the data directory; safe while the server runs)')

@@ -22,6 +22,7 @@ import { batchJobReport, startBatchReplication } from '../services/s3/replicatio
 import { explainReplication } from '../services/s3/replication-explain.js';
 import { explainPolicyRequest } from './admin-explain.js';
 import { boundedLineStream, EVENT_STREAM_MAX_BUFFERED_BYTES } from './event-stream.js';
+import { handleFaults, isFaultsPath } from './admin-faults.js';
 import type { Fabric, RegionRuntime } from './fabric.js';
 
 export interface AdminRequest {
@@ -44,11 +45,13 @@ export class AdminApi {
     private readonly fabric: Fabric,
     /** Verifies the request's SigV4 signature and resolves the caller. */
     private readonly authenticate: () => Promise<Caller>,
+    /** The request body, once authenticate() has read it. */
+    private readonly body: () => Buffer = () => Buffer.alloc(0),
   ) {}
 
   /** Only Meridian's own paths: anything else under /_meridian/ stays an (invalid) S3 request. */
   static matches(rawPath: string): boolean {
-    return rawPath === `${ADMIN_PREFIX}metrics` || rawPath === `${ADMIN_PREFIX}explain` || rawPath.startsWith(`${ADMIN_PREFIX}replication/`);
+    return rawPath === `${ADMIN_PREFIX}metrics` || rawPath === `${ADMIN_PREFIX}explain` || rawPath.startsWith(`${ADMIN_PREFIX}replication/`) || isFaultsPath(rawPath);
   }
 
   async handle(req: AdminRequest): Promise<ServiceResponse> {
@@ -68,12 +71,20 @@ export class AdminApi {
       await this.authorizeMetrics(req.authorization);
       return { status: 200, headers: { 'content-type': this.fabric.metrics.contentType }, body: await this.fabric.metrics.metrics() };
     }
+    // Without MERIDIAN_FAULTS=on the fault API does not exist.
+    if (isFaultsPath(req.rawPath) && !this.fabric.faults) throw new ServiceError('NotFound', 404, `No Meridian endpoint ${req.method} ${req.rawPath}`);
     const caller = await this.authenticate();
     if (caller.principal.type === 'Anonymous') throw new ServiceError('AccessDenied', 403, 'Meridian endpoints need a SigV4-signed request.');
+    if (isFaultsPath(req.rawPath)) {
+      const r = handleFaults(this.fabric.faults!, this.fabric.config.accountId, caller, { method: req.method, path, query: q, body: this.body() }, this.fabric.clock.now());
+      return json(r.status, r.body);
+    }
     switch (`${req.method} ${path}`) {
       case 'GET /replication/status': {
         const { bucket, runtime } = await this.bucketFor(caller, required(q, 'bucket'), 's3:GetReplicationConfiguration');
-        return json(200, await replicationStatusReport(runtime.s3ctx.meta, bucket, this.fabric.monitor.lagOf(bucket), this.fabric.clock.now()));
+        const extras: Parameters<typeof replicationStatusReport>[4] = { unreachable: runtime.worker.unreachableDestinations() };
+        if (this.fabric.faults) extras.faults = this.fabric.faults.list();
+        return json(200, await replicationStatusReport(runtime.s3ctx.meta, bucket, this.fabric.monitor.lagOf(bucket), this.fabric.clock.now(), extras));
       }
       case 'GET /replication/explain': {
         const { bucket, runtime } = await this.bucketFor(caller, required(q, 'bucket'), 's3:GetReplicationConfiguration');
@@ -162,6 +173,11 @@ export class AdminApi {
       this.fabric.log.warn({ requestId: caller.requestId, bucket, buffered }, 'replication events subscriber dropped: it stopped reading');
     });
     const unsubscribe = this.fabric.monitor.subscribe((n) => {
+      // Faults (MERIDIAN_FAULTS=on) concern every stream.
+      if (n.bucket === undefined) {
+        if (!stream.destroyed) stream.push(JSON.stringify({ Records: [n.record] }) + '\n');
+        return;
+      }
       if (bucket !== undefined && n.bucket !== bucket) return;
       void (bucket !== undefined ? Promise.resolve(true) : mayRead(n.bucket)).then((ok) => {
         if (ok) send(JSON.stringify({ Records: [n.record] }) + '\n');

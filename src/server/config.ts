@@ -42,6 +42,11 @@ export interface Config {
    * so crash tests can SIGKILL the server while replication is certainly in flight. 0 (the default) in any real use.
    */
   testReplicationDelayMs: number;
+  /**
+   * Tests only: the minimum size of a multipart upload's parts but the last (MERIDIAN_TEST_MIN_PART_SIZE;
+   * AWS and the default: 5 MiB), so a test can build an object of 1,000 parts cheaply. Never set it otherwise.
+   */
+  testMinPartSize?: number;
   /** The operator's TLS certificate and key (PEM files); without them one is generated into <data>/tls/. */
   tlsCertFile?: string;
   tlsKeyFile?: string;
@@ -49,6 +54,25 @@ export interface Config {
   metricsToken?: string;
   /** Connection and request limits (README: configuration; docs/security.md: what each protects). */
   limits: HttpLimits;
+  /**
+   * How long a deleted or overwritten object's blob files stay after the metadata stops pointing at
+   * them (MERIDIAN_BLOB_DELETE_GRACE_MS), so reads that looked the old version up just before can
+   * still open every part; reads in progress keep their files until they end, whatever this is.
+   */
+  blobDeleteGraceMs: number;
+  /**
+   * Blob files no metadata references (left by a crash between a blob's rename and its commit) are
+   * removed at start and then every this many ms (MERIDIAN_BLOB_SWEEP_INTERVAL_MS; 0: at start only).
+   */
+  blobSweepIntervalMs: number;
+  /** Files younger than this are never swept: their commit may still be on its way (MERIDIAN_BLOB_ORPHAN_GRACE_MS). */
+  blobOrphanGraceMs: number;
+  /**
+   * Faults on demand (MERIDIAN_FAULTS=on): the signed /_meridian/faults API and `meridian faults`
+   * can make regions unreachable, slow, flaky or throttling, disable KMS keys, fill disks and pause
+   * workers. For testing replication setups; off (no endpoint, no hooks) by default.
+   */
+  faults: boolean;
 }
 
 export interface HttpLimits {
@@ -104,6 +128,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.MERIDIAN_LOG_LEVEL ?? 'info',
     testClock: ['on', 'true', '1'].includes((env.MERIDIAN_TEST_CLOCK ?? '').toLowerCase()),
     testReplicationDelayMs: int('MERIDIAN_TEST_REPLICATION_DELAY_MS', env.MERIDIAN_TEST_REPLICATION_DELAY_MS, 0),
+    blobSweepIntervalMs: int('MERIDIAN_BLOB_SWEEP_INTERVAL_MS', env.MERIDIAN_BLOB_SWEEP_INTERVAL_MS, 60 * 60 * 1000),
+    blobOrphanGraceMs: int('MERIDIAN_BLOB_ORPHAN_GRACE_MS', env.MERIDIAN_BLOB_ORPHAN_GRACE_MS, 10 * 60 * 1000),
+    blobDeleteGraceMs: int('MERIDIAN_BLOB_DELETE_GRACE_MS', env.MERIDIAN_BLOB_DELETE_GRACE_MS, 60_000),
     limits: {
       headersTimeoutMs: positive('MERIDIAN_HEADERS_TIMEOUT_MS', env.MERIDIAN_HEADERS_TIMEOUT_MS, 20_000),
       keepAliveTimeoutMs: positive('MERIDIAN_KEEPALIVE_TIMEOUT_MS', env.MERIDIAN_KEEPALIVE_TIMEOUT_MS, 65_000),
@@ -113,12 +140,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConnections: positive('MERIDIAN_MAX_CONNECTIONS', env.MERIDIAN_MAX_CONNECTIONS, 4096),
       maxConnectionsPerClient: positive('MERIDIAN_MAX_CONNECTIONS_PER_CLIENT', env.MERIDIAN_MAX_CONNECTIONS_PER_CLIENT, 1024),
     },
+    faults: ['on', 'true', '1'].includes((env.MERIDIAN_FAULTS ?? '').toLowerCase()),
   };
   if (env.MERIDIAN_REGIONS) {
     const regions = env.MERIDIAN_REGIONS.split(',').map((r) => r.trim()).filter(Boolean);
     const peers = parsePeers((env.MERIDIAN_PEERS ?? '').split(',').map((p) => p.trim()).filter(Boolean));
-    config.split = splitConfig(regions, peers, env.MERIDIAN_HOME_REGION || undefined, env.MERIDIAN_PEER_SECRET);
+    config.split = splitConfig(regions, peers, env.MERIDIAN_HOME_REGION || undefined, env.MERIDIAN_PEER_SECRET, env.MERIDIAN_PEER_CA || undefined);
   }
+  if (env.MERIDIAN_TEST_MIN_PART_SIZE) config.testMinPartSize = int('MERIDIAN_TEST_MIN_PART_SIZE', env.MERIDIAN_TEST_MIN_PART_SIZE, 5 * 1024 * 1024);
   if (env.MERIDIAN_REPLICATION_WEBHOOK) {
     if (!/^https?:\/\//.test(env.MERIDIAN_REPLICATION_WEBHOOK)) throw new Error(`MERIDIAN_REPLICATION_WEBHOOK must be an http(s) URL, got '${env.MERIDIAN_REPLICATION_WEBHOOK}'`);
     config.replicationWebhook = env.MERIDIAN_REPLICATION_WEBHOOK;

@@ -3,7 +3,7 @@
  * first use, the region's metadata database, blob store, root key, KMS, S3 and replication
  * worker. Everything is passed in explicitly; nothing is a module-level singleton.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { hkdfSync } from 'node:crypto';
 import { join } from 'node:path';
 import { OffsetClock, type Clock } from '../common/clock.js';
@@ -12,6 +12,9 @@ import { decisionSummary } from '../policy/index.js';
 import { isKnownRegion } from '../regions/known-regions.js';
 import type { Registry } from 'prom-client';
 import type { ReplicationConfiguration } from '../replication/config.js';
+import { withEnospcFaults } from '../faults/blob-store.js';
+import { FaultRegistry } from '../faults/registry.js';
+import { withDestinationFaults } from '../replication/fault-transport.js';
 import { createReplicationMetrics } from '../replication/metrics.js';
 import { ReplicationMonitor } from '../replication/monitor.js';
 import type { ReplicationTransport } from '../replication/ports.js';
@@ -55,6 +58,8 @@ export interface RegionRuntime {
 
 /** How often time-driven work runs without a clock advance. */
 const TIMED_TASK_INTERVAL_MS = 60_000;
+/** How long a completed multipart upload still answers a repeated CompleteMultipartUpload. */
+const COMPLETED_UPLOAD_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 export class Fabric {
   readonly global: GlobalStores;
@@ -64,6 +69,11 @@ export class Fabric {
   private readonly regions = new Map<string, RegionRuntime>();
   private closed = false;
   private readonly timer: NodeJS.Timeout;
+  private readonly sweepTimer: NodeJS.Timeout | undefined;
+  /** Sweeps in progress, by region (one at a time per region; awaited on close). */
+  private readonly sweeps = new Map<string, Promise<void>>();
+  /** Whether the global stores live here (not in split mode's home process elsewhere). */
+  private readonly ownsGlobal: boolean;
   private timedRun: Promise<void> | undefined;
   /** Replication outcomes (logs, tests, `meridian replication` tools). */
   onReplicationEvent: ((region: string, e: ReplicationEvent) => void) | undefined;
@@ -75,6 +85,8 @@ export class Fabric {
   /** Writes replicas into the regions served here (in-process replication and peers' requests). */
   readonly replicaWriter: ReplicaWriter;
   private readonly peerWriters = new Map<string, PeerReplicaClient>();
+  /** Injected faults: only with MERIDIAN_FAULTS=on (otherwise undefined, and no hook is in place). */
+  readonly faults: FaultRegistry | undefined;
 
   constructor(
     readonly config: Config,
@@ -84,13 +96,20 @@ export class Fabric {
     mkdirSync(join(config.dataDir, 'global'), { recursive: true, mode: 0o700 });
     // Split mode: the home region's process owns the global stores; the others ask it.
     const split = config.split;
-    this.global = split && !split.regions.includes(split.home) ? remoteGlobalStores(split.peers[split.home]!, split.secret) : openGlobalStores(join(config.dataDir, 'global', 'global.db'));
+    this.ownsGlobal = !split || split.regions.includes(split.home);
+    this.global = this.ownsGlobal ? openGlobalStores(join(config.dataDir, 'global', 'global.db')) : remoteGlobalStores(split!.peers[split!.home]!, split!);
     this.replicaWriter = new ReplicaWriter(async (region) => (this.serves(region) ? this.region(region).s3ctx : undefined));
     this.authorizer = new Authorizer(this.global.iam, clock);
     this.identity = new IdentityResolver(this.global.iam, clock);
     this.sts = new StsService(this.global.iam, this.authorizer, clock);
     this.timer = setInterval(() => void this.runTimedTasks(), TIMED_TASK_INTERVAL_MS);
     this.timer.unref();
+    if (config.blobSweepIntervalMs > 0) {
+      this.sweepTimer = setInterval(() => {
+        for (const r of this.regions.values()) this.sweepOrphans(r.name);
+      }, config.blobSweepIntervalMs);
+      this.sweepTimer.unref();
+    }
     if (clock instanceof OffsetClock) clock.onAdvance(() => this.runTimedTasks());
     const debug = log.isLevelEnabled('debug');
     this.authorizer.listener = (caller, input, decision) => {
@@ -110,6 +129,18 @@ export class Fabric {
         'authorization decision',
       );
     };
+    if (config.faults) {
+      const faults = new FaultRegistry(clock);
+      this.faults = faults;
+      faults.start();
+      if (clock instanceof OffsetClock) clock.onAdvance(() => faults.tick());
+      faults.onChange((c) => {
+        log.warn({ fault: c.fault, reason: c.reason }, c.type === 'started' ? 'fault started' : 'fault ended');
+        this.monitor.notifyFault(c);
+        // Paused workers resume at once when their fault ends.
+        if (c.type === 'ended') for (const r of this.regions.values()) r.worker.wake();
+      });
+    }
     this.monitor = new ReplicationMonitor({
       clock,
       thresholdMs: config.replicationThresholdMs,
@@ -121,9 +152,13 @@ export class Fabric {
           config: (bucket: string) => r.s3ctx.meta.getBucketConfig<ReplicationConfiguration>(bucket, 'replication'),
         })),
     });
+    // RTC: a clock advance past the threshold reports OperationMissedThreshold at once, not at the next watch.
+    if (clock instanceof OffsetClock) clock.onAdvance(() => this.monitor.checkThresholds().catch(() => undefined));
     this.metrics = createReplicationMetrics({
       clock,
       monitor: this.monitor,
+      unreachable: () => [...this.regions.values()].flatMap((r) => r.worker.unreachableDestinations()),
+      ...(this.faults ? { faults: this.faults } : {}),
       backlog: async () => (await Promise.all([...this.regions.values()].map((r) => r.s3ctx.meta.replicationBacklog()))).flat(),
     });
     this.webhook = config.replicationWebhook ? new ReplicationWebhook(config.replicationWebhook, log) : undefined;
@@ -150,7 +185,7 @@ export class Fabric {
   async bucketRecord(region: string, name: string): Promise<BucketRecord | undefined> {
     if (this.serves(region)) return this.region(region).s3ctx.meta.getBucket(name);
     const peer = this.peerFor(region);
-    return peer ? peerCall<BucketRecord | undefined>(peer, this.config.split!.secret, BUCKET_RPC_PATH, { region, name }) : undefined;
+    return peer ? peerCall<BucketRecord | undefined>(peer, this.config.split!, BUCKET_RPC_PATH, { region, name }) : undefined;
   }
 
   private peerWriter(region: string): PeerReplicaClient | undefined {
@@ -158,8 +193,7 @@ export class Fabric {
     if (!url) return undefined;
     let w = this.peerWriters.get(region);
     if (!w) {
-      const ca = process.env.MERIDIAN_PEER_CA;
-      w = new PeerReplicaClient(url, ca ? readFileSync(ca) : undefined);
+      w = new PeerReplicaClient(url, this.config.split!);
       this.peerWriters.set(region, w);
     }
     return w;
@@ -180,6 +214,8 @@ export class Fabric {
     if (!r) {
       r = this.openRegion(name);
       this.regions.set(name, r);
+      // Files a crash left behind, found as soon as the region is open (in the background).
+      void this.sweepOrphans(name);
     }
     return r;
   }
@@ -193,7 +229,9 @@ export class Fabric {
     if (fromEnv !== undefined) rootKeyOptions.env = fromEnv;
     const rootKey = loadOrCreateRootKey(rootKeyOptions);
     const meta = openRegionMetadataStore(join(dir, 'meta.db'), name);
-    const blobs = createFsBlobStore(join(dir, 'blobs'));
+    const faults = this.faults;
+    const fsBlobs = createFsBlobStore(join(dir, 'blobs'), { deleteGraceMs: this.config.blobDeleteGraceMs, orphanGraceMs: this.config.blobOrphanGraceMs });
+    const blobs = faults ? withEnospcFaults(fsBlobs, () => faults.enospc(name), (f) => faults.injected(f)) : fsBlobs;
     const kms = new KmsService({
       region: name,
       keys: openKmsKeyStore(meta),
@@ -203,6 +241,16 @@ export class Fabric {
       iam: this.global.iam,
       // Multi-Region keys share material with replicas in regions this process serves (ReplicateKey).
       peer: (region) => (this.serves(region) && region !== name ? this.region(region).kms : undefined),
+      ...(faults
+        ? {
+            disabledByFault: (arn: string) => {
+              const f = faults.kmsKeyDisabled(arn);
+              if (!f) return undefined;
+              faults.injected(f);
+              return `injected fault ${f.id}`;
+            },
+          }
+        : {}),
     });
     // SSE-S3 keys are derived from the root key: a separate key for a separate purpose.
     const sseS3Key = Buffer.from(hkdfSync('sha256', rootKey, Buffer.from(name), 'meridian/sse-s3/v1', 32));
@@ -230,13 +278,15 @@ export class Fabric {
       },
       replicationQueued: () => worker?.wake(),
     };
-    const transport = new InProcessReplicationTransport({
+    if (this.config.testMinPartSize !== undefined) s3ctx.minPartSize = this.config.testMinPartSize;
+    const direct = new InProcessReplicationTransport({
       source: s3ctx,
       region: async (region) => (this.serves(region) ? this.region(region).s3ctx : undefined),
       sts: this.sts,
       identity: this.identity,
       remote: (region) => this.peerWriter(region),
     });
+    const transport: ReplicationTransport = faults ? withDestinationFaults(direct, faults, this.clock) : direct;
     worker = new ReplicationWorker({
       region: name,
       store: meta,
@@ -244,9 +294,11 @@ export class Fabric {
       clock: this.clock,
       pollMs: this.config.replicationPollMs,
       delayMs: this.config.testReplicationDelayMs,
+      ...(faults ? { paused: () => faults.workersPaused(name) !== undefined } : {}),
       onEvent: (e) => {
         if (e.kind === 'failed') this.log.warn({ region: name, bucket: e.task.bucket, key: e.task.key, versionId: e.task.versionId, destination: e.task.destinationBucket, reason: e.reason, detail: e.detail }, 'replication failed');
         else if (e.kind === 'retry') this.log.info({ region: name, bucket: e.task.bucket, key: e.task.key, message: e.message }, 'replication will retry');
+        else if (e.kind === 'parked') this.log.debug({ region: name, bucket: e.task.bucket, key: e.task.key, destination: e.task.destinationBucket }, 'replication parked: destination unreachable');
         else this.log.debug({ region: name, bucket: e.task.bucket, key: e.task.key, latencyMs: e.latencyMs }, 'replicated');
         this.monitor.observe(name, e);
         this.onReplicationEvent?.(name, e);
@@ -262,13 +314,42 @@ export class Fabric {
       s3ctx,
       kms,
       worker: worker,
-      timedTasks: [() => sweepKeys(kms), lifecycleTask(s3ctx)],
+      timedTasks: [
+        () => sweepKeys(kms),
+        lifecycleTask(s3ctx),
+        async () => void (await meta.pruneCompletedUploads(this.clock.now() - COMPLETED_UPLOAD_RETENTION_MS)),
+      ],
       transport,
       close: async () => {
         await worker!.stop();
         await meta.close();
+        await blobs.close();
       },
     };
+  }
+
+  /**
+   * Remove a region's orphaned blob files (one sweep at a time per region; a failure is logged).
+   * Runs when the region opens and every blobSweepIntervalMs.
+   */
+  sweepOrphans(region: string): Promise<void> {
+    const running = this.sweeps.get(region);
+    if (running) return running;
+    const r = this.regions.get(region);
+    if (!r || this.closed) return Promise.resolve();
+    const { blobs, meta } = r.s3ctx;
+    const run = (async () => {
+      try {
+        const removed = await blobs.sweepOrphans((id) => meta.isBlobReferenced(id));
+        if (removed > 0) this.log.info({ region, removed }, 'orphaned blob files removed');
+      } catch (e) {
+        this.log.error({ err: e, region }, 'orphan sweep failed');
+      } finally {
+        this.sweeps.delete(region);
+      }
+    })();
+    this.sweeps.set(region, run);
+    return run;
   }
 
   /** Run every open region's time-driven work once (one run at a time; a failure is logged, not thrown). */
@@ -276,6 +357,15 @@ export class Fabric {
     while (this.timedRun) await this.timedRun;
     if (this.closed) return;
     const run = (async () => {
+      // Temporary credentials past their expiry (every AssumeRole adds one) are deleted by the owner of the global stores.
+      if (this.ownsGlobal) {
+        try {
+          const removed = await this.global.iam.deleteExpiredSessions(this.clock.now());
+          if (removed > 0) this.log.debug({ removed }, 'expired STS sessions deleted');
+        } catch (e) {
+          this.log.error({ err: e }, 'deleting expired STS sessions failed');
+        }
+      }
       for (const r of this.regions.values()) {
         for (const task of r.timedTasks) {
           try {
@@ -297,8 +387,11 @@ export class Fabric {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     while (this.timedRun) await this.timedRun;
+    await Promise.all(this.sweeps.values());
     this.monitor.stop();
+    this.faults?.stop();
     this.webhook?.close();
     for (const r of this.regions.values()) await r.close();
     this.regions.clear();

@@ -2,6 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { OffsetClock, systemClock, type Clock } from '../common/clock.js';
 import { ensureDefaultAccount, type RootCredentials } from './accounts.js';
 import type { Config } from './config.js';
@@ -44,6 +45,18 @@ function acceptAnyExpectation(server: Server | HttpsServer): void {
   server.on('checkExpectation', (req, res) => server.emit('request', req, res));
 }
 
+/**
+ * CONNECT (a proxy tunnel request) is not an S3 method: answered 405 MethodNotAllowed in S3's shape
+ * and the connection closed, instead of node's default of dropping the socket without an answer.
+ */
+function refuseConnect(server: Server | HttpsServer): void {
+  server.on('connect', (_req, socket: Duplex) => {
+    const body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>MethodNotAllowed</Code><Message>The specified method is not allowed against this resource.</Message><Method>CONNECT</Method><ResourceType>SERVICE</ResourceType></Error>';
+    socket.on('error', () => socket.destroy());
+    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nAllow: GET, PUT, POST, DELETE, HEAD, OPTIONS\r\nConnection: close\r\n\r\n${body}`);
+  });
+}
+
 export async function startMeridian(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<RunningMeridian> {
   const log = opts.log ?? createLogger(config.logLevel);
   const clock = opts.clock ?? (config.testClock ? new OffsetClock() : systemClock);
@@ -59,6 +72,7 @@ export async function startMeridian(config: Config, opts: { clock?: Clock; log?:
   const limits = config.limits;
   const http = createServer(serverOptions(limits), createRequestListener(pipelineStages, log, false, limits));
   acceptAnyExpectation(http);
+  refuseConnect(http);
   capConnections(http, limits, log);
   const httpPort = await listen(http, config.port, config.host);
   const running: RunningMeridian = {
@@ -83,6 +97,7 @@ export async function startMeridian(config: Config, opts: { clock?: Clock; log?:
     const tls = config.tlsCertFile && config.tlsKeyFile ? loadOperatorCertificate(config.tlsCertFile, config.tlsKeyFile) : await loadOrCreateCertificate(config.dataDir);
     const https = createHttpsServer({ ...serverOptions(limits), cert: tls.cert, key: tls.key }, createRequestListener(pipelineStages, log, true, limits));
     acceptAnyExpectation(https);
+    refuseConnect(https);
     capConnections(https, limits, log);
     running.https = https;
     running.httpsPort = await listen(https, config.tlsPort, config.host);

@@ -20,7 +20,8 @@ import { COPY_SOURCE, customerKeyFromHeaders } from '../sse-customer.js';
 import { planVersionReplication, versionIdForWrite } from '../versions.js';
 import { objectAclForWrite, objectOwnerFor } from './acl.js';
 import { partNumberOf, uploadFor } from './multipart.js';
-import { afterCommit, checkWritePreconditions, etagFor, validateKey } from './objects.js';
+import { afterCommit, etagFor, validateKey } from './objects.js';
+import { conditionalWriteError, conditionalWriteOf } from '../conditional-writes.js';
 
 const MAX_COPY_SIZE = 5 * 1024 ** 3;
 const SSE_REQUEST_HEADERS = [
@@ -105,7 +106,7 @@ export const copyObject: S3Handler = async (ctx, req, bucket, auth) => {
   const encRequest = await resolveWriteEncryption(ctx.meta, bucket!.name, req.headers);
   const algorithm = checksumAlgorithmOf(req, source.checksum?.algorithm);
   const acl = objectAclForWrite(bucket!, req);
-  await checkWritePreconditions(ctx, req, bucket!.name, key);
+  const conditional = await conditionalWriteOf(ctx, req, bucket!.name, key);
 
   let fresh;
   try {
@@ -143,10 +144,10 @@ export const copyObject: S3Handler = async (ctx, req, bucket, auth) => {
     const outbox = await planVersionReplication(ctx, version);
     let displaced;
     try {
-      ({ displaced } = await ctx.meta.putObjectVersion(version, outbox));
+      ({ displaced } = await ctx.meta.putObjectVersion(version, outbox, conditional?.condition));
     } catch (e) {
       await ctx.blobs.delete([copied.blob]).catch(() => undefined);
-      throw e;
+      throw conditionalWriteError(e, conditional, key);
     }
     if (acl) await ctx.meta.putObjectAcl(version.bucket, key, version.versionId, acl);
     await afterCommit(ctx, displaced, outbox.length > 0);
