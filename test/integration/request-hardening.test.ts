@@ -151,6 +151,37 @@ describe('an early answer to a request with a body', { timeout: 60_000 }, () => 
     }
   });
 
+  test('Expect: 100-continue: a request refused on its headers is answered without 100 Continue (no body is sent)', async () => {
+    const c = await RawConnection.open(m.httpEndpoint);
+    try {
+      const headers = await signedHeaders(m, 'PUT', '/no-such-bucket-expect/k', { 'content-length': String(8 * 1024 * 1024), expect: '100-continue' }, { payloadHash: 'UNSIGNED-PAYLOAD' });
+      await c.write(head('PUT', '/no-such-bucket-expect/k', headers));
+      assert.equal(await c.firstAnswer(), 'final', 'no 100 Continue before the refusal');
+      const reply = await c.response();
+      assert.equal(reply?.status, 404);
+      assert.deepEqual(c.interim, []);
+    } finally {
+      c.destroy();
+    }
+  });
+
+  test('Expect: 100-continue: an accepted request gets 100 Continue, then its answer', async () => {
+    const c = await RawConnection.open(m.httpEndpoint);
+    try {
+      const body = Buffer.alloc(64 * 1024, 'c');
+      const headers = await signedHeaders(m, 'PUT', `/${bucket}/expect-continue`, { 'content-length': String(body.length), expect: '100-continue' }, { body });
+      await c.write(head('PUT', `/${bucket}/expect-continue`, headers));
+      assert.equal(await c.firstAnswer(), 'interim');
+      await c.write(body);
+      const reply = await c.response();
+      assert.equal(reply?.status, 200, reply?.text);
+      assert.deepEqual(c.interim, [100]);
+    } finally {
+      c.destroy();
+    }
+    assert.equal((await bytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'expect-continue' }))).Body)).length, 64 * 1024);
+  });
+
   test('an Expect header other than 100-continue is ignored (AWS), not 417', async () => {
     const headers = await signedHeaders(m, 'GET', `/${bucket}/existing`, { expect: 'something-else' });
     const { reply } = await rawExchange(m.httpEndpoint, head('GET', `/${bucket}/existing`, headers));
