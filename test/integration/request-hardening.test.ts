@@ -151,6 +151,26 @@ describe('an early answer to a request with a body', { timeout: 60_000 }, () => 
     }
   });
 
+  test('a KMS body of unknown length (chunked) is read only up to its limit: 413, and the answer arrives', async () => {
+    const c = await RawConnection.open(m.httpEndpoint);
+    try {
+      await c.write(head('POST', '/', { host, 'x-amz-target': 'TrentService.ListKeys', 'content-type': 'application/x-amz-json-1.1', 'transfer-encoding': 'chunked' }));
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const frame = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]);
+      // 2 MiB offered; the server stops at its 1 MiB limit and answers.
+      const pushing = (async () => {
+        for (let i = 0; i < 32 && !c.closed; i++) if (!(await c.write(frame))) break;
+      })();
+      const reply = await c.response();
+      assert.equal(reply?.status, 413);
+      assert.equal(reply?.headers.connection, 'close');
+      await c.closing;
+      await pushing;
+    } finally {
+      c.destroy();
+    }
+  });
+
   test('Expect: 100-continue: a request refused on its headers is answered without 100 Continue (no body is sent)', async () => {
     const c = await RawConnection.open(m.httpEndpoint);
     try {
