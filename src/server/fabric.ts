@@ -4,7 +4,6 @@
  * worker. Everything is passed in explicitly; nothing is a module-level singleton.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { hkdfSync } from 'node:crypto';
 import { join } from 'node:path';
 import { OffsetClock, type Clock } from '../common/clock.js';
 import { loadOrCreateRootKey } from '../crypto/index.js';
@@ -26,7 +25,7 @@ import { ReplicaWriter } from '../services/s3/replica-writer.js';
 import type { S3Context } from '../services/s3/s3-context.js';
 import { lifecycleTask } from '../services/s3/lifecycle.js';
 import { S3Service } from '../services/s3/s3-service.js';
-import { SseEngine } from '../services/s3/sse.js';
+import { SseEngine, sseS3KeyFor } from '../services/s3/sse.js';
 import { StsService } from '../services/sts/sts-service.js';
 import type { BucketRecord } from '../storage/types.js';
 import { createFsBlobStore, openGlobalStores, openKmsKeyStore, openRegionMetadataStore, type GlobalStores } from '../storage/index.js';
@@ -220,8 +219,7 @@ export class Fabric {
       // Multi-Region keys share material with replicas in regions this process serves (ReplicateKey).
       peer: (region) => (this.serves(region) && region !== name ? this.region(region).kms : undefined),
     });
-    // SSE-S3 keys are derived from the root key: a separate key for a separate purpose.
-    const sseS3Key = Buffer.from(hkdfSync('sha256', rootKey, Buffer.from(name), 'meridian/sse-s3/v1', 32));
+    const sseS3Key = sseS3KeyFor(rootKey, name);
     const config = this.config;
     const sse = new SseEngine({
       region: name,

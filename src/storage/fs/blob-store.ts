@@ -26,6 +26,8 @@ export interface FsBlobStoreOptions {
    * readers between their metadata lookup and their retain(); the server sets it (MERIDIAN_BLOB_DELETE_GRACE_MS).
    */
   deleteGraceMs?: number;
+  /** Inspect the directory as it is (tools such as fsck): no temp-file clean-up, nothing created. */
+  inspectOnly?: boolean;
 }
 
 const BLOB_ID = /^[0-9a-f]{32}$/;
@@ -85,6 +87,7 @@ export class FsBlobStore implements BlobStore {
     // Start-up work, synchronous on purpose: one process owns a blob directory, and anything in tmp/
     // is a write that never finished (crash). Fan-out directories are created once, here, so finish()
     // never has to create (and fsync) a directory.
+    if (options.inspectOnly) return;
     const created = mkdirSync(dir, { recursive: true }) !== undefined;
     rmSync(this.tmpDir, { recursive: true, force: true });
     mkdirSync(this.tmpDir);
