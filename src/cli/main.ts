@@ -6,6 +6,7 @@ import { loadConfig } from '../server/config.js';
 import { startMeridian } from '../server/server.js';
 import { createAccount, newAccountId } from '../server/accounts.js';
 import { openGlobalStores } from '../storage/index.js';
+import { faultCommands } from './faults.js';
 import { replicationCommands } from './replication.js';
 import { runExplain, type ExplainOptions } from './explain.js';
 import { runFsck } from './fsck.js';
@@ -24,7 +25,7 @@ async function serve(opts: { regions?: string; peer?: string[]; home?: string })
     const peers = Object.entries(config.split.peers).map(([r, u]) => `${r}=${u}`).join(', ') || 'none';
     out(`Serving regions ${config.split.regions.join(', ')}; peers: ${peers}; global stores (IAM, accounts, bucket names) owned by ${config.split.home}`);
   }
-  if (m.certFile) out(`TLS certificate (for AWS_CA_BUNDLE): ${m.certFile}`);
+  if (m.certFile) out(m.operatorCert ? `TLS certificate (MERIDIAN_TLS_CERT): ${m.certFile}` : `TLS certificate (for AWS_CA_BUNDLE): ${m.certFile}`);
   if (m.rootGenerated) {
     out(`Generated root credentials for account ${m.root.accountId} (saved 0600 in ${join(config.dataDir, 'global', 'root-credentials.json')}):`);
     out(`  AWS_ACCESS_KEY_ID=${m.root.accessKeyId}`);
@@ -80,6 +81,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--id <accountId>', '12-digit account id (random if omitted)')
     .action(accountsCreate);
   replicationCommands(program);
+  faultCommands(program);
   program
     .command('explain')
     .description('explain the decision for a request: exit 0 if allowed, 3 if denied (reads the data directory; safe while the server runs)')

@@ -3,6 +3,7 @@
  * per event, `eventVersion` 2.2, `userIdentity` and `sourceIPAddress` s3.amazonaws.com, and a
  * `replicationEventData` object. Pure: the monitor decides when, this file decides what it says.
  */
+import type { FaultChange } from '../faults/registry.js';
 import type { OutboxTask } from '../storage/types.js';
 
 export type ReplicationEventName =
@@ -117,4 +118,49 @@ export function replicationEventRecord(e: ReplicationEventInput): S3EventRecord 
   if (e.latencyMs !== undefined) meridian.latencyMs = e.latencyMs;
   record.meridian = meridian;
   return record;
+}
+
+export type FaultEventName = 'FaultStarted' | 'FaultEnded';
+
+/** A fault starting or ending (MERIDIAN_FAULTS=on), in the same envelope as the replication events. */
+export interface FaultEventRecord {
+  eventVersion: '2.2';
+  eventSource: 'meridian:faults';
+  awsRegion: string;
+  eventTime: string;
+  eventName: `Meridian:${FaultEventName}`;
+  fault: {
+    id: string;
+    kind: string;
+    region?: string;
+    bucket?: string;
+    key?: string;
+    startTime: string;
+    endTime: string;
+    latencyMs?: number;
+    errorRate?: number;
+    /** Operations the fault changed. */
+    injected: number;
+    /** FaultEnded: expired (by itself) or cleared. */
+    reason?: string;
+  };
+}
+
+export function faultEventRecord(c: FaultChange): FaultEventRecord {
+  const f = c.fault;
+  const fault: FaultEventRecord['fault'] = { id: f.id, kind: f.kind, startTime: new Date(f.startedAt).toISOString(), endTime: new Date(f.endsAt).toISOString(), injected: f.injected };
+  if (f.region !== undefined) fault.region = f.region;
+  if (f.bucket !== undefined) fault.bucket = f.bucket;
+  if (f.key !== undefined) fault.key = f.key;
+  if (f.latencyMs !== undefined) fault.latencyMs = f.latencyMs;
+  if (f.errorRate !== undefined) fault.errorRate = f.errorRate;
+  if (c.reason !== undefined) fault.reason = c.reason;
+  return {
+    eventVersion: '2.2',
+    eventSource: 'meridian:faults',
+    awsRegion: f.region ?? '',
+    eventTime: new Date(c.at).toISOString(),
+    eventName: c.type === 'started' ? 'Meridian:FaultStarted' : 'Meridian:FaultEnded',
+    fault,
+  };
 }

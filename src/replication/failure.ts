@@ -39,3 +39,18 @@ export class TransientReplicationError extends Error {
     this.name = 'TransientReplicationError';
   }
 }
+
+/**
+ * The destination did not answer (connection refused or reset, timeout, 5xx, throttling): the
+ * whole destination backs off and is probed, rather than each of its tasks on its own timer.
+ */
+export class DestinationUnavailableError extends TransientReplicationError {
+  constructor(
+    readonly destinationBucket: string,
+    readonly region: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DestinationUnavailableError';
+  }
+}

@@ -7,6 +7,8 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Clock } from '../common/clock.js';
+import type { FaultRegistry } from '../faults/registry.js';
+import type { DestinationStatus } from './destinations.js';
 import type { ReplicationBacklog } from '../storage/types.js';
 import type { ReplicationMonitor } from './monitor.js';
 
@@ -18,6 +20,10 @@ export interface ReplicationMetricsOptions {
   monitor: ReplicationMonitor;
   /** Pending work of every region this process serves. */
   backlog: () => Promise<ReplicationBacklog[]>;
+  /** Destinations the workers are probing (parked work waits for them). */
+  unreachable?: () => DestinationStatus[];
+  /** Injected faults (MERIDIAN_FAULTS=on only). */
+  faults?: FaultRegistry;
 }
 
 function labelsOf(b: { bucket: string; destinationBucket: string; ruleId: string }): Labels {
@@ -63,6 +69,46 @@ export function createReplicationMetrics(opts: ReplicationMetricsOptions): Regis
     labelNames: LABELS,
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
     registers: [registry],
+  });
+  const unreachable = opts.unreachable;
+  if (unreachable) {
+    new Gauge({
+      name: 'meridian_replication_destination_unreachable',
+      help: 'Destinations not answering: their tasks are parked and one probe tries them (value: failed probes so far)',
+      labelNames: ['DestinationBucket', 'Region'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const d of unreachable()) this.set({ DestinationBucket: d.destinationBucket, Region: d.region ?? '' }, d.failedProbes);
+      },
+    });
+  }
+  const faults = opts.faults;
+  if (faults) {
+    new Gauge({
+      name: 'meridian_faults_active',
+      help: 'Injected faults in force (MERIDIAN_FAULTS=on), by id, kind and region',
+      labelNames: ['id', 'kind', 'region'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const f of faults.list()) this.set({ id: f.id, kind: f.kind, region: f.region ?? '*' }, 1);
+      },
+    });
+    const injections = new Counter({ name: 'meridian_fault_injections_total', help: 'Operations an injected fault changed, by kind', labelNames: ['kind'], registers: [registry] });
+    faults.onInjection((f) => injections.inc({ kind: f.kind }));
+    const events = new Counter({ name: 'meridian_faults_total', help: 'Injected faults started and ended, by kind', labelNames: ['kind', 'event'], registers: [registry] });
+    faults.onChange((c) => events.inc({ kind: c.fault.kind, event: c.type }));
+  }
+  const replicationEvents = new Counter({
+    name: 'meridian_replication_events_total',
+    help: 'Replication events by name: OperationFailedReplication, OperationMissedThreshold, OperationReplicatedAfterThreshold, OperationNotTracked',
+    labelNames: [...LABELS, 'event'],
+    registers: [registry],
+  });
+  opts.monitor.subscribe((n) => {
+    if (n.bucket === undefined) return;
+    replicationEvents.inc({ ...labelsOf({ bucket: n.bucket, destinationBucket: n.record.replicationEventData.destinationBucket.replace(/^arn:aws:s3:::/, ''), ruleId: n.record.replicationEventData.replicationRuleId }), event: n.name });
   });
   opts.monitor.onOutcome((o) => {
     const labels = labelsOf(o.task);

@@ -13,6 +13,7 @@ import { openRegionMetadataStore } from '../storage/index.js';
 import type { OutboxTask, RegionMetadataStore } from '../storage/types.js';
 import type { ReplicationConfiguration } from './config.js';
 import { createReplicationMetrics } from './metrics.js';
+import type { S3EventRecord } from './events.js';
 import { percentile, ReplicationMonitor, type ReplicationNotification } from './monitor.js';
 
 function config(rtc: boolean): ReplicationConfiguration {
@@ -113,7 +114,7 @@ describe('replication monitor', () => {
     await monitor.checkThresholds();
     await monitor.checkThresholds();
     assert.deepEqual(seen.map((n) => n.name), ['OperationMissedThreshold']);
-    assert.equal(seen[0]!.record.replicationEventData.threshold, '15');
+    assert.equal((seen[0]!.record as S3EventRecord).replicationEventData.threshold, '15');
     monitor.observe('us-east-1', { kind: 'completed', task, latencyMs: 1500 });
     await settle();
     assert.deepEqual(seen.map((n) => n.name), ['OperationMissedThreshold', 'OperationReplicatedAfterThreshold']);

@@ -8,7 +8,8 @@
 import type { Clock } from '../common/clock.js';
 import type { OutboxTask, RegionMetadataStore } from '../storage/types.js';
 import type { ReplicationConfiguration, ReplicationRule } from './config.js';
-import { replicationEventRecord, type ReplicationEventInput, type ReplicationEventName, type S3EventRecord } from './events.js';
+import type { FaultChange } from '../faults/registry.js';
+import { faultEventRecord, replicationEventRecord, type FaultEventName, type FaultEventRecord, type ReplicationEventInput, type ReplicationEventName, type S3EventRecord } from './events.js';
 import { findRule } from './rules.js';
 import type { ReplicationEvent } from './worker.js';
 
@@ -19,12 +20,10 @@ export interface MonitoredRegion {
   config(bucket: string): Promise<ReplicationConfiguration | undefined>;
 }
 
-export interface ReplicationNotification {
-  region: string;
-  bucket: string;
-  name: ReplicationEventName;
-  record: S3EventRecord;
-}
+export type ReplicationNotification =
+  | { region: string; bucket: string; name: ReplicationEventName; record: S3EventRecord }
+  /** A fault started or ended (MERIDIAN_FAULTS=on): every event stream gets it. */
+  | { region: string; bucket?: undefined; name: FaultEventName; record: FaultEventRecord };
 
 /** An outcome as the metrics see it. */
 export interface ReplicationOutcome {
@@ -99,6 +98,12 @@ export class ReplicationMonitor {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /** A fault started or ended: an event for every subscriber. */
+  notifyFault(c: FaultChange): void {
+    const n: ReplicationNotification = { region: c.fault.region ?? '', name: c.type === 'started' ? 'FaultStarted' : 'FaultEnded', record: faultEventRecord(c) };
+    for (const s of this.subscribers) safely(() => s(n));
   }
 
   /** Lag of recent completions from a source bucket. */

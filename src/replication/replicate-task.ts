@@ -5,8 +5,8 @@
  */
 import type { OutboxTask } from '../storage/types.js';
 import { findRule } from './rules.js';
-import { ReplicationFailure, TransientReplicationError } from './failure.js';
-import type { ReplicationTransport, RoleCredentials, WriteOptions } from './ports.js';
+import { DestinationUnavailableError, ReplicationFailure, TransientReplicationError } from './failure.js';
+import type { DestinationBucket, ReplicationTransport, RoleCredentials, WriteOptions } from './ports.js';
 import type { RoleSessionCache } from './role-sessions.js';
 
 export async function replicateTask(task: OutboxTask, transport: ReplicationTransport, sessions: RoleSessionCache, opts: WriteOptions = {}): Promise<void> {
@@ -29,18 +29,28 @@ export async function replicateTask(task: OutboxTask, transport: ReplicationTran
     case 'delete-marker': {
       const marker = await transport.readDeleteMarker(task.bucket, task.key, task.versionId);
       if (!marker) throw new ReplicationFailure('SrcVersionNotFound', `Delete marker ${task.versionId} of ${task.bucket}/${task.key} no longer exists`);
-      await transport.writeDeleteMarker(creds, destination, marker, opts);
+      await atDestination(destination, () => transport.writeDeleteMarker(creds, destination, marker, opts));
       return;
     }
     case 'tags': {
       const tags = await transport.readSourceTags(creds, task.bucket, task.key, task.versionId);
-      await transport.writeReplicaTags(creds, destination, task.key, task.versionId, tags, opts);
+      await atDestination(destination, () => transport.writeReplicaTags(creds, destination, task.key, task.versionId, tags, opts));
       return;
     }
     case 'put': {
       const source = await transport.readSource(creds, task.bucket, task.key, task.versionId);
-      await transport.writeReplica(creds, destination, rule, source, opts);
+      await atDestination(destination, () => transport.writeReplica(creds, destination, rule, source, opts));
       return;
     }
+  }
+}
+
+/** A write that did not get a verdict from the destination (no failure reason) is the destination's trouble. */
+async function atDestination(destination: DestinationBucket, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (e) {
+    if (e instanceof ReplicationFailure || e instanceof DestinationUnavailableError) throw e;
+    throw new DestinationUnavailableError(destination.name, destination.region, e instanceof Error ? e.message : String(e));
   }
 }

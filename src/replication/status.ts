@@ -2,7 +2,10 @@
  * `meridian replication status`: what is pending (operations, bytes, how far behind), what FAILED
  * and why (AWS's failure reasons), what keeps retrying, and the lag of recent replications.
  */
+import type { Fault } from '../faults/spec.js';
+import { describeFault } from '../faults/spec.js';
 import type { RegionMetadataStore } from '../storage/types.js';
+import type { DestinationStatus } from './destinations.js';
 import type { LagSummary } from './monitor.js';
 
 export interface ReplicationStatusReport {
@@ -16,11 +19,20 @@ export interface ReplicationStatusReport {
   };
   failed: { total: number; byReason: { destinationBucket: string; ruleId?: string; reason: string; count: number }[] };
   /** Pending operations that already failed transiently at least once (oldest first, at most 20). */
-  retrying: { key: string; versionId: string; destinationBucket: string; attempts: number; lastError?: string; nextAttemptAt: string }[];
+  retrying: { key: string; versionId: string; destinationBucket: string; attempts: number; lastError?: string; nextAttemptAt: string; parked?: boolean }[];
+  /** Destinations of this bucket's pending work that do not answer: their tasks are parked and one probe tries them. */
+  unreachableDestinations: { destinationBucket: string; region?: string; since: string; failedProbes: number; lastError: string; nextProbeAt?: string }[];
+  /** Injected faults in force (only when the server runs with MERIDIAN_FAULTS=on). */
+  faults?: { id: string; kind: string; description: string; region?: string; bucket?: string; key?: string; endsAt: string; remainingSeconds: number; injected: number }[];
   lag: LagSummary;
 }
 
-export async function replicationStatusReport(store: RegionMetadataStore, bucket: string, lag: LagSummary, now: number): Promise<ReplicationStatusReport> {
+export interface StatusExtras {
+  unreachable?: DestinationStatus[];
+  faults?: Fault[];
+}
+
+export async function replicationStatusReport(store: RegionMetadataStore, bucket: string, lag: LagSummary, now: number, extras: StatusExtras = {}): Promise<ReplicationStatusReport> {
   const [backlog, failures, tasks] = await Promise.all([
     store.replicationBacklog(bucket),
     store.replicationFailures(bucket),
@@ -50,12 +62,44 @@ export async function replicationStatusReport(store: RegionMetadataStore, bucket
       .filter((t) => t.attempts > 0)
       .slice(0, 20)
       .map((t) => {
-        const r: ReplicationStatusReport['retrying'][number] = { key: t.key, versionId: t.versionId, destinationBucket: t.destinationBucket, attempts: t.attempts, nextAttemptAt: new Date(t.notBefore).toISOString() };
+        const probe = t.parked ? extras.unreachable?.find((d) => d.destinationBucket === t.destinationBucket)?.nextProbeAt : undefined;
+        const r: ReplicationStatusReport['retrying'][number] = {
+          key: t.key,
+          versionId: t.versionId,
+          destinationBucket: t.destinationBucket,
+          attempts: t.attempts,
+          nextAttemptAt: new Date(t.parked ? (probe ?? now) : t.notBefore).toISOString(),
+        };
         if (t.lastError !== undefined) r.lastError = t.lastError;
+        if (t.parked) r.parked = true;
         return r;
+      }),
+    unreachableDestinations: (extras.unreachable ?? [])
+      .filter((d) => backlog.some((b) => b.destinationBucket === d.destinationBucket))
+      .map((d) => {
+        const u: ReplicationStatusReport['unreachableDestinations'][number] = { destinationBucket: d.destinationBucket, since: new Date(d.since).toISOString(), failedProbes: d.failedProbes, lastError: d.lastError };
+        if (d.region !== undefined) u.region = d.region;
+        if (d.nextProbeAt !== undefined) u.nextProbeAt = new Date(d.nextProbeAt).toISOString();
+        return u;
       }),
     lag,
   };
+  if (extras.faults) {
+    report.faults = extras.faults.map((f) => {
+      const r: NonNullable<ReplicationStatusReport['faults']>[number] = {
+        id: f.id,
+        kind: f.kind,
+        description: describeFault(f),
+        endsAt: new Date(f.endsAt).toISOString(),
+        remainingSeconds: Math.max(0, Math.round((f.endsAt - now) / 1000)),
+        injected: f.injected,
+      };
+      if (f.region !== undefined) r.region = f.region;
+      if (f.bucket !== undefined) r.bucket = f.bucket;
+      if (f.key !== undefined) r.key = f.key;
+      return r;
+    });
+  }
   return report;
 }
 
@@ -82,9 +126,16 @@ export function renderStatus(r: ReplicationStatusReport): string {
   for (const d of r.pending.byDestination) out.push(`    → ${d.destinationBucket} (rule ${d.ruleId}): ${d.operations} operation(s), ${bytes(d.bytes)}, oldest ${d.oldestAgeSeconds} s`);
   out.push(`  failed: ${r.failed.total} version(s)`);
   for (const f of r.failed.byReason) out.push(`    ${f.reason}: ${f.count} → ${f.destinationBucket}${f.ruleId ? ` (rule ${f.ruleId})` : ''}`);
+  for (const d of r.unreachableDestinations ?? []) {
+    out.push(`  destination ${d.destinationBucket}${d.region ? ` (${d.region})` : ''} unreachable since ${d.since}: ${d.failedProbes} failed probe(s), next probe ${d.nextProbeAt ?? 'now'}: ${d.lastError}`);
+  }
   if (r.retrying.length) {
     out.push('  retrying (transient errors):');
-    for (const t of r.retrying) out.push(`    ${t.key} ${t.versionId} → ${t.destinationBucket}: ${t.attempts} attempt(s), next ${t.nextAttemptAt}${t.lastError ? `: ${t.lastError}` : ''}`);
+    for (const t of r.retrying) out.push(`    ${t.key} ${t.versionId} → ${t.destinationBucket}: ${t.attempts} attempt(s), ${t.parked ? 'parked until its destination answers' : `next ${t.nextAttemptAt}`}${t.lastError ? `: ${t.lastError}` : ''}`);
+  }
+  if (r.faults) {
+    out.push(`  injected faults in force: ${r.faults.length}`);
+    for (const f of r.faults) out.push(`    ${f.id} ${f.description}: ends in ${f.remainingSeconds} s, ${f.injected} operation(s) changed`);
   }
   const l = r.lag;
   out.push(`  lag of the last ${l.count} replication(s): p50 ${ms(l.p50Ms)}, p90 ${ms(l.p90Ms)}, p99 ${ms(l.p99Ms)}, max ${ms(l.maxMs)}`);

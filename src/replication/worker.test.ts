@@ -35,6 +35,10 @@ class ScriptedTransport implements ReplicationTransport {
   written: string[] = [];
   /** Awaited before each replica is written (to hold one back). */
   gate: (key: string, versionId: string) => Promise<void> = async () => undefined;
+  /** The destination does not answer (every write fails as a refused connection). */
+  down = false;
+  /** Writes tried (answered or not). */
+  tried = 0;
   async replicationConfig() {
     return CONFIG;
   }
@@ -52,6 +56,8 @@ class ScriptedTransport implements ReplicationTransport {
   }
   async writeReplica(_c: RoleCredentials, _d: unknown, _r: unknown, source: SourceVersion) {
     await this.gate(source.version.key, source.version.versionId);
+    this.tried++;
+    if (this.down) throw new Error('connect ECONNREFUSED 127.0.0.1:9001');
     const step = this.script.shift();
     step?.();
     this.written.push(`${source.version.key}@${source.version.versionId}`);
@@ -77,18 +83,18 @@ describe('replication worker', () => {
   let worker: ReplicationWorker;
 
   function newWorker(): ReplicationWorker {
-    return new ReplicationWorker({ region: 'us-east-1', store, transport, clock, pollMs: 20, onEvent: (e) => events.push(e) });
+    return new ReplicationWorker({ region: 'us-east-1', store, transport, clock, pollMs: 20, probe: { minMs: 20, maxMs: 60 }, onEvent: (e) => events.push(e) });
   }
 
   async function putVersion(key: string, versionId: string): Promise<void> {
     await store.putObjectVersion(version(key, versionId), [{ bucket: 'src', key, versionId, operation: 'put', destinationBucket: 'dst', ruleId: 'rule-1' }]);
   }
 
-  async function until(cond: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + 30_000;
+  async function until(cond: () => Promise<boolean>, timeoutMs = 30_000, intervalMs = 10): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     while (!(await cond())) {
       if (Date.now() > deadline) throw new Error('timed out');
-      await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, intervalMs));
     }
   }
 
@@ -129,18 +135,95 @@ describe('replication worker', () => {
     assert.equal(events.find((e) => e.kind === 'failed')?.detail, 'no identity-based policy allows the kms:Encrypt action');
   });
 
-  it('transient trouble keeps the version PENDING and retries after a backoff', async () => {
-    transport.script.push(() => {
-      throw new Error('connect ECONNREFUSED destination region');
-    });
+  it('transient trouble before the destination keeps the version PENDING and retries the task after a backoff', async () => {
+    let config: ReplicationConfiguration = { ...CONFIG, rules: [{ ...CONFIG.rules[0]!, status: 'Disabled' }] };
+    transport.replicationConfig = async () => config;
     await putVersion('a', 'v1');
     worker.start();
     await until(async () => events.some((e) => e.kind === 'retry'));
     assert.equal((await store.getObjectVersion('src', 'a', 'v1'))?.replicationStatus, 'PENDING');
-    assert.equal(await store.countOutboxTasks(), 1, 'the task waits for its retry');
-    clock.advance(60_000); // past the backoff
+    const [waiting] = await store.listOutboxTasks({ limit: 10 });
+    assert.equal(waiting?.parked, undefined, 'not the destination: the task has its own backoff');
+    assert.match(waiting?.lastError ?? '', /disabled/);
+    config = CONFIG;
+    await clock.advance(60_000); // past the backoff
     worker.wake();
     await until(async () => (await store.getObjectVersion('src', 'a', 'v1'))?.replicationStatus === 'COMPLETED');
+  });
+
+  it('an unreachable destination parks its tasks under one probe timer; when it answers, every parked task completes at once, in order', async () => {
+    transport.down = true;
+    for (let i = 0; i < 10; i++) for (const v of ['v1', 'v2']) await putVersion(`k${i}`, v);
+    worker.start();
+    await until(async () => (await store.parkedOutboxDestinations())[0]?.tasks === 20);
+    assert.equal(worker.probeTimers(), 1);
+    assert.deepEqual(worker.unreachableDestinations().map((d) => [d.destinationBucket, d.region, d.lastError]), [['dst', 'us-east-2', 'connect ECONNREFUSED 127.0.0.1:9001']]);
+    // Probes keep failing: each tries one task, the others wait untried.
+    const before = transport.tried;
+    await until(async () => (worker.unreachableDestinations()[0]?.failedProbes ?? 0) >= 3);
+    assert.ok(transport.tried - before <= worker.unreachableDestinations()[0]!.failedProbes + 1, 'a probe tries one task, not all of them');
+    for (let i = 0; i < 10; i++) assert.equal((await store.getObjectVersion('src', `k${i}`, 'v1'))?.replicationStatus, 'PENDING');
+
+    await clock.advance(24 * 3600_000); // a day-long outage: the probe interval does not grow with it
+    transport.down = false;
+    await until(async () => (await store.countOutboxTasks()) === 0);
+    assert.deepEqual(worker.unreachableDestinations(), []);
+    assert.equal(worker.probeTimers(), 0);
+    assert.equal(transport.written.length, 20, 'each version exactly once');
+    assert.equal(new Set(transport.written).size, 20);
+    for (let i = 0; i < 10; i++) {
+      assert.ok(transport.written.indexOf(`k${i}@v1`) < transport.written.indexOf(`k${i}@v2`), `k${i}: v1 before v2`);
+      assert.equal((await store.getObjectVersion('src', `k${i}`, 'v2'))?.replicationStatus, 'COMPLETED');
+    }
+  });
+
+  it('a task that keeps failing before the destination does not block the probe of the others', async () => {
+    transport.down = true;
+    await putVersion('a', 'v1');
+    await putVersion('b', 'v1');
+    worker.start();
+    await until(async () => (await store.parkedOutboxDestinations())[0]?.tasks === 2);
+    // 'a' now fails at the source on every attempt (its probe leaves it to its own backoff); 'b' reaches the destination.
+    transport.readSource = async (_c, _b, key, versionId) => {
+      if (key === 'a') throw new Error('source blob unreadable');
+      return { version: version(key, versionId), parts: [] };
+    };
+    transport.down = false;
+    await until(async () => (await store.getObjectVersion('src', 'b', 'v1'))?.replicationStatus === 'COMPLETED');
+    assert.equal((await store.getObjectVersion('src', 'a', 'v1'))?.replicationStatus, 'PENDING');
+  });
+
+  it('parked tasks survive a restart: the next worker probes their destination and completes them', async () => {
+    transport.down = true;
+    for (let i = 0; i < 5; i++) await putVersion(`k${i}`, 'v1');
+    worker.start({ ownsStore: true });
+    await until(async () => (await store.parkedOutboxDestinations())[0]?.tasks === 5);
+    await worker.stop();
+    transport.down = false;
+    worker = newWorker();
+    worker.start({ ownsStore: true });
+    await until(async () => (await store.countOutboxTasks()) === 0);
+    assert.equal(transport.written.length, 5);
+  });
+
+  it('with 100,000 parked tasks, one probe timer and no task held in memory; all complete once the destination answers', async () => {
+    await worker.stop();
+    worker = new ReplicationWorker({ region: 'us-east-1', store, transport, clock, pollMs: 20, batchSize: 256, probe: { minMs: 20, maxMs: 60 }, onEvent: () => undefined });
+    transport.down = true;
+    const N = 100_000;
+    for (let i = 0; i < N; i += 2000) {
+      await Promise.all(Array.from({ length: Math.min(2000, N - i) }, (_, j) => putVersion(`k${i + j}`, 'v1')));
+    }
+    worker.start();
+    // Slow polls over 100,000 rows: the check must not starve the worker it watches.
+    await until(async () => (await store.parkedOutboxDestinations())[0]?.tasks === N, 300_000, 500);
+    assert.equal(worker.probeTimers(), 1);
+    assert.equal(worker.unreachableDestinations().length, 1);
+    assert.ok(transport.tried < 1000, `parked without being tried (${transport.tried} writes tried)`);
+    transport.down = false;
+    await until(async () => (await store.countOutboxTasks()) === 0, 300_000, 500);
+    assert.equal(transport.written.length, N);
+    assert.equal(worker.probeTimers(), 0);
   });
 
   it('versions of one key replicate in the order they were written', async () => {

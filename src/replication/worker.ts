@@ -1,18 +1,21 @@
 /**
  * A region's replication worker: claims outbox tasks (leased, so a crash frees them), runs each
  * through the replication stages, and records the outcome on the source version — COMPLETED,
- * FAILED with AWS's reason, or still PENDING with a retry after backoff. Tasks of one key run in
- * order; different keys run concurrently, up to `batchSize` in flight.
+ * FAILED with AWS's reason, or still PENDING. A destination that does not answer has its tasks
+ * parked and is probed (destinations.ts); other transient trouble retries the task after a
+ * backoff. Tasks of one key run in order; different keys run concurrently, up to `batchSize` in flight.
  */
 import type { Clock } from '../common/clock.js';
 import type { OutboxTask, RegionMetadataStore } from '../storage/types.js';
-import { ReplicationFailure } from './failure.js';
+import { DestinationBackoff, type DestinationStatus, type ProbeOptions } from './destinations.js';
+import { DestinationUnavailableError, ReplicationFailure } from './failure.js';
 import type { ReplicationTransport } from './ports.js';
 import { replicateTask } from './replicate-task.js';
 import { RoleSessionCache } from './role-sessions.js';
 
 export interface ReplicationEvent {
-  kind: 'completed' | 'failed' | 'retry';
+  /** parked: the destination is unreachable, so the task waits in the outbox without being tried. */
+  kind: 'completed' | 'failed' | 'retry' | 'parked';
   task: OutboxTask;
   reason?: string;
   message?: string;
@@ -34,6 +37,10 @@ export interface ReplicationWorkerOptions {
   onEvent?: (e: ReplicationEvent) => void;
   /** Tests only: a claimed task waits this long before it runs (crash tests catch work in flight). */
   delayMs?: number;
+  /** How an unreachable destination is probed. */
+  probe?: ProbeOptions;
+  /** While this returns true the worker claims nothing (a "workers paused" fault). */
+  paused?: () => boolean;
 }
 
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
@@ -54,10 +61,24 @@ export class ReplicationWorker {
   /** Tasks in flight, by key: a key's next task chains after its previous one. */
   private readonly tails = new Map<string, Promise<void>>();
   private inFlight = 0;
+  /** Ids of the tasks in flight: a lease that expires under a slow write must not start the same task twice here. */
+  private readonly running = new Set<number>();
   readonly sessions: RoleSessionCache;
+  private readonly destinations: DestinationBackoff;
 
   constructor(private readonly opts: ReplicationWorkerOptions) {
     this.sessions = new RoleSessionCache(opts.clock);
+    this.destinations = new DestinationBackoff((d, afterId) => this.probe(d, afterId), () => opts.clock.now(), opts.probe);
+  }
+
+  /** Destinations currently unreachable, with their probe schedule. */
+  unreachableDestinations(): DestinationStatus[] {
+    return this.destinations.list();
+  }
+
+  /** Probe timers alive: at most one per unreachable destination, whatever the number of parked tasks. */
+  probeTimers(): number {
+    return this.destinations.timers();
   }
 
   /**
@@ -66,8 +87,9 @@ export class ReplicationWorker {
    */
   start(opts: { ownsStore?: boolean } = {}): void {
     this.stopped = false;
+    const resumed = this.resumeProbes();
     if (opts.ownsStore) {
-      this.current = this.opts.store.releaseOutboxClaims().then(
+      this.current = Promise.all([this.opts.store.releaseOutboxClaims(), resumed]).then(
         () => this.wake(),
         () => this.wake(),
       );
@@ -76,10 +98,20 @@ export class ReplicationWorker {
     this.wake();
   }
 
+  /** Tasks parked before a restart: their destinations are probed again (the state in memory died with the process). */
+  private async resumeProbes(): Promise<void> {
+    try {
+      for (const p of await this.opts.store.parkedOutboxDestinations()) this.destinations.unreachable(p.destinationBucket, { message: `${p.tasks} task(s) parked before a restart` });
+    } catch {
+      // store closing: the next start resumes them
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.destinations.stop();
     await this.current;
     await Promise.all([...this.tails.values()]);
   }
@@ -121,6 +153,7 @@ export class ReplicationWorker {
       const room = slots - this.inFlight;
       this.saturated = room <= 0;
       if (room <= 0) return;
+      if (this.opts.paused?.()) return; // the poll timer looks again
       let tasks: OutboxTask[];
       try {
         tasks = await this.opts.store.claimOutboxTasks(this.opts.clock.now(), room, lease);
@@ -134,7 +167,32 @@ export class ReplicationWorker {
     }
   }
 
+  /** Claim one parked task of an unreachable destination and try it: its outcome decides for the destination. */
+  private async probe(destinationBucket: string, afterId: number): Promise<void> {
+    if (this.stopped) return;
+    if (this.opts.paused?.()) {
+      this.destinations.probeSkipped(destinationBucket);
+      return;
+    }
+    const task = await this.opts.store.claimParkedOutboxTask(destinationBucket, afterId, this.opts.clock.now(), this.opts.leaseMs ?? 5 * 60 * 1000);
+    if (!task) {
+      // Parked tasks gone (completed by a probe before, or the bucket's tasks removed): nothing waits.
+      this.destinations.nothingParked(destinationBucket);
+      return;
+    }
+    this.run(task);
+  }
+
+  /** The destination answered: release its parked tasks at once (the in-flight limit bounds the rate). */
+  private async answered(destinationBucket: string): Promise<void> {
+    if (!this.destinations.answered(destinationBucket)) return;
+    await this.opts.store.releaseParkedOutboxTasks(destinationBucket, this.opts.clock.now()).catch(() => undefined);
+    this.wake();
+  }
+
   private run(task: OutboxTask): void {
+    if (this.running.has(task.id)) return;
+    this.running.add(task.id);
     const key = `${task.bucket}\n${task.key}\n${task.destinationBucket}`;
     this.inFlight++;
     const previous = this.tails.get(key);
@@ -142,6 +200,7 @@ export class ReplicationWorker {
       .then(() => this.process(task))
       .catch(() => undefined) // process() records every outcome itself; a chain never breaks
       .finally(() => {
+        this.running.delete(task.id);
         this.inFlight--;
         if (this.tails.get(key) === done) this.tails.delete(key);
         if (this.saturated) this.wake();
@@ -151,12 +210,31 @@ export class ReplicationWorker {
 
   private async process(task: OutboxTask): Promise<void> {
     const { store, clock } = this.opts;
+    // A destination known to be down: park without trying (only its probe goes through).
+    if (!task.parked && this.destinations.isUnreachable(task.destinationBucket)) {
+      const message = `destination unreachable, waiting for it to answer a probe: ${this.destinations.lastError(task.destinationBucket)}`;
+      await store.parkOutboxTask(task.id, message).catch(() => undefined);
+      this.destinations.unreachable(task.destinationBucket, {});
+      this.emit({ kind: 'parked', task, message });
+      return;
+    }
     try {
       if (this.opts.delayMs) await new Promise((r) => setTimeout(r, this.opts.delayMs));
       await replicateTask(task, this.opts.transport, this.sessions);
       await store.completeOutboxTask(task.id, { bucket: task.bucket, key: task.key, versionId: task.versionId, status: 'COMPLETED', destination: task.destinationBucket, ruleId: task.ruleId });
       this.emit({ kind: 'completed', task, latencyMs: clock.now() - task.createdAt });
+      await this.answered(task.destinationBucket);
     } catch (e) {
+      if (e instanceof DestinationUnavailableError) {
+        // Parked in the outbox; one timer for the destination probes it.
+        const message = e.message;
+        await store.parkOutboxTask(task.id, message).catch(() => undefined);
+        const info: Parameters<DestinationBackoff['unreachable']>[1] = { region: e.region, message };
+        if (task.parked) info.probedId = task.id;
+        this.destinations.unreachable(task.destinationBucket, info);
+        this.emit({ kind: 'retry', task, message });
+        return;
+      }
       if (e instanceof ReplicationFailure) {
         this.sessions.invalidate((await this.opts.transport.replicationConfig(task.bucket).catch(() => undefined))?.role ?? '');
         await store
@@ -165,11 +243,15 @@ export class ReplicationWorker {
         const ev: ReplicationEvent = { kind: 'failed', task, reason: e.reason, message: e.message, latencyMs: clock.now() - task.createdAt };
         if (e.detail) ev.detail = e.detail;
         this.emit(ev);
+        await this.answered(task.destinationBucket);
         return;
       }
       // Anything else is treated as transient: the version stays PENDING and the task retries.
       const message = e instanceof Error ? e.message : String(e);
       await store.retryOutboxTask(task.id, clock.now() + backoffMs(task.attempts), message).catch(() => undefined);
+      // A probe that hit trouble before reaching the destination (a rule disabled, …) leaves its task
+      // with a per-task backoff; the destination has not answered, so it stays probed.
+      if (task.parked) this.destinations.unreachable(task.destinationBucket, { message, probedId: task.id });
       this.emit({ kind: 'retry', task, message });
     }
   }

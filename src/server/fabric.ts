@@ -3,7 +3,7 @@
  * first use, the region's metadata database, blob store, root key, KMS, S3 and replication
  * worker. Everything is passed in explicitly; nothing is a module-level singleton.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { OffsetClock, type Clock } from '../common/clock.js';
 import { loadOrCreateRootKey } from '../crypto/index.js';
@@ -11,6 +11,9 @@ import { decisionSummary } from '../policy/index.js';
 import { isKnownRegion } from '../regions/known-regions.js';
 import type { Registry } from 'prom-client';
 import type { ReplicationConfiguration } from '../replication/config.js';
+import { withEnospcFaults } from '../faults/blob-store.js';
+import { FaultRegistry } from '../faults/registry.js';
+import { withDestinationFaults } from '../replication/fault-transport.js';
 import { createReplicationMetrics } from '../replication/metrics.js';
 import { ReplicationMonitor } from '../replication/monitor.js';
 import type { ReplicationTransport } from '../replication/ports.js';
@@ -81,6 +84,8 @@ export class Fabric {
   /** Writes replicas into the regions served here (in-process replication and peers' requests). */
   readonly replicaWriter: ReplicaWriter;
   private readonly peerWriters = new Map<string, PeerReplicaClient>();
+  /** Injected faults: only with MERIDIAN_FAULTS=on (otherwise undefined, and no hook is in place). */
+  readonly faults: FaultRegistry | undefined;
 
   constructor(
     readonly config: Config,
@@ -91,7 +96,7 @@ export class Fabric {
     // Split mode: the home region's process owns the global stores; the others ask it.
     const split = config.split;
     this.ownsGlobal = !split || split.regions.includes(split.home);
-    this.global = this.ownsGlobal ? openGlobalStores(join(config.dataDir, 'global', 'global.db')) : remoteGlobalStores(split!.peers[split!.home]!, split!.secret);
+    this.global = this.ownsGlobal ? openGlobalStores(join(config.dataDir, 'global', 'global.db')) : remoteGlobalStores(split!.peers[split!.home]!, split!);
     this.replicaWriter = new ReplicaWriter(async (region) => (this.serves(region) ? this.region(region).s3ctx : undefined));
     this.authorizer = new Authorizer(this.global.iam, clock);
     this.identity = new IdentityResolver(this.global.iam, clock);
@@ -123,6 +128,18 @@ export class Fabric {
         'authorization decision',
       );
     };
+    if (config.faults) {
+      const faults = new FaultRegistry(clock);
+      this.faults = faults;
+      faults.start();
+      if (clock instanceof OffsetClock) clock.onAdvance(() => faults.tick());
+      faults.onChange((c) => {
+        log.warn({ fault: c.fault, reason: c.reason }, c.type === 'started' ? 'fault started' : 'fault ended');
+        this.monitor.notifyFault(c);
+        // Paused workers resume at once when their fault ends.
+        if (c.type === 'ended') for (const r of this.regions.values()) r.worker.wake();
+      });
+    }
     this.monitor = new ReplicationMonitor({
       clock,
       thresholdMs: config.replicationThresholdMs,
@@ -134,9 +151,13 @@ export class Fabric {
           config: (bucket: string) => r.s3ctx.meta.getBucketConfig<ReplicationConfiguration>(bucket, 'replication'),
         })),
     });
+    // RTC: a clock advance past the threshold reports OperationMissedThreshold at once, not at the next watch.
+    if (clock instanceof OffsetClock) clock.onAdvance(() => this.monitor.checkThresholds().catch(() => undefined));
     this.metrics = createReplicationMetrics({
       clock,
       monitor: this.monitor,
+      unreachable: () => [...this.regions.values()].flatMap((r) => r.worker.unreachableDestinations()),
+      ...(this.faults ? { faults: this.faults } : {}),
       backlog: async () => (await Promise.all([...this.regions.values()].map((r) => r.s3ctx.meta.replicationBacklog()))).flat(),
     });
     this.webhook = config.replicationWebhook ? new ReplicationWebhook(config.replicationWebhook, log) : undefined;
@@ -163,7 +184,7 @@ export class Fabric {
   async bucketRecord(region: string, name: string): Promise<BucketRecord | undefined> {
     if (this.serves(region)) return this.region(region).s3ctx.meta.getBucket(name);
     const peer = this.peerFor(region);
-    return peer ? peerCall<BucketRecord | undefined>(peer, this.config.split!.secret, BUCKET_RPC_PATH, { region, name }) : undefined;
+    return peer ? peerCall<BucketRecord | undefined>(peer, this.config.split!, BUCKET_RPC_PATH, { region, name }) : undefined;
   }
 
   private peerWriter(region: string): PeerReplicaClient | undefined {
@@ -171,8 +192,7 @@ export class Fabric {
     if (!url) return undefined;
     let w = this.peerWriters.get(region);
     if (!w) {
-      const ca = process.env.MERIDIAN_PEER_CA;
-      w = new PeerReplicaClient(url, ca ? readFileSync(ca) : undefined);
+      w = new PeerReplicaClient(url, this.config.split!);
       this.peerWriters.set(region, w);
     }
     return w;
@@ -208,7 +228,9 @@ export class Fabric {
     if (fromEnv !== undefined) rootKeyOptions.env = fromEnv;
     const rootKey = loadOrCreateRootKey(rootKeyOptions);
     const meta = openRegionMetadataStore(join(dir, 'meta.db'), name);
-    const blobs = createFsBlobStore(join(dir, 'blobs'), { deleteGraceMs: this.config.blobDeleteGraceMs, orphanGraceMs: this.config.blobOrphanGraceMs });
+    const faults = this.faults;
+    const fsBlobs = createFsBlobStore(join(dir, 'blobs'), { deleteGraceMs: this.config.blobDeleteGraceMs, orphanGraceMs: this.config.blobOrphanGraceMs });
+    const blobs = faults ? withEnospcFaults(fsBlobs, () => faults.enospc(name), (f) => faults.injected(f)) : fsBlobs;
     const kms = new KmsService({
       region: name,
       keys: openKmsKeyStore(meta),
@@ -218,6 +240,16 @@ export class Fabric {
       iam: this.global.iam,
       // Multi-Region keys share material with replicas in regions this process serves (ReplicateKey).
       peer: (region) => (this.serves(region) && region !== name ? this.region(region).kms : undefined),
+      ...(faults
+        ? {
+            disabledByFault: (arn: string) => {
+              const f = faults.kmsKeyDisabled(arn);
+              if (!f) return undefined;
+              faults.injected(f);
+              return `injected fault ${f.id}`;
+            },
+          }
+        : {}),
     });
     const sseS3Key = sseS3KeyFor(rootKey, name);
     const config = this.config;
@@ -244,13 +276,15 @@ export class Fabric {
       },
       replicationQueued: () => worker?.wake(),
     };
-    const transport = new InProcessReplicationTransport({
+    if (this.config.testMinPartSize !== undefined) s3ctx.minPartSize = this.config.testMinPartSize;
+    const direct = new InProcessReplicationTransport({
       source: s3ctx,
       region: async (region) => (this.serves(region) ? this.region(region).s3ctx : undefined),
       sts: this.sts,
       identity: this.identity,
       remote: (region) => this.peerWriter(region),
     });
+    const transport: ReplicationTransport = faults ? withDestinationFaults(direct, faults, this.clock) : direct;
     worker = new ReplicationWorker({
       region: name,
       store: meta,
@@ -258,9 +292,11 @@ export class Fabric {
       clock: this.clock,
       pollMs: this.config.replicationPollMs,
       delayMs: this.config.testReplicationDelayMs,
+      ...(faults ? { paused: () => faults.workersPaused(name) !== undefined } : {}),
       onEvent: (e) => {
         if (e.kind === 'failed') this.log.warn({ region: name, bucket: e.task.bucket, key: e.task.key, versionId: e.task.versionId, destination: e.task.destinationBucket, reason: e.reason, detail: e.detail }, 'replication failed');
         else if (e.kind === 'retry') this.log.info({ region: name, bucket: e.task.bucket, key: e.task.key, message: e.message }, 'replication will retry');
+        else if (e.kind === 'parked') this.log.debug({ region: name, bucket: e.task.bucket, key: e.task.key, destination: e.task.destinationBucket }, 'replication parked: destination unreachable');
         else this.log.debug({ region: name, bucket: e.task.bucket, key: e.task.key, latencyMs: e.latencyMs }, 'replicated');
         this.monitor.observe(name, e);
         this.onReplicationEvent?.(name, e);
@@ -353,6 +389,7 @@ export class Fabric {
     while (this.timedRun) await this.timedRun;
     await Promise.all(this.sweeps.values());
     this.monitor.stop();
+    this.faults?.stop();
     this.webhook?.close();
     for (const r of this.regions.values()) await r.close();
     this.regions.clear();

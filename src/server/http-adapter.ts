@@ -3,13 +3,25 @@
  * writes the pipeline's response, with the headers every AWS response carries.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { newHostId, newRequestId } from '../common/ids.js';
+import type { HttpLimits } from './config.js';
+import { watchBody } from './http-limits.js';
 import type { Logger } from './logger.js';
+import { discardBody } from './request-body.js';
 import type { RequestPipeline } from './request-pipeline.js';
 
-export function createRequestListener(pipelineStages: RequestPipeline, log: Logger, secure: boolean) {
+/**
+ * The largest request body that is still read and thrown away after an early answer (an error before
+ * the body was needed) so the connection stays usable; a larger one gets `Connection: close` and the
+ * connection ends: a client is never left pushing bytes nobody reads.
+ */
+export const DRAIN_LIMIT_BYTES = 1024 * 1024;
+
+export function createRequestListener(pipelineStages: RequestPipeline, log: Logger, secure: boolean, limits: HttpLimits) {
   return (req: IncomingMessage, res: ServerResponse): void => {
+    watchBody(req, limits);
     const requestId = newRequestId();
     const hostId = newHostId();
     const started = process.hrtime.bigint();
@@ -18,6 +30,7 @@ export function createRequestListener(pipelineStages: RequestPipeline, log: Logg
     const rawPath = q < 0 ? target : target.slice(0, q);
     const rawQuery = q < 0 ? '' : target.slice(q + 1);
     const method = req.method ?? 'GET';
+    let streamed: Readable | undefined;
     void pipelineStages
       .handle({
         method,
@@ -31,13 +44,16 @@ export function createRequestListener(pipelineStages: RequestPipeline, log: Logg
         hostId,
       })
       .then(async (response) => {
+        const body = response.body;
+        if (body && typeof body !== 'string' && !Buffer.isBuffer(body)) streamed = body;
         const headers: Record<string, string> = {
           'x-amz-request-id': requestId,
           'x-amz-id-2': hostId,
           server: 'Meridian',
           ...response.headers,
         };
-        const body = response.body;
+        // Answered before the whole body arrived: discard the rest if it is small, else close after answering.
+        if (!discardBody(req, DRAIN_LIMIT_BYTES)) headers.connection = 'close';
         if (typeof body === 'string' || Buffer.isBuffer(body)) {
           const buf = typeof body === 'string' ? Buffer.from(body) : body;
           if (method !== 'HEAD') headers['content-length'] = String(buf.length);
@@ -61,8 +77,10 @@ export function createRequestListener(pipelineStages: RequestPipeline, log: Logg
       })
       .catch((e: unknown) => {
         log.error({ err: e, requestId }, 'request failed outside the pipeline');
+        // A response body that never reached the client still holds descriptors and keys: release them.
+        if (streamed && !streamed.destroyed) streamed.destroy();
         if (!res.headersSent) {
-          res.writeHead(500, { 'x-amz-request-id': requestId });
+          res.writeHead(500, { 'x-amz-request-id': requestId, 'content-length': '0', ...(req.complete ? {} : { connection: 'close' }) });
           res.end();
         } else {
           res.destroy();

@@ -7,9 +7,10 @@ import { ensureDefaultAccount, type RootCredentials } from './accounts.js';
 import type { Config } from './config.js';
 import { Fabric } from './fabric.js';
 import { createRequestListener } from './http-adapter.js';
+import { capConnections, serverOptions } from './http-limits.js';
 import { createLogger, type Logger } from './logger.js';
 import { RequestPipeline } from './request-pipeline.js';
-import { loadOrCreateCertificate } from './tls.js';
+import { loadOperatorCertificate, loadOrCreateCertificate } from './tls.js';
 
 export interface RunningMeridian {
   fabric: Fabric;
@@ -18,6 +19,8 @@ export interface RunningMeridian {
   httpPort: number;
   httpsPort?: number;
   certFile?: string;
+  /** Whether certFile is the operator's (MERIDIAN_TLS_CERT) rather than generated. */
+  operatorCert?: boolean;
   root: RootCredentials;
   rootGenerated: boolean;
   close(): Promise<void>;
@@ -33,6 +36,14 @@ function listen(server: Server | HttpsServer, port: number, host: string): Promi
   });
 }
 
+/**
+ * An Expect header other than 100-continue is ignored, as AWS does, instead of node's 417: the
+ * request is served like any other.
+ */
+function acceptAnyExpectation(server: Server | HttpsServer): void {
+  server.on('checkExpectation', (req, res) => server.emit('request', req, res));
+}
+
 export async function startMeridian(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<RunningMeridian> {
   const log = opts.log ?? createLogger(config.logLevel);
   const clock = opts.clock ?? (config.testClock ? new OffsetClock() : systemClock);
@@ -45,7 +56,10 @@ export async function startMeridian(config: Config, opts: { clock?: Clock; log?:
   for (const region of config.split?.regions ?? []) fabric.region(region);
 
   const pipelineStages = new RequestPipeline(fabric);
-  const http = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, createRequestListener(pipelineStages, log, false));
+  const limits = config.limits;
+  const http = createServer(serverOptions(limits), createRequestListener(pipelineStages, log, false, limits));
+  acceptAnyExpectation(http);
+  capConnections(http, limits, log);
   const httpPort = await listen(http, config.port, config.host);
   const running: RunningMeridian = {
     fabric,
@@ -66,11 +80,14 @@ export async function startMeridian(config: Config, opts: { clock?: Clock; log?:
     },
   };
   if (config.tlsPort !== null) {
-    const tls = await loadOrCreateCertificate(config.dataDir);
-    const https = createHttpsServer({ cert: tls.cert, key: tls.key, keepAliveTimeout: 65_000, requestTimeout: 0 }, createRequestListener(pipelineStages, log, true));
+    const tls = config.tlsCertFile && config.tlsKeyFile ? loadOperatorCertificate(config.tlsCertFile, config.tlsKeyFile) : await loadOrCreateCertificate(config.dataDir);
+    const https = createHttpsServer({ ...serverOptions(limits), cert: tls.cert, key: tls.key }, createRequestListener(pipelineStages, log, true, limits));
+    acceptAnyExpectation(https);
+    capConnections(https, limits, log);
     running.https = https;
     running.httpsPort = await listen(https, config.tlsPort, config.host);
     running.certFile = tls.certFile;
+    running.operatorCert = config.tlsCertFile !== undefined;
   }
   return running;
 }

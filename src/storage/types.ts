@@ -193,9 +193,11 @@ export interface OutboxTask {
   notBefore: number;
   createdAt: number;
   lastError?: string;
+  /** Parked: its destination is unreachable; it waits (not claimable) until the destination answers again. */
+  parked?: boolean;
 }
 
-export type NewOutboxTask = Omit<OutboxTask, 'id' | 'attempts' | 'notBefore' | 'createdAt' | 'lastError'> & {
+export type NewOutboxTask = Omit<OutboxTask, 'id' | 'attempts' | 'notBefore' | 'createdAt' | 'lastError' | 'parked'> & {
   notBefore?: number;
 };
 
@@ -378,8 +380,23 @@ export interface RegionMetadataStore {
    * destination in the same transaction (so a crash cannot separate the two).
    */
   completeOutboxTask(id: number, outcome?: ReplicationOutcomeUpdate): Promise<void>;
-  /** Put a task back for a later attempt (transient failure): attempts + 1, notBefore, lastError. */
+  /** Put a task back for a later attempt (transient failure): attempts + 1, notBefore, lastError; no longer parked. */
   retryOutboxTask(id: number, notBefore: number, lastError: string): Promise<void>;
+  /**
+   * Park a task whose destination is unreachable (attempts + 1, lastError, lease released): it is
+   * not claimed again until its destination's tasks are released. Parked tasks stay in the outbox.
+   */
+  parkOutboxTask(id: number, lastError: string): Promise<void>;
+  /**
+   * Claim one parked task of a destination to probe it: the first (by id) after `afterId`, wrapping
+   * around, not held by a live lease, and with no older task of its key for that destination (per-key
+   * order). It stays parked; the probe's outcome completes or re-parks it.
+   */
+  claimParkedOutboxTask(destinationBucket: string, afterId: number, now: number, leaseMs: number): Promise<OutboxTask | undefined>;
+  /** The destination answers again: its parked tasks become due at `now` (claimed oldest first). Returns how many. */
+  releaseParkedOutboxTasks(destinationBucket: string, now: number): Promise<number>;
+  /** Destinations with parked tasks (probing resumes after a restart). */
+  parkedOutboxDestinations(): Promise<{ destinationBucket: string; tasks: number }[]>;
   /** Tasks not yet completed (for status tools and tests). */
   countOutboxTasks(bucket?: string): Promise<number>;
   /** Pending tasks, oldest first (status tools, the replication-time threshold watch). */

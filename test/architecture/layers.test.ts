@@ -11,10 +11,12 @@ const SRC = resolve(new URL('../../src', import.meta.url).pathname);
 
 /** Which layers each layer may import (besides itself). */
 const ALLOWED: Record<string, string[]> = {
-  cli: ['server', 'services', 'replication', 'policy', 'crypto', 'storage', 'regions', 'common'],
-  server: ['services', 'replication', 'policy', 'crypto', 'storage', 'regions', 'common'],
-  services: ['replication', 'policy', 'crypto', 'storage', 'regions', 'common'],
-  replication: ['policy', 'crypto', 'storage', 'regions', 'common'],
+  cli: ['server', 'services', 'replication', 'faults', 'policy', 'crypto', 'storage', 'regions', 'common'],
+  server: ['services', 'replication', 'faults', 'policy', 'crypto', 'storage', 'regions', 'common'],
+  services: ['replication', 'faults', 'policy', 'crypto', 'storage', 'regions', 'common'],
+  replication: ['faults', 'policy', 'crypto', 'storage', 'regions', 'common'],
+  // Injected faults (MERIDIAN_FAULTS=on): a registry and thin wrappers the layers above put in place.
+  faults: ['storage', 'regions', 'common'],
   policy: ['common'],
   crypto: ['common'],
   storage: ['common'],

@@ -11,6 +11,8 @@ export interface DocumentOptions {
   sseKmsEncryptedObjects?: boolean;
   /** Include EncryptionConfiguration.ReplicaKmsKeyID (default true). */
   replicaKmsKeyId?: boolean;
+  /** Replication Time Control with its metrics (15 minutes): the rule is then a V2 rule (Filter, Priority). */
+  replicationTime?: boolean;
 }
 
 export interface ScenarioNames {
@@ -67,7 +69,12 @@ export function permissionsPolicy(s: Pick<ScenarioNames, 'src' | 'dest' | 'srcKe
 export function replicationConfiguration(s: Pick<ScenarioNames, 'dest' | 'destKeyArn' | 'roleArn'>, opts: DocumentOptions = {}): string {
   const destination: Record<string, unknown> = { Bucket: `arn:aws:s3:::${s.dest}` };
   if (opts.replicaKmsKeyId !== false) destination.EncryptionConfiguration = { ReplicaKmsKeyID: s.destKeyArn };
-  const rule: Record<string, unknown> = { Prefix: '', Status: 'Enabled', Destination: destination };
+  let rule: Record<string, unknown> = { Prefix: '', Status: 'Enabled', Destination: destination };
+  if (opts.replicationTime) {
+    destination.ReplicationTime = { Status: 'Enabled', Time: { Minutes: 15 } };
+    destination.Metrics = { Status: 'Enabled', EventThreshold: { Minutes: 15 } };
+    rule = { ID: 'rtc', Priority: 1, Filter: { Prefix: '' }, DeleteMarkerReplication: { Status: 'Disabled' }, Status: 'Enabled', Destination: destination };
+  }
   if (opts.sseKmsEncryptedObjects !== false) rule.SourceSelectionCriteria = { SseKmsEncryptedObjects: { Status: 'Enabled' } };
   return JSON.stringify({ Role: s.roleArn, Rules: [rule] }, null, 2);
 }

@@ -39,6 +39,8 @@ export interface KmsServiceDeps {
    * hands key material to another region.
    */
   peer?: (region: string) => KmsService | undefined;
+  /** Faults (MERIDIAN_FAULTS=on only): why a key is to behave as Disabled now, if it is. */
+  disabledByFault?: (keyArn: string) => string | undefined;
 }
 
 
@@ -218,6 +220,8 @@ export class KmsService {
 
   /** Crypto operations need an Enabled key (reference §1.4). */
   requireUsable(key: KmsKeyRecord): void {
+    const injected = this.deps.disabledByFault?.(key.arn);
+    if (injected !== undefined) throw kmsError('DisabledException', `${key.arn} is disabled. (${injected})`);
     switch (key.keyState) {
       case 'Enabled':
         return;

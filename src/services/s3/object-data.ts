@@ -3,7 +3,7 @@
  * key and lands in the blob store (inline in the database when small); reads decrypt only the
  * segments a range touches. No plaintext object byte is ever written to disk.
  */
-import { Readable, Writable } from 'node:stream';
+import { pipeline as join, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HEADER_SIZE, cipherRangeFor, createDecryptStream, createEncryptStream, decryptBuffer, encryptBuffer, encryptedSize } from '../../crypto/index.js';
 import type { BlobRef, BlobStore, ObjectPart } from '../../storage/types.js';
@@ -98,8 +98,8 @@ async function* partRange(blobs: BlobStore, part: ObjectPart, dataKey: Buffer, s
   const header = await readAll(blobs.openRead(part.blob, { start: 0, end: HEADER_SIZE - 1 }));
   const cipher = blobs.openRead(part.blob, { start: r.cipherStart, end: r.cipherEndInclusive });
   const decrypt = createDecryptStream(dataKey, header, { plainSize: part.size, firstSegment: r.firstSegment, skip: r.skip, length: r.length });
-  cipher.on('error', (e) => decrypt.destroy(e));
-  for await (const chunk of cipher.pipe(decrypt)) yield chunk as Buffer;
+  // Joined with pipeline: a failed tag or an early stop destroys the file read too (its descriptor closes).
+  for await (const chunk of join(cipher, decrypt, () => undefined)) yield chunk as Buffer;
 }
 
 function* touchedParts(parts: ObjectPart[], range: ByteRange | undefined): Generator<{ part: ObjectPart; start: number; end: number }> {

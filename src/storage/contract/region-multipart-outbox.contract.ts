@@ -125,6 +125,51 @@ export function outboxCases(make: StoreFactory<RegionMetadataStore>): void {
     });
   });
 
+  it('a parked task is never claimed; a probe claims one parked task of its destination, round robin; release makes them due oldest first', async () => {
+    await withStore(make, async (s) => {
+      await s.createBucket(bucketRecord(B));
+      await s.putObjectVersion(objectVersion(B, 'a', 'v1'), [task('a', 'v1', { notBefore: 0 }), task('a', 'v1', { destinationBucket: 'other', notBefore: 0 })]);
+      await s.putObjectVersion(objectVersion(B, 'b', 'v1'), [task('b', 'v1', { notBefore: 0 })]);
+      await s.putObjectVersion(objectVersion(B, 'a', 'v2'), [task('a', 'v2', { notBefore: 0 })]);
+      const [a, other, b, a2] = await s.claimOutboxTasks(10, 10, 1000);
+      assert.deepEqual([a!.key, other!.destinationBucket, b!.key, a2!.versionId], ['a', 'other', 'b', 'v2']);
+      await s.parkOutboxTask(a!.id, 'connect ECONNREFUSED');
+      await s.parkOutboxTask(b!.id, 'connect ECONNREFUSED');
+      await s.parkOutboxTask(a2!.id, 'connect ECONNREFUSED');
+      await s.retryOutboxTask(other!.id, 0, 'x');
+      // Parked tasks are never due, whatever the time; the other destination's task is.
+      assert.deepEqual((await s.claimOutboxTasks(10_000_000, 10, 1000)).map((t) => t.destinationBucket), ['other']);
+      assert.deepEqual(await s.parkedOutboxDestinations(), [{ destinationBucket: 'dst', tasks: 3 }]);
+      const listed = await s.listOutboxTasks({ bucket: B, limit: 10 });
+      assert.deepEqual(listed.filter((t) => t.parked).map((t) => [t.key, t.attempts, t.lastError]), [['a', 1, 'connect ECONNREFUSED'], ['b', 1, 'connect ECONNREFUSED'], ['a', 1, 'connect ECONNREFUSED']]);
+      assert.equal(await s.countOutboxTasks(B), 4, 'parked tasks are still pending work');
+
+      // Probing: the oldest first, then the next after the last one probed, wrapping around; never a
+      // version whose key has an older task for the destination (a@v2 waits for a@v1).
+      const p1 = await s.claimParkedOutboxTask('dst', 0, 100, 1000);
+      assert.equal(p1?.key, 'a');
+      assert.equal(p1?.parked, true);
+      assert.equal((await s.claimParkedOutboxTask('dst', p1!.id, 100, 1000))?.key, 'b');
+      assert.equal(await s.claimParkedOutboxTask('dst', 0, 200, 1000), undefined, 'both held by their probe leases');
+      assert.equal((await s.claimParkedOutboxTask('dst', b!.id, 2000, 1000))?.versionId, 'v1', 'wraps around after the last, skipping a@v2');
+      assert.equal(await s.claimParkedOutboxTask('nowhere', 0, 2000, 1000), undefined);
+      await s.parkOutboxTask(p1!.id, 'still down');
+
+      assert.equal(await s.releaseParkedOutboxTasks('dst', 5000), 3);
+      assert.deepEqual(await s.parkedOutboxDestinations(), []);
+      assert.deepEqual(await s.claimOutboxTasks(4999, 10, 1000), [], 'due from the release time');
+      const released = await s.claimOutboxTasks(5000, 10, 1000);
+      assert.deepEqual(released.map((t) => [t.key, t.versionId, t.attempts, t.parked]), [['a', 'v1', 2, undefined], ['b', 'v1', 1, undefined], ['a', 'v2', 1, undefined]]);
+      assert.equal(await s.releaseParkedOutboxTasks('dst', 6000), 0);
+      // A retry (trouble before the destination) takes a probed task out of the parked set.
+      await s.parkOutboxTask(released[1]!.id, 'down');
+      const probed = await s.claimParkedOutboxTask('dst', 0, 7000, 1000);
+      await s.retryOutboxTask(probed!.id, 7000, 'rule disabled');
+      assert.deepEqual(await s.parkedOutboxDestinations(), []);
+      assert.deepEqual((await s.claimOutboxTasks(20_000, 10, 1000)).map((t) => [t.key, t.notBefore]), [['a', 5000], ['a', 5000], ['b', 7000]]);
+    });
+  });
+
   it('releaseOutboxClaims makes leased tasks claimable at once (a new process owning the store)', async () => {
     await withStore(make, async (s) => {
       await s.createBucket(bucketRecord(B));

@@ -180,6 +180,18 @@ export class SqliteRegionMetadataStore implements RegionMetadataStore {
   retryOutboxTask(id: number, notBefore: number, lastError: string): Promise<void> {
     return this.outbox.retry(id, notBefore, lastError);
   }
+  parkOutboxTask(id: number, lastError: string): Promise<void> {
+    return this.outbox.park(id, lastError);
+  }
+  claimParkedOutboxTask(destinationBucket: string, afterId: number, now: number, leaseMs: number): Promise<OutboxTask | undefined> {
+    return this.outbox.claimParked(destinationBucket, afterId, now, leaseMs);
+  }
+  releaseParkedOutboxTasks(destinationBucket: string, now: number): Promise<number> {
+    return this.outbox.releaseParked(destinationBucket, now);
+  }
+  parkedOutboxDestinations(): Promise<{ destinationBucket: string; tasks: number }[]> {
+    return this.outbox.parkedDestinations();
+  }
   countOutboxTasks(bucket?: string): Promise<number> {
     return this.outbox.count(bucket);
   }

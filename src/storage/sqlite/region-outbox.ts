@@ -18,9 +18,10 @@ interface OutboxRow {
   not_before: number;
   created_at: number;
   last_error: string | null;
+  parked: number;
 }
 
-const COLUMNS = 'id, bucket, key, version_id, operation, destination_bucket, rule_id, attempts, not_before, created_at, last_error';
+const COLUMNS = 'id, bucket, key, version_id, operation, destination_bucket, rule_id, attempts, not_before, created_at, last_error, parked';
 
 function toTask(r: OutboxRow): OutboxTask {
   const t: OutboxTask = {
@@ -36,6 +37,7 @@ function toTask(r: OutboxRow): OutboxTask {
     createdAt: r.created_at,
   };
   setIf(t, 'lastError', r.last_error);
+  if (r.parked) t.parked = true;
   return t;
 }
 
@@ -59,7 +61,7 @@ export class RegionOutbox {
       // Due and not held by a live lease; oldest due first. Claimed-but-unexpired rows are skipped by
       // the filter (there are at most as many as the workers hold).
       const rows = this.conn
-        .stmt(`SELECT ${COLUMNS} FROM outbox WHERE not_before <= ? AND claimed_until <= ? ORDER BY not_before, id LIMIT ?`)
+        .stmt(`SELECT ${COLUMNS} FROM outbox WHERE parked = 0 AND not_before <= ? AND claimed_until <= ? ORDER BY not_before, id LIMIT ?`)
         .all(now, now, Math.max(0, limit)) as OutboxRow[];
       const lease = this.conn.stmt('UPDATE outbox SET claimed_until = ? WHERE id = ?');
       for (const r of rows) lease.run(now + leaseMs, r.id);
@@ -78,9 +80,44 @@ export class RegionOutbox {
   retry(id: number, notBefore: number, lastError: string): Promise<void> {
     return this.conn.write(() => {
       this.conn
-        .stmt('UPDATE outbox SET attempts = attempts + 1, not_before = ?, last_error = ?, claimed_until = 0 WHERE id = ?')
+        .stmt('UPDATE outbox SET attempts = attempts + 1, not_before = ?, last_error = ?, claimed_until = 0, parked = 0 WHERE id = ?')
         .run(notBefore, lastError, id);
     });
+  }
+
+  park(id: number, lastError: string): Promise<void> {
+    return this.conn.write(() => {
+      this.conn.stmt('UPDATE outbox SET attempts = attempts + 1, parked = 1, last_error = ?, claimed_until = 0 WHERE id = ?').run(lastError, id);
+    });
+  }
+
+  claimParked(destinationBucket: string, afterId: number, now: number, leaseMs: number): Promise<OutboxTask | undefined> {
+    return this.conn.write(() => {
+      const pick = this.conn.stmt(
+        `SELECT ${COLUMNS} FROM outbox o WHERE parked = 1 AND destination_bucket = ? AND id > ? AND claimed_until <= ?
+           AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.bucket = o.bucket AND p.key = o.key AND p.destination_bucket = o.destination_bucket AND p.id < o.id)
+         ORDER BY destination_bucket, id LIMIT 1`,
+      );
+      const row = (pick.get(destinationBucket, afterId, now) ?? pick.get(destinationBucket, -1, now)) as OutboxRow | undefined;
+      if (!row) return undefined;
+      this.conn.stmt('UPDATE outbox SET claimed_until = ? WHERE id = ?').run(now + leaseMs, row.id);
+      return toTask(row);
+    });
+  }
+
+  releaseParked(destinationBucket: string, now: number): Promise<number> {
+    return this.conn.write(
+      () => this.conn.stmt('UPDATE outbox SET parked = 0, not_before = ? WHERE parked = 1 AND destination_bucket = ?').run(now, destinationBucket).changes,
+    );
+  }
+
+  parkedDestinations(): Promise<{ destinationBucket: string; tasks: number }[]> {
+    return this.conn.read(
+      () =>
+        this.conn
+          .stmt('SELECT destination_bucket AS destinationBucket, COUNT(*) AS tasks FROM outbox WHERE parked = 1 GROUP BY destination_bucket ORDER BY destination_bucket')
+          .all() as { destinationBucket: string; tasks: number }[],
+    );
   }
 
   releaseAll(): Promise<number> {

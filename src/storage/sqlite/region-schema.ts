@@ -151,7 +151,17 @@ export const REGION_MIGRATIONS: readonly string[] = [
     acl TEXT NOT NULL
   );
   `,
-  // 4: completed multipart uploads, kept for a while so a retried CompleteMultipartUpload gets its answer again.
+  // 4: parked outbox tasks (their destination is unreachable): out of the due index, so 100,000 of them
+  // cost a claim nothing; a destination's parked tasks are found (and released) by its own index, and
+  // a probe takes only a task with no older one of its key (per-key order).
+  `
+  ALTER TABLE outbox ADD COLUMN parked INTEGER NOT NULL DEFAULT 0;
+  DROP INDEX outbox_due;
+  CREATE INDEX outbox_due ON outbox(not_before, id) WHERE parked = 0;
+  CREATE INDEX outbox_parked ON outbox(destination_bucket, id) WHERE parked = 1;
+  CREATE INDEX outbox_by_key ON outbox(bucket, key, destination_bucket, id);
+  `,
+  // 5: completed multipart uploads, kept for a while so a retried CompleteMultipartUpload gets its answer again.
   `
   CREATE TABLE completed_uploads (
     upload_id TEXT PRIMARY KEY,

@@ -2,7 +2,7 @@
  * CopyObject and UploadPartCopy: the source is read (decrypted as the caller) from whichever region
  * holds it and written as a new version or part under the destination's own fresh data key.
  */
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { ServiceError } from '../../../common/errors.js';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../../../crypto/index.js';
 import type { BucketRecord, ObjectVersion, UploadedPart } from '../../../storage/types.js';
@@ -63,9 +63,9 @@ async function copyBytes(ctx: S3Context, src: CopySource, req: S3Request, dataKe
     sourceKey?.key.fill(0);
   }
   const input = asStream(opened);
-  const digest = new DigestingStream(algorithm);
-  input.on('error', (e) => digest.destroy(e));
-  const blob = await writeEncryptedBlob(ctx.blobs, input.pipe(digest), dataKey);
+  // Joined with pipeline: a failed write destroys the source read too (its descriptor closes).
+  const digest = pipeline(input, new DigestingStream(algorithm), () => undefined);
+  const blob = await writeEncryptedBlob(ctx.blobs, digest, dataKey);
   return { blob, size: digest.length, ...digest.digests() };
 }
 

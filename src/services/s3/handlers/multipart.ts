@@ -1,12 +1,13 @@
 /** Multipart uploads: Create, UploadPart, Complete, Abort, ListParts, ListMultipartUploads. */
 import { createHash } from 'node:crypto';
+import { pipeline } from 'node:stream';
 import { ServiceError } from '../../../common/errors.js';
 import { newUploadId } from '../../../common/ids.js';
 import { combineCrcs, computeChecksum, isCombinable, type ChecksumAlgorithm } from '../../../crypto/index.js';
 import { DigestingStream } from '../copy-source.js';
 import type { BucketRecord, MultipartUpload, ObjectVersion, UploadedPart } from '../../../storage/types.js';
 import { UploadNotFound, UploadPartChanged } from '../../../storage/errors.js';
-import { children, malformedXml, parseXml, text, toXml, type XmlObject } from '../../protocol/xml.js';
+import { children, malformedXml, parseXml, text, token, toXml, type XmlObject } from '../../protocol/xml.js';
 import { blobsOf, writeEncryptedBlob } from '../object-data.js';
 import { metadataFromHeaders, quoteEtag } from '../object-headers.js';
 import { readSmallBody, S3_XMLNS } from '../request-body.js';
@@ -141,8 +142,7 @@ export const uploadPart: S3Handler = async (ctx, req, bucket) => {
   const digest = upload.checksumAlgorithm && !declaresChecksum(req) ? new DigestingStream(upload.checksumAlgorithm as ChecksumAlgorithm) : undefined;
   let blob;
   try {
-    if (digest) req.body.on('error', (e) => digest.destroy(e));
-    blob = await writeEncryptedBlob(ctx.blobs, digest ? req.body.pipe(digest) : req.body, dataKey);
+    blob = await writeEncryptedBlob(ctx.blobs, digest ? pipeline(req.body, digest, () => undefined) : req.body, dataKey);
   } finally {
     dataKey.fill(0);
   }
@@ -183,7 +183,7 @@ function parseCompleteBody(body: string): RequestedPart[] {
   const { root, value } = parseXml(body);
   if (root !== 'CompleteMultipartUpload') throw malformedXml();
   const parts = children(value, 'Part').map((p) => {
-    const n = text(p, 'PartNumber');
+    const n = token(p, 'PartNumber');
     const etag = text(p, 'ETag');
     if (n === undefined || etag === undefined || !/^\d+$/.test(n)) throw malformedXml();
     const checksums: Record<string, string> = {};
@@ -276,10 +276,11 @@ async function partsToComplete(ctx: S3Context, upload: MultipartUpload, requeste
         { UploadId: upload.uploadId, PartNumber: String(r.partNumber), ETag: r.etag },
       );
     }
-    if (i < requested.length - 1 && part.size < MIN_PART_SIZE) {
+    const minPartSize = ctx.minPartSize ?? MIN_PART_SIZE;
+    if (i < requested.length - 1 && part.size < minPartSize) {
       throw new ServiceError('EntityTooSmall', 400, 'Your proposed upload is smaller than the minimum allowed object size.', {
         ProposedSize: String(part.size),
-        MinSizeAllowed: String(MIN_PART_SIZE),
+        MinSizeAllowed: String(minPartSize),
         PartNumber: String(r.partNumber),
         ETag: r.etag,
       });

@@ -176,8 +176,15 @@ function partOf(req: S3Request, v: StoredObjectVersion): { range?: ByteRange; in
   if (req.headers.range !== undefined) throw invalidRequest('Cannot specify both Range header and partNumber query parameter');
   const multipart = v.parts.length > 1 || (v.parts[0]?.partNumber ?? 0) > 0;
   const count = multipart ? v.parts.length : 1;
+  // Past the last part: 400 InvalidPart, as S3 answers (s3-tests' test_multipart_get_part and
+  // test_non_multipart_get_part), although its error list also documents 416 InvalidPartNumber.
   if (n > count) {
-    throw new ServiceError('InvalidPartNumber', 416, 'The requested partnumber is not satisfiable', { PartNumberRequested: param, ActualPartCount: String(count) });
+    throw new ServiceError(
+      'InvalidPart',
+      400,
+      "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+      { PartNumber: param },
+    );
   }
   const start = v.parts.slice(0, n - 1).reduce((sum, p) => sum + p.size, 0);
   const size = multipart ? v.parts[n - 1]!.size : v.size;
@@ -224,7 +231,11 @@ async function readVersion(
   const headers = objectHeaders(v, { versioned: bucket.versioning !== 'Unversioned' });
   for (const [param, header] of Object.entries(RESPONSE_OVERRIDES)) {
     const value = req.query.get(param);
-    if (value !== null) headers[header] = value;
+    if (value === null) continue;
+    // A value that cannot be a header (CR/LF, other controls, characters outside ISO-8859-1) would
+    // split or break the response: refused before any object byte is opened.
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) throw invalidArgument('Header value cannot be represented using ISO-8859-1.', param, value);
+    headers[header] = value;
   }
   const { notModified } = checkReadPreconditions(req, v);
   if (notModified) {
