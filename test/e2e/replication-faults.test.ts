@@ -18,6 +18,7 @@ import { meridianCli } from '../support/meridian-cli.js';
 import { startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
 import { advanceClock, DAY } from '../support/test-clock.js';
 import { setUpScenario, type Scenario } from './walkthrough.js';
+import { signedFetch } from '../integration/signed-fetch.js';
 
 interface Status {
   pending: { operations: number };
@@ -106,7 +107,8 @@ describe('faults on demand, with the aws CLI', () => {
   }
 
   async function metrics(): Promise<string> {
-    return (await fetch(`${m.httpEndpoint}/_meridian/metrics`)).text();
+    // Metrics need a signed request of the operator's account (or the bearer token).
+    return (await signedFetch(m, 'GET', '/_meridian/metrics')).text;
   }
 
   /** Outage of the destination for `seconds` of business time; returns the wall-clock ms from its end to every version COMPLETED. */
@@ -264,7 +266,7 @@ describe('without MERIDIAN_FAULTS=on', () => {
       assert.match(r.stderr, /NotFound: No Meridian endpoint GET \/_meridian\/faults/);
       const raw = await fetch(`${plain.httpEndpoint}/_meridian/faults`);
       assert.equal(raw.status, 404);
-      assert.doesNotMatch(await (await fetch(`${plain.httpEndpoint}/_meridian/metrics`)).text(), /meridian_faults_active/);
+      assert.doesNotMatch((await signedFetch(plain, 'GET', '/_meridian/metrics')).text, /meridian_faults_active/);
     } finally {
       await plain.stop();
     }
