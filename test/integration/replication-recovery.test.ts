@@ -25,7 +25,7 @@ describe('split mode: recovery when the destination process returns', () => {
   let pair: SplitPair;
 
   before(async () => {
-    pair = await startSplitPair({ MERIDIAN_TEST_CLOCK: 'on' });
+    pair = await startSplitPair({ MERIDIAN_TEST_CLOCK: 'on', MERIDIAN_FAULTS: 'on' });
   });
 
   after(async () => {
@@ -70,6 +70,26 @@ describe('split mode: recovery when the destination process returns', () => {
     // Per-task backoff (0.5 s doubling) would next retry 63.5 s after the first failure: ~25 s late.
     const took = await outage(() => new Promise((r) => setTimeout(r, 35_000)), 20);
     process.stdout.write(`# split mode, 35 s outage: 20 versions COMPLETED ${took} ms after the destination returned\n`);
+  });
+
+  it('a peer made unreachable by a fault (sent to the source process) heals the same way when the fault ends', async () => {
+    const s = await setUpReplication(pair.east1);
+    const src = s3Client(pair.east1, 'us-east-1');
+    const added = await meridianCli(pair.east1, ['faults', 'add', '--kind', 'unreachable', '--target', 'us-east-2', '--duration', '10m', '--json']);
+    assert.equal(added.code, 0, added.stderr);
+    const keys = ['p-1', 'p-2', 'p-3'];
+    await Promise.all(keys.map((k) => src.send(new PutObjectCommand({ Bucket: s.src, Key: k, Body: k, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: s.srcKeyArn }))));
+    await eventually(async () => {
+      const r = JSON.parse((await meridianCli(pair.east1, ['replication', 'status', '--bucket', s.src, '--json'])).stdout) as Status;
+      return r.unreachableDestinations.length === 1 && /injected fault/.test(r.unreachableDestinations[0]!.lastError) ? true : undefined;
+    }, 30_000, 250);
+    await advanceClock(pair.east1, 600);
+    await eventually(async () => {
+      const st = await Promise.all(keys.map(async (k) => (await src.send(new HeadObjectCommand({ Bucket: s.src, Key: k }))).ReplicationStatus));
+      return st.every((x) => x === 'COMPLETED') ? true : undefined;
+    }, 5_000, 100);
+    const versions = (await s3Client(pair.east2, 'us-east-2').send(new ListObjectVersionsCommand({ Bucket: s.dest }))).Versions ?? [];
+    assert.deepEqual(versions.map((v) => v.Key).sort(), keys);
   });
 
   it('a day-long outage: as fast', async () => {
