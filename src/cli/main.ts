@@ -24,7 +24,7 @@ async function serve(opts: { regions?: string; peer?: string[]; home?: string })
     const peers = Object.entries(config.split.peers).map(([r, u]) => `${r}=${u}`).join(', ') || 'none';
     out(`Serving regions ${config.split.regions.join(', ')}; peers: ${peers}; global stores (IAM, accounts, bucket names) owned by ${config.split.home}`);
   }
-  if (m.certFile) out(`TLS certificate (for AWS_CA_BUNDLE): ${m.certFile}`);
+  if (m.certFile) out(m.operatorCert ? `TLS certificate (MERIDIAN_TLS_CERT): ${m.certFile}` : `TLS certificate (for AWS_CA_BUNDLE): ${m.certFile}`);
   if (m.rootGenerated) {
     out(`Generated root credentials for account ${m.root.accountId} (saved 0600 in ${join(config.dataDir, 'global', 'root-credentials.json')}):`);
     out(`  AWS_ACCESS_KEY_ID=${m.root.accessKeyId}`);

@@ -47,5 +47,7 @@ export function withEnospcFaults(blobs: BlobStore, fault: () => Fault | undefine
     openRead: (ref, range) => blobs.openRead(ref, range),
     delete: (refs) => blobs.delete(refs),
     sweepOrphans: (isReferenced) => blobs.sweepOrphans(isReferenced),
+    retain: (refs) => blobs.retain(refs),
+    close: () => blobs.close(),
   };
 }

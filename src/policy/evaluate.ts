@@ -3,6 +3,7 @@
  * same-account / cross-account rules decide which of resource policy, identity policies, permissions
  * boundary and session policies must allow.
  */
+import { describeGrant, matchAclGrant } from './acl.js';
 import { buildContext, type RequestContext } from './context.js';
 import type { PrincipalMatch } from './match.js';
 import { compilePolicy, evaluateStatement } from './statement.js';
@@ -55,6 +56,7 @@ const DENY_PHRASE: Record<PolicySource, string> = {
   resource: 'with an explicit deny in a resource-based policy',
   boundary: 'with an explicit deny in a permissions boundary',
   session: 'with an explicit deny in a session policy',
+  acl: 'with an explicit deny in an access control list',
 };
 
 const MISSING_PHRASE: Record<PolicySource, string> = {
@@ -62,6 +64,7 @@ const MISSING_PHRASE: Record<PolicySource, string> = {
   resource: 'resource-based policy',
   boundary: 'permissions boundary',
   session: 'session policy',
+  acl: 'access control list',
 };
 
 /** Everything the allow rules look at, gathered once per request. */
@@ -112,11 +115,20 @@ function viaIdentity(g: Gathered, extra: StatementRef | undefined): Decision {
   return r ? implicit(g, r) : allow(g, [extra, identityRef, g.boundary?.allows[0]?.ref, g.session?.allows[0]?.ref]);
 }
 
-/** The resource-policy Allow that names the caller most specifically. */
-function bestResourceAllow(resource: Scan | undefined): Scan['allows'][number] | undefined {
+/**
+ * The resource-side Allow that names the caller most specifically: a resource-policy statement or
+ * an ACL grant (ACLs are resource-based too; the policy statement is preferred on a tie).
+ */
+function bestResourceAllow(resource: Scan | undefined, input: EvaluationInput): Scan['allows'][number] | undefined {
   let best: Scan['allows'][number] | undefined;
   for (const a of resource?.allows ?? []) {
     if (a.match && (!best?.match || RANK[a.match] > RANK[best.match])) best = a;
+  }
+  const acl = input.acl;
+  const grant = acl && matchAclGrant(acl, input.request.action, input.request.principal);
+  if (acl && grant && (!best?.match || RANK[grant.match] > RANK[best.match])) {
+    const ref: StatementRef = { policyName: acl.name, index: grant.index, effect: 'Allow', source: 'acl', grant: describeGrant(grant.grant, acl.callerCanonicalId) };
+    best = { ref, match: grant.match };
   }
   return best;
 }
@@ -146,7 +158,7 @@ export function evaluate(input: EvaluationInput): Decision {
   }
   if (denySource) return { outcome: 'ExplicitDeny', statements: denies, reason: DENY_PHRASE[denySource], conditionFailures: failures };
 
-  const rp = bestResourceAllow(g.resource);
+  const rp = bestResourceAllow(g.resource, input);
   const rpRef = rp?.ref;
 
   if (p.type === 'Anonymous' || p.type === 'Service') {

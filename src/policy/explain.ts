@@ -27,6 +27,7 @@ export function denialMessage(request: AuthorizationRequest, decision: Decision)
 }
 
 function statementName(ref: StatementRef): string {
+  if (ref.grant !== undefined) return `grant #${ref.index} (${ref.grant}) of ${ref.policyName}`;
   const sid = ref.sid !== undefined && ref.sid !== '' ? ` (Sid "${ref.sid}")` : '';
   const source = ref.source ? ` [${ref.source}]` : '';
   return `statement #${ref.index}${sid} of ${ref.policyName}${source}`;
@@ -73,6 +74,7 @@ export function explainDecision(input: EvaluationInput, decision: Decision): str
   lines.push(`  resource-based: ${names(input.resourcePolicy ? [input.resourcePolicy] : [])}${required}`);
   if (input.permissionsBoundary) lines.push(`  permissions boundary: ${input.permissionsBoundary.name}`);
   if (input.sessionPolicies && input.sessionPolicies.length > 0) lines.push(`  session policies: ${names(input.sessionPolicies)}`);
+  if (input.acl) lines.push(`  access control list: ${input.acl.name} (${input.acl.grants.length} grant${input.acl.grants.length === 1 ? '' : 's'})`);
 
   if (decision.statements.length > 0) {
     lines.push(decision.outcome === 'Allow' ? 'Allowed by:' : 'Denied by:');
@@ -101,6 +103,7 @@ export function decisionSummary(input: EvaluationInput, decision: Decision): {
     ...(input.resourcePolicy ? [input.resourcePolicy.name] : []),
     ...(input.permissionsBoundary ? [input.permissionsBoundary.name] : []),
     ...(input.sessionPolicies ?? []).map((p) => p.name),
+    ...(input.acl ? [input.acl.name] : []),
   ];
   return {
     outcome: decision.outcome,

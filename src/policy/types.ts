@@ -1,6 +1,7 @@
 /**
  * Types of the one IAM policy engine. Pure data: no I/O anywhere in policy/.
  */
+import type { AclInput } from './acl.js';
 
 /** Which kind of document a policy is; it decides which elements are allowed (Principal, Resource). */
 export type PolicyKind = 'identity' | 'resource' | 'trust' | 'key' | 'session' | 'boundary';
@@ -102,6 +103,8 @@ export interface EvaluationInput {
    * its account (delegation to identity policies); identity policies alone never suffice.
    */
   resourcePolicyRequired?: boolean;
+  /** S3: the bucket or object ACL that applies (absent when ACLs are disabled or grant nothing for this action). */
+  acl?: AclInput;
 }
 
 /** A statement that decided (or could have decided) the outcome. */
@@ -112,10 +115,12 @@ export interface StatementRef {
   effect: 'Allow' | 'Deny';
   /** Which input the policy came from (set by evaluate). */
   source?: PolicySource;
+  /** ACL grants only: what the grant gives to whom, e.g. 'READ to AllUsers' (`index` is its position in the ACL). */
+  grant?: string;
 }
 
 /** Where a policy sits in EvaluationInput. */
-export type PolicySource = 'identity' | 'resource' | 'boundary' | 'session';
+export type PolicySource = 'identity' | 'resource' | 'boundary' | 'session' | 'acl';
 
 /** Why a statement that matched action and resource did not apply: a condition failed. */
 export interface ConditionFailure {

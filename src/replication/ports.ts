@@ -39,6 +39,8 @@ export interface SourceVersion {
   tags?: Record<string, string>;
   sealed?: SealedSource;
   parts: { partNumber: number; size: number; etag?: string; checksum?: Record<string, string>; open(): Readable }[];
+  /** A source received from another process: resolves once its bytes are proven intact; the writer awaits it before committing. */
+  verify?(): Promise<void>;
 }
 
 export interface DestinationBucket {

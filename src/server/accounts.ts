@@ -34,9 +34,16 @@ export async function newAccountId(iam: IamStore): Promise<string> {
   }
 }
 
+/** Where the id of the default account's current root key is kept, so a change of key revokes the old one. */
+function rootKeyIdFile(dataDir: string): string {
+  return join(dataDir, 'global', 'root-access-key-id');
+}
+
 /**
  * Make sure the default account exists with root credentials. Returns the credentials and whether
- * they were generated now (so the caller prints them once).
+ * they were generated now (so the caller prints them once). The root key configured before (from
+ * the environment or generated) is revoked when another one takes its place: changing
+ * MERIDIAN_ROOT_ACCESS_KEY_ID is how an operator rotates a leaked root key.
  */
 export async function ensureDefaultAccount(
   iam: IamStore,
@@ -46,6 +53,18 @@ export async function ensureDefaultAccount(
   fromEnv?: { accessKeyId: string; secretAccessKey: string },
 ): Promise<{ credentials: RootCredentials; generated: boolean }> {
   if (!(await iam.getAccount(accountId))) await iam.createAccount({ accountId, name: 'default', createdAt: now });
+  const result = await currentRootKey(iam, dataDir, accountId, now, fromEnv);
+  await revokePreviousRootKey(iam, dataDir, accountId, result.credentials.accessKeyId);
+  return result;
+}
+
+async function currentRootKey(
+  iam: IamStore,
+  dataDir: string,
+  accountId: string,
+  now: number,
+  fromEnv?: { accessKeyId: string; secretAccessKey: string },
+): Promise<{ credentials: RootCredentials; generated: boolean }> {
   if (fromEnv) {
     const existing = await iam.getAccessKey(fromEnv.accessKeyId);
     if (!existing || existing.secretAccessKey !== fromEnv.secretAccessKey) {
@@ -63,4 +82,21 @@ export async function ensureDefaultAccount(
   await iam.putAccessKey({ accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, owner: { type: 'root', accountId }, status: 'Active', createdAt: now });
   writeFileDurably(file, JSON.stringify(credentials, null, 2) + '\n', 0o600);
   return { credentials, generated: true };
+}
+
+/**
+ * Delete the root key that was the configured one until now, if it is not `current`. Data
+ * directories from before this record existed fall back to the generated credentials file.
+ */
+async function revokePreviousRootKey(iam: IamStore, dataDir: string, accountId: string, current: string): Promise<void> {
+  const marker = rootKeyIdFile(dataDir);
+  let previous: string | undefined;
+  if (existsSync(marker)) previous = readFileSync(marker, 'utf8').trim();
+  else if (existsSync(rootCredentialsFile(dataDir))) previous = (JSON.parse(readFileSync(rootCredentialsFile(dataDir), 'utf8')) as RootCredentials).accessKeyId;
+  if (previous && previous !== current) {
+    const old = await iam.getAccessKey(previous);
+    // Only ever a root key of this account: never a user's key that happens to be named there.
+    if (old && old.owner.type === 'root' && old.owner.accountId === accountId) await iam.deleteAccessKey(previous);
+  }
+  if (previous !== current) writeFileDurably(marker, current + '\n', 0o600);
 }

@@ -1,7 +1,7 @@
 /**
  * Meridian's own HTTP endpoints, under /_meridian/ (no bucket name can start with '_', so they
  * never shadow a path-style bucket):
- *   GET  /_meridian/metrics                          Prometheus metrics (unauthenticated, as exporters are)
+ *   GET  /_meridian/metrics                          Prometheus metrics (signed by the operator's account, or Bearer MERIDIAN_METRICS_TOKEN)
  *   GET  /_meridian/replication/status?bucket=B      pending, failed by reason, lag (JSON)
  *   GET  /_meridian/replication/explain?bucket=B&key=K[&versionId=V]
  *   GET  /_meridian/replication/events[?bucket=B]    replication events as they happen (NDJSON, one S3 event record per line)
@@ -11,7 +11,7 @@
  * The others are SigV4-signed like any AWS request and authorized through the same policy engine:
  * the caller needs s3:GetReplicationConfiguration on the bucket (batch: s3:InitiateReplication).
  */
-import { Readable } from 'node:stream';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { ServiceError, isServiceError } from '../common/errors.js';
 import { BATCH_SELECTORS, batchReportCsv, type BatchFilter, type BatchSelector } from '../replication/batch.js';
 import { renderExplanation } from '../replication/explain.js';
@@ -21,6 +21,7 @@ import type { ServiceResponse } from '../services/protocol/response.js';
 import { batchJobReport, startBatchReplication } from '../services/s3/replication-batch.js';
 import { explainReplication } from '../services/s3/replication-explain.js';
 import { explainPolicyRequest } from './admin-explain.js';
+import { boundedLineStream, EVENT_STREAM_MAX_BUFFERED_BYTES } from './event-stream.js';
 import { handleFaults, isFaultsPath } from './admin-faults.js';
 import type { Fabric, RegionRuntime } from './fabric.js';
 
@@ -29,6 +30,8 @@ export interface AdminRequest {
   rawPath: string;
   rawQuery: string;
   requestId: string;
+  /** The Authorization header: SigV4, or `Bearer <MERIDIAN_METRICS_TOKEN>` for the metrics. */
+  authorization?: string;
 }
 
 export const ADMIN_PREFIX = '/_meridian/';
@@ -65,6 +68,7 @@ export class AdminApi {
     const path = req.rawPath.slice(ADMIN_PREFIX.length - 1);
     const q = new URLSearchParams(req.rawQuery);
     if (path === '/metrics' && req.method === 'GET') {
+      await this.authorizeMetrics(req.authorization);
       return { status: 200, headers: { 'content-type': this.fabric.metrics.contentType }, body: await this.fabric.metrics.metrics() };
     }
     // Without MERIDIAN_FAULTS=on the fault API does not exist.
@@ -113,6 +117,25 @@ export class AdminApi {
     }
   }
 
+  /**
+   * The metrics name buckets of every account: readable with the operator's bearer token
+   * (MERIDIAN_METRICS_TOKEN, what Prometheus scrapers send) or by a signed request from a principal of
+   * the operator's account (MERIDIAN_ACCOUNT_ID; the web console signs its requests).
+   */
+  private async authorizeMetrics(authorization: string | undefined): Promise<void> {
+    const token = this.fabric.config.metricsToken;
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+    if (bearer !== undefined) {
+      if (token !== undefined && sameSecret(bearer, token)) return;
+      throw new ServiceError('AccessDenied', 403, token === undefined ? 'No metrics token is configured (MERIDIAN_METRICS_TOKEN); sign the request instead.' : 'The bearer token does not match MERIDIAN_METRICS_TOKEN.');
+    }
+    const caller = await this.authenticate();
+    if (caller.principal.type === 'Anonymous') throw new ServiceError('AccessDenied', 403, 'Metrics need a SigV4-signed request or the bearer token in MERIDIAN_METRICS_TOKEN.');
+    if (caller.principal.accountId !== this.fabric.config.accountId) {
+      throw new ServiceError('AccessDenied', 403, `Metrics cover every account: only principals of the operator's account (${this.fabric.config.accountId}) or the MERIDIAN_METRICS_TOKEN bearer may read them.`);
+    }
+  }
+
   /** The bucket's region runtime, after authorizing `action` on the bucket for the caller. */
   private async bucketFor(caller: Caller, bucket: string, action: string, resource = `arn:aws:s3:::${bucket}`): Promise<{ bucket: string; runtime: RegionRuntime }> {
     const entry = await this.fabric.global.directory.lookup(bucket);
@@ -144,7 +167,11 @@ export class AdminApi {
       }
       return p;
     };
-    const stream = new Readable({ read() {} });
+    // A subscriber that stops reading is dropped once it is a bounded amount behind (event-stream.ts).
+    const { stream, send } = boundedLineStream(EVENT_STREAM_MAX_BUFFERED_BYTES, (buffered) => {
+      unsubscribe();
+      this.fabric.log.warn({ requestId: caller.requestId, bucket, buffered }, 'replication events subscriber dropped: it stopped reading');
+    });
     const unsubscribe = this.fabric.monitor.subscribe((n) => {
       // Faults (MERIDIAN_FAULTS=on) concern every stream.
       if (n.bucket === undefined) {
@@ -153,12 +180,18 @@ export class AdminApi {
       }
       if (bucket !== undefined && n.bucket !== bucket) return;
       void (bucket !== undefined ? Promise.resolve(true) : mayRead(n.bucket)).then((ok) => {
-        if (ok && !stream.destroyed) stream.push(JSON.stringify({ Records: [n.record] }) + '\n');
+        if (ok) send(JSON.stringify({ Records: [n.record] }) + '\n');
       });
     });
-    stream.once('close', unsubscribe);
+    // Blank lines keep a quiet stream inside the idle timeout that cuts readers who stopped reading.
+    const heartbeat = setInterval(() => send('\n'), Math.max(50, Math.floor(this.fabric.config.limits.bodyTimeoutMs / 2)));
+    heartbeat.unref();
+    stream.once('close', () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+    });
     // A first (blank) line sends the headers at once, so `curl -N` shows the stream is open.
-    stream.push('\n');
+    send('\n');
     return { status: 200, headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' }, body: stream };
   }
 }
@@ -175,4 +208,10 @@ function required(q: URLSearchParams, name: string): string {
   const v = q.get(name);
   if (!v) throw new ServiceError('InvalidArgument', 400, `Missing query parameter '${name}'`);
   return v;
+}
+
+/** Constant-time comparison of two secrets of any length. */
+function sameSecret(a: string, b: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(a), digest(b));
 }

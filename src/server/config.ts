@@ -43,6 +43,31 @@ export interface Config {
    */
   testReplicationDelayMs: number;
   /**
+   * Tests only: the minimum size of a multipart upload's parts but the last (MERIDIAN_TEST_MIN_PART_SIZE;
+   * AWS and the default: 5 MiB), so a test can build an object of 1,000 parts cheaply. Never set it otherwise.
+   */
+  testMinPartSize?: number;
+  /** The operator's TLS certificate and key (PEM files); without them one is generated into <data>/tls/. */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  /** Bearer token that may read /_meridian/metrics (MERIDIAN_METRICS_TOKEN); signed requests of the operator's account may too. */
+  metricsToken?: string;
+  /** Connection and request limits (README: configuration; docs/security.md: what each protects). */
+  limits: HttpLimits;
+  /**
+   * How long a deleted or overwritten object's blob files stay after the metadata stops pointing at
+   * them (MERIDIAN_BLOB_DELETE_GRACE_MS), so reads that looked the old version up just before can
+   * still open every part; reads in progress keep their files until they end, whatever this is.
+   */
+  blobDeleteGraceMs: number;
+  /**
+   * Blob files no metadata references (left by a crash between a blob's rename and its commit) are
+   * removed at start and then every this many ms (MERIDIAN_BLOB_SWEEP_INTERVAL_MS; 0: at start only).
+   */
+  blobSweepIntervalMs: number;
+  /** Files younger than this are never swept: their commit may still be on its way (MERIDIAN_BLOB_ORPHAN_GRACE_MS). */
+  blobOrphanGraceMs: number;
+  /**
    * Faults on demand (MERIDIAN_FAULTS=on): the signed /_meridian/faults API and `meridian faults`
    * can make regions unreachable, slow, flaky or throttling, disable KMS keys, fill disks and pause
    * workers. For testing replication setups; off (no endpoint, no hooks) by default.
@@ -50,10 +75,33 @@ export interface Config {
   faults: boolean;
 }
 
+export interface HttpLimits {
+  /** Time a client has to send the request line and headers (MERIDIAN_HEADERS_TIMEOUT_MS). */
+  headersTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open between requests (MERIDIAN_KEEPALIVE_TIMEOUT_MS). */
+  keepAliveTimeoutMs: number;
+  /** The window over which a request body must keep moving (MERIDIAN_BODY_TIMEOUT_MS). */
+  bodyTimeoutMs: number;
+  /** Slowest accepted request body, bytes per second averaged over each window (MERIDIAN_MIN_BODY_BYTES_PER_SEC). */
+  minBodyBytesPerSecond: number;
+  /** Largest request line plus headers, in bytes (MERIDIAN_MAX_HEADER_BYTES); larger gets 431. */
+  maxHeaderBytes: number;
+  /** Open connections at once, per listener (MERIDIAN_MAX_CONNECTIONS). */
+  maxConnections: number;
+  /** Open connections at once from one client address, per listener (MERIDIAN_MAX_CONNECTIONS_PER_CLIENT). */
+  maxConnectionsPerClient: number;
+}
+
 function int(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535 * 1000) throw new Error(`${name} must be a non-negative integer, got '${value}'`);
+  return n;
+}
+
+function positive(name: string, value: string | undefined, fallback: number): number {
+  const n = int(name, value, fallback);
+  if (n === 0) throw new Error(`${name} must be a positive integer, got '${value}'`);
   return n;
 }
 
@@ -80,16 +128,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.MERIDIAN_LOG_LEVEL ?? 'info',
     testClock: ['on', 'true', '1'].includes((env.MERIDIAN_TEST_CLOCK ?? '').toLowerCase()),
     testReplicationDelayMs: int('MERIDIAN_TEST_REPLICATION_DELAY_MS', env.MERIDIAN_TEST_REPLICATION_DELAY_MS, 0),
+    blobSweepIntervalMs: int('MERIDIAN_BLOB_SWEEP_INTERVAL_MS', env.MERIDIAN_BLOB_SWEEP_INTERVAL_MS, 60 * 60 * 1000),
+    blobOrphanGraceMs: int('MERIDIAN_BLOB_ORPHAN_GRACE_MS', env.MERIDIAN_BLOB_ORPHAN_GRACE_MS, 10 * 60 * 1000),
+    blobDeleteGraceMs: int('MERIDIAN_BLOB_DELETE_GRACE_MS', env.MERIDIAN_BLOB_DELETE_GRACE_MS, 60_000),
+    limits: {
+      headersTimeoutMs: positive('MERIDIAN_HEADERS_TIMEOUT_MS', env.MERIDIAN_HEADERS_TIMEOUT_MS, 20_000),
+      keepAliveTimeoutMs: positive('MERIDIAN_KEEPALIVE_TIMEOUT_MS', env.MERIDIAN_KEEPALIVE_TIMEOUT_MS, 65_000),
+      bodyTimeoutMs: positive('MERIDIAN_BODY_TIMEOUT_MS', env.MERIDIAN_BODY_TIMEOUT_MS, 20_000),
+      minBodyBytesPerSecond: int('MERIDIAN_MIN_BODY_BYTES_PER_SEC', env.MERIDIAN_MIN_BODY_BYTES_PER_SEC, 1024),
+      maxHeaderBytes: positive('MERIDIAN_MAX_HEADER_BYTES', env.MERIDIAN_MAX_HEADER_BYTES, 16 * 1024),
+      maxConnections: positive('MERIDIAN_MAX_CONNECTIONS', env.MERIDIAN_MAX_CONNECTIONS, 4096),
+      maxConnectionsPerClient: positive('MERIDIAN_MAX_CONNECTIONS_PER_CLIENT', env.MERIDIAN_MAX_CONNECTIONS_PER_CLIENT, 1024),
+    },
     faults: ['on', 'true', '1'].includes((env.MERIDIAN_FAULTS ?? '').toLowerCase()),
   };
   if (env.MERIDIAN_REGIONS) {
     const regions = env.MERIDIAN_REGIONS.split(',').map((r) => r.trim()).filter(Boolean);
     const peers = parsePeers((env.MERIDIAN_PEERS ?? '').split(',').map((p) => p.trim()).filter(Boolean));
-    config.split = splitConfig(regions, peers, env.MERIDIAN_HOME_REGION || undefined, env.MERIDIAN_PEER_SECRET);
+    config.split = splitConfig(regions, peers, env.MERIDIAN_HOME_REGION || undefined, env.MERIDIAN_PEER_SECRET, env.MERIDIAN_PEER_CA || undefined);
   }
+  if (env.MERIDIAN_TEST_MIN_PART_SIZE) config.testMinPartSize = int('MERIDIAN_TEST_MIN_PART_SIZE', env.MERIDIAN_TEST_MIN_PART_SIZE, 5 * 1024 * 1024);
   if (env.MERIDIAN_REPLICATION_WEBHOOK) {
     if (!/^https?:\/\//.test(env.MERIDIAN_REPLICATION_WEBHOOK)) throw new Error(`MERIDIAN_REPLICATION_WEBHOOK must be an http(s) URL, got '${env.MERIDIAN_REPLICATION_WEBHOOK}'`);
     config.replicationWebhook = env.MERIDIAN_REPLICATION_WEBHOOK;
+  }
+  if (!!env.MERIDIAN_TLS_CERT !== !!env.MERIDIAN_TLS_KEY) throw new Error('Set both MERIDIAN_TLS_CERT and MERIDIAN_TLS_KEY (PEM files), or neither');
+  if (env.MERIDIAN_TLS_CERT && env.MERIDIAN_TLS_KEY) {
+    config.tlsCertFile = resolve(env.MERIDIAN_TLS_CERT);
+    config.tlsKeyFile = resolve(env.MERIDIAN_TLS_KEY);
+  }
+  if (env.MERIDIAN_METRICS_TOKEN) {
+    if (env.MERIDIAN_METRICS_TOKEN.length < 16 || /\s/.test(env.MERIDIAN_METRICS_TOKEN)) throw new Error('MERIDIAN_METRICS_TOKEN must be at least 16 characters with no whitespace');
+    config.metricsToken = env.MERIDIAN_METRICS_TOKEN;
   }
   if (env.MERIDIAN_ROOT_ACCESS_KEY_ID) config.rootAccessKeyId = env.MERIDIAN_ROOT_ACCESS_KEY_ID;
   if (env.MERIDIAN_ROOT_SECRET_ACCESS_KEY) config.rootSecretAccessKey = env.MERIDIAN_ROOT_SECRET_ACCESS_KEY;

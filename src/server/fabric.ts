@@ -3,7 +3,7 @@
  * first use, the region's metadata database, blob store, root key, KMS, S3 and replication
  * worker. Everything is passed in explicitly; nothing is a module-level singleton.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { hkdfSync } from 'node:crypto';
 import { join } from 'node:path';
 import { OffsetClock, type Clock } from '../common/clock.js';
@@ -58,6 +58,8 @@ export interface RegionRuntime {
 
 /** How often time-driven work runs without a clock advance. */
 const TIMED_TASK_INTERVAL_MS = 60_000;
+/** How long a completed multipart upload still answers a repeated CompleteMultipartUpload. */
+const COMPLETED_UPLOAD_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 export class Fabric {
   readonly global: GlobalStores;
@@ -67,6 +69,11 @@ export class Fabric {
   private readonly regions = new Map<string, RegionRuntime>();
   private closed = false;
   private readonly timer: NodeJS.Timeout;
+  private readonly sweepTimer: NodeJS.Timeout | undefined;
+  /** Sweeps in progress, by region (one at a time per region; awaited on close). */
+  private readonly sweeps = new Map<string, Promise<void>>();
+  /** Whether the global stores live here (not in split mode's home process elsewhere). */
+  private readonly ownsGlobal: boolean;
   private timedRun: Promise<void> | undefined;
   /** Replication outcomes (logs, tests, `meridian replication` tools). */
   onReplicationEvent: ((region: string, e: ReplicationEvent) => void) | undefined;
@@ -89,13 +96,20 @@ export class Fabric {
     mkdirSync(join(config.dataDir, 'global'), { recursive: true, mode: 0o700 });
     // Split mode: the home region's process owns the global stores; the others ask it.
     const split = config.split;
-    this.global = split && !split.regions.includes(split.home) ? remoteGlobalStores(split.peers[split.home]!, split.secret) : openGlobalStores(join(config.dataDir, 'global', 'global.db'));
+    this.ownsGlobal = !split || split.regions.includes(split.home);
+    this.global = this.ownsGlobal ? openGlobalStores(join(config.dataDir, 'global', 'global.db')) : remoteGlobalStores(split!.peers[split!.home]!, split!);
     this.replicaWriter = new ReplicaWriter(async (region) => (this.serves(region) ? this.region(region).s3ctx : undefined));
     this.authorizer = new Authorizer(this.global.iam, clock);
     this.identity = new IdentityResolver(this.global.iam, clock);
     this.sts = new StsService(this.global.iam, this.authorizer, clock);
     this.timer = setInterval(() => void this.runTimedTasks(), TIMED_TASK_INTERVAL_MS);
     this.timer.unref();
+    if (config.blobSweepIntervalMs > 0) {
+      this.sweepTimer = setInterval(() => {
+        for (const r of this.regions.values()) this.sweepOrphans(r.name);
+      }, config.blobSweepIntervalMs);
+      this.sweepTimer.unref();
+    }
     if (clock instanceof OffsetClock) clock.onAdvance(() => this.runTimedTasks());
     const debug = log.isLevelEnabled('debug');
     this.authorizer.listener = (caller, input, decision) => {
@@ -171,7 +185,7 @@ export class Fabric {
   async bucketRecord(region: string, name: string): Promise<BucketRecord | undefined> {
     if (this.serves(region)) return this.region(region).s3ctx.meta.getBucket(name);
     const peer = this.peerFor(region);
-    return peer ? peerCall<BucketRecord | undefined>(peer, this.config.split!.secret, BUCKET_RPC_PATH, { region, name }) : undefined;
+    return peer ? peerCall<BucketRecord | undefined>(peer, this.config.split!, BUCKET_RPC_PATH, { region, name }) : undefined;
   }
 
   private peerWriter(region: string): PeerReplicaClient | undefined {
@@ -179,8 +193,7 @@ export class Fabric {
     if (!url) return undefined;
     let w = this.peerWriters.get(region);
     if (!w) {
-      const ca = process.env.MERIDIAN_PEER_CA;
-      w = new PeerReplicaClient(url, ca ? readFileSync(ca) : undefined);
+      w = new PeerReplicaClient(url, this.config.split!);
       this.peerWriters.set(region, w);
     }
     return w;
@@ -201,6 +214,8 @@ export class Fabric {
     if (!r) {
       r = this.openRegion(name);
       this.regions.set(name, r);
+      // Files a crash left behind, found as soon as the region is open (in the background).
+      void this.sweepOrphans(name);
     }
     return r;
   }
@@ -215,7 +230,8 @@ export class Fabric {
     const rootKey = loadOrCreateRootKey(rootKeyOptions);
     const meta = openRegionMetadataStore(join(dir, 'meta.db'), name);
     const faults = this.faults;
-    const blobs = faults ? withEnospcFaults(createFsBlobStore(join(dir, 'blobs')), () => faults.enospc(name), (f) => faults.injected(f)) : createFsBlobStore(join(dir, 'blobs'));
+    const fsBlobs = createFsBlobStore(join(dir, 'blobs'), { deleteGraceMs: this.config.blobDeleteGraceMs, orphanGraceMs: this.config.blobOrphanGraceMs });
+    const blobs = faults ? withEnospcFaults(fsBlobs, () => faults.enospc(name), (f) => faults.injected(f)) : fsBlobs;
     const kms = new KmsService({
       region: name,
       keys: openKmsKeyStore(meta),
@@ -262,6 +278,7 @@ export class Fabric {
       },
       replicationQueued: () => worker?.wake(),
     };
+    if (this.config.testMinPartSize !== undefined) s3ctx.minPartSize = this.config.testMinPartSize;
     const direct = new InProcessReplicationTransport({
       source: s3ctx,
       region: async (region) => (this.serves(region) ? this.region(region).s3ctx : undefined),
@@ -297,13 +314,42 @@ export class Fabric {
       s3ctx,
       kms,
       worker: worker,
-      timedTasks: [() => sweepKeys(kms), lifecycleTask(s3ctx)],
+      timedTasks: [
+        () => sweepKeys(kms),
+        lifecycleTask(s3ctx),
+        async () => void (await meta.pruneCompletedUploads(this.clock.now() - COMPLETED_UPLOAD_RETENTION_MS)),
+      ],
       transport,
       close: async () => {
         await worker!.stop();
         await meta.close();
+        await blobs.close();
       },
     };
+  }
+
+  /**
+   * Remove a region's orphaned blob files (one sweep at a time per region; a failure is logged).
+   * Runs when the region opens and every blobSweepIntervalMs.
+   */
+  sweepOrphans(region: string): Promise<void> {
+    const running = this.sweeps.get(region);
+    if (running) return running;
+    const r = this.regions.get(region);
+    if (!r || this.closed) return Promise.resolve();
+    const { blobs, meta } = r.s3ctx;
+    const run = (async () => {
+      try {
+        const removed = await blobs.sweepOrphans((id) => meta.isBlobReferenced(id));
+        if (removed > 0) this.log.info({ region, removed }, 'orphaned blob files removed');
+      } catch (e) {
+        this.log.error({ err: e, region }, 'orphan sweep failed');
+      } finally {
+        this.sweeps.delete(region);
+      }
+    })();
+    this.sweeps.set(region, run);
+    return run;
   }
 
   /** Run every open region's time-driven work once (one run at a time; a failure is logged, not thrown). */
@@ -311,6 +357,15 @@ export class Fabric {
     while (this.timedRun) await this.timedRun;
     if (this.closed) return;
     const run = (async () => {
+      // Temporary credentials past their expiry (every AssumeRole adds one) are deleted by the owner of the global stores.
+      if (this.ownsGlobal) {
+        try {
+          const removed = await this.global.iam.deleteExpiredSessions(this.clock.now());
+          if (removed > 0) this.log.debug({ removed }, 'expired STS sessions deleted');
+        } catch (e) {
+          this.log.error({ err: e }, 'deleting expired STS sessions failed');
+        }
+      }
       for (const r of this.regions.values()) {
         for (const task of r.timedTasks) {
           try {
@@ -332,7 +387,9 @@ export class Fabric {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     while (this.timedRun) await this.timedRun;
+    await Promise.all(this.sweeps.values());
     this.monitor.stop();
     this.faults?.stop();
     this.webhook?.close();

@@ -3,13 +3,46 @@
  * writes the pipeline's response, with the headers every AWS response carries.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { newHostId, newRequestId } from '../common/ids.js';
+import type { HttpLimits } from './config.js';
+import { watchBody } from './http-limits.js';
 import type { Logger } from './logger.js';
+import { discardBody } from './request-body.js';
 import type { RequestPipeline } from './request-pipeline.js';
 
-export function createRequestListener(pipelineStages: RequestPipeline, log: Logger, secure: boolean) {
+/**
+ * The largest request body that is still read and thrown away after an early answer (an error before
+ * the body was needed) so the connection stays usable; a larger one gets `Connection: close` and the
+ * connection ends: a client is never left pushing bytes nobody reads.
+ */
+export const DRAIN_LIMIT_BYTES = 1024 * 1024;
+
+/** How long a connection answered with `Connection: close` keeps reading (and dropping) the client's body. */
+export const LINGER_MS = 5000;
+
+/**
+ * node ends a `Connection: close` response by destroying the socket as soon as the answer is
+ * flushed. With the client's body still arriving that is a TCP reset, and a reset can make the
+ * client's kernel discard the answer before the client reads it. So, as web servers' "lingering
+ * close" does: our side is already closed for writing (FIN sent); keep reading and dropping what
+ * still arrives until the client closes or LINGER_MS pass, then destroy.
+ */
+function lingerBeforeClose(socket: Socket): void {
+  if (socket.destroyed) return;
+  socket.removeListener('finish', socket.destroy);
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  // Half-closed by the client too: nothing more to wait for.
+  socket.once('end', () => socket.destroy());
+}
+
+export function createRequestListener(pipelineStages: RequestPipeline, log: Logger, secure: boolean, limits: HttpLimits) {
   return (req: IncomingMessage, res: ServerResponse): void => {
+    watchBody(req, limits);
     const requestId = newRequestId();
     const hostId = newHostId();
     const started = process.hrtime.bigint();
@@ -18,6 +51,7 @@ export function createRequestListener(pipelineStages: RequestPipeline, log: Logg
     const rawPath = q < 0 ? target : target.slice(0, q);
     const rawQuery = q < 0 ? '' : target.slice(q + 1);
     const method = req.method ?? 'GET';
+    let streamed: Readable | undefined;
     void pipelineStages
       .handle({
         method,
@@ -31,13 +65,20 @@ export function createRequestListener(pipelineStages: RequestPipeline, log: Logg
         hostId,
       })
       .then(async (response) => {
+        const body = response.body;
+        if (body && typeof body !== 'string' && !Buffer.isBuffer(body)) streamed = body;
         const headers: Record<string, string> = {
           'x-amz-request-id': requestId,
           'x-amz-id-2': hostId,
           server: 'Meridian',
           ...response.headers,
         };
-        const body = response.body;
+        // Answered before the whole body arrived: discard the rest if it is small, else close after answering.
+        if (!discardBody(req, DRAIN_LIMIT_BYTES)) {
+          headers.connection = 'close';
+          const socket = req.socket;
+          res.once('finish', () => lingerBeforeClose(socket));
+        }
         if (typeof body === 'string' || Buffer.isBuffer(body)) {
           const buf = typeof body === 'string' ? Buffer.from(body) : body;
           if (method !== 'HEAD') headers['content-length'] = String(buf.length);
@@ -45,6 +86,9 @@ export function createRequestListener(pipelineStages: RequestPipeline, log: Logg
           res.end(method === 'HEAD' ? undefined : buf);
         } else if (body) {
           res.writeHead(response.status, headers);
+          // A client that stops reading a streamed body (a download, the events stream) is cut after
+          // the body timeout of no progress: its socket, blob descriptor and data key are released.
+          res.setTimeout(limits.bodyTimeoutMs);
           try {
             await pipeline(body, res);
           } catch (e) {
@@ -61,8 +105,10 @@ export function createRequestListener(pipelineStages: RequestPipeline, log: Logg
       })
       .catch((e: unknown) => {
         log.error({ err: e, requestId }, 'request failed outside the pipeline');
+        // A response body that never reached the client still holds descriptors and keys: release them.
+        if (streamed && !streamed.destroyed) streamed.destroy();
         if (!res.headersSent) {
-          res.writeHead(500, { 'x-amz-request-id': requestId });
+          res.writeHead(500, { 'x-amz-request-id': requestId, 'content-length': '0', ...(req.complete ? {} : { connection: 'close' }) });
           res.end();
         } else {
           res.destroy();

@@ -1,10 +1,13 @@
 /**
- * Split mode, receiving side: what other Meridian processes ask of this one.
- *   POST /_meridian/internal/global   the global stores (home process only; peer secret)
- *   POST /_meridian/internal/bucket   a bucket record of a region served here (peer secret)
- *   PUT  /_meridian/internal/replica  a replica, delete marker or tag change, signed with the
- *        replication role's own credentials: authenticated with SigV4 and authorized here by the
- *        same ReplicaWriter the in-process path uses. The peer secret gives no access to it.
+ * Split mode, receiving side: what other Meridian processes ask of this one. Every request here
+ * must come from an authenticated peer (peer-protocol.ts; the pipeline verifies it and signs the
+ * answer):
+ *   POST /_meridian/internal/global   the global stores (home process only); sealed JSON
+ *   POST /_meridian/internal/bucket   a bucket record of a region served here; sealed JSON
+ *   PUT  /_meridian/internal/replica  a replica, delete marker or tag change, framed and tagged
+ *        (replica-framing.ts) and signed, in addition, with the replication role's own credentials:
+ *        authenticated with SigV4 and authorized here by the same ReplicaWriter the in-process
+ *        path uses. The peer secret alone gives no access to it.
  */
 import type { Readable } from 'node:stream';
 import { ServiceError, isServiceError } from '../common/errors.js';
@@ -12,11 +15,12 @@ import { ReplicationFailure } from '../replication/failure.js';
 import type { Caller } from '../services/caller.js';
 import type { ServiceResponse } from '../services/protocol/response.js';
 import type { ReplicaWriter } from '../services/s3/replica-writer.js';
-import { decodeEnvelope, REPLICA_HEADER, REPLICA_PATH, sourceFromWire, versionFromWire } from '../services/s3/replica-wire.js';
+import { decodeEnvelope, REPLICA_PATH, sourceFromWire, versionFromWire } from '../services/s3/replica-wire.js';
 import { withRecordedDecisions } from '../services/s3/replication-explain.js';
 import type { GlobalStores } from '../storage/index.js';
 import type { BucketRecord } from '../storage/types.js';
-import { verifyPeerAuth } from './peers.js';
+import { openRpc, sealRpc, sha256Hex, type PeerKeys, type VerifiedPeerRequest } from './peer-protocol.js';
+import { readFramedReplica } from './replica-framing.js';
 import { GLOBAL_RPC_PATH, serveGlobalRpc } from './remote-global-stores.js';
 
 export const INTERNAL_PREFIX = '/_meridian/internal/';
@@ -28,10 +32,12 @@ export interface InternalRequest {
   headers: Record<string, string | string[] | undefined>;
   body: Readable;
   requestId: string;
+  /** The authenticated peer behind the request, if it verified. */
+  peer?: VerifiedPeerRequest;
 }
 
 export interface InternalApiDeps {
-  secret: string;
+  keys: PeerKeys;
   /** The local global stores, when this process is the home. */
   homeStores?: GlobalStores;
   /** A bucket of a region served here. */
@@ -46,7 +52,7 @@ function json(status: number, body: unknown): ServiceResponse {
   return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }
 
-async function readAll(body: Readable, limit: number): Promise<string> {
+async function readAll(body: Readable, limit: number): Promise<Buffer> {
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const c of body) {
@@ -54,42 +60,52 @@ async function readAll(body: Readable, limit: number): Promise<string> {
     if (size > limit) throw new ServiceError('RequestEntityTooLarge', 413, 'Request body too large');
     chunks.push(c as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 export async function handleInternal(deps: InternalApiDeps, req: InternalRequest): Promise<ServiceResponse> {
   try {
-    if (req.method === 'PUT' && req.rawPath === REPLICA_PATH) return await replica(deps, req);
+    if (!req.peer) throw new ServiceError('AccessDenied', 403, 'Internal endpoints answer authenticated peers only (x-meridian-peer-* headers)');
+    if (req.method === 'PUT' && req.rawPath === REPLICA_PATH) return await replica(deps, req, req.peer);
     if (req.method !== 'POST' || (req.rawPath !== GLOBAL_RPC_PATH && req.rawPath !== BUCKET_RPC_PATH)) {
       throw new ServiceError('NotFound', 404, `No internal endpoint ${req.method} ${req.rawPath}`);
     }
     const body = await readAll(req.body, 8 * 1024 * 1024);
-    if (!verifyPeerAuth(deps.secret, req.method, req.rawPath, body, req.headers)) throw new ServiceError('AccessDenied', 403, 'Bad or missing peer signature');
-    const call = JSON.parse(body) as Record<string, unknown>;
+    if (sha256Hex(body) !== req.peer.content) throw new ServiceError('BadDigest', 400, 'The body does not match the digest the peer signed');
+    const call = JSON.parse(openRpc(deps.keys.requestEnc, body).toString('utf8')) as Record<string, unknown>;
+    let result: unknown;
     if (req.rawPath === GLOBAL_RPC_PATH) {
       if (!deps.homeStores) throw new ServiceError('InvalidRequest', 400, 'This process does not own the global stores');
-      return json(200, { result: await serveGlobalRpc(deps.homeStores, call) });
+      result = await serveGlobalRpc(deps.homeStores, call);
+    } else {
+      const region = String(call.region);
+      if (!deps.serves(region)) throw new ServiceError('InvalidRequest', 400, `Region ${region} is not served here`);
+      result = await deps.bucket(region, String(call.name));
     }
-    const region = String(call.region);
-    if (!deps.serves(region)) throw new ServiceError('InvalidRequest', 400, `Region ${region} is not served here`);
-    return json(200, { result: await deps.bucket(region, String(call.name)) });
+    // Answers carry secrets (secret access keys, session tokens): sealed for the caller.
+    return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: sealRpc(deps.keys.responseEnc, Buffer.from(JSON.stringify({ result }))) };
   } catch (e) {
     if (isServiceError(e)) return json(e.status, { error: { code: e.code, message: e.message } });
     return json(500, { error: { code: 'InternalError', message: e instanceof Error ? e.message : String(e) } });
   }
 }
 
-async function replica(deps: InternalApiDeps, req: InternalRequest): Promise<ServiceResponse> {
+async function replica(deps: InternalApiDeps, req: InternalRequest, peer: VerifiedPeerRequest): Promise<ServiceResponse> {
   const caller = await deps.authenticate();
-  const header = req.headers[REPLICA_HEADER];
-  if (typeof header !== 'string') throw new ServiceError('InvalidRequest', 400, `Missing ${REPLICA_HEADER}`);
-  const e = decodeEnvelope(header);
+  const framed = await readFramedReplica(req.body, deps.keys, peer.signature, peer.content);
+  const e = decodeEnvelope(framed.envelope);
   if (!deps.serves(e.destination.region)) throw new ServiceError('InvalidRequest', 400, `Region ${e.destination.region} is not served here`);
+  const source = e.op === 'object' ? sourceFromWire(e, framed.data, framed.check) : undefined;
+  // Without data to stream, the whole body is proven intact before anything is looked at.
+  if (!source || e.dryRun) {
+    await readAll(framed.data, 0);
+    framed.check();
+  }
   const opts = e.dryRun ? { dryRun: true } : {};
   const run = () => {
     switch (e.op) {
       case 'object':
-        return deps.writer.writeReplica(caller, e.destination, e.settings ?? {}, sourceFromWire(e, req.body), opts);
+        return deps.writer.writeReplica(caller, e.destination, e.settings ?? {}, source!, opts);
       case 'delete-marker':
         return deps.writer.writeDeleteMarker(caller, e.destination, versionFromWire(e), opts);
       case 'tags':
@@ -99,7 +115,7 @@ async function replica(deps: InternalApiDeps, req: InternalRequest): Promise<Ser
   const outcome = await withRecordedDecisions(run);
   const decisions = e.dryRun ? outcome.decisions : undefined;
   // Whatever the writer did not read (a failure before the data) is drained, so the connection can be reused.
-  req.body.resume();
+  framed.data.resume();
   if (outcome.error === undefined) return json(200, { decisions });
   const err = outcome.error;
   if (err instanceof ReplicationFailure) {

@@ -2,14 +2,24 @@
  * Split mode: a request for a region another process serves is passed to that process as it came
  * (same method, path, headers — Host included, so its SigV4 signature still verifies — and body),
  * and its answer is passed back. The peer authenticates and authorizes it; this process only relays.
+ *
+ * The hop is authenticated both ways (peer-protocol.ts): the request carries the original client's
+ * address and transport in its signed peer headers, so the peer's policies (aws:SourceIp,
+ * aws:SecureTransport, SSE-KMS over plain HTTP) see the client, not this process; the answer's
+ * status and headers, and its body when the peer answered from memory (errors, listings, XML),
+ * must verify or the client gets 502 instead. A streamed body (object data) is covered by the
+ * head's signature only: use https between peers (MERIDIAN_PEER_CA) to protect it in transit.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { ServiceError } from '../common/errors.js';
 import type { ServiceResponse } from '../services/protocol/response.js';
+import { PeerAuthError, sha256Hex, signPeerRequest, UNSIGNED, verifyPeerResponse, type ForwardedClient, type PeerKeys } from './peer-protocol.js';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
+/** A signed body is one the peer built in memory; anything near this size is not. */
+const MAX_SIGNED_BODY = 64 * 1024 * 1024;
 
 export interface ProxiedRequest {
   method: string;
@@ -17,12 +27,17 @@ export interface ProxiedRequest {
   rawQuery: string;
   headers: Record<string, string | string[] | undefined>;
   body: Readable;
+  /** The client as this process saw it. */
+  client: ForwardedClient;
 }
 
-export async function proxyToPeer(baseUrl: string, req: ProxiedRequest, ca?: Buffer): Promise<ServiceResponse> {
+export async function proxyToPeer(baseUrl: string, req: ProxiedRequest, keys: PeerKeys, ca?: Buffer): Promise<ServiceResponse> {
   const base = new URL(baseUrl);
   const headers: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+  // A client's own x-meridian-peer-* headers never pass: only this process speaks for the hop.
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k) && !k.startsWith('x-meridian-peer')) headers[k] = v;
+  const signed = signPeerRequest(keys, { method: req.method, path: req.rawPath, query: req.rawQuery, content: UNSIGNED, client: req.client });
+  Object.assign(headers, signed.headers);
   const https = base.protocol === 'https:';
   const upstream = await new Promise<IncomingMessage>((resolve, reject) => {
     const r = (https ? httpsRequest : httpRequest)(
@@ -30,12 +45,39 @@ export async function proxyToPeer(baseUrl: string, req: ProxiedRequest, ca?: Buf
       resolve,
     );
     r.on('error', reject);
-    req.body.on('error', (e) => r.destroy(e));
-    req.body.pipe(r);
+    pipeline(req.body, r, (e) => {
+      if (e) r.destroy(e);
+    });
   }).catch((e: unknown) => {
     throw new ServiceError('ServiceUnavailable', 503, `The region's process at ${baseUrl} is not reachable: ${e instanceof Error ? e.message : String(e)}`);
   });
+  const refuse = (e: unknown): never => {
+    upstream.destroy();
+    throw new ServiceError('BadGateway', 502, `The answer of the region's process at ${baseUrl} failed peer authentication: ${e instanceof Error ? e.message : String(e)}`);
+  };
+  let verified: ReturnType<typeof verifyPeerResponse>;
+  try {
+    verified = verifyPeerResponse(keys, signed.signature, upstream.statusCode ?? 0, upstream.headers);
+  } catch (e) {
+    return refuse(e);
+  }
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(upstream.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = Array.isArray(v) ? v.join(', ') : v;
-  return { status: upstream.statusCode ?? 502, headers: out, body: upstream };
+  for (const [k, v] of Object.entries(verified.headers)) if (!HOP_BY_HOP.has(k) && !k.startsWith('x-meridian-peer')) out[k] = v;
+  const status = upstream.statusCode ?? 502;
+  if (verified.content === UNSIGNED || req.method === 'HEAD') return { status, headers: out, body: upstream };
+  if (!/^[0-9a-f]{64}$/.test(verified.content)) return refuse(new PeerAuthError('unknown body digest'));
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const c of upstream) {
+      size += (c as Buffer).length;
+      if (size > MAX_SIGNED_BODY) throw new PeerAuthError('signed body too large');
+      chunks.push(c as Buffer);
+    }
+  } catch (e) {
+    return refuse(e);
+  }
+  const body = Buffer.concat(chunks);
+  if (sha256Hex(body) !== verified.content) return refuse(new PeerAuthError('the body does not match its signed digest'));
+  return { status, headers: out, body };
 }

@@ -1,6 +1,7 @@
 /**
  * Split mode, sending side: a replica write to a destination region another process serves, as an
- * internal S3-like request signed (SigV4) with the replication role's session credentials. The
+ * internal S3-like request signed (SigV4) with the replication role's session credentials and
+ * authenticated as a peer request (peer-protocol.ts; body framed and tagged, replica-framing.ts). The
  * destination verifies the signature and authorizes the role itself (s3:ReplicateObject, its
  * bucket policy, kms:Encrypt under its key policy), exactly as for the in-process path.
  * A failure reason in the answer is permanent (FAILED); anything else — the peer down, 5xx, a
@@ -8,45 +9,65 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { ReplicationFailure, type FailureReason } from '../replication/failure.js';
 import type { DestinationBucket, RoleCredentials, SourceVersion, WriteOptions } from '../replication/ports.js';
 import type { ObjectVersion } from '../storage/types.js';
 import type { RemoteReplicaWriter, ReplicaSettings } from '../services/s3/replica-writer.js';
 import { recordRemoteDecisions } from '../services/s3/replication-explain.js';
-import { encodeEnvelope, replicaBody, REPLICA_HEADER, REPLICA_PATH, sealedForWire, versionForWire, wirePartSize, type ReplicaEnvelope } from '../services/s3/replica-wire.js';
+import { encodeEnvelope, replicaBody, REPLICA_PATH, sealedForWire, versionForWire, wirePartSize, type ReplicaEnvelope } from '../services/s3/replica-wire.js';
 import { signRequest } from './auth/index.js';
+import { sha256Hex, signPeerRequest, verifyPeerResponse } from './peer-protocol.js';
+import type { SplitConfig } from './peers.js';
+import { frameReplica } from './replica-framing.js';
 
 export class PeerReplicaClient implements RemoteReplicaWriter {
   constructor(
     private readonly baseUrl: string,
-    /** CA certificate(s) to trust for an https peer. */
-    private readonly ca?: Buffer,
+    /** The peer keys, and the CA certificate(s) to trust for an https peer. */
+    private readonly split: Pick<SplitConfig, 'keys' | 'ca'>,
   ) {}
 
-  private async send(creds: RoleCredentials, envelope: ReplicaEnvelope, body?: { stream: Readable; length: number }): Promise<void> {
+  private async send(creds: RoleCredentials, envelope: ReplicaEnvelope, data?: { stream: Readable; length: number }): Promise<void> {
     const url = new URL(REPLICA_PATH, this.baseUrl);
+    const framed = frameReplica(encodeEnvelope(envelope), data?.stream, data?.length ?? 0);
+    // The role signs (the destination authorizes it); the peer keys authenticate the request, its body and the answer.
     const headers = signRequest(
-      { method: 'PUT', url, headers: { [REPLICA_HEADER]: encodeEnvelope(envelope), 'content-length': String(body?.length ?? 0) }, body: 'UNSIGNED-PAYLOAD' },
+      { method: 'PUT', url, headers: { 'content-length': String(framed.length), 'content-type': 'application/octet-stream' }, body: 'UNSIGNED-PAYLOAD' },
       { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, sessionToken: creds.sessionToken },
       envelope.destination.region,
       's3',
     );
+    const peer = signPeerRequest(this.split.keys, { method: 'PUT', path: REPLICA_PATH, query: '', content: framed.content });
+    Object.assign(headers, peer.headers);
     const https = url.protocol === 'https:';
+    const body = framed.body(this.split.keys, peer.signature);
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = (https ? httpsRequest : httpRequest)(url, { method: 'PUT', headers, timeout: 120_000, ...(https && this.ca ? { ca: this.ca } : {}) }, resolve);
+      const req = (https ? httpsRequest : httpRequest)(url, { method: 'PUT', headers, timeout: 120_000, ...(https && this.split.ca ? { ca: this.split.ca } : {}) }, resolve);
       req.on('error', reject);
       req.on('timeout', () => req.destroy(new Error(`peer ${this.baseUrl} timed out`)));
-      if (body) {
-        body.stream.on('error', (e) => req.destroy(e));
-        body.stream.pipe(req);
-      } else {
-        req.end();
-      }
+      pipeline(body, req).catch((e: unknown) => req.destroy(e instanceof Error ? e : new Error(String(e))));
     });
     const chunks: Buffer[] = [];
-    for await (const c of res) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
+    let size = 0;
+    for await (const c of res) {
+      size += (c as Buffer).length;
+      if (size > 16 * 1024 * 1024) {
+        res.destroy();
+        throw new Error(`peer ${this.baseUrl} answered a replica with more than 16 MiB`);
+      }
+      chunks.push(c as Buffer);
+    }
+    const raw = Buffer.concat(chunks);
+    // An answer that does not verify is not the destination's: retried, never taken as done or failed.
+    try {
+      const verified = verifyPeerResponse(this.split.keys, peer.signature, res.statusCode ?? 0, res.headers);
+      if (verified.content !== sha256Hex(raw)) throw new Error('its body does not match its signed digest');
+    } catch (e) {
+      throw new Error(`peer ${this.baseUrl} answered HTTP ${res.statusCode} without a valid peer signature: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const text = raw.toString('utf8');
     let answer: { error?: { code?: string; message?: string; reason?: string; detail?: string }; decisions?: Parameters<typeof recordRemoteDecisions>[0] } = {};
     try {
       answer = JSON.parse(text) as typeof answer;

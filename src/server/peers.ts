@@ -1,12 +1,15 @@
 /**
  * Split mode: which regions this process serves, where the others are, and who owns the global
- * stores (IAM/STS, accounts, bucket names). Processes trust each other's internal store calls
- * through a shared secret (MERIDIAN_PEER_SECRET): an HMAC over method, path, time and body. Replica
- * writes do NOT use it: they are signed with the replication role's own credentials (SigV4) and
- * authorized by the destination like any request.
+ * stores (IAM/STS, accounts, bucket names). Processes authenticate each other with keys derived
+ * from a shared secret (MERIDIAN_PEER_SECRET) — see peer-protocol.ts. Replica writes carry, in
+ * addition, the replication role's own SigV4 signature and are authorized by the destination like
+ * any request.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { isKnownRegion } from '../regions/known-regions.js';
+import { derivePeerKeys, openRpc, PeerAuthError, sealRpc, sha256Hex, signPeerRequest, verifyPeerResponse, type PeerKeys } from './peer-protocol.js';
 
 export interface SplitConfig {
   /** Regions this process serves. */
@@ -16,6 +19,10 @@ export interface SplitConfig {
   /** The region whose process owns the global stores. */
   home: string;
   secret: string;
+  /** Per-direction keys derived from the secret. */
+  keys: PeerKeys;
+  /** CA certificate(s) that https peers' certificates must chain to (MERIDIAN_PEER_CA). */
+  ca?: Buffer;
 }
 
 export function parsePeers(list: string[]): Record<string, string> {
@@ -29,48 +36,78 @@ export function parsePeers(list: string[]): Record<string, string> {
 }
 
 /** Validate a split configuration: served and peer regions known and disjoint, the home reachable. */
-export function splitConfig(regions: string[], peers: Record<string, string>, home: string | undefined, secret: string | undefined): SplitConfig {
+export function splitConfig(regions: string[], peers: Record<string, string>, home: string | undefined, secret: string | undefined, caFile?: string): SplitConfig {
   for (const r of regions) if (!isKnownRegion(r)) throw new Error(`unknown region '${r}' in --regions`);
   for (const r of Object.keys(peers)) if (regions.includes(r)) throw new Error(`region ${r} is both served here and a peer`);
   const h = home ?? (regions.includes('us-east-1') || peers['us-east-1'] ? 'us-east-1' : regions[0]!);
   if (!regions.includes(h) && !peers[h]) throw new Error(`the home region ${h} (IAM, accounts, bucket names) is neither served here nor a --peer`);
   if (!secret || secret.length < 16) throw new Error('split mode needs MERIDIAN_PEER_SECRET (at least 16 characters), the same in every process');
-  return { regions, peers, home: h, secret };
+  const config: SplitConfig = { regions, peers, home: h, secret, keys: derivePeerKeys(secret) };
+  if (caFile) {
+    try {
+      config.ca = readFileSync(caFile);
+    } catch (e) {
+      throw new Error(`MERIDIAN_PEER_CA: cannot read ${caFile}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return config;
 }
 
-const MAX_SKEW_MS = 5 * 60 * 1000;
+const MAX_RPC_ANSWER = 64 * 1024 * 1024;
 
-function mac(secret: string, method: string, path: string, time: string, body: string): string {
-  return createHmac('sha256', secret).update(`${method}\n${path}\n${time}\n`).update(body).digest('hex');
-}
-
-/** Headers for an internal call between peers. */
-export function peerAuthHeaders(secret: string, method: string, path: string, body: string): Record<string, string> {
-  const time = String(Date.now());
-  return { 'x-meridian-peer-time': time, 'x-meridian-peer-signature': mac(secret, method, path, time, body) };
-}
-
-export function verifyPeerAuth(secret: string, method: string, path: string, body: string, headers: Record<string, string | string[] | undefined>): boolean {
-  const time = headers['x-meridian-peer-time'];
-  const sig = headers['x-meridian-peer-signature'];
-  if (typeof time !== 'string' || typeof sig !== 'string' || !/^\d+$/.test(time)) return false;
-  if (Math.abs(Date.now() - Number(time)) > MAX_SKEW_MS) return false;
-  const expected = Buffer.from(mac(secret, method, path, time, body), 'hex');
-  const given = Buffer.from(sig, 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-/** A JSON call to a peer's internal endpoint, authenticated with the shared secret. */
-export async function peerCall<T>(baseUrl: string, secret: string, path: string, payload: unknown): Promise<T> {
-  const body = JSON.stringify(payload);
-  const res = await fetch(baseUrl + path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...peerAuthHeaders(secret, 'POST', path, body) },
-    body,
-    signal: AbortSignal.timeout(30_000),
+/** One request to a peer over http(s), its answer read whole (bounded). */
+export async function peerRequest(
+  url: URL,
+  init: { method: string; headers: Record<string, string>; body?: Buffer; ca?: Buffer; timeoutMs?: number },
+): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
+  const https = url.protocol === 'https:';
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const r = (https ? httpsRequest : httpRequest)(url, { method: init.method, headers: init.headers, timeout: init.timeoutMs ?? 30_000, ...(https && init.ca ? { ca: init.ca } : {}) }, resolve);
+    r.on('error', reject);
+    r.on('timeout', () => r.destroy(new Error(`peer ${url.origin} timed out`)));
+    r.end(init.body);
   });
-  const text = await res.text();
-  const parsed = text ? (JSON.parse(text) as { result?: T; error?: { message: string } }) : {};
-  if (!res.ok || parsed.error) throw new Error(`peer ${baseUrl}${path}: ${parsed.error?.message ?? `HTTP ${res.status}`}`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of res) {
+    size += (c as Buffer).length;
+    if (size > MAX_RPC_ANSWER) {
+      res.destroy();
+      throw new Error(`peer ${url.origin} answered more than ${MAX_RPC_ANSWER} bytes`);
+    }
+    chunks.push(c as Buffer);
+  }
+  return { status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) };
+}
+
+/**
+ * A call to a peer's internal RPC endpoint: the JSON payload sealed (AES-256-GCM) and the request
+ * signed; the answer refused unless its signature (bound to this request) and body digest verify.
+ */
+export async function peerCall<T>(baseUrl: string, split: Pick<SplitConfig, 'keys' | 'ca'>, path: string, payload: unknown): Promise<T> {
+  const { keys } = split;
+  const body = sealRpc(keys.requestEnc, Buffer.from(JSON.stringify(payload)));
+  const signed = signPeerRequest(keys, { method: 'POST', path, query: '', content: sha256Hex(body) });
+  const url = new URL(baseUrl + path);
+  const init: Parameters<typeof peerRequest>[1] = { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length), ...signed.headers }, body };
+  if (split.ca) init.ca = split.ca;
+  const res = await peerRequest(url, init);
+  let verified: ReturnType<typeof verifyPeerResponse>;
+  try {
+    verified = verifyPeerResponse(keys, signed.signature, res.status, res.headers);
+    if (verified.content !== sha256Hex(res.body)) throw new PeerAuthError('the peer response body does not match its signed digest');
+  } catch (e) {
+    throw new Error(`peer ${baseUrl}${path}: refused its answer (HTTP ${res.status}): ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (res.status !== 200) {
+    let message = `HTTP ${res.status}`;
+    try {
+      message = (JSON.parse(res.body.toString('utf8')) as { error?: { message?: string } }).error?.message ?? message;
+    } catch {
+      /* not JSON */
+    }
+    throw new Error(`peer ${baseUrl}${path}: ${message}`);
+  }
+  const parsed = JSON.parse(openRpc(keys.responseEnc, res.body).toString('utf8')) as { result?: T };
   return parsed.result as T;
 }

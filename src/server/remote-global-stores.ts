@@ -12,7 +12,7 @@
  * process clears the cache.
  */
 import type { BucketDirectory, GlobalStores, IamStore } from '../storage/index.js';
-import { peerCall } from './peers.js';
+import { peerCall, type SplitConfig } from './peers.js';
 
 const CACHE_MS = 2000;
 const REFRESH_MS = 1000;
@@ -104,8 +104,8 @@ export class RemoteStores {
   }
 }
 
-export function remoteGlobalStores(homeUrl: string, secret: string): GlobalStores {
-  const remote = new RemoteStores((call) => peerCall(homeUrl, secret, GLOBAL_RPC_PATH, call));
+export function remoteGlobalStores(homeUrl: string, split: Pick<SplitConfig, 'keys' | 'ca'>): GlobalStores {
+  const remote = new RemoteStores((call) => peerCall(homeUrl, split, GLOBAL_RPC_PATH, call));
   return { iam: remote.proxy<IamStore>('iam'), directory: remote.proxy<BucketDirectory>('directory'), close: async () => undefined };
 }
 

@@ -5,9 +5,9 @@
  * The only file that touches node's IncomingMessage/ServerResponse is http-adapter.ts.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ServiceError, isServiceError } from '../common/errors.js';
+import { storageFaultOf, storageFullError } from '../common/storage-faults.js';
 import { isKnownRegion } from '../regions/known-regions.js';
 import type { Principal } from '../policy/types.js';
 import type { Caller } from '../services/caller.js';
@@ -27,6 +27,8 @@ import { AdminApi } from './admin-api.js';
 import { ConsoleAssets, isConsolePath } from './console-assets.js';
 import { handleInternal, INTERNAL_PREFIX } from './internal-api.js';
 import { proxyToPeer } from './peer-proxy.js';
+import { claimsPeer, PeerAuthError, PeerVerifier, sha256Hex, signPeerResponse, UNSIGNED, type VerifiedPeerRequest } from './peer-protocol.js';
+import { joinBody } from './request-body.js';
 
 export interface IncomingRequest {
   method: string;
@@ -71,10 +73,16 @@ function serviceOfUnsigned(req: IncomingRequest): Service {
   return 's3';
 }
 
-async function readBody(body: Readable, limit: number): Promise<Buffer> {
+/**
+ * A small request body, whole. Stops reading at `limit` (a longer declared Content-Length is refused
+ * before any byte is read) and never destroys the request on the way out: the answer still has to
+ * reach the client (http-adapter.ts drains or closes what is left).
+ */
+async function readBody(body: Readable, limit: number, declaredLength?: string): Promise<Buffer> {
+  if (declaredLength !== undefined && Number(declaredLength) > limit) throw new ServiceError('RequestEntityTooLarge', 413, `Request body too large: at most ${limit} bytes are accepted here.`);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const c of body) {
+  for await (const c of body.iterator({ destroyOnReturn: false })) {
     size += (c as Buffer).length;
     if (size > limit) throw new ServiceError('RequestEntityTooLarge', 413, 'Request body too large');
     chunks.push(c as Buffer);
@@ -97,18 +105,39 @@ function payloadHeaders(req: IncomingRequest): IncomingRequest['headers'] {
   return out;
 }
 
+/**
+ * A body of unknown length (Transfer-Encoding: chunked without Content-Length) is refused, as AWS does,
+ * except the aws-chunked encoding, whose decoded length is declared in x-amz-decoded-content-length:
+ * otherwise the object size limits could not be checked before the bytes arrive.
+ */
+function requireContentLength(headers: IncomingRequest['headers']): void {
+  const te = header(headers, 'transfer-encoding');
+  if (te === undefined || header(headers, 'content-length') !== undefined) return;
+  if (!te.toLowerCase().split(',').some((t) => t.trim() === 'chunked')) return;
+  const awsChunked = (header(headers, 'x-amz-content-sha256') ?? '').startsWith('STREAMING-') || (header(headers, 'content-encoding') ?? '').toLowerCase().split(',').some((t) => t.trim() === 'aws-chunked');
+  if (!awsChunked) throw new ServiceError('MissingContentLength', 411, 'You must provide the Content-Length HTTP header.');
+}
+
 export class RequestPipeline {
   /** The web console's static files (/_console/); the console itself calls the signed endpoints. */
   private readonly consoleAssets = new ConsoleAssets();
+  /** Split mode: checks peer requests (and remembers their nonces) for every listener. */
+  private readonly peers: PeerVerifier | undefined;
 
-  constructor(private readonly fabric: Fabric) {}
+  constructor(private readonly fabric: Fabric) {
+    if (fabric.config.split) this.peers = new PeerVerifier(fabric.config.split.keys);
+  }
 
   private errorResponse(protocol: Protocol, req: IncomingRequest, e: unknown, resource?: string, xmlns: string = IAM_XMLNS): ServiceResponse {
     let err: ServiceError;
+    const full = isServiceError(e) ? undefined : storageFullError(e);
     if (isServiceError(e)) {
       err = e;
+    } else if (full) {
+      this.fabric.log.warn({ err: e, requestId: req.requestId, method: req.method, path: req.rawPath }, 'out of storage space');
+      err = full;
     } else {
-      this.fabric.log.error({ err: e, requestId: req.requestId, method: req.method, path: req.rawPath }, 'internal error');
+      this.fabric.log.error({ err: e, requestId: req.requestId, method: req.method, path: req.rawPath, diskFault: storageFaultOf(e) }, 'internal error');
       err = new ServiceError(protocol === 'json' ? 'KMSInternalException' : protocol === 'query' ? 'ServiceFailure' : 'InternalError', 500, 'We encountered an internal error. Please try again.');
     }
     if (protocol === 'json') return jsonError(err, req.requestId);
@@ -151,14 +180,39 @@ export class RequestPipeline {
     return { caller, sig };
   }
 
-  async handle(req: IncomingRequest): Promise<ServiceResponse> {
+  /**
+   * Split mode: a request that claims to come from a peer must verify, or it is refused (nothing of
+   * it is applied). A verified one may speak for the original client (address, transport) and gets
+   * a signed answer. Anyone else's x-meridian-peer-* headers mean nothing.
+   */
+  async handle(incoming: IncomingRequest): Promise<ServiceResponse> {
+    if (!this.peers || !claimsPeer(incoming.headers)) return this.dispatch(incoming);
+    let peer: VerifiedPeerRequest;
+    try {
+      peer = this.peers.verify(incoming.method, incoming.rawPath, incoming.rawQuery, incoming.headers);
+    } catch (e) {
+      if (!(e instanceof PeerAuthError)) throw e;
+      this.fabric.log.warn({ requestId: incoming.requestId, from: incoming.remoteAddress, path: incoming.rawPath, reason: e.message }, 'peer request refused');
+      const err = new ServiceError('AccessDenied', 403, `Peer authentication failed: ${e.message}`);
+      const refused = incoming.rawPath.startsWith(INTERNAL_PREFIX) ? plainJson(403, { error: { code: err.code, message: err.message } }) : restXmlError(err, incoming.method, incoming.requestId, incoming.hostId);
+      refused.headers.connection = 'close';
+      return refused;
+    }
+    const req = peer.client ? { ...incoming, remoteAddress: peer.client.address, secure: peer.client.secure } : incoming;
+    const response = await this.dispatch(req, peer);
+    const body = response.body;
+    const content = body === undefined ? sha256Hex('') : typeof body === 'string' || Buffer.isBuffer(body) ? sha256Hex(body) : UNSIGNED;
+    return { ...response, headers: signPeerResponse(this.peers.keys, peer.signature, response.status, response.headers, content) };
+  }
+
+  private async dispatch(req: IncomingRequest, peer?: VerifiedPeerRequest): Promise<ServiceResponse> {
     const signing: SigningRequest = { method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, headers: req.headers };
     let service: Service = 's3';
     if (isTestClockRequest(this.fabric.clock, this.fabric.config.testClock, isLoopback(req.remoteAddress), req.rawPath)) {
-      return handleTestClock(this.fabric.clock, req.method, await readBody(req.body, 4096));
+      return handleTestClock(this.fabric.clock, req.method, await readBody(req.body, 4096, header(req.headers, 'content-length')));
     }
     if (isConsolePath(req.rawPath) && !this.isVirtualHosted(req)) return this.consoleAssets.serve(req.method, req.rawPath, req.headers);
-    if (req.rawPath.startsWith(INTERNAL_PREFIX)) return this.handleInternal(req, signing);
+    if (req.rawPath.startsWith(INTERNAL_PREFIX)) return this.handleInternal(req, signing, peer);
     if (AdminApi.matches(req.rawPath)) return this.handleAdmin(req, signing);
     try {
       const routed = this.route(req, signing);
@@ -178,23 +232,25 @@ export class RequestPipeline {
   private async proxy(req: IncomingRequest, region: string): Promise<ServiceResponse> {
     const peer = this.fabric.peerFor(region);
     if (!peer) throw new ServiceError('InvalidRequest', 400, `Region ${region} is not served by this Meridian process and no --peer serves it.`);
-    const ca = process.env.MERIDIAN_PEER_CA;
-    return proxyToPeer(peer, req, ca ? readFileSync(ca) : undefined);
+    const split = this.fabric.config.split!;
+    return proxyToPeer(peer, { ...req, client: { address: req.remoteAddress, secure: req.secure } }, split.keys, split.ca);
   }
 
   /** /_meridian/internal/: what peer processes ask (split mode). */
-  private async handleInternal(req: IncomingRequest, signing: SigningRequest): Promise<ServiceResponse> {
+  private async handleInternal(req: IncomingRequest, signing: SigningRequest, peer: VerifiedPeerRequest | undefined): Promise<ServiceResponse> {
     const split = this.fabric.config.split;
     if (!split) return plainJson(404, { error: { code: 'NotFound', message: 'Not in split mode' } });
     const deps: Parameters<typeof handleInternal>[0] = {
-      secret: split.secret,
+      keys: split.keys,
       bucket: (region, name) => this.fabric.bucketRecord(region, name),
       serves: (region) => this.fabric.serves(region),
       writer: this.fabric.replicaWriter,
       authenticate: async () => (await this.authenticate(signing, true, req)).caller,
     };
     if (split.regions.includes(split.home)) deps.homeStores = this.fabric.global;
-    return handleInternal(deps, { method: req.method, rawPath: req.rawPath, headers: req.headers, body: req.body, requestId: req.requestId });
+    const internal: Parameters<typeof handleInternal>[1] = { method: req.method, rawPath: req.rawPath, headers: req.headers, body: req.body, requestId: req.requestId };
+    if (peer) internal.peer = peer;
+    return handleInternal(deps, internal);
   }
 
   /** /_meridian/ endpoints: signed like S3 requests (service s3, any region), small bodies. */
@@ -207,7 +263,7 @@ export class RequestPipeline {
     }
     let adminBody: Buffer | undefined;
     const admin = new AdminApi(this.fabric, async () => {
-      const body = await readBody(req.body, SMALL_BODY_LIMIT);
+      const body = await readBody(req.body, SMALL_BODY_LIMIT, header(req.headers, 'content-length'));
       adminBody = body;
       const declared = header(req.headers, 'x-amz-content-sha256');
       const actual = createHash('sha256').update(body).digest('hex');
@@ -216,7 +272,10 @@ export class RequestPipeline {
       }
       return (await this.authenticate(signing, true, req)).caller;
     }, () => adminBody ?? Buffer.alloc(0));
-    return admin.handle({ method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, requestId: req.requestId });
+    const adminReq: Parameters<AdminApi['handle']>[0] = { method: req.method, rawPath: req.rawPath, rawQuery: req.rawQuery, requestId: req.requestId };
+    const authorization = header(req.headers, 'authorization');
+    if (authorization !== undefined) adminReq.authorization = authorization;
+    return admin.handle(adminReq);
   }
 
   // ------------------------------------------------------------------------------------ S3
@@ -258,6 +317,7 @@ export class RequestPipeline {
     })();
     const resource = bucket ? `/${bucket}${key !== undefined ? `/${key}` : ''}` : undefined;
     try {
+      requireContentLength(req.headers);
       let region = signedRegion;
       if (region === undefined) {
         // Anonymous requests have no signing region: they go to the bucket's own region.
@@ -268,8 +328,7 @@ export class RequestPipeline {
       let auth: { caller: Caller; sig?: VerifiedSignature };
       auth = await this.authenticate(signing, true, req);
       const verifier = createPayloadVerifier(auth.sig, payloadHeaders(req));
-      req.body.on('error', (e) => verifier.stream.destroy(e));
-      req.body.pipe(verifier.stream);
+      joinBody(req.body, verifier.stream);
       const s3Request: S3Request = {
         method: req.method,
         query: new URLSearchParams(req.rawQuery),
@@ -293,7 +352,7 @@ export class RequestPipeline {
 
   private async handleBuffered(req: IncomingRequest, signing: SigningRequest, service: Exclude<Service, 's3'>, region: string): Promise<ServiceResponse> {
     const protocol = PROTOCOL[service];
-    const body = await readBody(req.body, SMALL_BODY_LIMIT);
+    const body = await readBody(req.body, SMALL_BODY_LIMIT, header(req.headers, 'content-length'));
     let auth: { caller: Caller };
     try {
       auth = await this.authenticate(signing, false, req, createHash('sha256').update(body).digest('hex'));

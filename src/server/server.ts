@@ -2,14 +2,16 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { OffsetClock, systemClock, type Clock } from '../common/clock.js';
 import { ensureDefaultAccount, type RootCredentials } from './accounts.js';
 import type { Config } from './config.js';
 import { Fabric } from './fabric.js';
 import { createRequestListener } from './http-adapter.js';
+import { capConnections, serverOptions } from './http-limits.js';
 import { createLogger, type Logger } from './logger.js';
 import { RequestPipeline } from './request-pipeline.js';
-import { loadOrCreateCertificate } from './tls.js';
+import { loadOperatorCertificate, loadOrCreateCertificate } from './tls.js';
 
 export interface RunningMeridian {
   fabric: Fabric;
@@ -18,6 +20,8 @@ export interface RunningMeridian {
   httpPort: number;
   httpsPort?: number;
   certFile?: string;
+  /** Whether certFile is the operator's (MERIDIAN_TLS_CERT) rather than generated. */
+  operatorCert?: boolean;
   root: RootCredentials;
   rootGenerated: boolean;
   close(): Promise<void>;
@@ -33,6 +37,38 @@ function listen(server: Server | HttpsServer, port: number, host: string): Promi
   });
 }
 
+/**
+ * An Expect header other than 100-continue is ignored, as AWS does, instead of node's 417: the
+ * request is served like any other.
+ */
+function acceptAnyExpectation(server: Server | HttpsServer): void {
+  server.on('checkExpectation', (req, res) => server.emit('request', req, res));
+  // Expect: 100-continue: "100 Continue" goes out only when something starts reading the body,
+  // i.e. after the request is authenticated and its headers accepted, so a request refused on its
+  // headers is refused before the client sends a byte of its body (node would send it at once).
+  server.on('checkContinue', (req, res) => {
+    const onListener = (event: string | symbol) => {
+      if (event !== 'data' && event !== 'readable') return;
+      req.off('newListener', onListener);
+      if (!res.headersSent && !res.writableEnded) res.writeContinue();
+    };
+    req.on('newListener', onListener);
+    server.emit('request', req, res);
+  });
+}
+
+/**
+ * CONNECT (a proxy tunnel request) is not an S3 method: answered 405 MethodNotAllowed in S3's shape
+ * and the connection closed, instead of node's default of dropping the socket without an answer.
+ */
+function refuseConnect(server: Server | HttpsServer): void {
+  server.on('connect', (_req, socket: Duplex) => {
+    const body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>MethodNotAllowed</Code><Message>The specified method is not allowed against this resource.</Message><Method>CONNECT</Method><ResourceType>SERVICE</ResourceType></Error>';
+    socket.on('error', () => socket.destroy());
+    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nAllow: GET, PUT, POST, DELETE, HEAD, OPTIONS\r\nConnection: close\r\n\r\n${body}`);
+  });
+}
+
 export async function startMeridian(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<RunningMeridian> {
   const log = opts.log ?? createLogger(config.logLevel);
   const clock = opts.clock ?? (config.testClock ? new OffsetClock() : systemClock);
@@ -45,7 +81,11 @@ export async function startMeridian(config: Config, opts: { clock?: Clock; log?:
   for (const region of config.split?.regions ?? []) fabric.region(region);
 
   const pipelineStages = new RequestPipeline(fabric);
-  const http = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, createRequestListener(pipelineStages, log, false));
+  const limits = config.limits;
+  const http = createServer(serverOptions(limits), createRequestListener(pipelineStages, log, false, limits));
+  acceptAnyExpectation(http);
+  refuseConnect(http);
+  capConnections(http, limits, log);
   const httpPort = await listen(http, config.port, config.host);
   const running: RunningMeridian = {
     fabric,
@@ -66,11 +106,15 @@ export async function startMeridian(config: Config, opts: { clock?: Clock; log?:
     },
   };
   if (config.tlsPort !== null) {
-    const tls = await loadOrCreateCertificate(config.dataDir);
-    const https = createHttpsServer({ cert: tls.cert, key: tls.key, keepAliveTimeout: 65_000, requestTimeout: 0 }, createRequestListener(pipelineStages, log, true));
+    const tls = config.tlsCertFile && config.tlsKeyFile ? loadOperatorCertificate(config.tlsCertFile, config.tlsKeyFile) : await loadOrCreateCertificate(config.dataDir);
+    const https = createHttpsServer({ ...serverOptions(limits), cert: tls.cert, key: tls.key }, createRequestListener(pipelineStages, log, true, limits));
+    acceptAnyExpectation(https);
+    refuseConnect(https);
+    capConnections(https, limits, log);
     running.https = https;
     running.httpsPort = await listen(https, config.tlsPort, config.host);
     running.certFile = tls.certFile;
+    running.operatorCert = config.tlsCertFile !== undefined;
   }
   return running;
 }

@@ -1,8 +1,10 @@
 /**
- * The HTTPS listener's certificate: generated self-signed into the data directory on first start
- * (for localhost and 127.0.0.1), so clients can trust it with AWS_CA_BUNDLE=<data>/tls/cert.pem.
+ * The HTTPS listener's certificate: the operator's own (MERIDIAN_TLS_CERT / MERIDIAN_TLS_KEY, PEM
+ * files), or else one generated self-signed into the data directory on first start (for localhost and
+ * 127.0.0.1), so clients can trust it with AWS_CA_BUNDLE=<data>/tls/cert.pem.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { writeFileDurably } from '../common/durable-file.js';
@@ -12,6 +14,31 @@ export interface TlsMaterial {
   key: string;
   certFile: string;
   generated: boolean;
+}
+
+/**
+ * The operator's certificate (with its chain, if the file holds one) and private key. Checked at start:
+ * an unreadable file, a file that is not PEM, or a key that does not belong to the certificate stops
+ * the server with a message naming the variable, instead of failing every handshake later.
+ */
+export function loadOperatorCertificate(certFile: string, keyFile: string): TlsMaterial {
+  const read = (file: string, name: string): string => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new Error(`${name}: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  const cert = read(certFile, 'MERIDIAN_TLS_CERT');
+  const key = read(keyFile, 'MERIDIAN_TLS_KEY');
+  if (!/-----BEGIN CERTIFICATE-----/.test(cert)) throw new Error(`MERIDIAN_TLS_CERT: ${certFile} holds no PEM certificate`);
+  if (!/-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/.test(key)) throw new Error(`MERIDIAN_TLS_KEY: ${keyFile} holds no PEM private key`);
+  try {
+    createSecureContext({ cert, key });
+  } catch (e) {
+    throw new Error(`MERIDIAN_TLS_CERT / MERIDIAN_TLS_KEY: the key does not match the certificate, or one of them is damaged (${e instanceof Error ? e.message : String(e)})`);
+  }
+  return { cert, key, certFile, generated: false };
 }
 
 export async function loadOrCreateCertificate(dataDir: string): Promise<TlsMaterial> {

@@ -27,6 +27,12 @@ async function readAll(r: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** Wait for a condition the store reaches asynchronously (an unlink after the last release). */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await sleep(10);
+  assert.ok(cond());
+}
+
 async function writeBlob(store: FsBlobStore, data: Buffer, chunk = 7000): Promise<BlobRef> {
   const w = store.createWriter();
   for (let i = 0; i < data.length; i += chunk) await w.write(data.subarray(i, i + chunk));
@@ -109,6 +115,38 @@ describe('fs blob store', () => {
     await store.delete([ref, { kind: 'inline', data: Buffer.from('x') }]);
     assert.equal(existsSync(path), false);
     await store.delete([ref]);
+  });
+
+  it('a retained blob outlives its delete until the last reader releases it', async () => {
+    const store = createFsBlobStore(freshDir(), { inlineThreshold: 10 });
+    const data = randomBytes(5000);
+    const ref = await writeBlob(store, data);
+    const path = store.pathOf((ref as { id: string }).id);
+    const releaseA = store.retain([ref]);
+    const releaseB = store.retain([ref, { kind: 'inline', data: Buffer.from('x') }]);
+    await store.delete([ref]);
+    assert.ok(existsSync(path), 'still being read');
+    assert.ok((await readAll(store.openRead(ref))).equals(data));
+    releaseA();
+    releaseA(); // twice is harmless: B still holds it
+    assert.ok(existsSync(path));
+    releaseB();
+    await until(() => !existsSync(path));
+    assert.equal(store.pendingDeletes, 0);
+  });
+
+  it('with a grace period, delete only schedules removal; the sweep leaves such files alone; close carries it out', async () => {
+    const store = createFsBlobStore(freshDir(), { inlineThreshold: 10, deleteGraceMs: 3_600_000, orphanGraceMs: 0 });
+    const ref = await writeBlob(store, randomBytes(50));
+    const path = store.pathOf((ref as { id: string }).id);
+    await store.delete([ref]);
+    assert.ok(existsSync(path));
+    assert.equal(store.pendingDeletes, 1);
+    assert.equal(await store.sweepOrphans(async () => false), 0, 'a file waiting for its readers is not an orphan');
+    assert.ok(existsSync(path));
+    await store.close();
+    assert.equal(existsSync(path), false);
+    assert.equal(store.pendingDeletes, 0);
   });
 
   it('removes leftover temp files when created (a crash mid-write), keeps finished blobs', async () => {

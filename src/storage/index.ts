@@ -12,6 +12,7 @@ import { SqliteKmsKeyStore } from './sqlite/kms-key-store.js';
 import { SqliteRegionMetadataStore, type RegionStoreOptions } from './sqlite/region-metadata-store.js';
 
 export type * from './types.js';
+export { UploadNotFound, UploadPartChanged, WriteConditionFailed } from './errors.js';
 export type { ConnectionOptions } from './sqlite/connection.js';
 export type { RegionStoreOptions } from './sqlite/region-metadata-store.js';
 export type { GroupCommitStats } from './sqlite/group-commit.js';

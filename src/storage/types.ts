@@ -34,8 +34,20 @@ export interface BlobStore {
   createWriter(): BlobWriter;
   /** Read a blob, or the byte range [start, end] (inclusive) of it. */
   openRead(ref: BlobRef, range?: { start: number; end: number }): Readable;
-  /** Delete blobs no longer referenced (inline refs are ignored). Missing files are not an error. */
+  /**
+   * Delete blobs that committed metadata no longer references (inline refs are ignored; missing
+   * files are not an error). A reader that found the old metadata may still be about to read them,
+   * so removal waits for the store's grace period and, after it, for every `retain` on the blob to
+   * be released: a read that began before the overwrite or delete reads the whole version it began with.
+   */
   delete(refs: BlobRef[]): Promise<void>;
+  /**
+   * Keep these blobs readable (not deleted by `delete`) until the returned function is called.
+   * Readers hold it from the start of a read to its end; releasing twice is harmless.
+   */
+  retain(refs: BlobRef[]): () => void;
+  /** Carry out deletions still waiting (their readers are gone when the server stops) and stop timers. */
+  close(): Promise<void>;
   /** Remove files that no metadata references (after a crash between blob rename and metadata commit). */
   sweepOrphans(isReferenced: (fileId: string) => Promise<boolean>): Promise<number>;
 }
@@ -150,6 +162,19 @@ export interface ListVersionsOptions {
   limit: number;
 }
 
+/**
+ * A conditional write (If-None-Match: * / If-Match: <etag>): a condition on the key's current
+ * object that the store checks inside the same transaction as the write, so no other write can
+ * come between check and commit. "Current object": the latest version, unless that is a delete
+ * marker (then there is none). A failed condition rejects with WriteConditionFailed (./errors.ts)
+ * and writes nothing.
+ */
+export type WriteCondition =
+  /** Commit only if the key has no current object. */
+  | { kind: 'if-none-match' }
+  /** Commit only if the key's current object has this ETag (no quotes). */
+  | { kind: 'if-match'; etag: string };
+
 // ---------------------------------------------------------------------------------------------
 // Replication outbox
 
@@ -238,6 +263,24 @@ export interface UploadedPart {
   blob: BlobRef;
 }
 
+/**
+ * What a completed multipart upload produced, kept for a while after completion so that a retried
+ * CompleteMultipartUpload (its first response lost) gets the same answer instead of NoSuchUpload.
+ */
+export interface CompletedUpload {
+  uploadId: string;
+  bucket: string;
+  key: string;
+  versionId: string;
+  /** The object's ETag (no quotes), '<md5>-<parts>'. */
+  etag: string;
+  checksum?: ObjectVersion['checksum'];
+  /** What the response headers say of the encryption (never a key). */
+  encryption?: Pick<ObjectEncryption, 'algorithm' | 'kmsKeyArn' | 'bucketKeyEnabled' | 'customerKeyMd5'>;
+  /** The completed version's lastModified (epoch ms). */
+  completedAt: number;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The per-region metadata store
 
@@ -268,10 +311,12 @@ export interface RegionMetadataStore {
    * with the same non-null id is replaced in place (idempotent replication retries): it keeps its
    * `seq`, so it stays latest only if it already was, and comes back in `displaced`.
    * `seq` ordering: a replica keeps its `lastModified`, but is ordered by (first) arrival.
+   * With `condition`, nothing is written unless it holds at commit (WriteConditionFailed).
    */
   putObjectVersion(
     version: ObjectVersion,
     outbox?: NewOutboxTask[],
+    condition?: WriteCondition,
   ): Promise<{ displaced?: StoredObjectVersion }>;
   /** A specific version, or the latest (which may be a delete marker) when versionId is undefined. */
   getObjectVersion(bucket: string, key: string, versionId?: string): Promise<StoredObjectVersion | undefined>;
@@ -309,13 +354,21 @@ export interface RegionMetadataStore {
   listUploads(bucket: string, options: { prefix?: string; keyMarker?: string; uploadIdMarker?: string; limit: number }): Promise<MultipartUpload[]>;
   /**
    * Atomically: store the completed object version (with its outbox tasks), delete the upload and
-   * all its part records. Returns parts that were uploaded but not used (blobs to delete) and a displaced null version.
+   * all its part records, and record the completion (getCompletedUpload). Returns parts that were uploaded but not used (blobs to delete) and a displaced null version.
+   * Checked in the same transaction, each failing with nothing written: the upload still exists
+   * (UploadNotFound), every part of `version` is still the part record of that number with the same
+   * blob (UploadPartChanged: an UploadPart replaced it meanwhile), and `condition` holds (WriteConditionFailed).
    */
   completeUpload(
     uploadId: string,
     version: ObjectVersion,
     outbox?: NewOutboxTask[],
+    condition?: WriteCondition,
   ): Promise<{ unusedParts: UploadedPart[]; displaced?: StoredObjectVersion }>;
+  /** The record completeUpload left for this upload id (until pruned), or undefined. */
+  getCompletedUpload(uploadId: string): Promise<CompletedUpload | undefined>;
+  /** Forget completions older than `before` (epoch ms); returns how many. */
+  pruneCompletedUploads(before: number): Promise<number>;
   /** Delete the upload and its parts; returns the parts (blobs to delete), or undefined if no such upload. */
   abortUpload(uploadId: string): Promise<UploadedPart[] | undefined>;
 

@@ -70,8 +70,17 @@ const NASTY_STRINGS = ['', ' ', '\t', '%', '%zz', '%00', '%0d%0a', '\u0000', '\r
 const HEADER_NAMES = ['range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'content-md5', 'content-type', 'content-encoding', 'content-language', 'content-disposition', 'cache-control', 'expires', 'expect', 'x-amz-content-sha256', 'x-amz-date', 'x-amz-security-token', 'x-amz-meta-a', 'x-amz-tagging', 'x-amz-storage-class', 'x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id', 'x-amz-server-side-encryption-context', 'x-amz-server-side-encryption-customer-algorithm', 'x-amz-server-side-encryption-customer-key', 'x-amz-server-side-encryption-customer-key-md5', 'x-amz-copy-source', 'x-amz-copy-source-range', 'x-amz-metadata-directive', 'x-amz-acl', 'x-amz-grant-read', 'x-amz-checksum-crc32', 'x-amz-checksum-sha256', 'x-amz-checksum-algorithm', 'x-amz-sdk-checksum-algorithm', 'x-amz-trailer', 'x-amz-decoded-content-length', 'x-amz-bucket-object-lock-enabled', 'x-amz-object-ownership', 'x-amz-expected-bucket-owner', 'x-amz-mfa', 'x-amz-bypass-governance-retention', 'x-amz-request-payer', 'x-amz-target', 'authorization', 'host', 'origin', 'access-control-request-method', 'transfer-encoding'];
 const HEADER_VALUES = ['bytes=0-0', 'bytes=-1', 'bytes=5-2', 'bytes=0-', 'bytes=a-b', 'bytes=0-1,2-3', 'bytes=99999999999999999999-', '*', '"x"', 'W/"x"', 'Thu, 01 Jan 1970 00:00:00 GMT', 'not a date', '20991231T000000Z', 'UNSIGNED-PAYLOAD', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'aws-chunked', 'gzip', 'aws:kms', 'AES256', 'aws:kms:dsse', 'GLACIER', 'BOGUS', 'x-amz-checksum-crc32', '100-continue', 'AWS4-HMAC-SHA256 Credential=', 'AWS4-HMAC-SHA256 Credential=AKIA/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00', 'AWS AKIA:sig', 'Bearer x', ...NASTY_STRINGS];
 
+/** encodeURIComponent that also takes lone surrogates (sent as the bytes a careless encoder would produce). */
+function enc(s: string): string {
+  try {
+    return encodeURIComponent(s);
+  } catch {
+    return encodeURIComponent(s.replace(/[\ud800-\udfff]/g, 'x')) + '%ED%A0%80';
+  }
+}
+
 function rawPath(r: Rng, t: Target): string {
-  const seg = () => encodeURIComponent(r.pick(NASTY_STRINGS)).slice(0, 200);
+  const seg = () => enc(r.pick(NASTY_STRINGS)).slice(0, 200);
   switch (r.int(8)) {
     case 0:
       return '/';
@@ -98,9 +107,9 @@ function rawQuery(r: Rng): string {
   for (let i = 0; i < n; i++) {
     const choice = r.int(4);
     if (choice === 0) parts.push(r.pick(S3_SUBRESOURCES));
-    else if (choice === 1) parts.push(`${r.pick(['max-keys', 'prefix', 'delimiter', 'marker', 'continuation-token', 'start-after', 'encoding-type', 'key-marker', 'version-id-marker', 'upload-id-marker', 'max-uploads', 'part-number-marker', 'max-parts', 'fetch-owner'])}=${encodeURIComponent(r.pick(NASTY_STRINGS)).slice(0, 300)}`);
+    else if (choice === 1) parts.push(`${r.pick(['max-keys', 'prefix', 'delimiter', 'marker', 'continuation-token', 'start-after', 'encoding-type', 'key-marker', 'version-id-marker', 'upload-id-marker', 'max-uploads', 'part-number-marker', 'max-parts', 'fetch-owner'])}=${enc(r.pick(NASTY_STRINGS)).slice(0, 300)}`);
     else if (choice === 2) parts.push(`response-${r.pick(['content-type', 'content-disposition', 'cache-control', 'expires', 'content-language', 'content-encoding'])}=${r.pick(['a%0Ab', 'a%0D%0Ab', 'text/plain', '%00', 'x'.repeat(3000), '%E9'])}`);
-    else parts.push(`${r.pick(['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'AWSAccessKeyId', 'Signature', 'Expires', 'x-id', 'Action', 'Version'])}=${encodeURIComponent(r.pick(HEADER_VALUES)).slice(0, 300)}`);
+    else parts.push(`${r.pick(['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'AWSAccessKeyId', 'Signature', 'Expires', 'x-id', 'Action', 'Version'])}=${enc(r.pick(HEADER_VALUES)).slice(0, 300)}`);
   }
   return parts.join('&');
 }
@@ -139,7 +148,7 @@ function randomJson(r: Rng, t: Target): Buffer {
 function randomForm(r: Rng): Buffer {
   const action = r.pick(['CreateRole', 'GetRole', 'PutRolePolicy', 'AssumeRole', 'GetCallerIdentity', 'CreateUser', 'ListRoles', 'SimulatePrincipalPolicy', 'Bogus', '']);
   const params = [`Action=${action}`, 'Version=2011-06-15'];
-  for (let i = 0; i < r.int(4); i++) params.push(`${r.pick(['RoleName', 'RoleArn', 'RoleSessionName', 'DurationSeconds', 'PolicyDocument', 'AssumeRolePolicyDocument', 'Policy', 'MaxItems', 'Marker'])}=${encodeURIComponent(r.pick(NASTY_STRINGS))}`);
+  for (let i = 0; i < r.int(4); i++) params.push(`${r.pick(['RoleName', 'RoleArn', 'RoleSessionName', 'DurationSeconds', 'PolicyDocument', 'AssumeRolePolicyDocument', 'Policy', 'MaxItems', 'Marker'])}=${enc(r.pick(NASTY_STRINGS))}`);
   return Buffer.from(params.join('&'));
 }
 
@@ -265,7 +274,7 @@ function mutate(r: Rng, req: FuzzRequest): void {
       req.label += ' second-date';
       return;
     case 9:
-      req.target = req.target.replace(/\/[^/?]*$/, '/' + encodeURIComponent(r.pick(NASTY_STRINGS)).slice(0, 100));
+      req.target = req.target.replace(/\/[^/?]*$/, '/' + enc(r.pick(NASTY_STRINGS)).slice(0, 100));
       req.label += ' path';
       return;
     default:

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, DeleteRolePolicyCommand, DeleteUserPolicyCommand, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeletePublicAccessBlockCommand, GetObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
 import { createAccount } from '../support/meridian-cli.js';
@@ -118,6 +118,8 @@ before(async () => {
   otherAccount = b.accountId;
   const root = s3Client(m);
   await root.send(new CreateBucketCommand({ Bucket: bucket }));
+  // The setups grant to Principal "*": Block Public Access (on for new buckets) is turned off first.
+  await root.send(new DeletePublicAccessBlockCommand({ Bucket: bucket }));
   await root.send(new PutObjectCommand({ Bucket: bucket, Key: 'doc.txt', Body: 'doc' }));
 
   const iam = iamClient(m);

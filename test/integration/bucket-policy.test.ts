@@ -24,6 +24,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
+import { meridianOnDataDir } from '../support/meridian-cli.js';
 import { iamClient, s3Client, type Credentials } from '../support/clients.js';
 import { bucketName, rejects } from './helpers.js';
 
@@ -43,9 +44,11 @@ after(async () => {
 const policyDoc = (statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
 const publicRead = (bucket: string) => policyDoc([{ Sid: 'PublicRead', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` }]);
 
-async function newBucket(objects: Record<string, string> = { 'a.txt': 'a' }): Promise<string> {
+async function newBucket(objects: Record<string, string> = { 'a.txt': 'a' }, opts: { publicPolicies?: boolean } = {}): Promise<string> {
   const b = bucketName('bp');
   await s3.send(new CreateBucketCommand({ Bucket: b }));
+  // New buckets block public policies (AWS's default since 2023); a user turns that off first.
+  if (opts.publicPolicies) await s3.send(new DeletePublicAccessBlockCommand({ Bucket: b }));
   for (const [k, v] of Object.entries(objects)) await s3.send(new PutObjectCommand({ Bucket: b, Key: k, Body: v }));
   return b;
 }
@@ -67,7 +70,7 @@ async function anonymousGet(bucket: string, key: string): Promise<{ status: numb
 
 describe('Put/Get/DeleteBucketPolicy', () => {
   test('round trip; 404 NoSuchBucketPolicy when there is none; 204 on delete', async () => {
-    const b = await newBucket();
+    const b = await newBucket(undefined, { publicPolicies: true });
     await rejects(s3.send(new GetBucketPolicyCommand({ Bucket: b })), 'NoSuchBucketPolicy', 404);
     await rejects(s3.send(new GetBucketPolicyStatusCommand({ Bucket: b })), 'NoSuchBucketPolicy', 404);
     const text = publicRead(b);
@@ -113,7 +116,7 @@ describe('Put/Get/DeleteBucketPolicy', () => {
 
 describe('anonymous access only by policy', () => {
   test('403 "Access Denied" without a policy; 200 with a public-read policy, for GetObject only', async () => {
-    const b = await newBucket({ 'a.txt': 'hello' });
+    const b = await newBucket({ 'a.txt': 'hello' }, { publicPolicies: true });
     let r = await anonymousGet(b, 'a.txt');
     assert.equal(r.status, 403);
     assert.match(r.body, /<Code>AccessDenied<\/Code><Message>Access Denied<\/Message>/);
@@ -129,8 +132,28 @@ describe('anonymous access only by policy', () => {
 });
 
 describe('Block Public Access', () => {
-  test('Put/Get/DeletePublicAccessBlock; 404 NoSuchPublicAccessBlockConfiguration when unset', async () => {
+  test('a new bucket has all four settings on: a Principal "*" policy is refused until BlockPublicPolicy is off', async () => {
     const b = await newBucket();
+    const got = (await s3.send(new GetPublicAccessBlockCommand({ Bucket: b }))).PublicAccessBlockConfiguration;
+    assert.deepEqual(got, { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true });
+    const e = await rejects(s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: publicRead(b) })), 'AccessDenied', 403);
+    assert.equal(e.message, 'Access Denied');
+    await rejects(s3.send(new GetBucketPolicyCommand({ Bucket: b })), 'NoSuchBucketPolicy', 404);
+    await s3.send(new PutPublicAccessBlockCommand({ Bucket: b, PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: false, RestrictPublicBuckets: true } }));
+    await s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: publicRead(b) }));
+    // RestrictPublicBuckets still keeps anonymous callers out until it too is off, and `meridian
+    // explain` says so as the server does.
+    assert.equal((await anonymousGet(b, 'a.txt')).status, 403);
+    const explained = await meridianOnDataDir(['explain', '--principal', 'anonymous', '--action', 's3:GetObject', '--resource', `arn:aws:s3:::${b}/a.txt`], m.dataDir);
+    assert.equal(explained.code, 3, explained.stdout);
+    assert.match(explained.stdout, /bucket policy of \S+ \(public grants ignored: RestrictPublicBuckets\)/);
+    await s3.send(new PutPublicAccessBlockCommand({ Bucket: b, PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: false, RestrictPublicBuckets: false } }));
+    assert.equal((await anonymousGet(b, 'a.txt')).status, 200);
+  });
+
+  test('Put/Get/DeletePublicAccessBlock; 404 NoSuchPublicAccessBlockConfiguration once deleted', async () => {
+    const b = await newBucket();
+    await s3.send(new DeletePublicAccessBlockCommand({ Bucket: b }));
     await rejects(s3.send(new GetPublicAccessBlockCommand({ Bucket: b })), 'NoSuchPublicAccessBlockConfiguration', 404);
     await s3.send(new PutPublicAccessBlockCommand({ Bucket: b, PublicAccessBlockConfiguration: { BlockPublicPolicy: true, BlockPublicAcls: true } }));
     const got = (await s3.send(new GetPublicAccessBlockCommand({ Bucket: b }))).PublicAccessBlockConfiguration;
@@ -140,7 +163,7 @@ describe('Block Public Access', () => {
   });
 
   test('BlockPublicPolicy refuses a public policy (403) but accepts one pinned to an account', async () => {
-    const b = await newBucket();
+    const b = await newBucket(undefined, { publicPolicies: true });
     await s3.send(new PutPublicAccessBlockCommand({ Bucket: b, PublicAccessBlockConfiguration: { BlockPublicPolicy: true } }));
     await rejects(s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: publicRead(b) })), 'AccessDenied', 403);
     const pinned = policyDoc([{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*`, Condition: { StringEquals: { 'aws:PrincipalAccount': m.accountId } } }]);
@@ -149,7 +172,7 @@ describe('Block Public Access', () => {
   });
 
   test('RestrictPublicBuckets: an existing public policy no longer lets anonymous callers in', async () => {
-    const b = await newBucket({ 'a.txt': 'hello' });
+    const b = await newBucket({ 'a.txt': 'hello' }, { publicPolicies: true });
     await s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: publicRead(b) }));
     assert.equal((await anonymousGet(b, 'a.txt')).status, 200);
     await s3.send(new PutPublicAccessBlockCommand({ Bucket: b, PublicAccessBlockConfiguration: { RestrictPublicBuckets: true } }));

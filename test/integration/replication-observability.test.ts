@@ -13,6 +13,7 @@ import { eventually, s3Client } from '../support/clients.js';
 import { meridianCli } from '../support/meridian-cli.js';
 import { startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
 import { setUpReplication } from '../support/replication-setup.js';
+import { signedFetch } from './signed-fetch.js';
 
 interface Posted {
   Records: { eventName: string; s3: { bucket: { name: string }; object: { key: string } }; replicationEventData: { failureReason?: string } }[];
@@ -101,7 +102,7 @@ describe('replication observability', () => {
     assert.equal(webhook.Records[0]!.replicationEventData.failureReason, 'DstPutObjectNotPermitted');
     assert.ok(m.logs().includes('"msg":"replication event"'), 'the log carries the event');
 
-    const metrics = await (await fetch(`${m.httpEndpoint}/_meridian/metrics`)).text();
+    const metrics = (await signedFetch(m, 'GET', '/_meridian/metrics')).text;
     assert.match(metrics, new RegExp(`^OperationsFailedReplication\\{SourceBucket="${s.src}",DestinationBucket="${s.dest}",RuleId="[^"]+"\\} 1$`, 'm'));
   });
 

@@ -109,13 +109,14 @@ describe('GetObject and HeadObject with partNumber', () => {
     assert.equal(head.PartsCount, 3);
   });
 
-  test('a single-PUT object has one part; beyond the last part is 416 InvalidPartNumber; with Range is 400', async () => {
+  test('a single-PUT object has one part; beyond the last part is 400 InvalidPart; with Range is 400', async () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'one', Body: 'only part' }));
     const get = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'one', PartNumber: 1 }));
     assert.equal((await bytes(get.Body)).toString(), 'only part');
     assert.equal(get.PartsCount, undefined);
-    await rejects(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'one', PartNumber: 2 })), 'InvalidPartNumber', 416);
-    await rejects(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp', PartNumber: 4 })), 'InvalidPartNumber', 416);
+    await rejects(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'one', PartNumber: 2 })), 'InvalidPart', 400);
+    await rejects(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp', PartNumber: 4 })), 'InvalidPart', 400);
+    await rejects(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'mp', PartNumber: 4 })), 'Unknown', 400);
     await rejects(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp', PartNumber: 1, Range: 'bytes=0-1' })), 'InvalidRequest', 400);
     await rejects(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'mp', PartNumber: 10001 })), 'InvalidArgument', 400);
   });

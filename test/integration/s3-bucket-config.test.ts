@@ -11,6 +11,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteBucketCorsCommand,
   DeleteBucketOwnershipControlsCommand,
+  DeletePublicAccessBlockCommand,
   GetBucketAclCommand,
   GetBucketCorsCommand,
   GetBucketOwnershipControlsCommand,
@@ -121,7 +122,11 @@ describe('Object Ownership and ACLs', () => {
 
   test('ObjectWriter buckets keep canned, header-granted and document ACLs for buckets, objects and multipart uploads', async () => {
     const b = bucketName('writer');
-    await s3.send(new CreateBucketCommand({ Bucket: b, ObjectOwnership: 'ObjectWriter', ACL: 'public-read' }));
+    // Block Public Access is on for a new bucket, so a public ACL cannot come with it.
+    await rejects(s3.send(new CreateBucketCommand({ Bucket: b, ObjectOwnership: 'ObjectWriter', ACL: 'public-read' })), 'InvalidBucketAclWithBlockPublicAccessError', 400);
+    await s3.send(new CreateBucketCommand({ Bucket: b, ObjectOwnership: 'ObjectWriter' }));
+    await s3.send(new DeletePublicAccessBlockCommand({ Bucket: b }));
+    await s3.send(new PutBucketAclCommand({ Bucket: b, ACL: 'public-read' }));
     const bucketAcl = await s3.send(new GetBucketAclCommand({ Bucket: b }));
     assert.deepEqual(bucketAcl.Grants?.map((g) => [g.Grantee?.Type, g.Grantee?.URI ?? g.Grantee?.ID, g.Permission]), [
       ['CanonicalUser', bucketAcl.Owner!.ID, 'FULL_CONTROL'],
@@ -158,6 +163,7 @@ describe('Object Ownership and ACLs', () => {
   test('ownership controls: enforcing needs an owner-only bucket ACL; deleting leaves none', async () => {
     const b = bucketName('ownership');
     await s3.send(new CreateBucketCommand({ Bucket: b, ObjectOwnership: 'BucketOwnerPreferred' }));
+    await s3.send(new DeletePublicAccessBlockCommand({ Bucket: b }));
     await s3.send(new PutBucketAclCommand({ Bucket: b, ACL: 'public-read' }));
     await rejects(
       s3.send(new PutBucketOwnershipControlsCommand({ Bucket: b, OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } })),

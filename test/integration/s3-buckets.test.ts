@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
   GetBucketLocationCommand,
@@ -14,9 +15,11 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   ListBucketsCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutBucketVersioningCommand,
   PutObjectCommand,
+  UploadPartCommand,
   type BucketLocationConstraint,
   type BucketVersioningStatus,
   type S3Client,
@@ -239,6 +242,33 @@ describe('DeleteBucket', () => {
     await rejects(east1.send(new HeadBucketCommand({ Bucket: name })), 'NotFound', 404);
     // The name is free again.
     await east1.send(new CreateBucketCommand({ Bucket: name }));
+  });
+
+  test('a bucket holding only multipart uploads in progress is deleted and the uploads discarded (AWS)', async () => {
+    const name = bucketName('mpu');
+    await east1.send(new CreateBucketCommand({ Bucket: name }));
+    const { UploadId } = await east1.send(new CreateMultipartUploadCommand({ Bucket: name, Key: 'big' }));
+    await east1.send(new UploadPartCommand({ Bucket: name, Key: 'big', UploadId, PartNumber: 1, Body: Buffer.alloc(1024 * 1024, 'p') }));
+    await east1.send(new CreateMultipartUploadCommand({ Bucket: name, Key: 'other' }));
+
+    const gone = await east1.send(new DeleteBucketCommand({ Bucket: name }));
+    assert.equal(gone.$metadata.httpStatusCode, 204);
+    await rejects(east1.send(new HeadBucketCommand({ Bucket: name })), 'NotFound', 404);
+    // A bucket of the same name starts without them; the old upload is gone for good.
+    await east1.send(new CreateBucketCommand({ Bucket: name }));
+    const uploads = await east1.send(new ListMultipartUploadsCommand({ Bucket: name }));
+    assert.equal(uploads.Uploads, undefined);
+    await rejects(east1.send(new UploadPartCommand({ Bucket: name, Key: 'big', UploadId, PartNumber: 2, Body: 'x' })), 'NoSuchUpload', 404);
+  });
+
+  test('objects beside uploads keep the bucket (BucketNotEmpty) and the uploads survive', async () => {
+    const name = bucketName('mpu');
+    await east1.send(new CreateBucketCommand({ Bucket: name }));
+    await east1.send(new PutObjectCommand({ Bucket: name, Key: 'k', Body: 'v' }));
+    const { UploadId } = await east1.send(new CreateMultipartUploadCommand({ Bucket: name, Key: 'big' }));
+    await rejects(east1.send(new DeleteBucketCommand({ Bucket: name })), 'BucketNotEmpty', 409);
+    const uploads = await east1.send(new ListMultipartUploadsCommand({ Bucket: name }));
+    assert.deepEqual(uploads.Uploads?.map((u) => u.UploadId), [UploadId]);
   });
 
   test('deleting a missing bucket: 404 NoSuchBucket', async () => {

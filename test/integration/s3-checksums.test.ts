@@ -132,13 +132,18 @@ describe('multipart checksums', () => {
     assert.equal(done.ChecksumCRC32, computeChecksum('CRC32', whole));
   });
 
-  test('COMPOSITE SHA256: the checksum of the part checksums, with -N', async () => {
-    const { uploadId, parts } = await uploadParts('composite-sha', 'SHA256', 'COMPOSITE');
-    const composite = `${computeChecksum('SHA256', [partA, partB].map((p) => createHash('sha256').update(p).digest()))}-2`;
-    const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'composite-sha', UploadId: uploadId, MultipartUpload: { Parts: parts } }));
-    assert.equal(done.ChecksumSHA256, composite);
-    assert.equal(done.ChecksumType, 'COMPOSITE');
-  });
+  for (const algorithm of ['SHA1', 'SHA256'] as const) {
+    test(`COMPOSITE ${algorithm}: the checksum of the part checksums, with -N, in Complete and HeadObject`, async () => {
+      const key = `composite-${algorithm}`;
+      const { uploadId, parts } = await uploadParts(key, algorithm, 'COMPOSITE');
+      const composite = `${computeChecksum(algorithm, [partA, partB].map((p) => createHash(algorithm.toLowerCase()).update(p).digest()))}-2`;
+      const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+      assert.equal(done[field(algorithm)], composite);
+      assert.equal(done.ChecksumType, 'COMPOSITE');
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
+      assert.equal(head[field(algorithm)], composite);
+    });
+  }
 
   test('modes AWS refuses: FULL_OBJECT with SHA, COMPOSITE with CRC64NVME, a type without an algorithm', async () => {
     const e1 = await rejects(s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'x', ChecksumAlgorithm: 'SHA256', ChecksumType: 'FULL_OBJECT' })), 'InvalidRequest', 400);

@@ -21,6 +21,7 @@ import {
 import { startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
 import { s3Client } from '../support/clients.js';
 import { bucketName, rejects } from './helpers.js';
+import { signedFetch } from './signed-fetch.js';
 
 let m: MeridianProcess;
 let s3: S3Client;
@@ -330,5 +331,49 @@ describe('ListObjectVersions', () => {
     const out = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Delimiter: '/', Prefix: 'dir1/' }));
     assert.deepEqual(out.CommonPrefixes!.map((p) => p.Prefix), ['dir1/sub/']);
     assert.deepEqual(out.Versions!.map((v) => [v.Key, v.VersionId, v.IsLatest]), expectedListing('dir1/', '/').keys.map((k) => [k, 'null', true]));
+  });
+});
+
+describe('listing wire details (raw requests)', () => {
+  const values = (xml: string, element: string) => [...xml.matchAll(new RegExp(`<${element}>([^<]*)</${element}>`, 'g'))].map((x) => x[1]!);
+
+  test('encoding-type=url percent-encodes keys and prefixes, a space as %20 (not +), "/" kept', async () => {
+    const v2 = await signedFetch(m, 'GET', `/${bucket}`, { query: 'list-type=2&prefix=a&encoding-type=url' });
+    assert.equal(v2.status, 200);
+    assert.match(v2.text, /<EncodingType>url<\/EncodingType>/);
+    assert.deepEqual(values(v2.text, 'Key'), ['a%20b', 'a%25b', 'a%2Bb', 'a/b', 'a/b/c']);
+    const v1 = await signedFetch(m, 'GET', `/${bucket}`, { query: 'prefix=docs/&delimiter=%20&encoding-type=url' });
+    assert.deepEqual(values(v1.text, 'Delimiter'), ['%20']);
+    assert.ok(values(v1.text, 'Prefix').includes('docs/%F0%9F%98%80%20'), v1.text);
+    const versions = await signedFetch(m, 'GET', `/${bucket}`, { query: 'versions&prefix=a%20&encoding-type=url' });
+    assert.deepEqual(values(versions.text, 'Key'), ['a%20b']);
+  });
+
+  test('max-keys=0 answers an empty page that is not truncated (v1, v2 and versions)', async () => {
+    for (const query of ['list-type=2&max-keys=0', 'max-keys=0', 'versions&max-keys=0']) {
+      const r = await signedFetch(m, 'GET', `/${bucket}`, { query });
+      assert.equal(r.status, 200, r.text);
+      assert.match(r.text, /<IsTruncated>false<\/IsTruncated>/, query);
+      assert.doesNotMatch(r.text, /<Contents>|<Version>|<NextContinuationToken>|<NextMarker>|<NextKeyMarker>/, query);
+    }
+  });
+
+  test('an empty continuation-token lists from the start and is echoed', async () => {
+    const r = await signedFetch(m, 'GET', `/${bucket}`, { query: 'list-type=2&continuation-token=&max-keys=2' });
+    assert.equal(r.status, 200, r.text);
+    assert.match(r.text, /<ContinuationToken><\/ContinuationToken>/);
+    assert.deepEqual(values(r.text, 'Key'), [...KEYS].sort(byteOrder).slice(0, 2));
+    const sdk = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: '', StartAfter: 'flat-18' }));
+    assert.deepEqual(sdk.Contents?.map((c) => c.Key), [...KEYS].sort(byteOrder).filter((k) => byteOrder(k, 'flat-18') > 0));
+  });
+
+  test('a prefix or delimiter with control characters comes back as sent when no encoding is asked', async () => {
+    const r = await signedFetch(m, 'GET', `/${bucket}`, { query: 'list-type=2&prefix=%0A&delimiter=%09' });
+    assert.equal(r.status, 200, r.text);
+    assert.match(r.text, /<Prefix>\n<\/Prefix>/);
+    assert.match(r.text, /<Delimiter>\t<\/Delimiter>/);
+    const encoded = await signedFetch(m, 'GET', `/${bucket}`, { query: 'list-type=2&prefix=%0A&delimiter=%09&encoding-type=url' });
+    assert.match(encoded.text, /<Prefix>%0A<\/Prefix>/);
+    assert.match(encoded.text, /<Delimiter>%09<\/Delimiter>/);
   });
 });

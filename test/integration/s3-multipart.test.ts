@@ -11,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import {
+  ListObjectVersionsCommand,
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
@@ -235,6 +236,30 @@ describe('CompleteMultipartUpload errors', () => {
     assert.equal(err.message, 'Your proposed upload is smaller than the minimum allowed object size.');
     // A single small part is fine: the last part may be any size.
     await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: id, MultipartUpload: { Parts: [p1] } }));
+  });
+
+  test('CompleteMultipartUpload sent again after it succeeded (a lost response) answers the same; other requests still see NoSuchUpload', async () => {
+    const key = 'retried.bin';
+    const id = await create(key, { ChecksumAlgorithm: 'CRC32' });
+    const parts = [await upload(key, id, 1, randomBytes(5 * MiB), true), await upload(key, id, 2, Buffer.from('tail'), true)];
+    const complete = (list = parts, Key = key) => s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key, UploadId: id, MultipartUpload: { Parts: list } }));
+    // Two at once (a client's retry racing its first attempt), then once more later.
+    const [a, b] = await Promise.all([complete(), complete()]);
+    const c = await complete();
+    for (const r of [b, c]) {
+      assert.equal(r.$metadata.httpStatusCode, 200);
+      assert.equal(r.ETag, a.ETag);
+      assert.equal(r.ChecksumCRC32, a.ChecksumCRC32);
+      assert.equal(r.ServerSideEncryption, 'AES256');
+      assert.equal(r.Key, key);
+    }
+    const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key }));
+    assert.equal(listed.Versions?.length, 1, 'completed once');
+    // Not the same completion: another part list, another key; and the upload itself is gone.
+    await rejects(complete([parts[0]!]), 'NoSuchUpload', 404);
+    await rejects(complete(parts, 'other-key'), 'NoSuchUpload', 404);
+    await rejects(s3.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: id })), 'NoSuchUpload', 404);
+    await rejects(s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: id, PartNumber: 3, Body: 'late' })), 'NoSuchUpload', 404);
   });
 
   test('an unknown upload id: 404 NoSuchUpload for UploadPart, Complete, ListParts and Abort', async () => {

@@ -25,7 +25,16 @@ export class AwsCli {
   readonly dir: string;
   private readonly env: NodeJS.ProcessEnv;
 
-  constructor(profiles: Profile[], opts: { caBundle?: string } = {}) {
+  private readonly binary: string;
+  private readonly endpointUrl: string | undefined;
+
+  /**
+   * `binary`: another aws CLI (Debian's v2 is /usr/bin/aws). `endpointUrl`: pass --endpoint-url on
+   * every command, for CLIs that predate `endpoint_url` in profiles (v2 before 2.13).
+   */
+  constructor(profiles: Profile[], opts: { caBundle?: string; binary?: string; endpointUrl?: string } = {}) {
+    this.binary = opts.binary ?? 'aws';
+    this.endpointUrl = opts.endpointUrl;
     this.dir = mkdtempSync(join(tmpdir(), 'meridian-cli-'));
     const config = profiles
       .map((p) => `[profile ${p.name}]\nregion = ${p.region}\noutput = json\nendpoint_url = ${p.endpoint}\n${opts.caBundle ? `ca_bundle = ${opts.caBundle}\n` : ''}${p.extra ? `${p.extra}\n` : ''}`)
@@ -53,7 +62,8 @@ export class AwsCli {
   /** Run `aws <args>`; resolves with stdout (parsed as JSON when it is JSON), rejects with stderr on failure. */
   run(args: string[]): Promise<{ stdout: string; json: any }> {
     return new Promise((resolve, reject) => {
-      execFile('aws', args, { env: this.env, cwd: this.dir, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
+      const argv = this.endpointUrl ? [...args, '--endpoint-url', this.endpointUrl] : args;
+      execFile(this.binary, argv, { env: this.env, cwd: this.dir, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
         if (err) {
           reject(new AwsCliError(args, stderr || String(err)));
           return;

@@ -61,7 +61,7 @@ export async function startMeridianProcess(opts: StartOptions = {}): Promise<Mer
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
       const m = /listening on (http:\/\/[\d.:]+)(?: and (https:\/\/[\d.:]+))?/.exec(stdout);
-      const cert = /TLS certificate \(for AWS_CA_BUNDLE\): (\S+)/.exec(stdout);
+      const cert = /TLS certificate \((?:for AWS_CA_BUNDLE|MERIDIAN_TLS_CERT)\): (\S+)/.exec(stdout);
       if (m && (!m[2] || cert)) {
         clearTimeout(timer);
         const r: { http: string; https?: string; cert?: string } = { http: m[1]! };

@@ -26,12 +26,27 @@ export interface SplitPair {
   stop(): Promise<void>;
 }
 
-export async function startSplitPair(env: Record<string, string> = {}): Promise<SplitPair> {
-  const ports = { east1: await freePort(), east2: await freePort() };
+export interface SplitPairOptions {
+  /** Environment of one side only. */
+  sideEnv?: Partial<Record<'east1' | 'east2', Record<string, string>>>;
+  /** Serve HTTPS too on this side (its httpsEndpoint and certFile). */
+  tls?: Partial<Record<'east1' | 'east2', boolean>>;
+  /** The URL the other process uses to reach this side (default: its own port), e.g. a relay in between. */
+  via?: Partial<Record<'east1' | 'east2', string>>;
+  /** Called with each side's data directory before its first start (e.g. to place a certificate). */
+  prepare?: (side: 'east1' | 'east2', dataDir: string) => void;
+  /** The ports to listen on (default: free ones). */
+  ports?: Record<'east1' | 'east2', number>;
+}
+
+export async function startSplitPair(env: Record<string, string> = {}, opts: SplitPairOptions = {}): Promise<SplitPair> {
+  const ports = opts.ports ?? { east1: await freePort(), east2: await freePort() };
   const dirs = { east1: mkdtempSync(join(tmpdir(), 'meridian-east1-')), east2: mkdtempSync(join(tmpdir(), 'meridian-east2-')) };
   const accessKeyId = 'AKIA' + randomBytes(8).toString('hex').toUpperCase();
   const secretAccessKey = randomBytes(30).toString('base64').slice(0, 40);
   const secret = randomBytes(24).toString('hex');
+  opts.prepare?.('east1', dirs.east1);
+  opts.prepare?.('east2', dirs.east2);
   const regionOf = { east1: 'us-east-1', east2: 'us-east-2' };
   const other = { east1: 'east2', east2: 'east1' } as const;
   const pair = {} as SplitPair;
@@ -39,11 +54,11 @@ export async function startSplitPair(env: Record<string, string> = {}): Promise<
     const peer = other[side];
     const m = await startMeridianProcess({
       dataDir: dirs[side],
-      tls: false,
+      tls: opts.tls?.[side] ?? false,
       accessKeyId,
       secretAccessKey,
-      args: ['--regions', regionOf[side], '--peer', `${regionOf[peer]}=http://127.0.0.1:${ports[peer]}`, '--home', 'us-east-1'],
-      env: { MERIDIAN_PORT: String(ports[side]), MERIDIAN_PEER_SECRET: secret, ...env },
+      args: ['--regions', regionOf[side], '--peer', `${regionOf[peer]}=${opts.via?.[peer] ?? `http://127.0.0.1:${ports[peer]}`}`, '--home', 'us-east-1'],
+      env: { MERIDIAN_PORT: String(ports[side]), MERIDIAN_PEER_SECRET: secret, ...env, ...opts.sideEnv?.[side] },
     });
     pair[side] = m;
     return m;

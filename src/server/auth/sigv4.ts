@@ -129,10 +129,16 @@ function checkPresignedTime(auth: Extract<ParsedAuth, { kind: 'presigned' }>, no
   if (auth.requestTime > now + S3_MAX_SKEW_MS) throw new ServiceError('AccessDenied', 403, 'Request is not yet valid');
 }
 
-/** Presigned requests must not carry x-amz-* headers outside X-Amz-SignedHeaders (reference §5.4). */
-function checkUnsignedAmzHeaders(req: SigningRequest, signed: string[]): void {
+/**
+ * S3 requests must not carry x-amz-* headers their signature leaves out (reference §5.4): otherwise
+ * anyone relaying a signed request or holding a presigned URL could add x-amz-copy-source,
+ * x-amz-tagging, x-amz-meta-*, SSE headers… and it would still verify. Header-signed requests have no
+ * exemption (x-amz-content-sha256 and x-amz-date are always signed there); presigned URLs may carry an
+ * unsigned x-amz-content-sha256, which S3 accepts and which the payload verifier binds to the body anyway.
+ */
+function checkUnsignedAmzHeaders(req: SigningRequest, signed: string[], kind: 'header' | 'presigned'): void {
   const unsigned = Object.keys(req.headers).filter(
-    (h) => h.startsWith('x-amz-') && req.headers[h] !== undefined && !signed.includes(h),
+    (h) => h.startsWith('x-amz-') && req.headers[h] !== undefined && !signed.includes(h) && !(kind === 'presigned' && h === 'x-amz-content-sha256'),
   );
   if (unsigned.length > 0) {
     throw new ServiceError('AccessDenied', 403, 'There were headers present in the request which were not signed', {
@@ -170,6 +176,7 @@ export async function verifySignature(req: SigningRequest, opts: VerifyOptions):
       throw headerMalformed('Invalid credential date. Date is not the same as X-Amz-Date.');
     }
     checkSkew(opts.s3, t.raw, t.amzDate, t.time, opts.now);
+    if (opts.s3) checkUnsignedAmzHeaders(req, auth.signedHeaders, 'header');
     amzDate = t.amzDate;
     requestTime = t.time;
     payloadHash = opts.s3
@@ -178,7 +185,7 @@ export async function verifySignature(req: SigningRequest, opts: VerifyOptions):
     sentToken = headerValue(req.headers, 'x-amz-security-token');
   } else {
     checkPresignedTime(auth, opts.now);
-    checkUnsignedAmzHeaders(req, auth.signedHeaders);
+    checkUnsignedAmzHeaders(req, auth.signedHeaders, 'presigned');
     amzDate = auth.amzDate;
     requestTime = auth.requestTime;
     // S3 presigns leave the body unsigned; botocore presigns other services over the (empty) body hash.

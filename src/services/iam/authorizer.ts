@@ -6,6 +6,7 @@
 import { ServiceError } from '../../common/errors.js';
 import type { Clock } from '../../common/clock.js';
 import { denialMessage, evaluate, parsePolicy, policyMentions } from '../../policy/index.js';
+import type { AclInput } from '../../policy/acl.js';
 import type { ConditionValue, Decision, EvaluationInput, NamedPolicy, ParsedPolicy, PolicyKind, Principal } from '../../policy/types.js';
 import type { IamStore, PrincipalKind } from '../../storage/types.js';
 import type { Caller } from '../caller.js';
@@ -33,6 +34,11 @@ export interface AuthorizationQuery {
    * loaded only when a policy that applies to the request mentions `prefix` (lower-case).
    */
   lazyContext?: { prefix: string; load: () => Promise<Record<string, ConditionValue | undefined>> };
+  /**
+   * S3: the bucket or object ACL that applies. ACL grants only add allows, so it is read only when
+   * the policies alone do not allow (and do not explicitly deny): ordinary requests pay no extra read.
+   */
+  acl?: () => Promise<AclInput | undefined>;
 }
 
 /** How a denial is reported: S3 and IAM say AccessDenied (403), KMS AccessDeniedException (400). */
@@ -200,7 +206,14 @@ export class Authorizer {
     if (session.length > 0) input.sessionPolicies = session;
     if (boundary) input.permissionsBoundary = boundary;
     if (q.resourcePolicyRequired) input.resourcePolicyRequired = true;
-    const decision = evaluate(input);
+    let decision = evaluate(input);
+    if (decision.outcome === 'ImplicitDeny' && q.acl) {
+      const acl = await q.acl();
+      if (acl) {
+        input.acl = acl;
+        decision = evaluate(input);
+      }
+    }
     this.listener?.(caller, input, decision);
     return { input, decision };
   }

@@ -9,6 +9,8 @@ import type { ConditionValue, Decision, EvaluationInput, Principal } from '../..
 import type { BucketDirectory, IamStore, KmsKeyStore, RegionMetadataStore } from '../../storage/types.js';
 import type { Caller } from '../caller.js';
 import { assumedRoleArn, parseRoleArn, rootArn } from './arns.js';
+import { applicableAcl, type AclTarget } from '../s3/acl-access.js';
+import { bucketResourcePolicy } from '../s3/s3-authorize.js';
 import { Authorizer, type AuthorizationQuery } from './authorizer.js';
 import { IdentityResolver } from './identity.js';
 
@@ -86,16 +88,28 @@ async function principalOf(stores: ExplainStores, clock: Clock, value: string): 
 const KEY_ARN = /^arn:aws:kms:([a-z0-9-]+):(\d{12}):key\/(.+)$/;
 
 /** The resource policy and owner for a resource ARN, as the server would find them. */
-async function resourceSide(stores: ExplainStores, authorizer: Authorizer, action: string, resource: string): Promise<Partial<AuthorizationQuery>> {
+type ResourceSide = Partial<AuthorizationQuery>;
+
+async function resourceSide(stores: ExplainStores, authorizer: Authorizer, principal: Principal, action: string, resource: string): Promise<ResourceSide> {
   const s3 = /^arn:aws:s3:::([^/]+)(?:\/.*)?$/.exec(resource);
   // CreateBucket names a bucket that does not exist yet: only the caller's own policies decide.
   if (s3 && action.toLowerCase() === 's3:createbucket') return {};
   if (s3) {
     const entry = await stores.directory.lookup(s3[1]!);
     if (!entry) throw new ExplainError(`bucket ${s3[1]} does not exist`);
-    const text = await (await stores.regionStore(entry.region))?.getBucketConfig<string>(entry.name, 'policy');
-    const q: Partial<AuthorizationQuery> = { resourceAccount: entry.ownerAccountId };
-    if (text) q.resourcePolicy = { name: `bucket policy of ${entry.name}`, policy: authorizer.parse(text, 'resource') };
+    const meta = await stores.regionStore(entry.region);
+    const q: ResourceSide = { resourceAccount: entry.ownerAccountId };
+    const bucket = await meta?.getBucket(entry.name);
+    if (meta && bucket) {
+      // The bucket policy as the server applies it (RestrictPublicBuckets included), and the bucket
+      // or object ACL, consulted as the server does: only when the policies do not allow.
+      const rp = await bucketResourcePolicy(authorizer, meta, principal, bucket);
+      if (rp) q.resourcePolicy = rp;
+      const key = resource.slice(`arn:aws:s3:::${entry.name}/`.length);
+      const target: AclTarget = { action, bucket };
+      if (resource.length > `arn:aws:s3:::${entry.name}`.length) target.key = key;
+      q.acl = () => applicableAcl(meta, target, principal);
+    }
     return q;
   }
   const kms = KEY_ARN.exec(resource);
@@ -127,7 +141,7 @@ export async function explain(stores: ExplainStores, clock: Clock, req: ExplainR
   const authorizer = new Authorizer(stores.iam, clock);
   const who = await principalOf(stores, clock, req.principal);
   const caller: Caller = { ...who, secureTransport: req.secureTransport ?? true, loopback: false };
-  const side = await resourceSide(stores, authorizer, req.action, req.resource);
+  const side = await resourceSide(stores, authorizer, who.principal, req.action, req.resource);
   const context: Record<string, ConditionValue | undefined> = { ...side.context };
   if ('kms:calleraccount' in context) context['kms:calleraccount'] = caller.principal.accountId;
   for (const [k, v] of Object.entries(req.context)) context[k.toLowerCase()] = v;
@@ -135,5 +149,6 @@ export async function explain(stores: ExplainStores, clock: Clock, req: ExplainR
   if (side.resourceAccount !== undefined) q.resourceAccount = side.resourceAccount;
   if (side.resourcePolicy) q.resourcePolicy = side.resourcePolicy;
   if (side.resourcePolicyRequired) q.resourcePolicyRequired = true;
+  if (side.acl) q.acl = side.acl;
   return authorizer.decide(caller, q);
 }

@@ -3,6 +3,7 @@
  * Output is written by hand (element order matters to AWS shapes and object key order gives it);
  * input is parsed with fast-xml-parser into plain objects whose leaves are strings.
  */
+import { EntityDecoder, ENTITY_ACTION } from '@nodable/entities';
 import { XMLParser } from 'fast-xml-parser';
 import { ServiceError } from '../../common/errors.js';
 
@@ -63,23 +64,77 @@ export function toXml(root: string, body: XmlObject | XmlSequence, xmlns?: strin
   return out.join('');
 }
 
+/**
+ * The reader follows XML 1.0 as S3 does, because every real client writes it differently:
+ * - every character reference is decoded (`&#34;`, `&#x22;`: Go's encoding/xml writes an ETag's
+ *   quotes as `&#34;`); the named entities are XML's five, no more;
+ * - whitespace inside a value is data (the key " " and tag values with spaces round-trip); whitespace
+ *   between elements is dropped below;
+ * - attributes are read (a Grantee's xsi:type) but kept out of the element tree (see `attributes`);
+ * - a DOCTYPE is refused: S3 documents declare nothing, and declared entities are the classic
+ *   expansion attack;
+ * - the document must be well-formed (`parse(text, true)` runs fast-xml-parser's validator).
+ */
+const ATTR = '@_';
+const TEXT = '#text';
 const parser = new XMLParser({
-  ignoreAttributes: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: ATTR,
+  textNodeName: TEXT,
   parseTagValue: false,
-  trimValues: true,
+  parseAttributeValue: false,
+  trimValues: false,
   removeNSPrefix: true,
   processEntities: true,
+  entityDecoder: new EntityDecoder({ numericAllowed: true, onInputEntity: () => ENTITY_ACTION.THROW }),
   ignoreDeclaration: true,
+  ignorePiTags: true,
 });
 
 export type ParsedXml = { [name: string]: ParsedXmlValue };
 export type ParsedXmlValue = string | ParsedXml | ParsedXmlValue[];
+
+const attributeTable = new WeakMap<ParsedXml, Record<string, string>>();
+
+/** An element's attributes, namespace prefixes removed (`xsi:type` is `type`); {} if none. */
+export function attributes(node: ParsedXml): Record<string, string> {
+  return attributeTable.get(node) ?? {};
+}
+
+/**
+ * fast-xml-parser's raw tree → elements only: attributes move to `attributeTable`, whitespace
+ * between child elements goes, other text beside child elements is not S3's schema (MalformedXML).
+ * An element with only text (or nothing) is its string.
+ */
+function normalise(value: unknown): ParsedXmlValue {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.map(normalise);
+  if (!value || typeof value !== 'object') return String(value ?? '');
+  const out: ParsedXml = {};
+  const attrs: Record<string, string> = {};
+  let textValue: string | undefined;
+  let hasChildren = false;
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (k.startsWith(ATTR)) attrs[k.slice(ATTR.length)] = String(v);
+    else if (k === TEXT) textValue = String(v);
+    else {
+      hasChildren = true;
+      out[k] = normalise(v);
+    }
+  }
+  if (!hasChildren) return textValue ?? '';
+  if (textValue !== undefined && !isXmlSpace(textValue)) throw malformedXml();
+  if (Object.keys(attrs).length > 0) attributeTable.set(out, attrs);
+  return out;
+}
 
 /**
  * Parse a request body. Returns the root element's name and content. Malformed XML is S3's
  * MalformedXML. An empty element parses as '' — use `child()` to read it as an object.
  */
 export function parseXml(text: string): { root: string; value: ParsedXml } {
+  // `<!DOCTYPE` is a document type declaration (or text in a CDATA section, which no client writes).
+  if (text.includes('<!DOCTYPE')) throw malformedXml();
   let doc: unknown;
   try {
     doc = parser.parse(text, true);
@@ -87,11 +142,19 @@ export function parseXml(text: string): { root: string; value: ParsedXml } {
     throw malformedXml();
   }
   if (!doc || typeof doc !== 'object') throw malformedXml();
-  const entries = Object.entries(doc as Record<string, unknown>);
+  const entries = Object.entries(doc as Record<string, unknown>).filter(([k]) => k !== TEXT);
   if (entries.length !== 1) throw malformedXml();
-  const [root, value] = entries[0]!;
-  if (Array.isArray(value)) throw malformedXml();
-  return { root, value: value === '' ? {} : (value as ParsedXml) };
+  const [root, raw] = entries[0]!;
+  if (Array.isArray(raw)) throw malformedXml();
+  const value = normalise(raw);
+  if (typeof value !== 'string') return { root, value: value as ParsedXml };
+  if (!isXmlSpace(value)) throw malformedXml();
+  return { root, value: {} };
+}
+
+/** Only XML's four whitespace characters (String#trim would also take U+00A0 and others). */
+function isXmlSpace(s: string): boolean {
+  return /^[ \t\r\n]*$/.test(s);
 }
 
 export function malformedXml(): ServiceError {
@@ -106,17 +169,25 @@ export function malformedXml(): ServiceError {
 export function child(node: ParsedXml, name: string): ParsedXml | undefined {
   const v = node[name];
   if (v === undefined) return undefined;
-  if (v === '') return {};
+  if (typeof v === 'string' && isXmlSpace(v)) return {};
   if (typeof v === 'string' || Array.isArray(v)) throw malformedXml();
   return v;
 }
 
-/** Read a child element as text; undefined if absent. */
+/** Read a child element as text, whitespace kept (xs:string: keys, tag values, ids); undefined if absent. */
 export function text(node: ParsedXml, name: string): string | undefined {
   const v = node[name];
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw malformedXml();
   return v;
+}
+
+/**
+ * Read a typed value (a number, boolean, enumeration or date) with surrounding whitespace removed,
+ * as XML Schema's whiteSpace="collapse" facet on those types says; undefined if absent.
+ */
+export function token(node: ParsedXml, name: string): string | undefined {
+  return text(node, name)?.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
 }
 
 /** Read a repeated child element as a list of objects. */
@@ -125,7 +196,7 @@ export function children(node: ParsedXml, name: string): ParsedXml[] {
   if (v === undefined) return [];
   const list = Array.isArray(v) ? v : [v];
   return list.map((x) => {
-    if (x === '') return {};
+    if (typeof x === 'string' && isXmlSpace(x)) return {};
     if (typeof x === 'string' || Array.isArray(x)) throw malformedXml();
     return x;
   });

@@ -3,20 +3,18 @@
  * AccessControlPolicy document, and Object Ownership (BucketOwnerEnforced disables ACLs: only
  * ACLs that give the bucket owner full control are accepted; reads still work).
  *
- * ACLs are stored and answered faithfully; access decisions are made by IAM and bucket policies
- * (policy/), not by ACL grants (docs/decisions.md).
+ * Grants take part in access decisions through policy/acl.ts (acl-access.ts finds the ACL that
+ * applies); Block Public Access's BlockPublicAcls refuses public ACLs here, on write.
  */
 import { ServiceError } from '../../common/errors.js';
-import { child, children, escapeXml, malformedXml, parseXml, text } from '../protocol/xml.js';
+import { ACL_GROUPS, type AclGrant, type AclGrantee, type AclPermission } from '../../policy/acl.js';
+import { attributes, child, children, escapeXml, malformedXml, parseXml, text, token } from '../protocol/xml.js';
 import { canonicalUserId } from './handlers/buckets.js';
 import { invalidArgument } from './s3-errors.js';
 
-export type Permission = 'FULL_CONTROL' | 'READ' | 'WRITE' | 'READ_ACP' | 'WRITE_ACP';
-export type Grantee = { type: 'CanonicalUser'; id: string } | { type: 'Group'; uri: string } | { type: 'AmazonCustomerByEmail'; email: string };
-export interface Grant {
-  grantee: Grantee;
-  permission: Permission;
-}
+export type Permission = AclPermission;
+export type Grantee = AclGrantee;
+export type Grant = AclGrant;
 export interface StoredAcl {
   /** Owner's canonical user id. */
   owner: string;
@@ -24,11 +22,7 @@ export interface StoredAcl {
 }
 
 const PERMISSIONS = new Set<string>(['FULL_CONTROL', 'READ', 'WRITE', 'READ_ACP', 'WRITE_ACP']);
-const GROUPS = {
-  AllUsers: 'http://acs.amazonaws.com/groups/global/AllUsers',
-  AuthenticatedUsers: 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers',
-  LogDelivery: 'http://acs.amazonaws.com/groups/s3/LogDelivery',
-};
+const GROUPS = ACL_GROUPS;
 const BUCKET_CANNED = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'log-delivery-write'];
 const OBJECT_CANNED = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read', 'bucket-owner-read', 'bucket-owner-full-control'];
 export const OWNERSHIP_VALUES = ['BucketOwnerEnforced', 'BucketOwnerPreferred', 'ObjectWriter'];
@@ -122,14 +116,18 @@ export function parseAclXml(body: string, ownerAccountId: string): StoredAcl {
   const list = child(value, 'AccessControlList') ?? {};
   const grants = children(list, 'Grant').map((g): Grant => {
     const grantee = child(g, 'Grantee');
-    const permission = text(g, 'Permission');
+    const permission = token(g, 'Permission');
     if (!grantee || !permission || !PERMISSIONS.has(permission)) throw malformedXml();
     const id = text(grantee, 'ID');
     const uri = text(grantee, 'URI');
     const email = text(grantee, 'EmailAddress');
+    // xsi:type names the grantee's kind; when given it must agree with the child that identifies it.
+    const declared = attributes(grantee).type;
+    const actual = id !== undefined ? 'CanonicalUser' : uri !== undefined ? 'Group' : email !== undefined ? 'AmazonCustomerByEmail' : undefined;
+    if (declared !== undefined && declared !== actual) throw malformedAcl();
     if (id !== undefined) return { grantee: { type: 'CanonicalUser', id }, permission: permission as Permission };
     if (uri !== undefined) {
-      if (!Object.values(GROUPS).includes(uri)) throw invalidArgument('Invalid group uri', 'uri', uri);
+      if (!(Object.values(GROUPS) as string[]).includes(uri)) throw invalidArgument('Invalid group uri', 'uri', uri);
       return { grantee: { type: 'Group', uri }, permission: permission as Permission };
     }
     if (email !== undefined) return { grantee: { type: 'AmazonCustomerByEmail', email }, permission: permission as Permission };
@@ -138,10 +136,27 @@ export function parseAclXml(body: string, ownerAccountId: string): StoredAcl {
   return { owner: expectedOwner, grants };
 }
 
+function malformedAcl(): ServiceError {
+  return new ServiceError('MalformedACLError', 400, 'The XML you provided was not well-formed or did not validate against our published schema');
+}
+
 /** True when the ACL gives nobody but the bucket owner anything (what BucketOwnerEnforced accepts). */
 export function isOwnerOnly(acl: StoredAcl, bucketOwnerAccountId: string): boolean {
   const owner = canonicalUserId(bucketOwnerAccountId);
   return acl.grants.every((g) => g.grantee.type === 'CanonicalUser' && g.grantee.id === owner);
+}
+
+/**
+ * What BucketOwnerEnforced accepts on a write: "bucket owner full control ACLs, such as the
+ * bucket-owner-full-control canned ACL or an equivalent form" — the bucket owner has FULL_CONTROL
+ * and nobody but the writer has anything. (A cross-account writer's `private` fails: it gives the
+ * bucket owner nothing.)
+ */
+export function isBucketOwnerFullControl(acl: StoredAcl, bucketOwnerAccountId: string, writerAccountId: string): boolean {
+  const owner = canonicalUserId(bucketOwnerAccountId);
+  const writer = canonicalUserId(writerAccountId);
+  const onlyUsers = acl.grants.every((g) => g.grantee.type === 'CanonicalUser' && (g.grantee.id === owner || g.grantee.id === writer));
+  return onlyUsers && acl.grants.some((g) => g.grantee.type === 'CanonicalUser' && g.grantee.id === owner && g.permission === 'FULL_CONTROL');
 }
 
 export function aclsNotSupported(): ServiceError {

@@ -4,7 +4,7 @@
  */
 import { ServiceError } from '../../common/errors.js';
 import type { RegionMetadataStore } from '../../storage/types.js';
-import { child, children, malformedXml, parseXml, text, type XmlObject } from '../protocol/xml.js';
+import { child, children, malformedXml, parseXml, text, token, type XmlObject } from '../protocol/xml.js';
 import { invalidArgument } from './s3-errors.js';
 import { customerKeyFromHeaders } from './sse-customer.js';
 import { encryptionFromHeaders, type EncryptionRequest, type SseAlgorithm } from './sse.js';
@@ -28,7 +28,7 @@ export function parseBucketEncryptionXml(body: string): BucketEncryptionConfig {
   if (rules.length !== 1) throw malformedXml();
   const rule = rules[0]!;
   const apply = child(rule, 'ApplyServerSideEncryptionByDefault');
-  const algorithm = apply ? text(apply, 'SSEAlgorithm') : 'AES256';
+  const algorithm = apply ? token(apply, 'SSEAlgorithm') : 'AES256';
   if (algorithm === undefined) throw malformedXml();
   if (!['AES256', 'aws:kms', 'aws:kms:dsse'].includes(algorithm)) {
     throw invalidArgument('The server side encryption algorithm provided is not valid.', 'ApplyServerSideEncryptionByDefault', algorithm);
@@ -41,7 +41,7 @@ export function parseBucketEncryptionXml(body: string): BucketEncryptionConfig {
     }
     config.kmsMasterKeyId = keyId;
   }
-  const bucketKey = text(rule, 'BucketKeyEnabled');
+  const bucketKey = token(rule, 'BucketKeyEnabled');
   if (bucketKey !== undefined) {
     if (bucketKey !== 'true' && bucketKey !== 'false') throw malformedXml();
     config.bucketKeyEnabled = bucketKey === 'true';

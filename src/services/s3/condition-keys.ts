@@ -4,7 +4,7 @@
  * CreateBucket's LocationConstraint) come from `bodyConditionKeys`, read before authorization.
  */
 import type { ConditionValue } from '../../policy/types.js';
-import { children, child, parseXml, text } from '../protocol/xml.js';
+import { children, child, parseXml, text, token } from '../protocol/xml.js';
 import type { S3Request } from './s3-request.js';
 
 type Ctx = Record<string, ConditionValue | undefined>;
@@ -85,7 +85,7 @@ export function bodyConditionKeys(operation: string, body: string): Ctx {
       return requestTagKeys(children(set, 'Tag').map((t) => [text(t, 'Key') ?? '', text(t, 'Value') ?? '']));
     }
     if (operation === 'CreateBucket' && root === 'CreateBucketConfiguration') {
-      return { 's3:locationconstraint': text(value, 'LocationConstraint') };
+      return { 's3:locationconstraint': token(value, 'LocationConstraint') };
     }
   } catch {
     // The handler answers MalformedXML.

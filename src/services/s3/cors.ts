@@ -4,7 +4,7 @@
  * carry an Origin.
  */
 import { ServiceError } from '../../common/errors.js';
-import { children, malformedXml, parseXml, text, toXml, type XmlObject } from '../protocol/xml.js';
+import { children, malformedXml, parseXml, text, token, toXml, type XmlObject } from '../protocol/xml.js';
 import type { ServiceResponse } from '../protocol/response.js';
 import { S3_XMLNS } from './request-body.js';
 
@@ -61,7 +61,7 @@ export function parseCorsXml(body: string): CorsRule[] {
       if (id.length > 255) throw invalidRequest('The ID of a CORS rule must be at most 255 characters.');
       rule.id = id;
     }
-    const maxAge = text(r, 'MaxAgeSeconds');
+    const maxAge = token(r, 'MaxAgeSeconds');
     if (maxAge !== undefined) {
       if (!/^-?\d+$/.test(maxAge)) throw malformedXml();
       rule.maxAgeSeconds = Number(maxAge);

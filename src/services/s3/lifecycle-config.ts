@@ -3,7 +3,7 @@
  * JSON and echoed in the model's element order. lifecycle.ts applies it.
  */
 import { ServiceError } from '../../common/errors.js';
-import { child, children, malformedXml, parseXml, text, toXml, type ParsedXml, type XmlObject } from '../protocol/xml.js';
+import { child, children, malformedXml, parseXml, text, token, toXml, type ParsedXml, type XmlObject } from '../protocol/xml.js';
 import { S3_XMLNS } from './request-body.js';
 import { invalidArgument, invalidRequest } from './s3-errors.js';
 
@@ -62,7 +62,7 @@ function parseTag(node: ParsedXml): [string, string] {
 }
 
 function size(node: ParsedXml, name: string): number | undefined {
-  const v = text(node, name);
+  const v = token(node, name);
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v)) throw malformedXml();
   return Number(v);
@@ -108,7 +108,7 @@ function parseFilter(node: ParsedXml): LifecycleFilter {
 }
 
 function parseRule(r: ParsedXml, index: number): LifecycleRule {
-  const status = text(r, 'Status');
+  const status = token(r, 'Status');
   if (status !== 'Enabled' && status !== 'Disabled') throw malformedXml();
   const id = text(r, 'ID') ?? `rule-${index + 1}`;
   if (id.length > 255) throw invalidArgument('ID length should not exceed allowed limit of 255', 'ID', id);
@@ -121,9 +121,9 @@ function parseRule(r: ParsedXml, index: number): LifecycleRule {
 
   const exp = child(r, 'Expiration');
   if (exp) {
-    const days = positiveInt(text(exp, 'Days'), "'Days' for Expiration action must be a positive integer", 'Days');
-    const date = midnightDate(text(exp, 'Date'));
-    const marker = text(exp, 'ExpiredObjectDeleteMarker');
+    const days = positiveInt(token(exp, 'Days'), "'Days' for Expiration action must be a positive integer", 'Days');
+    const date = midnightDate(token(exp, 'Date'));
+    const marker = token(exp, 'ExpiredObjectDeleteMarker');
     if (marker !== undefined && marker !== 'true' && marker !== 'false') throw malformedXml();
     if (days !== undefined && date !== undefined) throw malformedXml();
     if (marker !== undefined && (days !== undefined || date !== undefined)) {
@@ -136,10 +136,10 @@ function parseRule(r: ParsedXml, index: number): LifecycleRule {
     if (marker !== undefined) rule.expiration.expiredObjectDeleteMarker = marker === 'true';
   }
   for (const t of children(r, 'Transition')) {
-    const storageClass = text(t, 'StorageClass');
+    const storageClass = token(t, 'StorageClass');
     if (!storageClass || !TRANSITION_CLASSES.has(storageClass)) throw malformedXml();
     const tr: LifecycleTransition = { storageClass };
-    const days = text(t, 'Days');
+    const days = token(t, 'Days');
     if (days !== undefined) {
       if (!/^\d+$/.test(days)) throw malformedXml();
       if ((storageClass === 'STANDARD_IA' || storageClass === 'ONEZONE_IA') && Number(days) < 30) {
@@ -147,32 +147,32 @@ function parseRule(r: ParsedXml, index: number): LifecycleRule {
       }
       tr.days = Number(days);
     }
-    const date = midnightDate(text(t, 'Date'));
+    const date = midnightDate(token(t, 'Date'));
     if (date !== undefined) tr.date = date;
     if ((tr.days === undefined) === (tr.date === undefined)) throw malformedXml();
     rule.transitions.push(tr);
   }
   for (const t of children(r, 'NoncurrentVersionTransition')) {
-    const storageClass = text(t, 'StorageClass');
+    const storageClass = token(t, 'StorageClass');
     if (!storageClass || !TRANSITION_CLASSES.has(storageClass)) throw malformedXml();
     const nt: LifecycleRule['noncurrentTransitions'][number] = { storageClass };
-    const days = text(t, 'NoncurrentDays');
+    const days = token(t, 'NoncurrentDays');
     if (days !== undefined) nt.noncurrentDays = Number(days);
-    const newer = text(t, 'NewerNoncurrentVersions');
+    const newer = token(t, 'NewerNoncurrentVersions');
     if (newer !== undefined) nt.newerNoncurrentVersions = Number(newer);
     rule.noncurrentTransitions.push(nt);
   }
   const nce = child(r, 'NoncurrentVersionExpiration');
   if (nce) {
-    const days = positiveInt(text(nce, 'NoncurrentDays'), "'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer", 'NoncurrentDays');
+    const days = positiveInt(token(nce, 'NoncurrentDays'), "'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer", 'NoncurrentDays');
     if (days === undefined) throw malformedXml();
     rule.noncurrentExpiration = { noncurrentDays: days };
-    const newer = positiveInt(text(nce, 'NewerNoncurrentVersions'), "'NewerNoncurrentVersions' for NoncurrentVersionExpiration action must be a positive integer", 'NewerNoncurrentVersions');
+    const newer = positiveInt(token(nce, 'NewerNoncurrentVersions'), "'NewerNoncurrentVersions' for NoncurrentVersionExpiration action must be a positive integer", 'NewerNoncurrentVersions');
     if (newer !== undefined) rule.noncurrentExpiration.newerNoncurrentVersions = newer;
   }
   const abort = child(r, 'AbortIncompleteMultipartUpload');
   if (abort) {
-    const days = positiveInt(text(abort, 'DaysAfterInitiation'), "'DaysAfterInitiation' for AbortIncompleteMultipartUpload action must be a positive integer", 'DaysAfterInitiation');
+    const days = positiveInt(token(abort, 'DaysAfterInitiation'), "'DaysAfterInitiation' for AbortIncompleteMultipartUpload action must be a positive integer", 'DaysAfterInitiation');
     if (days === undefined) throw malformedXml();
     rule.abortIncompleteUploadDays = days;
   }

@@ -20,10 +20,17 @@ export function encodingType(req: S3Request): 'url' | undefined {
   return 'url';
 }
 
-/** encoding-type=url: botocore decodes with unquote_plus, so spaces become '+'. */
+/**
+ * encoding-type=url: percent-encoding of the UTF-8 bytes, all but unreserved characters and '/'
+ * (AWS: `quux ab/` → `quux%20ab/`, `a+b` → `a%2Bb`, `test_file(3).png` → `test_file%283%29.png`;
+ * s3-tests' test_bucket_list_encoding_basic). Every SDK's decoder reads %20 as a space.
+ */
 export function encoder(type: 'url' | undefined): (s: string) => string {
   if (!type) return (s) => s;
-  return (s) => encodeURIComponent(s).replace(/%2F/g, '/').replace(/%20/g, '+');
+  return (s) =>
+    encodeURIComponent(s)
+      .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+      .replace(/%2F/g, '/');
 }
 
 /** The CommonPrefixes entry a key folds into, or undefined when it has no delimiter after the prefix. */

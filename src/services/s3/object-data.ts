@@ -3,7 +3,7 @@
  * key and lands in the blob store (inline in the database when small); reads decrypt only the
  * segments a range touches. No plaintext object byte is ever written to disk.
  */
-import { Readable, Writable } from 'node:stream';
+import { pipeline as join, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HEADER_SIZE, cipherRangeFor, createDecryptStream, createEncryptStream, decryptBuffer, encryptBuffer, encryptedSize } from '../../crypto/index.js';
 import type { BlobRef, BlobStore, ObjectPart } from '../../storage/types.js';
@@ -98,8 +98,8 @@ async function* partRange(blobs: BlobStore, part: ObjectPart, dataKey: Buffer, s
   const header = await readAll(blobs.openRead(part.blob, { start: 0, end: HEADER_SIZE - 1 }));
   const cipher = blobs.openRead(part.blob, { start: r.cipherStart, end: r.cipherEndInclusive });
   const decrypt = createDecryptStream(dataKey, header, { plainSize: part.size, firstSegment: r.firstSegment, skip: r.skip, length: r.length });
-  cipher.on('error', (e) => decrypt.destroy(e));
-  for await (const chunk of cipher.pipe(decrypt)) yield chunk as Buffer;
+  // Joined with pipeline: a failed tag or an early stop destroys the file read too (its descriptor closes).
+  for await (const chunk of join(cipher, decrypt, () => undefined)) yield chunk as Buffer;
 }
 
 function* touchedParts(parts: ObjectPart[], range: ByteRange | undefined): Generator<{ part: ObjectPart; start: number; end: number }> {
@@ -120,9 +120,23 @@ async function* plaintextOf(blobs: BlobStore, parts: ObjectPart[], dataKey: Buff
   for (const { part, start, end } of touchedParts(parts, range)) yield* partRange(blobs, part, dataKey, start, end);
 }
 
-/** The plaintext of an object (or a range of it), part after part. */
+/**
+ * The plaintext of an object (or a range of it), part after part. The parts' blobs are retained
+ * until the stream closes: an overwrite or delete meanwhile cannot remove a part not read yet.
+ */
 export function readObjectData(blobs: BlobStore, parts: ObjectPart[], dataKey: Buffer, range?: ByteRange): Readable {
-  return Readable.from(plaintextOf(blobs, parts, dataKey, range), { objectMode: false, highWaterMark: 1 << 20 });
+  const release = blobs.retain(blobsOf(parts));
+  const stream = Readable.from(plaintextOf(blobs, parts, dataKey, range), { objectMode: false, highWaterMark: 1 << 20 });
+  stream.once('close', release);
+  return stream;
+}
+
+/** One blob's stored bytes as they are (sealed), retained until the stream closes. */
+export function readSealedBlob(blobs: BlobStore, blob: BlobRef): Readable {
+  const release = blobs.retain([blob]);
+  const stream = blobs.openRead(blob);
+  stream.once('close', release);
+  return stream;
 }
 
 /**
@@ -132,8 +146,16 @@ export function readObjectData(blobs: BlobStore, parts: ObjectPart[], dataKey: B
  * line is gone by then); a segment's plaintext is never released before its tag verifies.
  */
 export async function openObjectData(blobs: BlobStore, parts: ObjectPart[], dataKey: Buffer, range?: ByteRange): Promise<Readable> {
+  // Retained from here until the response stream closes (see readObjectData).
+  const release = blobs.retain(blobsOf(parts));
   const source = plaintextOf(blobs, parts, dataKey, range);
-  const first = await source.next();
+  let first: IteratorResult<Buffer>;
+  try {
+    first = await source.next();
+  } catch (e) {
+    release();
+    throw e;
+  }
   async function* rest(): AsyncGenerator<Buffer> {
     try {
       if (first.done) return;
@@ -144,7 +166,9 @@ export async function openObjectData(blobs: BlobStore, parts: ObjectPart[], data
       await source.return(undefined);
     }
   }
-  return Readable.from(rest(), { objectMode: false, highWaterMark: 1 << 20 });
+  const stream = Readable.from(rest(), { objectMode: false, highWaterMark: 1 << 20 });
+  stream.once('close', release);
+  return stream;
 }
 
 /**

@@ -3,6 +3,7 @@ import { ServiceError } from '../../common/errors.js';
 import type { StoredObjectVersion } from '../../storage/types.js';
 import { encryptionHeaders } from './sse.js';
 import { OBJECT_TAG_LIMIT, validateTags } from './tags.js';
+import { metadataHeaderValue, storedMetadataValue } from './user-metadata.js';
 
 const SYSTEM_HEADERS = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires', 'x-amz-website-redirect-location'];
 const USER_METADATA_LIMIT = 2048;
@@ -42,7 +43,7 @@ export function metadataFromHeaders(headers: Record<string, string | undefined>)
   for (const [name, value] of Object.entries(headers)) {
     if (!name.startsWith('x-amz-meta-') || value === undefined) continue;
     const key = name.slice('x-amz-meta-'.length);
-    userMetadata[key] = value;
+    userMetadata[key] = storedMetadataValue(value);
     // The 2 KB limit counts the bytes sent: header strings arrive decoded as Latin-1, one character per byte.
     size += key.length + value.length;
   }
@@ -86,7 +87,7 @@ export function objectHeaders(v: StoredObjectVersion, opts: { versioned: boolean
     'content-type': v.contentType ?? 'binary/octet-stream',
   };
   for (const [k, val] of Object.entries(v.systemMetadata)) h[k] = val;
-  for (const [k, val] of Object.entries(v.userMetadata)) h[`x-amz-meta-${k}`] = val;
+  for (const [k, val] of Object.entries(v.userMetadata)) h[`x-amz-meta-${k}`] = metadataHeaderValue(val);
   if (opts.versioned || v.versionId !== 'null') h['x-amz-version-id'] = v.versionId;
   Object.assign(h, encryptionHeaders(v.encryption));
   if (v.storageClass !== 'STANDARD') h['x-amz-storage-class'] = v.storageClass;

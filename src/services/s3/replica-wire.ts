@@ -1,17 +1,17 @@
 /**
- * How a replica travels between processes in split mode: its metadata as base64url JSON in one
- * header (`x-meridian-replica`), its parts' plaintext one after another as the body. The sending
+ * How a replica travels between processes in split mode: its metadata as a JSON envelope, then its
+ * parts' plaintext one after another (server/replica-framing.ts frames and authenticates the body). The sending
  * process decrypted with its KMS; the receiving one encrypts with its own, so no key leaves its
  * region. An SSE-C object travels sealed instead: its stored parts as the body and its data key as
  * the customer's key wrapped it, which nobody but the customer can open. Shared by the sender (server/peer-replica-client.ts) and the receiver (server/internal-api.ts).
  */
 import { Readable } from 'node:stream';
+import { ServiceError } from '../../common/errors.js';
 import { encryptedSize } from '../../crypto/index.js';
 import type { DestinationBucket, SourceVersion } from '../../replication/ports.js';
 import type { ObjectVersion } from '../../storage/types.js';
 import type { ReplicaSettings } from './replica-writer.js';
 
-export const REPLICA_HEADER = 'x-meridian-replica';
 export const REPLICA_PATH = '/_meridian/internal/replica';
 
 export type ReplicaOperation = 'object' | 'delete-marker' | 'tags';
@@ -32,12 +32,21 @@ export interface ReplicaEnvelope {
   versionId?: string;
 }
 
-export function encodeEnvelope(e: ReplicaEnvelope): string {
-  return Buffer.from(JSON.stringify(e)).toString('base64url');
+export function encodeEnvelope(e: ReplicaEnvelope): Buffer {
+  return Buffer.from(JSON.stringify(e));
 }
 
-export function decodeEnvelope(header: string): ReplicaEnvelope {
-  return JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as ReplicaEnvelope;
+export function decodeEnvelope(json: Buffer): ReplicaEnvelope {
+  let e: ReplicaEnvelope;
+  try {
+    e = JSON.parse(json.toString('utf8')) as ReplicaEnvelope;
+  } catch {
+    throw new ServiceError('MalformedJSON', 400, 'The replica envelope is not JSON');
+  }
+  if (!e || typeof e !== 'object' || !['object', 'delete-marker', 'tags'].includes(e.op) || !e.destination || typeof e.destination.region !== 'string') {
+    throw new ServiceError('InvalidRequest', 400, 'The replica envelope lacks its operation or destination');
+  }
+  return e;
 }
 
 /** The metadata of a version as sent: everything but blobs, wrapped keys and source-side state. */
@@ -84,8 +93,12 @@ export function replicaBody(source: SourceVersion): Readable {
   );
 }
 
-/** The receiving side: a SourceVersion whose parts read their bytes off the request body, in order. */
-export function sourceFromWire(e: ReplicaEnvelope, body: Readable): SourceVersion {
+/**
+ * The receiving side: a SourceVersion whose parts read their bytes off the request body, in order.
+ * Its `verify` (run before the replica is committed) reads the body to its end — refusing any byte
+ * beyond the declared parts — and then runs `check` (the body's authentication).
+ */
+export function sourceFromWire(e: ReplicaEnvelope, body: Readable, check: () => void | Promise<void> = () => undefined): SourceVersion {
   const it = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let leftover: Buffer | undefined;
   const take = (size: number): Readable =>
@@ -110,7 +123,14 @@ export function sourceFromWire(e: ReplicaEnvelope, body: Readable): SourceVersio
       })(),
       { objectMode: false },
     );
+  const verify = async () => {
+    let extra = leftover?.length ?? 0;
+    for (let r = await it.next(); !r.done; r = await it.next()) extra += r.value.length;
+    if (extra > 0) throw new ServiceError('IncompleteBody', 400, `The replica body is ${extra} bytes longer than its declared parts`);
+    await check();
+  };
   const source: SourceVersion = {
+    verify,
     version: versionFromWire(e),
     parts: (e.parts ?? []).map((p) => {
       const part: SourceVersion['parts'][number] = { partNumber: p.partNumber, size: p.size, open: () => take(wirePartSize(e.sealed !== undefined, p.size)) };

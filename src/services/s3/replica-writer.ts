@@ -170,6 +170,8 @@ export class ReplicaWriter {
         if (p.checksum) part.checksum = p.checksum;
         parts.push(part);
       }
+      // Bytes from another process are committed only once they are proven to be what it sent.
+      await source.verify?.();
       const replica: ObjectVersion = {
         ...v,
         bucket: destination.name,

@@ -12,7 +12,7 @@ import type { ObjectPart, ObjectVersion } from '../../storage/types.js';
 import type { Caller } from '../caller.js';
 import type { IdentityResolver } from '../iam/identity.js';
 import { StsService } from '../sts/sts-service.js';
-import { readObjectData } from './object-data.js';
+import { readObjectData, readSealedBlob } from './object-data.js';
 import { failureFrom, ReplicaWriter, type RemoteReplicaWriter, type ReplicaSettings } from './replica-writer.js';
 import type { S3Context } from './s3-context.js';
 import { customerWrapLabelOf } from './sse.js';
@@ -130,7 +130,7 @@ export class InProcessReplicationTransport implements ReplicationTransport {
       return withTags({
         version: v,
         sealed: { wrappedKey: enc.wrappedKey, customerKeyMd5: enc.customerKeyMd5, wrapLabel: customerWrapLabelOf(bucket, key, enc) },
-        parts: v.parts.map((p: ObjectPart) => sourcePart(p, () => ctx.blobs.openRead(p.blob))),
+        parts: v.parts.map((p: ObjectPart) => sourcePart(p, () => readSealedBlob(ctx.blobs, p.blob))),
       });
     }
     let dataKey: Buffer;

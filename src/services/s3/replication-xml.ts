@@ -1,6 +1,6 @@
 /** ReplicationConfiguration XML ⇄ model (reference §1.2; element order as in the model). */
 import type { ReplicationConfiguration, ReplicationDestination, ReplicationFilter, ReplicationRule, RuleStatus } from '../../replication/config.js';
-import { child, children, childNames, malformedXml, parseXml, text, type ParsedXml, type XmlObject } from '../protocol/xml.js';
+import { child, children, childNames, malformedXml, parseXml, text, token, type ParsedXml, type XmlObject } from '../protocol/xml.js';
 
 const RULE_ELEMENTS = new Set([
   'ID', 'Priority', 'Prefix', 'Filter', 'Status', 'SourceSelectionCriteria', 'ExistingObjectReplication', 'Destination', 'DeleteMarkerReplication',
@@ -15,7 +15,7 @@ const STORAGE_CLASSES = new Set([
 
 function status(node: ParsedXml | undefined, name = 'Status'): RuleStatus | undefined {
   if (!node) return undefined;
-  const s = text(node, name);
+  const s = token(node, name);
   // Enums are case-sensitive: anything but exactly Enabled/Disabled fails the schema.
   if (s !== 'Enabled' && s !== 'Disabled') throw malformedXml();
   return s;
@@ -63,14 +63,14 @@ function parseDestination(node: ParsedXml): ReplicationDestination {
   const d: ReplicationDestination = { bucket };
   const account = text(node, 'Account');
   if (account !== undefined) d.account = account;
-  const storageClass = text(node, 'StorageClass');
+  const storageClass = token(node, 'StorageClass');
   if (storageClass !== undefined) {
     if (!STORAGE_CLASSES.has(storageClass)) throw malformedXml();
     d.storageClass = storageClass;
   }
   const act = child(node, 'AccessControlTranslation');
   if (act) {
-    if (text(act, 'Owner') !== 'Destination') throw malformedXml();
+    if (token(act, 'Owner') !== 'Destination') throw malformedXml();
     d.accessControlTranslation = { owner: 'Destination' };
   }
   const enc = child(node, 'EncryptionConfiguration');
@@ -83,14 +83,14 @@ function parseDestination(node: ParsedXml): ReplicationDestination {
     const s = status(rt)!;
     const time = child(rt, 'Time');
     d.replicationTime = { status: s };
-    const minutes = time ? integer(text(time, 'Minutes')) : undefined;
+    const minutes = time ? integer(token(time, 'Minutes')) : undefined;
     if (minutes !== undefined) d.replicationTime.minutes = minutes;
   }
   const metrics = child(node, 'Metrics');
   if (metrics) {
     d.metrics = { status: status(metrics)! };
     const threshold = child(metrics, 'EventThreshold');
-    const minutes = threshold ? integer(text(threshold, 'Minutes')) : undefined;
+    const minutes = threshold ? integer(token(threshold, 'Minutes')) : undefined;
     if (minutes !== undefined) d.metrics.eventThresholdMinutes = minutes;
   }
   return d;
@@ -103,7 +103,7 @@ function parseRule(node: ParsedXml): ReplicationRule {
   const ruleStatus = status(node);
   if (!ruleStatus) throw malformedXml();
   const rule: ReplicationRule = { id: text(node, 'ID') ?? '', status: ruleStatus, destination: parseDestination(destination) };
-  const priority = integer(text(node, 'Priority'));
+  const priority = integer(token(node, 'Priority'));
   if (priority !== undefined) rule.priority = priority;
   const prefix = text(node, 'Prefix');
   const filter = child(node, 'Filter');

@@ -1,14 +1,17 @@
 /**
  * S3 authorization: one IAM action on one bucket or object, through policy/ with the bucket policy
- * as the resource policy, Block Public Access's RestrictPublicBuckets, the bucket owner's lockout
+ * as the resource policy and the bucket or object ACL as one more source of allows (acl-access.ts),
+ * Block Public Access's RestrictPublicBuckets and IgnorePublicAcls, the bucket owner's lockout
  * protection for bucket-policy operations, and s3:ExistingObjectTag/ keys read only when a policy
  * asks for them. Handlers that authorize per key (DeleteObjects) call `authorizeS3` themselves.
  */
 import { ServiceError } from '../../common/errors.js';
 import { denialMessage, withoutPublicGrants, isPublicPolicy } from '../../policy/index.js';
-import type { ConditionValue, NamedPolicy } from '../../policy/types.js';
+import type { ConditionValue, NamedPolicy, Principal } from '../../policy/types.js';
 import type { BucketRecord, RegionMetadataStore } from '../../storage/types.js';
-import type { AuthorizationQuery } from '../iam/authorizer.js';
+import type { AuthorizationQuery, Authorizer } from '../iam/authorizer.js';
+import { aclFromHeaders } from './acl.js';
+import { aclApplies, aclsEnabled, applicableAcl, refusePublicAcl, type AclTarget } from './acl-access.js';
 import { existingTagKeys } from './condition-keys.js';
 import { publicAccessBlockOf } from './handlers/bucket-policy.js';
 import { EXISTING_OBJECT_TAG_ACTIONS } from './iam-actions.js';
@@ -35,17 +38,28 @@ function resourceArn(t: S3Target, bucketName: string | undefined): string {
   return t.key === undefined ? `arn:aws:s3:::${bucketName}` : `arn:aws:s3:::${bucketName}/${t.key}`;
 }
 
-/** The bucket policy as the resource policy, minus public grants when RestrictPublicBuckets applies to this caller. */
-async function bucketPolicy(ctx: S3Context, meta: RegionMetadataStore, req: S3Request, bucket: BucketRecord): Promise<NamedPolicy | undefined> {
+/**
+ * The bucket policy as the resource policy, minus public grants when RestrictPublicBuckets applies
+ * to this caller (also `meridian explain`'s, so it answers as the server does).
+ */
+export async function bucketResourcePolicy(authorizer: Pick<Authorizer, 'parse'>, meta: RegionMetadataStore, p: Principal, bucket: BucketRecord): Promise<NamedPolicy | undefined> {
   const text = await meta.getBucketConfig<string>(bucket.name, 'policy');
   if (!text) return undefined;
-  const policy = ctx.authorizer.parse(text, 'resource');
-  const p = req.caller.principal;
+  const policy = authorizer.parse(text, 'resource');
   const outsider = p.type !== 'Service' && p.accountId !== bucket.ownerAccountId;
   if (outsider && isPublicPolicy(policy) && (await publicAccessBlockOf(meta, bucket.name))?.RestrictPublicBuckets) {
     return { name: `bucket policy of ${bucket.name} (public grants ignored: RestrictPublicBuckets)`, policy: withoutPublicGrants(policy) };
   }
   return { name: `bucket policy of ${bucket.name}`, policy };
+}
+
+/** The ACL a write's headers ask for; undefined when they are invalid (the handler answers that). */
+function requestedObjectAcl(req: S3Request, bucket: BucketRecord) {
+  try {
+    return aclFromHeaders(req.headers, 'object', req.caller.principal.accountId ?? bucket.ownerAccountId, bucket.ownerAccountId);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -70,8 +84,17 @@ export async function authorizeS3(
   const owner = bucket?.ownerAccountId ?? p.accountId;
   if (owner !== undefined) q.resourceAccount = owner;
   if (bucket) {
-    const rp = await bucketPolicy(ctx, meta, req, bucket);
+    const rp = await bucketResourcePolicy(ctx.authorizer, meta, p, bucket);
     if (rp) q.resourcePolicy = rp;
+    const aclTarget: AclTarget = { action: target.action, bucket };
+    if (target.key !== undefined) aclTarget.key = target.key;
+    if (target.versionId !== undefined) aclTarget.versionId = target.versionId;
+    // ACL headers on a write (not PUT ?acl) ask for s3:PutObjectAcl on the object being created.
+    if (target.action.toLowerCase() === 's3:putobjectacl' && !req.query.has('acl')) {
+      aclTarget.newObject = true;
+      if (aclsEnabled(bucket)) await refusePublicAcl(meta, bucket, requestedObjectAcl(req, bucket));
+    }
+    if (aclApplies(aclTarget, p)) q.acl = () => applicableAcl(meta, aclTarget, p);
     if (target.key !== undefined && EXISTING_OBJECT_TAG_ACTIONS.has(target.action.toLowerCase())) {
       const key = target.key;
       q.lazyContext = {

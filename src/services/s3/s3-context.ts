@@ -29,6 +29,8 @@ export interface S3Context {
   peers: S3Peers;
   /** Called after a commit that queued replication work, so the worker starts at once. */
   replicationQueued(): void;
+  /** Tests only (MERIDIAN_TEST_MIN_PART_SIZE): the minimum size of parts but the last; AWS's 5 MiB otherwise. */
+  minPartSize?: number;
 }
 
 /**

@@ -142,6 +142,10 @@ export class SseEngine {
   }
 
   requireSecureForKms(caller: Caller): void {
+    // KMS acts as the requester; an anonymous request has nobody to act as (AWS answers this 400).
+    if (caller.principal.type === 'Anonymous') {
+      throw invalidArgument('Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.', 'Authorization', 'null');
+    }
     if (caller.secureTransport || this.deps.kmsOverHttpAllowed(caller)) return;
     throw invalidArgument('Requests specifying Server Side Encryption with AWS KMS managed keys must be made over a secure connection.', 'Authorization', 'null');
   }
@@ -223,7 +227,7 @@ export class SseEngine {
 }
 
 /** Response headers describing an object's encryption (PUT, GET, HEAD, multipart responses). */
-export function encryptionHeaders(encryption: ObjectEncryption | undefined): Record<string, string> {
+export function encryptionHeaders(encryption: Pick<ObjectEncryption, 'algorithm' | 'kmsKeyArn' | 'bucketKeyEnabled' | 'customerKeyMd5'> | undefined): Record<string, string> {
   if (!encryption) return {};
   if (encryption.customerKeyMd5) return customerKeyHeaders(encryption.customerKeyMd5);
   const h: Record<string, string> = { 'x-amz-server-side-encryption': encryption.algorithm };

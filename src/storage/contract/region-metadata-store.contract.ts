@@ -7,6 +7,7 @@ import type { RegionMetadataStore } from '../types.js';
 import type { StoreFactory } from './fixtures.js';
 import { bucketCases, replicationStatusCases } from './region-buckets-replication.contract.js';
 import { historyPropertyCases } from './region-history.contract.js';
+import { conditionCases } from './region-conditions.contract.js';
 import { multipartCases, outboxCases } from './region-multipart-outbox.contract.js';
 import { objectVersionCases } from './region-objects.contract.js';
 
@@ -18,5 +19,6 @@ export function runRegionMetadataStoreContract(name: string, make: StoreFactory<
     describe('replication status', () => replicationStatusCases(make));
     describe('multipart uploads', () => multipartCases(make));
     describe('replication outbox', () => outboxCases(make));
+    describe('conditional writes and completion checks', () => conditionCases(make));
   });
 }

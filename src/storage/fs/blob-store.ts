@@ -21,6 +21,11 @@ export interface FsBlobStoreOptions {
   orphanGraceMs?: number;
   /** Bytes a writer gathers before writing them to its file (default 1 MiB): bounds memory per writer. */
   writeBufferBytes?: number;
+  /**
+   * How long delete() waits before removing a file (default 0: at once unless retained). Covers
+   * readers between their metadata lookup and their retain(); the server sets it (MERIDIAN_BLOB_DELETE_GRACE_MS).
+   */
+  deleteGraceMs?: number;
 }
 
 const BLOB_ID = /^[0-9a-f]{32}$/;
@@ -60,8 +65,13 @@ export class FsBlobStore implements BlobStore {
   readonly orphanGraceMs: number;
   readonly writeBufferBytes: number;
   readonly tmpDir: string;
+  readonly deleteGraceMs: number;
   /** Ids of writes in progress in this process: never swept, whatever their age. */
   private readonly active = new Set<string>();
+  /** Open reads per file id (retain/release). */
+  private readonly readers = new Map<string, number>();
+  /** Files deleted but not yet removed: waiting for the grace period (a timer) or for their last reader (null). */
+  private readonly doomed = new Map<string, NodeJS.Timeout | null>();
 
   constructor(
     readonly dir: string,
@@ -70,6 +80,7 @@ export class FsBlobStore implements BlobStore {
     this.inlineThreshold = options.inlineThreshold ?? 128 * 1024;
     this.orphanGraceMs = options.orphanGraceMs ?? 10 * 60 * 1000;
     this.writeBufferBytes = options.writeBufferBytes ?? 1024 * 1024;
+    this.deleteGraceMs = options.deleteGraceMs ?? 0;
     this.tmpDir = join(dir, 'tmp');
     // Start-up work, synchronous on purpose: one process owns a blob directory, and anything in tmp/
     // is a write that never finished (crash). Fan-out directories are created once, here, so finish()
@@ -117,7 +128,67 @@ export class FsBlobStore implements BlobStore {
   }
 
   async delete(refs: BlobRef[]): Promise<void> {
-    for (const ref of refs) if (ref.kind === 'file') await unlinkIfExists(this.pathOf(ref.id));
+    for (const ref of refs) {
+      if (ref.kind !== 'file') continue;
+      const id = ref.id;
+      this.pathOf(id); // validates the id now, not in a timer
+      if (this.doomed.has(id)) continue;
+      if (this.deleteGraceMs === 0 && !this.readers.has(id)) {
+        await unlinkIfExists(this.pathOf(id));
+        continue;
+      }
+      const timer = setTimeout(() => this.graceOver(id), this.deleteGraceMs);
+      timer.unref();
+      this.doomed.set(id, timer);
+    }
+  }
+
+  private graceOver(id: string): void {
+    if (this.readers.has(id)) {
+      this.doomed.set(id, null); // the last release removes it
+      return;
+    }
+    this.removeDoomed(id);
+  }
+
+  private removeDoomed(id: string): void {
+    this.doomed.delete(id);
+    // A failure here (I/O error) leaves an orphan, which the sweep or fsck removes later.
+    unlinkIfExists(this.pathOf(id)).catch(() => undefined);
+  }
+
+  retain(refs: BlobRef[]): () => void {
+    const ids = refs.flatMap((r) => (r.kind === 'file' ? [r.id] : []));
+    for (const id of ids) this.readers.set(id, (this.readers.get(id) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      for (const id of ids) {
+        const n = (this.readers.get(id) ?? 1) - 1;
+        if (n > 0) {
+          this.readers.set(id, n);
+          continue;
+        }
+        this.readers.delete(id);
+        if (this.doomed.get(id) === null) this.removeDoomed(id);
+      }
+    };
+  }
+
+  /** Deletions not carried out yet (tests, fsck). */
+  get pendingDeletes(): number {
+    return this.doomed.size;
+  }
+
+  async close(): Promise<void> {
+    const ids = [...this.doomed.keys()];
+    for (const id of ids) {
+      const timer = this.doomed.get(id);
+      if (timer) clearTimeout(timer);
+      this.doomed.delete(id);
+      await unlinkIfExists(this.pathOf(id)).catch(() => undefined);
+    }
   }
 
   /**
@@ -148,6 +219,8 @@ export class FsBlobStore implements BlobStore {
       }
       for (const name of names) {
         if (!BLOB_ID.test(name)) continue;
+        // Deleted but kept for readers: removed by its own timer, never by the sweep.
+        if (this.doomed.has(name) || this.readers.has(name)) continue;
         const path = join(sub, name);
         if (!(await oldEnough(path))) continue;
         if (await isReferenced(name)) continue;

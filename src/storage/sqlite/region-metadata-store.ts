@@ -6,6 +6,7 @@
 import { systemClock, type Clock } from '../../common/clock.js';
 import type {
   BucketRecord,
+  CompletedUpload,
   ListLatestOptions,
   ListVersionsOptions,
   MultipartUpload,
@@ -19,6 +20,7 @@ import type {
   ReplicationStatus,
   StoredObjectVersion,
   UploadedPart,
+  WriteCondition,
 } from '../types.js';
 import { SqliteConnection, type ConnectionOptions } from './connection.js';
 import { RegionBuckets } from './region-buckets.js';
@@ -84,8 +86,8 @@ export class SqliteRegionMetadataStore implements RegionMetadataStore {
   }
 
   // Object versions
-  putObjectVersion(version: ObjectVersion, outbox?: NewOutboxTask[]): Promise<{ displaced?: StoredObjectVersion }> {
-    return this.objects.put(version, outbox);
+  putObjectVersion(version: ObjectVersion, outbox?: NewOutboxTask[], condition?: WriteCondition): Promise<{ displaced?: StoredObjectVersion }> {
+    return this.objects.put(version, outbox, condition);
   }
   getObjectVersion(bucket: string, key: string, versionId?: string): Promise<StoredObjectVersion | undefined> {
     return this.objects.get(bucket, key, versionId);
@@ -149,8 +151,15 @@ export class SqliteRegionMetadataStore implements RegionMetadataStore {
     uploadId: string,
     version: ObjectVersion,
     outbox?: NewOutboxTask[],
+    condition?: WriteCondition,
   ): Promise<{ unusedParts: UploadedPart[]; displaced?: StoredObjectVersion }> {
-    return this.multipart.complete(uploadId, version, outbox);
+    return this.multipart.complete(uploadId, version, outbox, condition);
+  }
+  getCompletedUpload(uploadId: string): Promise<CompletedUpload | undefined> {
+    return this.multipart.getCompleted(uploadId);
+  }
+  pruneCompletedUploads(before: number): Promise<number> {
+    return this.multipart.pruneCompleted(before);
   }
   abortUpload(uploadId: string): Promise<UploadedPart[] | undefined> {
     return this.multipart.abort(uploadId);

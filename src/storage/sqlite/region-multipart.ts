@@ -2,7 +2,8 @@
  * Multipart uploads of a region. Uploads of a key are ordered by creation (seq); the upload-id
  * marker of ListMultipartUploads means "after that upload", like the version-id marker.
  */
-import type { MultipartUpload, NewOutboxTask, ObjectVersion, StoredObjectVersion, UploadedPart } from '../types.js';
+import type { CompletedUpload, MultipartUpload, NewOutboxTask, ObjectVersion, StoredObjectVersion, UploadedPart, WriteCondition } from '../types.js';
+import { UploadNotFound, UploadPartChanged } from '../errors.js';
 import type { SqliteConnection } from './connection.js';
 import { decodeEncryption, encodeEncryption, fromJson, optionalJson, setIf, toJson } from './codec.js';
 import { keyRange, rangeSql } from './key-range.js';
@@ -50,6 +51,11 @@ function toPart(r: PartRow): UploadedPart {
   };
   if (r.checksum !== null) p.checksum = fromJson(r.checksum);
   return p;
+}
+
+function sameBlob(a: UploadedPart['blob'], b: UploadedPart['blob']): boolean {
+  if (a.kind === 'file' || b.kind === 'file') return a.kind === 'file' && b.kind === 'file' && a.id === b.id;
+  return a.data.equals(b.data);
 }
 
 const PART_COLUMNS = 'part_number, size, etag, last_modified, checksum, blob_file_id, blob_size, inline_data';
@@ -161,25 +167,53 @@ export class RegionMultipart {
     uploadId: string,
     version: ObjectVersion,
     tasks?: NewOutboxTask[],
+    condition?: WriteCondition,
   ): Promise<{ unusedParts: UploadedPart[]; displaced?: StoredObjectVersion }> {
     return this.conn.write(() => {
-      if (!this.getSync(uploadId)) throw new Error(`no such upload: ${uploadId}`);
+      if (!this.getSync(uploadId)) throw new UploadNotFound(uploadId);
       const parts = this.partsSync(uploadId);
-      const usedFiles = new Set<string>();
-      const usedInline = new Set<number>();
+      const byNumber = new Map(parts.map((p) => [p.partNumber, p]));
+      // The caller chose these parts before this transaction: an UploadPart of the same number may
+      // have replaced one since (and its blob is on its way out). Commit only the parts as they are now.
       for (const p of version.parts) {
-        if (p.blob.kind === 'file') usedFiles.add(p.blob.id);
-        else usedInline.add(p.partNumber);
+        const now = byNumber.get(p.partNumber);
+        if (!now || !sameBlob(now.blob, p.blob)) throw new UploadPartChanged(uploadId, p.partNumber);
       }
-      const unusedParts = parts.filter((p) =>
-        p.blob.kind === 'file' ? !usedFiles.has(p.blob.id) : !usedInline.has(p.partNumber),
-      );
+      this.objects.checkConditionSync(version.bucket, version.key, condition);
+      const used = new Set(version.parts.map((p) => p.partNumber));
+      const unusedParts = parts.filter((p) => !used.has(p.partNumber));
       // Parts go first: the version then takes over their blob files (one transaction, so the
       // files are never unreferenced in committed state).
       this.conn.stmt('DELETE FROM uploads WHERE upload_id = ?').run(uploadId);
       const { displaced } = this.objects.putSync(version, tasks);
+      const done: Omit<CompletedUpload, 'uploadId' | 'bucket' | 'key' | 'completedAt'> = { versionId: version.versionId, etag: version.etag };
+      if (version.checksum) done.checksum = version.checksum;
+      if (version.encryption) {
+        const { algorithm, kmsKeyArn, bucketKeyEnabled, customerKeyMd5 } = version.encryption;
+        done.encryption = { algorithm };
+        setIf(done.encryption, 'kmsKeyArn', kmsKeyArn);
+        setIf(done.encryption, 'bucketKeyEnabled', bucketKeyEnabled);
+        setIf(done.encryption, 'customerKeyMd5', customerKeyMd5);
+      }
+      this.conn
+        .stmt('INSERT OR REPLACE INTO completed_uploads (upload_id, bucket, key, completed_at, body) VALUES (?, ?, ?, ?, ?)')
+        .run(uploadId, version.bucket, version.key, version.lastModified, toJson(done));
       return displaced ? { unusedParts, displaced } : { unusedParts };
     });
+  }
+
+  getCompleted(uploadId: string): Promise<CompletedUpload | undefined> {
+    return this.conn.read(() => {
+      const row = this.conn.stmt('SELECT upload_id, bucket, key, completed_at, body FROM completed_uploads WHERE upload_id = ?').get(uploadId) as
+        | { upload_id: string; bucket: string; key: string; completed_at: number; body: string }
+        | undefined;
+      if (!row) return undefined;
+      return { uploadId: row.upload_id, bucket: row.bucket, key: row.key, completedAt: row.completed_at, ...fromJson<Omit<CompletedUpload, 'uploadId' | 'bucket' | 'key' | 'completedAt'>>(row.body) };
+    });
+  }
+
+  pruneCompleted(before: number): Promise<number> {
+    return this.conn.write(() => this.conn.stmt('DELETE FROM completed_uploads WHERE completed_at < ?').run(before).changes);
   }
 
   abort(uploadId: string): Promise<UploadedPart[] | undefined> {

@@ -18,7 +18,9 @@ import type {
   ReplicationFailureCount,
   ReplicationStatus,
   StoredObjectVersion,
+  WriteCondition,
 } from '../types.js';
+import { WriteConditionFailed } from '../errors.js';
 import type { Clock } from '../../common/clock.js';
 import type { SqliteConnection } from './connection.js';
 import { decodeEncryption, decodeParts, encodeEncryption, encodeParts, fromJson, lazy, optionalJson, setIf, toJson } from './codec.js';
@@ -195,7 +197,19 @@ export class RegionObjects {
     }
   }
 
-  putSync(v: ObjectVersion, tasks: readonly NewOutboxTask[] | undefined): { displaced?: StoredObjectVersion } {
+  /** Throw WriteConditionFailed unless `condition` holds for the key's current object (inside a write). */
+  checkConditionSync(bucket: string, key: string, condition: WriteCondition | undefined): void {
+    if (!condition) return;
+    const top = this.conn
+      .stmt('SELECT etag, is_delete_marker FROM object_versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1')
+      .get(bucket, key) as { etag: string; is_delete_marker: number } | undefined;
+    const current = top && top.is_delete_marker === 0 ? { etag: top.etag } : undefined;
+    const holds = condition.kind === 'if-none-match' ? current === undefined : current !== undefined && current.etag === condition.etag;
+    if (!holds) throw new WriteConditionFailed(condition, current);
+  }
+
+  putSync(v: ObjectVersion, tasks: readonly NewOutboxTask[] | undefined, condition?: WriteCondition): { displaced?: StoredObjectVersion } {
+    this.checkConditionSync(v.bucket, v.key, condition);
     const existing = this.getSync(v.bucket, v.key, v.versionId);
     const parts = encodeParts(v.parts);
     const row = {
@@ -250,8 +264,8 @@ export class RegionObjects {
     return existing ? { displaced: existing } : {};
   }
 
-  put(v: ObjectVersion, tasks?: NewOutboxTask[]): Promise<{ displaced?: StoredObjectVersion }> {
-    return this.conn.write(() => this.putSync(v, tasks));
+  put(v: ObjectVersion, tasks?: NewOutboxTask[], condition?: WriteCondition): Promise<{ displaced?: StoredObjectVersion }> {
+    return this.conn.write(() => this.putSync(v, tasks, condition));
   }
 
   delete(bucket: string, key: string, versionId: string): Promise<StoredObjectVersion | undefined> {

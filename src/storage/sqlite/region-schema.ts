@@ -161,4 +161,15 @@ export const REGION_MIGRATIONS: readonly string[] = [
   CREATE INDEX outbox_parked ON outbox(destination_bucket, id) WHERE parked = 1;
   CREATE INDEX outbox_by_key ON outbox(bucket, key, destination_bucket, id);
   `,
+  // 5: completed multipart uploads, kept for a while so a retried CompleteMultipartUpload gets its answer again.
+  `
+  CREATE TABLE completed_uploads (
+    upload_id TEXT PRIMARY KEY,
+    bucket TEXT NOT NULL REFERENCES buckets(name) ON DELETE CASCADE,
+    key TEXT NOT NULL COLLATE BINARY,
+    completed_at INTEGER NOT NULL,
+    body TEXT NOT NULL
+  );
+  CREATE INDEX completed_uploads_age ON completed_uploads(completed_at);
+  `,
 ];

@@ -1,8 +1,9 @@
 /** Bucket and object ACLs (Get/PutBucketAcl, Get/PutObjectAcl) and Object Ownership controls. */
 import { ServiceError } from '../../../common/errors.js';
 import type { BucketRecord } from '../../../storage/types.js';
-import { child, malformedXml, parseXml, text, toXml } from '../../protocol/xml.js';
-import { aclFromHeaders, aclsNotSupported, aclXml, isOwnerOnly, OWNERSHIP_VALUES, parseAclXml, privateAcl, type StoredAcl } from '../acl.js';
+import { child, malformedXml, parseXml, token, toXml } from '../../protocol/xml.js';
+import { refusePublicAcl } from '../acl-access.js';
+import { aclFromHeaders, aclsNotSupported, aclXml, isBucketOwnerFullControl, isOwnerOnly, OWNERSHIP_VALUES, parseAclXml, privateAcl, type StoredAcl } from '../acl.js';
 import { readSmallBody, requireChecksumHeader, S3_XMLNS } from '../request-body.js';
 import type { S3Context, S3Handler } from '../s3-context.js';
 import type { S3Request } from '../s3-request.js';
@@ -16,19 +17,23 @@ const enforced = (bucket: BucketRecord) => bucket.objectOwnership === 'BucketOwn
  * (private, bucket-owner-full-control) are accepted; nothing is stored.
  */
 export function objectAclForWrite(bucket: BucketRecord, req: S3Request): StoredAcl | undefined {
-  const writer = enforced(bucket) ? bucket.ownerAccountId : (req.caller.principal.accountId ?? bucket.ownerAccountId);
-  const acl = aclFromHeaders(req.headers, 'object', writer, bucket.ownerAccountId);
-  if (!acl) return undefined;
   if (enforced(bucket)) {
-    if (!isOwnerOnly(acl, bucket.ownerAccountId)) throw aclsNotSupported();
+    const writer = req.caller.principal.accountId ?? bucket.ownerAccountId;
+    const asked = aclFromHeaders(req.headers, 'object', writer, bucket.ownerAccountId);
+    if (asked && !isBucketOwnerFullControl(asked, bucket.ownerAccountId, writer)) throw aclsNotSupported();
     return undefined;
   }
-  return acl;
+  return aclFromHeaders(req.headers, 'object', objectOwnerFor(bucket, req), bucket.ownerAccountId);
 }
 
-/** The account that owns objects written by this request (the bucket owner when ownership is enforced). */
+/**
+ * The account that owns objects written by this request: the bucket owner when ownership is
+ * enforced, or under BucketOwnerPreferred when the writer gives it bucket-owner-full-control;
+ * otherwise the writer (ObjectWriter).
+ */
 export function objectOwnerFor(bucket: BucketRecord, req: S3Request): string {
-  return enforced(bucket) ? bucket.ownerAccountId : (req.caller.principal.accountId ?? bucket.ownerAccountId);
+  const preferred = bucket.objectOwnership === 'BucketOwnerPreferred' && req.headers['x-amz-acl'] === 'bucket-owner-full-control';
+  return enforced(bucket) || preferred ? bucket.ownerAccountId : (req.caller.principal.accountId ?? bucket.ownerAccountId);
 }
 
 async function aclFromRequest(req: S3Request, kind: 'bucket' | 'object', ownerAccountId: string, bucketOwnerAccountId: string): Promise<StoredAcl> {
@@ -59,6 +64,7 @@ export const putBucketAcl: S3Handler = async (ctx, req, bucket) => {
     if (!isOwnerOnly(acl, bucket!.ownerAccountId)) throw aclsNotSupported();
     return { status: 200, headers: {} };
   }
+  await refusePublicAcl(ctx.meta, bucket!, acl);
   await ctx.meta.putBucketConfig(bucket!.name, 'acl', acl);
   return { status: 200, headers: {} };
 };
@@ -79,6 +85,7 @@ export const putObjectAcl: S3Handler = async (ctx, req, bucket) => {
   if (enforced(bucket!)) {
     if (!isOwnerOnly(acl, bucket!.ownerAccountId)) throw aclsNotSupported();
   } else {
+    await refusePublicAcl(ctx.meta, bucket!, acl);
     await ctx.meta.putObjectAcl(bucket!.name, v.key, v.versionId, acl);
   }
   return { status: 200, headers: versionHeader(bucket!, v.versionId) };
@@ -99,7 +106,7 @@ export const putBucketOwnershipControls: S3Handler = async (ctx, req, bucket) =>
   const { root, value } = parseXml(await readSmallBody(req, 64 * 1024));
   if (root !== 'OwnershipControls') throw malformedXml();
   const rule = child(value, 'Rule');
-  const ownership = rule ? text(rule, 'ObjectOwnership') : undefined;
+  const ownership = rule ? token(rule, 'ObjectOwnership') : undefined;
   if (!ownership || !OWNERSHIP_VALUES.includes(ownership)) throw malformedXml();
   if (ownership === 'BucketOwnerEnforced') {
     const current = await ctx.meta.getBucketConfig<StoredAcl>(bucket!.name, 'acl');

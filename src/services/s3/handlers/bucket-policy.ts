@@ -7,7 +7,7 @@ import { ServiceError } from '../../../common/errors.js';
 import { isPublicPolicy, parsePolicy, PolicyValidationError } from '../../../policy/index.js';
 import type { ParsedPolicy } from '../../../policy/types.js';
 import type { RegionMetadataStore } from '../../../storage/types.js';
-import { malformedXml, parseXml, text, toXml } from '../../protocol/xml.js';
+import { malformedXml, parseXml, token, toXml } from '../../protocol/xml.js';
 import { readSmallBody, requireChecksumHeader, S3_XMLNS } from '../request-body.js';
 import type { S3Handler } from '../s3-context.js';
 
@@ -102,7 +102,7 @@ export const putPublicAccessBlock: S3Handler = async (ctx, req, bucket) => {
   if (root !== 'PublicAccessBlockConfiguration') throw malformedXml();
   const config = {} as PublicAccessBlock;
   for (const f of PAB_FIELDS) {
-    const v = text(value, f);
+    const v = token(value, f);
     if (v !== undefined && v !== 'true' && v !== 'false') throw malformedXml();
     config[f] = v === 'true';
   }

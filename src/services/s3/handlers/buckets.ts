@@ -4,9 +4,11 @@ import { ServiceError } from '../../../common/errors.js';
 import { isKnownRegion, regionOfLocationConstraint } from '../../../regions/known-regions.js';
 import type { BucketRecord } from '../../../storage/types.js';
 import type { ServiceResponse } from '../../protocol/response.js';
-import { child, children, escapeXml, malformedXml, parseXml, text, toXml, xmlDate } from '../../protocol/xml.js';
+import { child, children, escapeXml, malformedXml, parseXml, token, toXml, xmlDate } from '../../protocol/xml.js';
 import { aclFromHeaders, isOwnerOnly, OWNERSHIP_VALUES, type StoredAcl } from '../acl.js';
 import { validateBucketName } from '../bucket-naming.js';
+import { isPublicAcl } from '../../../policy/acl.js';
+import type { PublicAccessBlock } from './bucket-policy.js';
 import { readSmallBody, requireChecksumHeader, S3_XMLNS } from '../request-body.js';
 import { invalidArgument } from '../s3-errors.js';
 import type { S3Handler } from '../s3-context.js';
@@ -21,6 +23,8 @@ function xmlResponse(root: string, body: Parameters<typeof toXml>[1]) {
 }
 
 const MAX_BUCKETS_PAGE = 10000;
+
+const NEW_BUCKET_PUBLIC_ACCESS_BLOCK: PublicAccessBlock = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
 
 function maxBuckets(req: Parameters<S3Handler>[1]): number {
   const v = req.query.get('max-buckets');
@@ -107,7 +111,7 @@ export const createBucket: S3Handler = async (ctx, req): Promise<ServiceResponse
   if (body.trim() !== '') {
     const { root, value } = parseXml(body);
     if (root !== 'CreateBucketConfiguration') throw malformedXml();
-    constraint = text(value, 'LocationConstraint');
+    constraint = token(value, 'LocationConstraint');
     const tags = value.Tags !== undefined ? child(value, 'Tags') : undefined;
     hasTags = tags !== undefined && children(tags, 'Tag').length > 0;
   }
@@ -153,6 +157,10 @@ export const createBucket: S3Handler = async (ctx, req): Promise<ServiceResponse
     if (acl && ownership === 'BucketOwnerEnforced' && !isOwnerOnly(acl, account)) {
       throw new ServiceError('InvalidBucketAclWithObjectOwnership', 400, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting");
     }
+    // A new bucket starts with all of Block Public Access on, so a public ACL cannot come with it.
+    if (acl && isPublicAcl(acl.grants)) {
+      throw new ServiceError('InvalidBucketAclWithBlockPublicAccessError', 400, 'Bucket cannot have public ACLs set with BlockPublicAccess enabled');
+    }
   } catch (e) {
     await ctx.directory.release(name);
     throw e;
@@ -160,6 +168,9 @@ export const createBucket: S3Handler = async (ctx, req): Promise<ServiceResponse
   try {
     const store = region === ctx.region ? ctx.meta : (await ctx.peers.regionStore(region))!;
     await store.createBucket(record);
+    // AWS's defaults since April 2023: every Block Public Access setting on (turned off with
+    // PutPublicAccessBlock or DeletePublicAccessBlock), and BucketOwnerEnforced (above).
+    await store.putBucketConfig(name, 'publicAccessBlock', NEW_BUCKET_PUBLIC_ACCESS_BLOCK);
     if (acl && record.objectOwnership !== 'BucketOwnerEnforced') await store.putBucketConfig(name, 'acl', acl);
   } catch (e) {
     await ctx.directory.release(name);
@@ -176,12 +187,29 @@ export const headBucket: S3Handler = async (_ctx, _req, bucket) => {
   };
 };
 
+function bucketNotEmpty(name: string): ServiceError {
+  return new ServiceError('BucketNotEmpty', 409, 'The bucket you tried to delete is not empty. You must delete all versions in the bucket.', { BucketName: name });
+}
+
+/**
+ * Object versions and delete markers keep a bucket; multipart uploads in progress do not: AWS
+ * deletes the bucket and discards them (their parts' data with them).
+ */
 export const deleteBucket: S3Handler = async (ctx, _req, bucket) => {
-  if (await ctx.meta.bucketHasContent(bucket!.name)) {
-    throw new ServiceError('BucketNotEmpty', 409, 'The bucket you tried to delete is not empty. You must delete all versions in the bucket.', { BucketName: bucket!.name });
+  const name = bucket!.name;
+  if ((await ctx.meta.listVersions(name, { limit: 1 })).length > 0) throw bucketNotEmpty(name);
+  for (;;) {
+    const uploads = await ctx.meta.listUploads(name, { limit: 1000 });
+    if (uploads.length === 0) break;
+    for (const u of uploads) {
+      const parts = await ctx.meta.abortUpload(u.uploadId);
+      if (parts) await ctx.blobs.delete(parts.map((p) => p.blob)).catch(() => undefined);
+    }
   }
-  await ctx.meta.deleteBucket(bucket!.name);
-  await ctx.directory.release(bucket!.name);
+  // A version written meanwhile still keeps the bucket.
+  if (await ctx.meta.bucketHasContent(name)) throw bucketNotEmpty(name);
+  await ctx.meta.deleteBucket(name);
+  await ctx.directory.release(name);
   return { status: 204, headers: {} };
 };
 
@@ -201,8 +229,8 @@ export const putBucketVersioning: S3Handler = async (ctx, req, bucket) => {
   requireChecksumHeader(req);
   const { root, value } = parseXml(await readSmallBody(req, 64 * 1024));
   if (root !== 'VersioningConfiguration') throw malformedXml();
-  const status = text(value, 'Status');
-  const mfa = text(value, 'MfaDelete');
+  const status = token(value, 'Status');
+  const mfa = token(value, 'MfaDelete');
   if (mfa !== undefined && mfa !== 'Enabled' && mfa !== 'Disabled') throw malformedXml();
   if (mfa === 'Enabled') {
     // Changing MFA delete needs the x-amz-mfa serial and token, which only the root user can send.

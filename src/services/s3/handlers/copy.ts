@@ -2,7 +2,7 @@
  * CopyObject and UploadPartCopy: the source is read (decrypted as the caller) from whichever region
  * holds it and written as a new version or part under the destination's own fresh data key.
  */
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { ServiceError } from '../../../common/errors.js';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../../../crypto/index.js';
 import type { BucketRecord, ObjectVersion, UploadedPart } from '../../../storage/types.js';
@@ -20,7 +20,8 @@ import { COPY_SOURCE, customerKeyFromHeaders } from '../sse-customer.js';
 import { planVersionReplication, versionIdForWrite } from '../versions.js';
 import { objectAclForWrite, objectOwnerFor } from './acl.js';
 import { partNumberOf, uploadFor } from './multipart.js';
-import { afterCommit, checkWritePreconditions, etagFor, validateKey } from './objects.js';
+import { afterCommit, etagFor, validateKey } from './objects.js';
+import { conditionalWriteError, conditionalWriteOf } from '../conditional-writes.js';
 
 const MAX_COPY_SIZE = 5 * 1024 ** 3;
 const SSE_REQUEST_HEADERS = [
@@ -62,9 +63,9 @@ async function copyBytes(ctx: S3Context, src: CopySource, req: S3Request, dataKe
     sourceKey?.key.fill(0);
   }
   const input = asStream(opened);
-  const digest = new DigestingStream(algorithm);
-  input.on('error', (e) => digest.destroy(e));
-  const blob = await writeEncryptedBlob(ctx.blobs, input.pipe(digest), dataKey);
+  // Joined with pipeline: a failed write destroys the source read too (its descriptor closes).
+  const digest = pipeline(input, new DigestingStream(algorithm), () => undefined);
+  const blob = await writeEncryptedBlob(ctx.blobs, digest, dataKey);
   return { blob, size: digest.length, ...digest.digests() };
 }
 
@@ -105,7 +106,7 @@ export const copyObject: S3Handler = async (ctx, req, bucket, auth) => {
   const encRequest = await resolveWriteEncryption(ctx.meta, bucket!.name, req.headers);
   const algorithm = checksumAlgorithmOf(req, source.checksum?.algorithm);
   const acl = objectAclForWrite(bucket!, req);
-  await checkWritePreconditions(ctx, req, bucket!.name, key);
+  const conditional = await conditionalWriteOf(ctx, req, bucket!.name, key);
 
   let fresh;
   try {
@@ -143,10 +144,10 @@ export const copyObject: S3Handler = async (ctx, req, bucket, auth) => {
     const outbox = await planVersionReplication(ctx, version);
     let displaced;
     try {
-      ({ displaced } = await ctx.meta.putObjectVersion(version, outbox));
+      ({ displaced } = await ctx.meta.putObjectVersion(version, outbox, conditional?.condition));
     } catch (e) {
       await ctx.blobs.delete([copied.blob]).catch(() => undefined);
-      throw e;
+      throw conditionalWriteError(e, conditional, key);
     }
     if (acl) await ctx.meta.putObjectAcl(version.bucket, key, version.versionId, acl);
     await afterCommit(ctx, displaced, outbox.length > 0);

@@ -1,7 +1,7 @@
 /** DeleteObject and DeleteObjects (multi-object delete): versioned, suspended and unversioned buckets. */
 import { isServiceError } from '../../../common/errors.js';
 import type { BucketRecord, ObjectVersion } from '../../../storage/types.js';
-import { children, malformedXml, parseXml, text, toXml, type XmlObject } from '../../protocol/xml.js';
+import { children, malformedXml, parseXml, text, token, toXml, type XmlObject } from '../../protocol/xml.js';
 import { blobsOf } from '../object-data.js';
 import { readSmallBody, requireChecksumHeader, S3_XMLNS } from '../request-body.js';
 import type { S3Context, S3Handler } from '../s3-context.js';
@@ -90,7 +90,7 @@ interface DeleteRequestEntry {
 function parseDeleteBody(body: string): { quiet: boolean; entries: DeleteRequestEntry[] } {
   const { root, value } = parseXml(body);
   if (root !== 'Delete') throw malformedXml();
-  const quietText = text(value, 'Quiet');
+  const quietText = token(value, 'Quiet');
   if (quietText !== undefined && quietText !== 'true' && quietText !== 'false') throw malformedXml();
   const objects = children(value, 'Object');
   if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw malformedXml();

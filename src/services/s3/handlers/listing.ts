@@ -35,11 +35,10 @@ async function collectLatest(
   limit: number,
 ): Promise<{ entries: Entry[]; truncated: boolean; next?: string }> {
   const entries: Entry[] = [];
+  // max-keys=0 is an empty page that is not truncated, whatever the bucket holds (AWS; s3-tests'
+  // test_bucket_list_maxkeys_zero): there is nothing to continue from.
+  if (limit === 0) return { entries, truncated: false };
   let cursor = startAfter;
-  if (limit === 0) {
-    const more = await list(cursor, 1);
-    return { entries, truncated: more.length > 0 };
-  }
   for (;;) {
     const batch = await list(cursor, BATCH);
     if (batch.length === 0) return { entries, truncated: false };
@@ -89,7 +88,8 @@ export const listObjectsV2: S3Handler = async (ctx, req, bucket) => {
   const token = req.query.get('continuation-token');
   const startAfter = req.query.get('start-after') ?? undefined;
   let after = startAfter;
-  if (token !== null) {
+  // An empty token is no token (AWS lists from the start, or from start-after, and echoes it).
+  if (token !== null && token !== '') {
     // Tokens are the base64url of the last key: anything that does not round-trip was not issued here.
     after = Buffer.from(token, 'base64url').toString('utf8');
     if (!token || Buffer.from(after).toString('base64url') !== token) throw invalidArgument('The continuation token provided is incorrect', 'continuation-token', token);
@@ -167,7 +167,8 @@ export const listObjectVersions: S3Handler = async (ctx, req, bucket) => {
   let truncated = false;
   let nextKey: string | undefined;
   let nextVersion: string | undefined;
-  outer: for (;;) {
+  // max-keys=0: an empty page, not truncated (as ListObjects answers).
+  outer: for (; limit > 0; ) {
     const o: Parameters<typeof ctx.meta.listVersions>[1] = { prefix, limit: BATCH };
     if (cursorKey !== undefined) o.keyMarker = cursorKey;
     if (cursorVersion !== undefined) o.versionIdMarker = cursorVersion;

@@ -1,11 +1,13 @@
 /** Multipart uploads: Create, UploadPart, Complete, Abort, ListParts, ListMultipartUploads. */
 import { createHash } from 'node:crypto';
+import { pipeline } from 'node:stream';
 import { ServiceError } from '../../../common/errors.js';
 import { newUploadId } from '../../../common/ids.js';
 import { combineCrcs, computeChecksum, isCombinable, type ChecksumAlgorithm } from '../../../crypto/index.js';
 import { DigestingStream } from '../copy-source.js';
-import type { MultipartUpload, ObjectVersion, UploadedPart } from '../../../storage/types.js';
-import { children, malformedXml, parseXml, text, toXml, type XmlObject } from '../../protocol/xml.js';
+import type { BucketRecord, MultipartUpload, ObjectVersion, UploadedPart } from '../../../storage/types.js';
+import { UploadNotFound, UploadPartChanged } from '../../../storage/errors.js';
+import { children, malformedXml, parseXml, text, token, toXml, type XmlObject } from '../../protocol/xml.js';
 import { blobsOf, writeEncryptedBlob } from '../object-data.js';
 import { metadataFromHeaders, quoteEtag } from '../object-headers.js';
 import { readSmallBody, S3_XMLNS } from '../request-body.js';
@@ -17,7 +19,8 @@ import { encryptionHeaders } from '../sse.js';
 import { customerKeyFromHeaders } from '../sse-customer.js';
 import { planVersionReplication, versionIdForWrite } from '../versions.js';
 import { objectAclForWrite, objectOwnerFor } from './acl.js';
-import { afterCommit, checkWritePreconditions, validateKey } from './objects.js';
+import { afterCommit, validateKey } from './objects.js';
+import { conditionalWriteError, conditionalWriteOf } from '../conditional-writes.js';
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MAX_PART_SIZE = 5 * 1024 ** 3;
@@ -139,8 +142,7 @@ export const uploadPart: S3Handler = async (ctx, req, bucket) => {
   const digest = upload.checksumAlgorithm && !declaresChecksum(req) ? new DigestingStream(upload.checksumAlgorithm as ChecksumAlgorithm) : undefined;
   let blob;
   try {
-    if (digest) req.body.on('error', (e) => digest.destroy(e));
-    blob = await writeEncryptedBlob(ctx.blobs, digest ? req.body.pipe(digest) : req.body, dataKey);
+    blob = await writeEncryptedBlob(ctx.blobs, digest ? pipeline(req.body, digest, () => undefined) : req.body, dataKey);
   } finally {
     dataKey.fill(0);
   }
@@ -181,7 +183,7 @@ function parseCompleteBody(body: string): RequestedPart[] {
   const { root, value } = parseXml(body);
   if (root !== 'CompleteMultipartUpload') throw malformedXml();
   const parts = children(value, 'Part').map((p) => {
-    const n = text(p, 'PartNumber');
+    const n = token(p, 'PartNumber');
     const etag = text(p, 'ETag');
     if (n === undefined || etag === undefined || !/^\d+$/.test(n)) throw malformedXml();
     const checksums: Record<string, string> = {};
@@ -196,16 +198,72 @@ function parseCompleteBody(body: string): RequestedPart[] {
   return parts;
 }
 
+/** How often CompleteMultipartUpload re-reads the parts when an UploadPart replaced one under it. */
+const COMPLETE_ATTEMPTS = 5;
+
 export const completeMultipartUpload: S3Handler = async (ctx, req, bucket) => {
-  const upload = await uploadFor(ctx, req);
+  const uploadId = req.query.get('uploadId') ?? '';
+  const found = await ctx.meta.getUpload(uploadId);
+  const upload = found && found.bucket === req.bucket && found.key === req.key ? found : undefined;
   const requested = parseCompleteBody(await readSmallBody(req, 4 * 1024 * 1024));
+  if (!upload) {
+    const again = await repeatedCompletion(ctx, req, bucket!, uploadId, requested);
+    if (again) return again;
+    throw noSuchUpload(uploadId);
+  }
   for (let i = 1; i < requested.length; i++) {
     if (requested[i]!.partNumber <= requested[i - 1]!.partNumber) {
       throw new ServiceError('InvalidPartOrder', 400, 'The list of parts was not in ascending order. Parts must be ordered by part number.', { UploadId: upload.uploadId });
     }
   }
-  // Conditional writes (If-None-Match: *, If-Match: <etag>) hold at completion, as for PutObject.
-  await checkWritePreconditions(ctx, req, bucket!.name, upload.key);
+  // Conditional writes (If-None-Match: *, If-Match: <etag>) are checked by the store at commit.
+  const conditional = await conditionalWriteOf(ctx, req, bucket!.name, upload.key);
+  let kmsChecked = false;
+  for (let attempt = 1; ; attempt++) {
+    const used = await partsToComplete(ctx, upload, requested);
+    // Completing an SSE-KMS upload needs kms:Decrypt, as on AWS (SSE-C: the key is checked on each part).
+    if (!kmsChecked && !upload.encryption!.customerKeyMd5) (await ctx.sse.dataKeyOf(req.caller, bucket!.name, upload.key, upload.encryption!)).fill(0);
+    kmsChecked = true;
+    const version = completedVersion(ctx, req, bucket!, upload, used, requested);
+    const outbox = await planVersionReplication(ctx, version);
+    let result;
+    try {
+      result = await ctx.meta.completeUpload(upload.uploadId, version, outbox, conditional?.condition);
+    } catch (e) {
+      // Completed (or aborted) by a concurrent request, maybe this one's own retry.
+      if (e instanceof UploadNotFound) {
+        const again = await repeatedCompletion(ctx, req, bucket!, upload.uploadId, requested);
+        if (again) return again;
+        throw noSuchUpload(upload.uploadId);
+      }
+      // An UploadPart of a part we chose replaced it meanwhile: choose again from the parts as they are now.
+      if (e instanceof UploadPartChanged) {
+        if (attempt < COMPLETE_ATTEMPTS) continue;
+        throw new ServiceError('OperationAborted', 409, 'A conflicting conditional operation is currently in progress against this resource. Try again.');
+      }
+      throw conditionalWriteError(e, conditional, upload.key);
+    }
+    if (upload.acl) await ctx.meta.putObjectAcl(version.bucket, version.key, version.versionId, upload.acl);
+    await ctx.blobs.delete(result.unusedParts.map((p) => p.blob)).catch(() => undefined);
+    await afterCommit(ctx, result.displaced, outbox.length > 0);
+    return completeResult(bucket!, version);
+  }
+};
+
+/**
+ * A CompleteMultipartUpload repeated after it succeeded (a client retrying after a lost response):
+ * the same answer again, as AWS gives for a while after completion, if it names the same upload of
+ * the same key and the same parts (same multipart ETag). Otherwise undefined (NoSuchUpload).
+ */
+async function repeatedCompletion(ctx: S3Context, req: S3Request, bucket: BucketRecord, uploadId: string, requested: RequestedPart[]) {
+  const done = await ctx.meta.getCompletedUpload(uploadId);
+  if (!done || done.bucket !== req.bucket || done.key !== req.key) return undefined;
+  if (multipartEtag(requested.map((r) => r.etag)) !== done.etag) return undefined;
+  return completeResult(bucket, done);
+}
+
+/** The uploaded parts the request names, checked against what was uploaded (InvalidPart, EntityTooSmall). */
+async function partsToComplete(ctx: S3Context, upload: MultipartUpload, requested: RequestedPart[]): Promise<UploadedPart[]> {
   const uploaded = new Map((await ctx.meta.listParts(upload.uploadId, { limit: 10000 })).map((p) => [p.partNumber, p]));
   const used: UploadedPart[] = [];
   for (const [i, r] of requested.entries()) {
@@ -218,29 +276,35 @@ export const completeMultipartUpload: S3Handler = async (ctx, req, bucket) => {
         { UploadId: upload.uploadId, PartNumber: String(r.partNumber), ETag: r.etag },
       );
     }
-    if (i < requested.length - 1 && part.size < MIN_PART_SIZE) {
+    const minPartSize = ctx.minPartSize ?? MIN_PART_SIZE;
+    if (i < requested.length - 1 && part.size < minPartSize) {
       throw new ServiceError('EntityTooSmall', 400, 'Your proposed upload is smaller than the minimum allowed object size.', {
         ProposedSize: String(part.size),
-        MinSizeAllowed: String(MIN_PART_SIZE),
+        MinSizeAllowed: String(minPartSize),
         PartNumber: String(r.partNumber),
         ETag: r.etag,
       });
     }
     used.push(part);
   }
-  // Completing an SSE-KMS upload needs kms:Decrypt, as on AWS (SSE-C: the key is checked on each part).
-  if (!upload.encryption!.customerKeyMd5) (await ctx.sse.dataKeyOf(req.caller, bucket!.name, upload.key, upload.encryption!)).fill(0);
+  return used;
+}
 
-  const md5s = Buffer.concat(used.map((p) => Buffer.from(p.etag, 'hex')));
-  const etag = `${createHash('md5').update(md5s).digest('hex')}-${used.length}`;
+/** The multipart ETag: MD5 of the parts' binary MD5s, "-N". */
+function multipartEtag(partEtags: string[]): string {
+  const md5s = Buffer.concat(partEtags.map((e) => Buffer.from(e, 'hex')));
+  return `${createHash('md5').update(md5s).digest('hex')}-${partEtags.length}`;
+}
+
+function completedVersion(ctx: S3Context, req: S3Request, bucket: BucketRecord, upload: MultipartUpload, used: UploadedPart[], requested: RequestedPart[]): ObjectVersion {
   const version: ObjectVersion = {
-    bucket: bucket!.name,
+    bucket: bucket.name,
     key: upload.key,
-    versionId: versionIdForWrite(bucket!),
+    versionId: versionIdForWrite(bucket),
     isDeleteMarker: false,
     lastModified: ctx.clock.now(),
     size: used.reduce((n, p) => n + p.size, 0),
-    etag,
+    etag: multipartEtag(used.map((p) => p.etag)),
     ownerAccountId: upload.ownerAccountId,
     storageClass: upload.storageClass,
     systemMetadata: upload.systemMetadata,
@@ -256,26 +320,24 @@ export const completeMultipartUpload: S3Handler = async (ctx, req, bucket) => {
   if (upload.tags) version.tags = upload.tags;
   const checksum = objectChecksumOf(req, upload, used, requested);
   if (checksum) version.checksum = checksum;
-  const outbox = await planVersionReplication(ctx, version);
-  const result = await ctx.meta.completeUpload(upload.uploadId, version, outbox);
-  if (upload.acl) await ctx.meta.putObjectAcl(version.bucket, version.key, version.versionId, upload.acl);
-  await ctx.blobs.delete(result.unusedParts.map((p) => p.blob)).catch(() => undefined);
-  await afterCommit(ctx, result.displaced, outbox.length > 0);
+  return version;
+}
 
+function completeResult(bucket: BucketRecord, version: Pick<ObjectVersion, 'key' | 'versionId' | 'etag' | 'checksum'> & { encryption?: Parameters<typeof encryptionHeaders>[0] }) {
   const headers: Record<string, string> = encryptionHeaders(version.encryption);
-  if (bucket!.versioning === 'Enabled') headers['x-amz-version-id'] = version.versionId;
+  if (bucket.versioning === 'Enabled') headers['x-amz-version-id'] = version.versionId;
   const body: XmlObject = {
-    Location: `/${bucket!.name}/${encodeURIComponent(upload.key)}`,
-    Bucket: bucket!.name,
-    Key: upload.key,
-    ETag: quoteEtag(etag),
+    Location: `/${bucket.name}/${encodeURIComponent(version.key)}`,
+    Bucket: bucket.name,
+    Key: version.key,
+    ETag: quoteEtag(version.etag),
   };
   if (version.checksum) {
     body[`Checksum${version.checksum.algorithm}`] = version.checksum.value;
     body.ChecksumType = version.checksum.type;
   }
   return xml('CompleteMultipartUploadResult', body, headers);
-};
+}
 
 function invalidPart(upload: MultipartUpload, p: UploadedPart): ServiceError {
   return new ServiceError(
