@@ -16,6 +16,7 @@ import { AwsCli, walkthroughProfiles } from '../support/aws-cli.js';
 import { eventually, s3Client } from '../support/clients.js';
 import { createAccount, meridianCli } from '../support/meridian-cli.js';
 import { startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
+import { signedFetch } from '../integration/signed-fetch.js';
 import { advanceClock, DAY } from '../support/test-clock.js';
 import { setUpScenario, type Scenario } from './walkthrough.js';
 
@@ -116,7 +117,7 @@ describe('faults on demand, with the aws CLI', () => {
   }
 
   async function metrics(): Promise<string> {
-    return (await fetch(`${m.httpEndpoint}/_meridian/metrics`)).text();
+    return (await signedFetch(m, 'GET', '/_meridian/metrics')).text;
   }
 
   /** Outage of the destination for `seconds` of business time; returns the wall-clock ms from its end to every version COMPLETED. */
@@ -284,7 +285,7 @@ describe('without MERIDIAN_FAULTS=on', () => {
       assert.match(r.stderr, /NotFound: No Meridian endpoint GET \/_meridian\/faults/);
       const raw = await fetch(`${plain.httpEndpoint}/_meridian/faults`);
       assert.equal(raw.status, 404);
-      assert.doesNotMatch(await (await fetch(`${plain.httpEndpoint}/_meridian/metrics`)).text(), /meridian_faults_active/);
+      assert.doesNotMatch((await signedFetch(plain, 'GET', '/_meridian/metrics')).text, /meridian_faults_active/);
     } finally {
       await plain.stop();
     }
