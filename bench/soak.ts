@@ -133,6 +133,8 @@ console.log(`hostile requests: ${hostileReport?.requests ?? 0}, statuses ${JSON.
 console.log(`RSS: ${((first?.rss ?? 0) / 1024).toFixed(0)} MiB after warm-up → ${((last?.rss ?? 0) / 1024).toFixed(0)} MiB at the end; slope ${rssSlope.toFixed(2)} MiB/min`);
 console.log(`descriptors: ${first?.fds} after warm-up → ${last?.fds} at the end; slope ${fdSlope.toFixed(2)} per min`);
 console.log(`replication left PENDING after traffic stopped: ${pending}`);
+const perMinute = Array.from({ length: Math.floor(minutes) + 1 }, (_, i) => samples.find((p) => p.t >= i)).filter((p): p is (typeof samples)[number] => p !== undefined);
+console.log(`per minute (RSS MiB / descriptors): ${perMinute.map((p) => `${(p.rss / 1024).toFixed(0)}/${p.fds}`).join(' ')}`);
 for (const e of serverErrors.slice(0, 10)) console.log(`  5xx: ${e}`);
 for (const f of hostileReport?.findings.slice(0, 5) ?? []) console.log(`  hostile finding #${f.index} [${f.label}] ${f.problem}\n${f.request.slice(0, 600)}`);
 const ok = alive && serverErrors.length === 0 && (hostileReport?.findings.length ?? 0) === 0 && pending === 0;
