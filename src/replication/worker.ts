@@ -6,6 +6,7 @@
  * backoff. Tasks of one key run in order; different keys run concurrently, up to `batchSize` in flight.
  */
 import type { Clock } from '../common/clock.js';
+import { realTimers, type Timers } from '../common/timers.js';
 import type { OutboxTask, RegionMetadataStore } from '../storage/types.js';
 import { DestinationBackoff, type DestinationStatus, type ProbeOptions } from './destinations.js';
 import { DestinationUnavailableError, ReplicationFailure } from './failure.js';
@@ -41,6 +42,8 @@ export interface ReplicationWorkerOptions {
   probe?: ProbeOptions;
   /** While this returns true the worker claims nothing (a "workers paused" fault). */
   paused?: () => boolean;
+  /** Where the poll and probe timers run (virtual time in the simulation); real timers by default. */
+  timers?: Timers;
 }
 
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
@@ -50,7 +53,7 @@ export function backoffMs(attempts: number): number {
 }
 
 export class ReplicationWorker {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   /** A claim is in progress; wake-ups meanwhile set `again`. */
   private claiming = false;
   private again = false;
@@ -65,10 +68,12 @@ export class ReplicationWorker {
   private readonly running = new Set<number>();
   readonly sessions: RoleSessionCache;
   private readonly destinations: DestinationBackoff;
+  private readonly timers: Timers;
 
   constructor(private readonly opts: ReplicationWorkerOptions) {
+    this.timers = opts.timers ?? realTimers;
     this.sessions = new RoleSessionCache(opts.clock);
-    this.destinations = new DestinationBackoff((d, afterId) => this.probe(d, afterId), () => opts.clock.now(), opts.probe);
+    this.destinations = new DestinationBackoff((d, afterId) => this.probe(d, afterId), () => opts.clock.now(), { ...opts.probe, timers: this.timers });
   }
 
   /** Destinations currently unreachable, with their probe schedule. */
@@ -109,7 +114,7 @@ export class ReplicationWorker {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.timers.clearTimeout(this.timer);
     this.timer = undefined;
     this.destinations.stop();
     await this.current;
@@ -123,7 +128,7 @@ export class ReplicationWorker {
       this.again = true;
       return;
     }
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.timers.clearTimeout(this.timer);
     this.timer = undefined;
     this.claiming = true;
     this.current = this.fill().finally(() => {
@@ -133,8 +138,7 @@ export class ReplicationWorker {
         this.again = false;
         this.wake();
       } else {
-        this.timer = setTimeout(() => this.wake(), this.opts.pollMs);
-        this.timer.unref();
+        this.timer = this.timers.setTimeout(() => this.wake(), this.opts.pollMs);
       }
     });
   }
@@ -219,7 +223,7 @@ export class ReplicationWorker {
       return;
     }
     try {
-      if (this.opts.delayMs) await new Promise((r) => setTimeout(r, this.opts.delayMs));
+      if (this.opts.delayMs) await new Promise<void>((r) => this.timers.setTimeout(r, this.opts.delayMs!));
       await replicateTask(task, this.opts.transport, this.sessions);
       await store.completeOutboxTask(task.id, { bucket: task.bucket, key: task.key, versionId: task.versionId, status: 'COMPLETED', destination: task.destinationBucket, ruleId: task.ruleId });
       this.emit({ kind: 'completed', task, latencyMs: clock.now() - task.createdAt });
