@@ -180,8 +180,12 @@ export class ReplicationWorker {
     }
     const task = await this.opts.store.claimParkedOutboxTask(destinationBucket, afterId, this.opts.clock.now(), this.opts.leaseMs ?? 5 * 60 * 1000);
     if (!task) {
-      // Parked tasks gone (completed by a probe before, or the bucket's tasks removed): nothing waits.
-      this.destinations.nothingParked(destinationBucket);
+      // None claimable now. Parked tasks may still wait behind an older task of their key (leased by a
+      // crashed process, backing off): keep probing, or they would stay parked for good (found by the
+      // simulation, test/simulation). Otherwise they are gone (completed, or the bucket's tasks removed).
+      const left = await this.opts.store.parkedOutboxDestinations().catch(() => undefined);
+      if (!left || left.some((p) => p.destinationBucket === destinationBucket)) this.destinations.probeSkipped(destinationBucket);
+      else this.destinations.nothingParked(destinationBucket);
       return;
     }
     this.run(task);

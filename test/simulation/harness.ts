@@ -20,6 +20,8 @@ import { contentOf, DENIED_PREFIX, DESTINATIONS, OWNER, sha, SimTransport, SOURC
 export interface SeedResult {
   seed: number;
   violations: string[];
+  /** The drawn scenario, for reading a failure. */
+  scenario: Record<string, unknown>;
   stats: { versions: number; crashes: number; faults: number; virtualMs: number; completed: number; failed: number };
 }
 
@@ -87,6 +89,7 @@ export async function runSeed(seed: number): Promise<SeedResult> {
   let raw: SqliteRegionMetadataStore | undefined;
   let store: RegionMetadataStore | undefined;
   let crashCount = 0;
+  let worker: ReplicationWorker | undefined;
   const terminal = new Map<string, number>(); // outcome events per (version, destination)
   let completed = 0;
   let failed = 0;
@@ -96,17 +99,18 @@ export async function runSeed(seed: number): Promise<SeedResult> {
     world.alivePid = pid;
     raw = openRegionMetadataStore(path, REGION, { clock: time });
     store = guarded(raw, world, pid, calls);
-    const worker = new ReplicationWorker({
+    worker = new ReplicationWorker({
       region: REGION,
       store,
       transport: new SimTransport(world, pid, store),
       clock: time,
-      pollMs: 1_000,
+      pollMs: 5_000,
       batchSize,
       leaseMs,
       timers: time.timersFor(pid),
       probe: { random: seededRandom(seed * 31 + pid) },
       onEvent: (e) => {
+        if (process.env.MERIDIAN_SIM_TRACE) console.log(`${time.now() - START} pid ${pid} ${e.kind} ${e.task.key}@${e.task.versionId} -> ${e.task.destinationBucket} #${e.task.id} attempts ${e.task.attempts}${e.task.parked ? ' parked' : ''} ${e.message ?? e.reason ?? ''}`);
         if (e.kind !== 'completed' && e.kind !== 'failed') return;
         const id = `${e.task.key}@${e.task.versionId} -> ${e.task.destinationBucket}`;
         terminal.set(id, (terminal.get(id) ?? 0) + 1);
@@ -117,6 +121,7 @@ export async function runSeed(seed: number): Promise<SeedResult> {
 
   const crash = (): void => {
     if (world.alivePid !== pid || !raw) return;
+    if (process.env.MERIDIAN_SIM_TRACE) console.log(`${time.now() - START} crash pid ${pid}`);
     crashCount++;
     world.alivePid = -1; // the worker, its timers and its in-flight calls die; messages on the wire do not
     time.kill(pid);
@@ -151,6 +156,7 @@ export async function runSeed(seed: number): Promise<SeedResult> {
       void store.putObjectVersion(v, tasks).then(
         () => {
           source.push({ key, versionId, deleteMarker });
+          if (world.alivePid === pid) worker?.wake(); // as the server does after a commit with outbox tasks
           order.set(key, [...(order.get(key) ?? []), versionId]);
         },
         () => undefined,
@@ -241,7 +247,7 @@ export async function runSeed(seed: number): Promise<SeedResult> {
         const pos = replicas.map((r) => want.indexOf(r.versionId));
         for (let i = 1; i < pos.length; i++) {
           if (pos[i]! < pos[i - 1]!) {
-            violations.push(`${d.bucket}/${key}: ${replicas[i]!.versionId} arrived before ${replicas[i - 1]!.versionId}, out of source order (${replicas.map((r) => r.versionId).join(', ')})`);
+            violations.push(`order: ${d.bucket}/${key}: ${replicas[i]!.versionId} arrived before ${replicas[i - 1]!.versionId}, out of source order (${replicas.map((r) => r.versionId).join(', ')})`);
             break;
           }
         }
@@ -253,6 +259,7 @@ export async function runSeed(seed: number): Promise<SeedResult> {
   return {
     seed,
     violations,
+    scenario: { loadMs, faultsEnd, faults: faults.map((f) => `${f.kind} ${f.destination} ${f.start - START}..${f.end - START}`), crashes, keys, writes, batchSize, ownsStore, leaseMs, crashOnResponse, stsErrorRate },
     stats: { versions: source.length, crashes: crashCount, faults: faults.length, virtualMs: time.now() - START, completed, failed },
   };
 }

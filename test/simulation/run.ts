@@ -30,7 +30,7 @@ for (let seed = from; seed < from + count; seed++) {
   ran++;
   versions += r.stats.versions;
   crashes += r.stats.crashes;
-  if (one !== undefined) console.log(JSON.stringify(r.stats));
+  if (one !== undefined) console.log(JSON.stringify({ ...r.stats, ...r.scenario }));
   if (r.violations.length) {
     failures.push({ seed, violations: r.violations });
     console.log(`seed ${seed} FAILED:\n  ${r.violations.slice(0, one !== undefined ? 1000 : 5).join('\n  ')}\n  ${rerunHint(seed)}`);

@@ -181,6 +181,7 @@ export class World {
           const flaky = (this.active(destination.name, 'flaky')?.rate ?? 0) > random();
           // A flaky destination fails before the write or, half the time, after it applied.
           if (!flaky || random() < 0.5) {
+            if (process.env.MERIDIAN_SIM_TRACE) console.log(`${time.now()} applied ${key}@${versionId} at ${destination.name} (pid ${pid})`);
             dst.apply(key, write);
             applied = true;
           }
