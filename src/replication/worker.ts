@@ -204,19 +204,24 @@ export class ReplicationWorker {
     const key = `${task.bucket}\n${task.key}\n${task.destinationBucket}`;
     this.inFlight++;
     const previous = this.tails.get(key);
+    let left = false;
     const done: Promise<void> = (previous ?? Promise.resolve())
-      .then(() => this.process(task))
+      .then(async () => {
+        left = await this.process(task);
+      })
       .catch(() => undefined) // process() records every outcome itself; a chain never breaks
       .finally(() => {
         this.running.delete(task.id);
         this.inFlight--;
         if (this.tails.get(key) === done) this.tails.delete(key);
-        if (this.saturated) this.wake();
+        // A task that left the outbox lets the claim take the next task of its key: claim now.
+        if (this.saturated || left) this.wake();
       });
     this.tails.set(key, done);
   }
 
-  private async process(task: OutboxTask): Promise<void> {
+  /** True if the task left the outbox (COMPLETED or FAILED recorded). */
+  private async process(task: OutboxTask): Promise<boolean> {
     const { store, clock } = this.opts;
     // A destination known to be down: park without trying (only its probe goes through).
     if (!task.parked && this.destinations.isUnreachable(task.destinationBucket)) {
@@ -224,7 +229,7 @@ export class ReplicationWorker {
       await store.parkOutboxTask(task.id, message).catch(() => undefined);
       this.destinations.unreachable(task.destinationBucket, {});
       this.emit({ kind: 'parked', task, message });
-      return;
+      return false;
     }
     try {
       if (this.opts.delayMs) await new Promise<void>((r) => this.timers.setTimeout(r, this.opts.delayMs!));
@@ -232,6 +237,7 @@ export class ReplicationWorker {
       await store.completeOutboxTask(task.id, { bucket: task.bucket, key: task.key, versionId: task.versionId, status: 'COMPLETED', destination: task.destinationBucket, ruleId: task.ruleId });
       this.emit({ kind: 'completed', task, latencyMs: clock.now() - task.createdAt });
       await this.answered(task.destinationBucket);
+      return true;
     } catch (e) {
       if (e instanceof DestinationUnavailableError) {
         // Parked in the outbox; one timer for the destination probes it.
@@ -241,7 +247,7 @@ export class ReplicationWorker {
         if (task.parked) info.probedId = task.id;
         this.destinations.unreachable(task.destinationBucket, info);
         this.emit({ kind: 'retry', task, message });
-        return;
+        return false;
       }
       if (e instanceof ReplicationFailure) {
         this.sessions.invalidate((await this.opts.transport.replicationConfig(task.bucket).catch(() => undefined))?.role ?? '');
@@ -252,7 +258,7 @@ export class ReplicationWorker {
         if (e.detail) ev.detail = e.detail;
         this.emit(ev);
         await this.answered(task.destinationBucket);
-        return;
+        return true;
       }
       // Anything else is treated as transient: the version stays PENDING and the task retries.
       const message = e instanceof Error ? e.message : String(e);
@@ -261,6 +267,7 @@ export class ReplicationWorker {
       // with a per-task backoff; the destination has not answered, so it stays probed.
       if (task.parked) this.destinations.unreachable(task.destinationBucket, { message, probedId: task.id });
       this.emit({ kind: 'retry', task, message });
+      return false;
     }
   }
 
