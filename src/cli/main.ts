@@ -9,6 +9,7 @@ import { openGlobalStores } from '../storage/index.js';
 import { faultCommands } from './faults.js';
 import { replicationCommands } from './replication.js';
 import { runExplain, type ExplainOptions } from './explain.js';
+import { runFsck } from './fsck.js';
 
 async function serve(opts: { regions?: string; peer?: string[]; home?: string }): Promise<void> {
   // Split mode from the command line: the same settings as MERIDIAN_REGIONS / _PEERS / _HOME_REGION.
@@ -92,6 +93,13 @@ export async function main(argv: string[]): Promise<void> {
     .option('--json', 'print the request and decision as JSON')
     .action(async (opts: ExplainOptions) => {
       process.exitCode = await runExplain(opts, (s) => process.stdout.write(s + '\n'));
+    });
+  program
+    .command('fsck')
+    .description('check the data directory: every object\'s blobs exist, have their recorded size and authenticate; files nothing references are orphans. Exit 0 if sound, 2 if problems remain')
+    .option('--repair', 'remove orphaned files (objects with missing or damaged blobs are reported, never removed); run with the server stopped')
+    .action(async (opts: { repair?: boolean }) => {
+      process.exitCode = await runFsck(loadConfig().dataDir, opts, (s) => process.stdout.write(s + '\n'));
     });
   try {
     await program.parseAsync(argv, { from: 'user' });

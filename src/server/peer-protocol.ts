@@ -29,12 +29,17 @@ export const H = {
   signature: 'x-meridian-peer-signature',
   responseSignature: 'x-meridian-peer-response-signature',
   responseHeaders: 'x-meridian-peer-signed-headers',
+  /** A streamed answer: its length (content-length gives way to chunked encoding) and its closing tag (a trailer). */
+  length: 'x-meridian-peer-content-length',
+  bodyTag: 'x-meridian-peer-body-tag',
 } as const;
 
 /** The body is not covered (a proxied request: the client's own SigV4 covers its payload). */
 export const UNSIGNED = 'UNSIGNED-PAYLOAD';
 /** Replica bodies: `TAG:<envelope sha256>`; the whole body's SHA-256 is in a closing tag (see bodyTag). */
 export const TAG_PREFIX = 'TAG:';
+/** A streamed answer: the body's SHA-256 is in a trailer, HMAC'd (see responseBodyTag). */
+export const TRAILER = 'TRAILER';
 
 export interface PeerKeys {
   requestMac: Buffer;
@@ -108,7 +113,10 @@ export interface VerifiedPeerRequest {
   client?: ForwardedClient;
 }
 
-export class PeerAuthError extends Error {}
+export class PeerAuthError extends Error {
+  /** The request may succeed if sent again (signed anew): a clock or restart window, not a forgery. */
+  retryable = false;
+}
 
 function one(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const v = headers[name];
@@ -130,7 +138,8 @@ export class NonceCache {
 
   /** Record a nonce; false if it was already seen. */
   remember(nonce: string, date: number, now: number): boolean {
-    const oldest = Math.floor((now - 2 * WINDOW_MS) / NonceCache.BUCKET_MS);
+    // Older dates are refused by the window check before a nonce is looked at.
+    const oldest = Math.floor((now - WINDOW_MS) / NonceCache.BUCKET_MS) - 1;
     for (const b of this.buckets.keys()) if (b < oldest) this.buckets.delete(b);
     for (const set of this.buckets.values()) if (set.has(nonce)) return false;
     const b = Math.floor(date / NonceCache.BUCKET_MS);
@@ -168,7 +177,11 @@ export class PeerVerifier {
     const now = this.now();
     const at = Number(date);
     if (Math.abs(now - at) > WINDOW_MS) throw new PeerAuthError(`the peer request is dated ${Math.round((now - at) / 1000)} s from this process's clock (at most ${WINDOW_MS / 1000} s): check both clocks`);
-    if (at < this.startedAt - 1000) throw new PeerAuthError('the peer request was signed before this process started');
+    if (at < this.startedAt - 1000) {
+      const e = new PeerAuthError('the peer request was signed before this process started (or the peer\'s clock is behind): send it again');
+      e.retryable = true;
+      throw e;
+    }
     if (!this.nonces.remember(nonce, at, now)) throw new PeerAuthError('the peer request was already received once (replayed nonce)');
     const out: VerifiedPeerRequest = { signature, content };
     if (client) {
@@ -227,6 +240,15 @@ export function verifyPeerResponse(keys: PeerKeys, requestSignature: string, sta
 /** The closing tag of a framed body (replicas): HMAC over the request's signature and the SHA-256 of everything before the tag. */
 export function bodyTag(keys: PeerKeys, requestSignature: string, bodySha256: Buffer): Buffer {
   return createHmac('sha256', keys.requestMac).update(`MERIDIAN-PEER-1 body\n${requestSignature}\n`).update(bodySha256).digest();
+}
+
+/** The trailer closing a streamed answer: HMAC (response key) over the request's signature and the body's SHA-256. */
+export function responseBodyTag(keys: PeerKeys, requestSignature: string, bodySha256: Buffer): string {
+  return createHmac('sha256', keys.responseMac).update(`MERIDIAN-PEER-1 response body\n${requestSignature}\n`).update(bodySha256).digest('hex');
+}
+
+export function checkResponseBodyTag(keys: PeerKeys, requestSignature: string, bodySha256: Buffer, tag: string | undefined): boolean {
+  return typeof tag === 'string' && equalHex(tag, responseBodyTag(keys, requestSignature, bodySha256));
 }
 
 export function checkBodyTag(keys: PeerKeys, requestSignature: string, bodySha256: Buffer, tag: Buffer): boolean {

@@ -8,17 +8,24 @@
 import type { Readable, Writable } from 'node:stream';
 
 /**
- * Feed `source` (the request) into `sink` (the payload verifier). Errors of the request reach the
- * sink; errors of the sink (a wrong payload hash, a malformed aws-chunked body) stop the feed and go
- * to whoever reads the sink — and when nobody does (the request failed before its body was needed),
+ * Feed `source` (the request) into `sink` (the payload verifier), starting when something first
+ * reads the sink: a request refused before its body is needed (no such bucket, access denied) never
+ * reads a byte of it, and with `Expect: 100-continue` the client is never told to send it
+ * (server.ts). Errors of the request reach the sink; errors of the sink (a wrong payload hash, a
+ * malformed aws-chunked body) stop the feed and go to whoever reads the sink — and when nobody does,
  * they are already answered and dropped here instead of ending the process.
  */
-export function joinBody<T extends Writable>(source: Readable, sink: T): T {
+export function joinBody<T extends Writable & Readable>(source: Readable, sink: T): T {
   const onSourceError = (e: Error) => sink.destroy(e);
   source.on('error', onSourceError);
   sink.on('error', () => source.unpipe(sink));
   sink.once('close', () => source.off('error', onSourceError));
-  source.pipe(sink);
+  const onListener = (event: string | symbol) => {
+    if (event !== 'data' && event !== 'readable') return;
+    sink.off('newListener', onListener);
+    if (!sink.destroyed) source.pipe(sink);
+  };
+  sink.on('newListener', onListener);
   return sink;
 }
 

@@ -5,7 +5,7 @@
  * The only file that touches node's IncomingMessage/ServerResponse is http-adapter.ts.
  */
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { ServiceError, isServiceError } from '../common/errors.js';
 import { storageFaultOf, storageFullError } from '../common/storage-faults.js';
 import { isKnownRegion } from '../regions/known-regions.js';
@@ -26,8 +26,9 @@ import { handleTestClock, isTestClockRequest } from './test-clock.js';
 import { AdminApi } from './admin-api.js';
 import { ConsoleAssets, isConsolePath } from './console-assets.js';
 import { handleInternal, INTERNAL_PREFIX } from './internal-api.js';
-import { proxyToPeer } from './peer-proxy.js';
-import { claimsPeer, PeerAuthError, PeerVerifier, sha256Hex, signPeerResponse, UNSIGNED, type VerifiedPeerRequest } from './peer-protocol.js';
+import { proxyToPeer, SIGNED_REQUEST_BODY } from './peer-proxy.js';
+import { claimsPeer, PeerAuthError, PeerVerifier, sha256Hex, signPeerResponse, TRAILER, UNSIGNED, type VerifiedPeerRequest } from './peer-protocol.js';
+import { streamWithTrailer } from './peer-streams.js';
 import { joinBody } from './request-body.js';
 
 export interface IncomingRequest {
@@ -193,15 +194,36 @@ export class RequestPipeline {
     } catch (e) {
       if (!(e instanceof PeerAuthError)) throw e;
       this.fabric.log.warn({ requestId: incoming.requestId, from: incoming.remoteAddress, path: incoming.rawPath, reason: e.message }, 'peer request refused');
-      const err = new ServiceError('AccessDenied', 403, `Peer authentication failed: ${e.message}`);
-      const refused = incoming.rawPath.startsWith(INTERNAL_PREFIX) ? plainJson(403, { error: { code: err.code, message: err.message } }) : restXmlError(err, incoming.method, incoming.requestId, incoming.hostId);
+      // Just after a restart a fresh request may predate it: worth sending again, unlike a forgery.
+      const err = e.retryable ? new ServiceError('ServiceUnavailable', 503, `Peer request not accepted: ${e.message}`) : new ServiceError('AccessDenied', 403, `Peer authentication failed: ${e.message}`);
+      const refused = incoming.rawPath.startsWith(INTERNAL_PREFIX) ? plainJson(err.status, { error: { code: err.code, message: err.message } }) : restXmlError(err, incoming.method, incoming.requestId, incoming.hostId);
       refused.headers.connection = 'close';
       return refused;
     }
-    const req = peer.client ? { ...incoming, remoteAddress: peer.client.address, secure: peer.client.secure } : incoming;
-    const response = await this.dispatch(req, peer);
+    let req = peer.client ? { ...incoming, remoteAddress: peer.client.address, secure: peer.client.secure } : incoming;
+    // A relayed request whose body the peer signed whole: checked before anything acts on it.
+    let refused: ServiceResponse | undefined;
+    if (/^[0-9a-f]{64}$/.test(peer.content) && !incoming.rawPath.startsWith(INTERNAL_PREFIX)) {
+      try {
+        const buf = await readBody(incoming.body, SIGNED_REQUEST_BODY, header(incoming.headers, 'content-length'));
+        if (sha256Hex(buf) !== peer.content) throw new ServiceError('BadDigest', 400, 'The request body does not match the digest the relaying peer signed (altered in transit)');
+        req = { ...req, body: Readable.from(buf.length ? [buf] : []) };
+      } catch (e) {
+        if (!isServiceError(e)) throw e;
+        refused = restXmlError(e, incoming.method, incoming.requestId, incoming.hostId);
+      }
+    }
+    let response = refused ?? (await this.dispatch(req, peer));
     const body = response.body;
-    const content = body === undefined ? sha256Hex('') : typeof body === 'string' || Buffer.isBuffer(body) ? sha256Hex(body) : UNSIGNED;
+    let content: string;
+    if (body === undefined) content = sha256Hex('');
+    else if (req.method === 'HEAD') content = UNSIGNED;
+    else if (typeof body === 'string' || Buffer.isBuffer(body)) content = sha256Hex(body);
+    else {
+      // Streamed (object data): chunked, closed by a signed trailer.
+      response = streamWithTrailer(this.peers.keys, peer.signature, { ...response, body });
+      content = TRAILER;
+    }
     return { ...response, headers: signPeerResponse(this.peers.keys, peer.signature, response.status, response.headers, content) };
   }
 

@@ -43,6 +43,18 @@ function listen(server: Server | HttpsServer, port: number, host: string): Promi
  */
 function acceptAnyExpectation(server: Server | HttpsServer): void {
   server.on('checkExpectation', (req, res) => server.emit('request', req, res));
+  // Expect: 100-continue: "100 Continue" goes out only when something starts reading the body,
+  // i.e. after the request is authenticated and its headers accepted, so a request refused on its
+  // headers is refused before the client sends a byte of its body (node would send it at once).
+  server.on('checkContinue', (req, res) => {
+    const onListener = (event: string | symbol) => {
+      if (event !== 'data' && event !== 'readable') return;
+      req.off('newListener', onListener);
+      if (!res.headersSent && !res.writableEnded) res.writeContinue();
+    };
+    req.on('newListener', onListener);
+    server.emit('request', req, res);
+  });
 }
 
 /**

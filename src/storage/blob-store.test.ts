@@ -149,6 +149,20 @@ describe('fs blob store', () => {
     assert.equal(store.pendingDeletes, 0);
   });
 
+  it('after its grace period a deleted file goes by itself, unless a reader still holds it', async () => {
+    const store = createFsBlobStore(freshDir(), { inlineThreshold: 10, deleteGraceMs: 50 });
+    const [free, held] = [await writeBlob(store, randomBytes(50)), await writeBlob(store, randomBytes(50))];
+    const release = store.retain([held]);
+    await store.delete([free, held]);
+    assert.ok(existsSync(store.pathOf((free as { id: string }).id)), 'kept during the grace period');
+    await until(() => !existsSync(store.pathOf((free as { id: string }).id)));
+    assert.ok(existsSync(store.pathOf((held as { id: string }).id)), 'a reader outlasts the grace period');
+    assert.equal(store.pendingDeletes, 1);
+    release();
+    await until(() => !existsSync(store.pathOf((held as { id: string }).id)));
+    assert.equal(store.pendingDeletes, 0);
+  });
+
   it('removes leftover temp files when created (a crash mid-write), keeps finished blobs', async () => {
     const dir = freshDir();
     const first = createFsBlobStore(dir, { inlineThreshold: 10 });

@@ -14,8 +14,9 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { signRequest } from '../../src/server/auth/index.js';
 import { AwsCli, walkthroughProfiles } from '../support/aws-cli.js';
 import { eventually, s3Client } from '../support/clients.js';
-import { meridianCli } from '../support/meridian-cli.js';
+import { createAccount, meridianCli } from '../support/meridian-cli.js';
 import { startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
+import { signedFetch } from '../integration/signed-fetch.js';
 import { advanceClock, DAY } from '../support/test-clock.js';
 import { setUpScenario, type Scenario } from './walkthrough.js';
 
@@ -72,10 +73,20 @@ describe('faults on demand, with the aws CLI', () => {
     return JSON.parse(r.stdout);
   }
 
+  /** `meridian replication status --json`, as the operator runs it. */
   async function status(s: Scenario): Promise<Status> {
     const r = await meridianCli(m, ['replication', 'status', '--bucket', s.src, '--json']);
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout) as Status;
+  }
+
+  /** The same report from its signed endpoint (cheaper to poll than starting the CLI each time). */
+  async function polledStatus(s: Scenario): Promise<Status> {
+    const url = new URL(`${m.httpEndpoint}/_meridian/replication/status?bucket=${s.src}`);
+    const headers = signRequest({ method: 'GET', url, headers: {} }, { accessKeyId: m.accessKeyId, secretAccessKey: m.secretAccessKey }, 'us-east-1', 's3');
+    const res = await fetch(url, { headers });
+    assert.equal(res.status, 200);
+    return (await res.json()) as Status;
   }
 
   async function putObjects(s: Scenario, keys: string[]): Promise<void> {
@@ -106,7 +117,7 @@ describe('faults on demand, with the aws CLI', () => {
   }
 
   async function metrics(): Promise<string> {
-    return (await fetch(`${m.httpEndpoint}/_meridian/metrics`)).text();
+    return (await signedFetch(m, 'GET', '/_meridian/metrics')).text;
   }
 
   /** Outage of the destination for `seconds` of business time; returns the wall-clock ms from its end to every version COMPLETED. */
@@ -119,7 +130,7 @@ describe('faults on demand, with the aws CLI', () => {
 
     // While it lasts: PENDING, parked under one unreachable destination, visible everywhere.
     const st = await eventually(async () => {
-      const r = await status(s);
+      const r = await polledStatus(s);
       return r.retrying.length === Math.min(count, 20) && r.retrying.every((t) => t.parked) ? r : undefined;
     }, 30_000, 200);
     assert.equal(st.pending.operations, count);
@@ -134,6 +145,8 @@ describe('faults on demand, with the aws CLI', () => {
     assert.match(during, new RegExp(`^meridian_faults_active\\{id="${added.id}",kind="unreachable",region="us-east-2"\\} 1$`, 'm'));
     assert.match(during, new RegExp(`^meridian_replication_destination_unreachable\\{DestinationBucket="${s.dest}",Region="us-east-2"\\} \\d+$`, 'm'));
     assert.ok(events.some((e) => e.eventName === 'Meridian:FaultStarted' && e.fault.id === added.id));
+    const explained = await meridianCli(m, ['replication', 'explain', '--bucket', s.src, '--key', keys[0]!]);
+    assert.match(explained.stdout, new RegExp(`stays PENDING: .*connect ECONNREFUSED: region us-east-2 unreachable \\(injected fault ${added.id}`));
 
     // The fault ends by itself when its time is up.
     await advanceClock(m, seconds);
@@ -164,7 +177,7 @@ describe('faults on demand, with the aws CLI', () => {
     await faults(['add', '--kind', 'throttle', '--target', 'us-east-2', '--bucket', s.dest, '--duration', '10m']);
     await putObjects(s, ['a.txt', 'b.txt']);
     const st = await eventually(async () => {
-      const r = await status(s);
+      const r = await polledStatus(s);
       return r.unreachableDestinations.length === 1 ? r : undefined;
     }, 30_000, 200);
     assert.match(st.unreachableDestinations[0]!.lastError, /503 SlowDown/);
@@ -174,7 +187,7 @@ describe('faults on demand, with the aws CLI', () => {
     assert.equal(await cliStatus(s, 'b.txt'), 'COMPLETED');
   });
 
-  it('a flaky destination from a seeded schedule: some writes fail, every object still completes, and the schedule replays the same', async () => {
+  it('a flaky destination from a seeded schedule: some writes fail, every object still completes', async () => {
     const s = await setUpScenario(cli);
     const file = cli.file(`schedule-${s.dest}.json`, JSON.stringify({ seed: 7, faults: [{ after: '0s', kind: 'flaky', region: 'us-east-2', bucket: s.dest, errorRate: 0.5, duration: '10m' }] }));
     const first = await faults(['schedule', file]);
@@ -236,7 +249,7 @@ describe('faults on demand, with the aws CLI', () => {
     await faults(['add', '--kind', 'enospc', '--target', 'us-east-2', '--duration', '5m']);
     await putObjects(s, ['disk.txt']);
     const st = await eventually(async () => {
-      const r = await status(s);
+      const r = await polledStatus(s);
       return r.unreachableDestinations.length === 1 ? r : undefined;
     }, 30_000, 200);
     assert.match(st.unreachableDestinations[0]!.lastError, /ENOSPC: no space left on device/);
@@ -253,6 +266,14 @@ describe('faults on demand, with the aws CLI', () => {
     const noKey = await meridianCli(m, ['faults', 'add', '--kind', 'kms-disabled', '--duration', '1m']);
     assert.match(noKey.stderr, /a kms-disabled fault needs key/);
   });
+
+  it('only the root user of the operator account may inject faults', async () => {
+    const other = await createAccount(m.dataDir, `other-${Date.now()}`);
+    const r = await meridianCli(m, ['faults', 'add', '--kind', 'pause-workers', '--duration', '1m'], { AWS_ACCESS_KEY_ID: other.accessKeyId, AWS_SECRET_ACCESS_KEY: other.secretAccessKey });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /AccessDenied: Only the root user of the operator account 000000000000 may inject faults/);
+    assert.deepEqual((await faults(['list'])).faults, []);
+  });
 });
 
 describe('without MERIDIAN_FAULTS=on', () => {
@@ -264,7 +285,7 @@ describe('without MERIDIAN_FAULTS=on', () => {
       assert.match(r.stderr, /NotFound: No Meridian endpoint GET \/_meridian\/faults/);
       const raw = await fetch(`${plain.httpEndpoint}/_meridian/faults`);
       assert.equal(raw.status, 404);
-      assert.doesNotMatch(await (await fetch(`${plain.httpEndpoint}/_meridian/metrics`)).text(), /meridian_faults_active/);
+      assert.doesNotMatch((await signedFetch(plain, 'GET', '/_meridian/metrics')).text, /meridian_faults_active/);
     } finally {
       await plain.stop();
     }

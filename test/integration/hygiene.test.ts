@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
-import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutBucketPolicyCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeletePublicAccessBlockCommand, GetObjectCommand, ListBucketsCommand, PutBucketPolicyCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { eventually, iamClient, s3Client, stsClient } from '../support/clients.js';
 import { startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
 import { advanceClock } from '../support/test-clock.js';
@@ -111,6 +111,7 @@ describe('anonymous SSE-KMS writes', () => {
     const s3 = s3Client(m);
     const bucket = bucketName('public-w');
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new DeletePublicAccessBlockCommand({ Bucket: bucket })); // new buckets block public policies, as on AWS
     const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: `arn:aws:s3:::${bucket}/*` }] };
     await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }));
     const plain = await fetch(`${m.httpEndpoint}/${bucket}/plain.txt`, { method: 'PUT', body: 'x' });

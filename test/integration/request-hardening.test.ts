@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3Client } from '../support/clients.js';
@@ -151,6 +151,57 @@ describe('an early answer to a request with a body', { timeout: 60_000 }, () => 
     }
   });
 
+  test('a KMS body of unknown length (chunked) is read only up to its limit: 413, and the answer arrives', async () => {
+    const c = await RawConnection.open(m.httpEndpoint);
+    try {
+      await c.write(head('POST', '/', { host, 'x-amz-target': 'TrentService.ListKeys', 'content-type': 'application/x-amz-json-1.1', 'transfer-encoding': 'chunked' }));
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const frame = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]);
+      // 2 MiB offered; the server stops at its 1 MiB limit and answers.
+      const pushing = (async () => {
+        for (let i = 0; i < 32 && !c.closed; i++) if (!(await c.write(frame))) break;
+      })();
+      const reply = await c.response();
+      assert.equal(reply?.status, 413);
+      assert.equal(reply?.headers.connection, 'close');
+      await c.closing;
+      await pushing;
+    } finally {
+      c.destroy();
+    }
+  });
+
+  test('Expect: 100-continue: a request refused on its headers is answered without 100 Continue (no body is sent)', async () => {
+    const c = await RawConnection.open(m.httpEndpoint);
+    try {
+      const headers = await signedHeaders(m, 'PUT', '/no-such-bucket-expect/k', { 'content-length': String(8 * 1024 * 1024), expect: '100-continue' }, { payloadHash: 'UNSIGNED-PAYLOAD' });
+      await c.write(head('PUT', '/no-such-bucket-expect/k', headers));
+      assert.equal(await c.firstAnswer(), 'final', 'no 100 Continue before the refusal');
+      const reply = await c.response();
+      assert.equal(reply?.status, 404);
+      assert.deepEqual(c.interim, []);
+    } finally {
+      c.destroy();
+    }
+  });
+
+  test('Expect: 100-continue: an accepted request gets 100 Continue, then its answer', async () => {
+    const c = await RawConnection.open(m.httpEndpoint);
+    try {
+      const body = Buffer.alloc(64 * 1024, 'c');
+      const headers = await signedHeaders(m, 'PUT', `/${bucket}/expect-continue`, { 'content-length': String(body.length), expect: '100-continue' }, { body });
+      await c.write(head('PUT', `/${bucket}/expect-continue`, headers));
+      assert.equal(await c.firstAnswer(), 'interim');
+      await c.write(body);
+      const reply = await c.response();
+      assert.equal(reply?.status, 200, reply?.text);
+      assert.deepEqual(c.interim, [100]);
+    } finally {
+      c.destroy();
+    }
+    assert.equal((await bytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'expect-continue' }))).Body)).length, 64 * 1024);
+  });
+
   test('an Expect header other than 100-continue is ignored (AWS), not 417', async () => {
     const headers = await signedHeaders(m, 'GET', `/${bucket}/existing`, { expect: 'something-else' });
     const { reply } = await rawExchange(m.httpEndpoint, head('GET', `/${bucket}/existing`, headers));
@@ -226,6 +277,34 @@ describe('limits on slow and greedy clients', { timeout: 90_000 }, () => {
     }
     const got = await s3Client(t).send(new GetObjectCommand({ Bucket: tBucket, Key: 'slow' }));
     assert.equal((await bytes(got.Body)).length, piece.length * pieces);
+  });
+
+  test('a download whose client stopped reading is cut, releasing its socket and blob descriptor', async () => {
+    await s3Client(t).send(new PutObjectCommand({ Bucket: tBucket, Key: 'big', Body: Buffer.alloc(24 * 1024 * 1024, 'b') }));
+    const pid = t.child.pid!;
+    const before = await openDescriptors(pid);
+    const c = await RawConnection.open(t.httpEndpoint);
+    try {
+      c.socket.pause();
+      await c.write(head('GET', `/${tBucket}/big`, await signedHeaders(t, 'GET', `/${tBucket}/big`, {})));
+      // The server holds the object's blob open while it waits for the client to read…
+      let during = 0;
+      for (let i = 0; i < 100 && during === 0; i++) {
+        await sleep(50);
+        during = blobDescriptors(pid, t.dataDir);
+      }
+      assert.equal(during, 1, 'the blob is open while the response waits for the client');
+      // …until the body timeout of no progress cuts the connection.
+      let after = during;
+      for (let i = 0; i < 200 && after > 0; i++) {
+        await sleep(100);
+        after = blobDescriptors(pid, t.dataDir);
+      }
+      assert.equal(after, 0, 'the blob descriptor is closed after the cut');
+      assert.ok((await openDescriptors(pid)) <= before, 'and the socket');
+    } finally {
+      c.destroy();
+    }
   });
 
   test('headers larger than MERIDIAN_MAX_HEADER_BYTES get 431', async () => {
@@ -421,3 +500,16 @@ describe('/_meridian/metrics', () => {
     assert.equal(signed.status, 200);
   });
 });
+
+/** Descriptors the server holds on files under its data directory's blobs. */
+function blobDescriptors(pid: number, dataDir: string): number {
+  let n = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(dataDir) && readlinkSync(`/proc/${pid}/fd/${fd}`).includes('/blobs/')) n++;
+    } catch {
+      // closed while listing
+    }
+  }
+  return n;
+}

@@ -14,6 +14,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { generate } from 'selfsigned';
 import { CreateUserCommand, DeleteUserCommand, GetUserCommand } from '@aws-sdk/client-iam';
@@ -99,12 +100,42 @@ describe('split mode: a man in the middle between the processes', () => {
     // A header of an object's answer (the body streams; its head is signed).
     toEast2.alterAnswer = (r, a) => (r.path.startsWith(`/${bucket}`) ? { ...a, headers: { ...a.headers, 'content-type': 'text/html' } } : undefined);
     await assert.rejects(viaEast1.send(new GetObjectCommand({ Bucket: bucket, Key: 'report.txt' })), (e: { $metadata: { httpStatusCode?: number } }) => e.$metadata.httpStatusCode === 502);
+    // A byte of a large object's data (streamed, closed by a signed trailer): the client never gets the altered bytes whole.
+    const big = Buffer.alloc(3 * 1024 * 1024, 'q');
+    await east2.send(new PutObjectCommand({ Bucket: bucket, Key: 'big.bin', Body: big }));
+    toEast2.alterAnswer = (r, a) => (r.path.startsWith(`/${bucket}/big.bin`) ? { ...a, body: flipByte(a.body, big.length / 2) } : undefined);
+    // (A client that does not validate checksums itself, so only the relaying process can notice.)
+    const trusting = new S3Client({ endpoint: pair.east1.httpEndpoint, region: 'us-east-2', forcePathStyle: true, credentials: { accessKeyId: pair.east1.accessKeyId, secretAccessKey: pair.east1.secretAccessKey }, maxAttempts: 1, responseChecksumValidation: 'WHEN_REQUIRED' });
+    let received: Buffer | undefined;
+    await assert.rejects(async () => {
+      const got = await trusting.send(new GetObjectCommand({ Bucket: bucket, Key: 'big.bin' }));
+      received = Buffer.from(await got.Body!.transformToByteArray());
+    });
+    assert.equal(received, undefined, 'the altered body reached the client whole');
     toEast2.behave();
+    const whole = await trusting.send(new GetObjectCommand({ Bucket: bucket, Key: 'big.bin' }));
+    assert.ok(Buffer.from(await whole.Body!.transformToByteArray()).equals(big));
     const listed = await viaEast1.send(new ListObjectsV2Command({ Bucket: bucket }));
-    assert.deepEqual(listed.Contents?.map((o) => o.Key), ['report.txt']);
+    assert.deepEqual(listed.Contents?.map((o) => o.Key), ['big.bin', 'report.txt']);
     const got = await viaEast1.send(new GetObjectCommand({ Bucket: bucket, Key: 'report.txt' }));
     assert.equal(got.ContentType, 'text/plain');
     assert.equal(await got.Body!.transformToString(), 'quarterly');
+  });
+
+  it('a relayed request body the client did not sign (a presigned PUT) is still checked: altered in transit, nothing is stored', async () => {
+    const bucket = `mitm-put-${randomBytes(4).toString('hex')}`;
+    await s3Client(pair.east2, 'us-east-2').send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
+    // A presigned URL of us-east-1's process for us-east-2: UNSIGNED-PAYLOAD, relayed to us-east-2's.
+    const url = await getSignedUrl(s3Client(pair.east1, 'us-east-2'), new PutObjectCommand({ Bucket: bucket, Key: 'note.txt' }), { expiresIn: 300 });
+    toEast2.alterRequest = (r) => (r.path.startsWith(`/${bucket}/note.txt`) ? { ...r, body: Buffer.from(r.body.toString('utf8').replace('pay 10', 'pay 99')) } : undefined);
+    const altered = await fetch(url, { method: 'PUT', body: 'pay 10 to alice' });
+    assert.equal(altered.status, 400, await altered.text());
+    toEast2.behave();
+    await assert.rejects(s3Client(pair.east2, 'us-east-2').send(new HeadObjectCommand({ Bucket: bucket, Key: 'note.txt' })), (e: { name: string }) => e.name === 'NotFound');
+    const honest = await fetch(url, { method: 'PUT', body: 'pay 10 to alice' });
+    assert.equal(honest.status, 200);
+    const got = await s3Client(pair.east2, 'us-east-2').send(new GetObjectCommand({ Bucket: bucket, Key: 'note.txt' }));
+    assert.equal(await got.Body!.transformToString(), 'pay 10 to alice');
   });
 
   it('global store calls: an altered request or answer is refused, and a captured request cannot be replayed', async () => {

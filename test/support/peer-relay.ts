@@ -17,6 +17,8 @@ export interface RelayedAnswer {
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  /** HTTP trailers after a chunked body. */
+  trailers?: Record<string, string>;
 }
 
 const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding']);
@@ -53,9 +55,18 @@ export class PeerRelay {
             const out = relay.alterAnswer?.(r, a) ?? a;
             const headers: IncomingHttpHeaders = {};
             for (const [k, v] of Object.entries(out.headers)) if (!HOP.has(k)) headers[k] = v;
-            headers['content-length'] = String(out.body.length);
+            const trailers = out.trailers && Object.keys(out.trailers).length ? out.trailers : undefined;
+            // Trailers need a chunked body; anything else goes with its length.
+            if (!trailers) headers['content-length'] = String(out.body.length);
+            else delete headers['content-length'];
             res.writeHead(out.status, headers as Record<string, string>);
-            res.end(out.body);
+            if (trailers) {
+              res.write(out.body);
+              res.addTrailers(trailers);
+              res.end();
+            } else {
+              res.end(out.body);
+            }
           },
           () => res.destroy(),
         );
@@ -78,7 +89,7 @@ export class PeerRelay {
       const up = request({ host: '127.0.0.1', port: this.target(), method: r.method, path: r.path, headers: headers as Record<string, string> }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks), trailers: res.trailers as Record<string, string> }));
         res.on('error', reject);
       });
       up.on('error', reject);

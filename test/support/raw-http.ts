@@ -23,6 +23,8 @@ export class RawConnection {
   private waiting: (() => void)[] = [];
   /** The server ended or reset the connection. */
   closed = false;
+  /** Statuses of the interim (1xx) responses seen so far. */
+  readonly interim: number[] = [];
   /** Resolves when the server closes the connection (or it fails). */
   readonly closing: Promise<void>;
 
@@ -59,6 +61,16 @@ export class RawConnection {
     for (const f of w) f();
   }
 
+  /** Resolves once an interim response (e.g. 100 Continue) or a final one has arrived. */
+  async firstAnswer(): Promise<'interim' | 'final' | 'closed'> {
+    for (;;) {
+      const text = this.buffer.toString('latin1');
+      if (/^HTTP\/1\.1 1\d\d /.test(text) && text.includes('\r\n\r\n')) return 'interim';
+      if (/^HTTP\/1\.1 [2-5]\d\d /.test(text)) return 'final';
+      if (!(await this.more())) return 'closed';
+    }
+  }
+
   private async more(): Promise<boolean> {
     if (this.closed) return false;
     await new Promise<void>((r) => this.waiting.push(r));
@@ -87,6 +99,7 @@ export class RawConnection {
         }
         // Interim responses (100 Continue) come before the real one.
         if (status >= 100 && status < 200) {
+          this.interim.push(status);
           this.buffer = this.buffer.subarray(end + 4);
           continue;
         }

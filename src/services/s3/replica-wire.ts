@@ -110,7 +110,7 @@ export function sourceFromWire(e: ReplicaEnvelope, body: Readable, check: () => 
           leftover = undefined;
           if (!chunk) {
             const r = await it.next();
-            if (r.done) throw new Error('the replica body ended before its declared size');
+            if (r.done) throw new ServiceError('IncompleteBody', 400, 'The replica body ended before its declared parts');
             chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
           }
           if (chunk.length > remaining) {

@@ -4,6 +4,7 @@
  * otherwise), and how an existing object's data key is recovered. KMS failures become the S3
  * errors AWS returns (reference §5.4).
  */
+import { hkdfSync } from 'node:crypto';
 import { secureRandomBytes as randomBytes } from '../../common/random.js';
 import { ServiceError, isServiceError } from '../../common/errors.js';
 import { unwrapKey, wrapKey } from '../../crypto/index.js';
@@ -224,6 +225,23 @@ export class SseEngine {
       throw kmsErrorForS3(e);
     }
   }
+  /**
+   * The data key of a stored object for the operator's own tools (`meridian fsck`), with no caller
+   * and no authorization: only code running on the data directory itself calls this. Undefined for
+   * SSE-C, whose key is never held here.
+   */
+  async dataKeyForMaintenance(bucket: string, key: string, encryption: ObjectEncryption): Promise<Buffer | undefined> {
+    if (encryption.customerKeyMd5) return undefined;
+    if (encryption.algorithm === 'AES256') return unwrapKey(this.deps.sseS3Key, encryption.wrappedKey, sseS3Label(bucket, key));
+    const { key: kmsKey, materialId } = await this.deps.kms.keyOfBlob(encryption.wrappedKey);
+    return this.deps.kms.open(kmsKey, materialId, encryption.wrappedKey, encryption.context);
+  }
+
+}
+
+/** The region's SSE-S3 key: derived from its root key, a separate key for a separate purpose. */
+export function sseS3KeyFor(rootKey: Buffer, region: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', rootKey, Buffer.from(region), 'meridian/sse-s3/v1', 32));
 }
 
 /** Response headers describing an object's encryption (PUT, GET, HEAD, multipart responses). */

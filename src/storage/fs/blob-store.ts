@@ -26,6 +26,8 @@ export interface FsBlobStoreOptions {
    * readers between their metadata lookup and their retain(); the server sets it (MERIDIAN_BLOB_DELETE_GRACE_MS).
    */
   deleteGraceMs?: number;
+  /** Inspect the directory as it is (tools such as fsck): no temp-file clean-up, nothing created. */
+  inspectOnly?: boolean;
 }
 
 const BLOB_ID = /^[0-9a-f]{32}$/;
@@ -70,8 +72,15 @@ export class FsBlobStore implements BlobStore {
   private readonly active = new Set<string>();
   /** Open reads per file id (retain/release). */
   private readonly readers = new Map<string, number>();
-  /** Files deleted but not yet removed: waiting for the grace period (a timer) or for their last reader (null). */
-  private readonly doomed = new Map<string, NodeJS.Timeout | null>();
+  /** Files deleted but not yet removed: waiting for the grace period, or (grace over) for their last reader. */
+  private readonly doomed = new Map<string, 'grace' | 'readers'>();
+  /**
+   * Deletions in grace, oldest first (one grace for all, so due times only grow): one timer for the
+   * head of the queue instead of one per file, which matters under a stream of overwrites.
+   */
+  private graceQueue: { id: string; due: number }[] = [];
+  private graceHead = 0;
+  private graceTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly dir: string,
@@ -85,6 +94,7 @@ export class FsBlobStore implements BlobStore {
     // Start-up work, synchronous on purpose: one process owns a blob directory, and anything in tmp/
     // is a write that never finished (crash). Fan-out directories are created once, here, so finish()
     // never has to create (and fsync) a directory.
+    if (options.inspectOnly) return;
     const created = mkdirSync(dir, { recursive: true }) !== undefined;
     rmSync(this.tmpDir, { recursive: true, force: true });
     mkdirSync(this.tmpDir);
@@ -137,18 +147,34 @@ export class FsBlobStore implements BlobStore {
         await unlinkIfExists(this.pathOf(id));
         continue;
       }
-      const timer = setTimeout(() => this.graceOver(id), this.deleteGraceMs);
-      timer.unref();
-      this.doomed.set(id, timer);
+      this.doomed.set(id, 'grace');
+      this.graceQueue.push({ id, due: Date.now() + this.deleteGraceMs });
+      this.armGraceTimer();
     }
   }
 
-  private graceOver(id: string): void {
-    if (this.readers.has(id)) {
-      this.doomed.set(id, null); // the last release removes it
-      return;
+  private armGraceTimer(): void {
+    if (this.graceTimer || this.graceHead >= this.graceQueue.length) return;
+    const wait = Math.max(0, this.graceQueue[this.graceHead]!.due - Date.now());
+    this.graceTimer = setTimeout(() => this.graceOver(), wait);
+    this.graceTimer.unref();
+  }
+
+  /** Every deletion whose grace has passed: removed now, or when its last reader releases it. */
+  private graceOver(): void {
+    this.graceTimer = undefined;
+    const now = Date.now();
+    while (this.graceHead < this.graceQueue.length && this.graceQueue[this.graceHead]!.due <= now) {
+      const { id } = this.graceQueue[this.graceHead++]!;
+      if (this.doomed.get(id) !== 'grace') continue;
+      if (this.readers.has(id)) this.doomed.set(id, 'readers');
+      else this.removeDoomed(id);
     }
-    this.removeDoomed(id);
+    if (this.graceHead > 1024 && this.graceHead * 2 > this.graceQueue.length) {
+      this.graceQueue = this.graceQueue.slice(this.graceHead);
+      this.graceHead = 0;
+    }
+    this.armGraceTimer();
   }
 
   private removeDoomed(id: string): void {
@@ -171,7 +197,7 @@ export class FsBlobStore implements BlobStore {
           continue;
         }
         this.readers.delete(id);
-        if (this.doomed.get(id) === null) this.removeDoomed(id);
+        if (this.doomed.get(id) === 'readers') this.removeDoomed(id);
       }
     };
   }
@@ -182,13 +208,13 @@ export class FsBlobStore implements BlobStore {
   }
 
   async close(): Promise<void> {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+    this.graceQueue = [];
+    this.graceHead = 0;
     const ids = [...this.doomed.keys()];
-    for (const id of ids) {
-      const timer = this.doomed.get(id);
-      if (timer) clearTimeout(timer);
-      this.doomed.delete(id);
-      await unlinkIfExists(this.pathOf(id)).catch(() => undefined);
-    }
+    this.doomed.clear();
+    for (const id of ids) await unlinkIfExists(this.pathOf(id)).catch(() => undefined);
   }
 
   /**
