@@ -6,6 +6,7 @@
  * worker's in-flight limit bounds the rate at which they then run. Memory and timers grow with
  * the number of unreachable destinations, never with the number of parked tasks.
  */
+import { realTimers, type Timers } from '../common/timers.js';
 
 export interface ProbeOptions {
   /** First probe interval (before jitter). */
@@ -14,6 +15,8 @@ export interface ProbeOptions {
   maxMs?: number;
   /** Random source in [0, 1) for the jitter (a seeded one in simulations). */
   random?: () => number;
+  /** Where the probe timers run (virtual time in the simulation); real timers by default. */
+  timers?: Timers;
 }
 
 /** An unreachable destination, as `meridian replication status` shows it. */
@@ -30,7 +33,7 @@ export interface DestinationStatus {
 }
 
 interface State extends DestinationStatus {
-  timer: NodeJS.Timeout | undefined;
+  timer: unknown;
   probing: boolean;
   /** The id of the last task probed: the next probe takes the one after it (no task can block a destination). */
   cursor: number;
@@ -44,6 +47,7 @@ export class DestinationBackoff {
   private readonly minMs: number;
   private readonly maxMs: number;
   private readonly random: () => number;
+  private readonly timerApi: Timers;
   private stopped = false;
 
   constructor(
@@ -55,6 +59,7 @@ export class DestinationBackoff {
     this.minMs = opts.minMs ?? DEFAULT_MIN_MS;
     this.maxMs = Math.max(this.minMs, opts.maxMs ?? DEFAULT_MAX_MS);
     this.random = opts.random ?? Math.random;
+    this.timerApi = opts.timers ?? realTimers;
   }
 
   isUnreachable(destinationBucket: string): boolean {
@@ -86,7 +91,7 @@ export class DestinationBackoff {
   answered(destinationBucket: string): boolean {
     const s = this.states.get(destinationBucket);
     if (!s) return false;
-    if (s.timer) clearTimeout(s.timer);
+    if (s.timer) this.timerApi.clearTimeout(s.timer);
     this.states.delete(destinationBucket);
     return true;
   }
@@ -122,7 +127,7 @@ export class DestinationBackoff {
 
   stop(): void {
     this.stopped = true;
-    for (const s of this.states.values()) if (s.timer) clearTimeout(s.timer);
+    for (const s of this.states.values()) if (s.timer) this.timerApi.clearTimeout(s.timer);
     this.states.clear();
   }
 
@@ -136,13 +141,12 @@ export class DestinationBackoff {
     if (this.stopped || s.timer || s.probing) return;
     const delay = this.intervalMs(s.failedProbes);
     s.nextProbeAt = Date.now() + delay;
-    s.timer = setTimeout(() => {
+    s.timer = this.timerApi.setTimeout(() => {
       s.timer = undefined;
       delete s.nextProbeAt;
       if (this.stopped || this.states.get(s.destinationBucket) !== s) return;
       s.probing = true;
       this.probe(s.destinationBucket, s.cursor).catch(() => this.probeSkipped(s.destinationBucket));
     }, delay);
-    s.timer.unref();
   }
 }

@@ -6,6 +6,7 @@
  * backoff. Tasks of one key run in order; different keys run concurrently, up to `batchSize` in flight.
  */
 import type { Clock } from '../common/clock.js';
+import { realTimers, type Timers } from '../common/timers.js';
 import type { OutboxTask, RegionMetadataStore } from '../storage/types.js';
 import { DestinationBackoff, type DestinationStatus, type ProbeOptions } from './destinations.js';
 import { DestinationUnavailableError, ReplicationFailure } from './failure.js';
@@ -41,6 +42,8 @@ export interface ReplicationWorkerOptions {
   probe?: ProbeOptions;
   /** While this returns true the worker claims nothing (a "workers paused" fault). */
   paused?: () => boolean;
+  /** Where the poll and probe timers run (virtual time in the simulation); real timers by default. */
+  timers?: Timers;
 }
 
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
@@ -50,7 +53,7 @@ export function backoffMs(attempts: number): number {
 }
 
 export class ReplicationWorker {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   /** A claim is in progress; wake-ups meanwhile set `again`. */
   private claiming = false;
   private again = false;
@@ -65,10 +68,12 @@ export class ReplicationWorker {
   private readonly running = new Set<number>();
   readonly sessions: RoleSessionCache;
   private readonly destinations: DestinationBackoff;
+  private readonly timers: Timers;
 
   constructor(private readonly opts: ReplicationWorkerOptions) {
+    this.timers = opts.timers ?? realTimers;
     this.sessions = new RoleSessionCache(opts.clock);
-    this.destinations = new DestinationBackoff((d, afterId) => this.probe(d, afterId), () => opts.clock.now(), opts.probe);
+    this.destinations = new DestinationBackoff((d, afterId) => this.probe(d, afterId), () => opts.clock.now(), { ...opts.probe, timers: this.timers });
   }
 
   /** Destinations currently unreachable, with their probe schedule. */
@@ -109,7 +114,7 @@ export class ReplicationWorker {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.timers.clearTimeout(this.timer);
     this.timer = undefined;
     this.destinations.stop();
     await this.current;
@@ -123,7 +128,7 @@ export class ReplicationWorker {
       this.again = true;
       return;
     }
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.timers.clearTimeout(this.timer);
     this.timer = undefined;
     this.claiming = true;
     this.current = this.fill().finally(() => {
@@ -133,8 +138,7 @@ export class ReplicationWorker {
         this.again = false;
         this.wake();
       } else {
-        this.timer = setTimeout(() => this.wake(), this.opts.pollMs);
-        this.timer.unref();
+        this.timer = this.timers.setTimeout(() => this.wake(), this.opts.pollMs);
       }
     });
   }
@@ -176,8 +180,12 @@ export class ReplicationWorker {
     }
     const task = await this.opts.store.claimParkedOutboxTask(destinationBucket, afterId, this.opts.clock.now(), this.opts.leaseMs ?? 5 * 60 * 1000);
     if (!task) {
-      // Parked tasks gone (completed by a probe before, or the bucket's tasks removed): nothing waits.
-      this.destinations.nothingParked(destinationBucket);
+      // None claimable now. Parked tasks may still wait behind an older task of their key (leased by a
+      // crashed process, backing off): keep probing, or they would stay parked for good (found by the
+      // simulation, test/simulation). Otherwise they are gone (completed, or the bucket's tasks removed).
+      const left = await this.opts.store.parkedOutboxDestinations().catch(() => undefined);
+      if (!left || left.some((p) => p.destinationBucket === destinationBucket)) this.destinations.probeSkipped(destinationBucket);
+      else this.destinations.nothingParked(destinationBucket);
       return;
     }
     this.run(task);
@@ -196,19 +204,24 @@ export class ReplicationWorker {
     const key = `${task.bucket}\n${task.key}\n${task.destinationBucket}`;
     this.inFlight++;
     const previous = this.tails.get(key);
+    let left = false;
     const done: Promise<void> = (previous ?? Promise.resolve())
-      .then(() => this.process(task))
+      .then(async () => {
+        left = await this.process(task);
+      })
       .catch(() => undefined) // process() records every outcome itself; a chain never breaks
       .finally(() => {
         this.running.delete(task.id);
         this.inFlight--;
         if (this.tails.get(key) === done) this.tails.delete(key);
-        if (this.saturated) this.wake();
+        // A task that left the outbox lets the claim take the next task of its key: claim now.
+        if (this.saturated || left) this.wake();
       });
     this.tails.set(key, done);
   }
 
-  private async process(task: OutboxTask): Promise<void> {
+  /** True if the task left the outbox (COMPLETED or FAILED recorded). */
+  private async process(task: OutboxTask): Promise<boolean> {
     const { store, clock } = this.opts;
     // A destination known to be down: park without trying (only its probe goes through).
     if (!task.parked && this.destinations.isUnreachable(task.destinationBucket)) {
@@ -216,14 +229,15 @@ export class ReplicationWorker {
       await store.parkOutboxTask(task.id, message).catch(() => undefined);
       this.destinations.unreachable(task.destinationBucket, {});
       this.emit({ kind: 'parked', task, message });
-      return;
+      return false;
     }
     try {
-      if (this.opts.delayMs) await new Promise((r) => setTimeout(r, this.opts.delayMs));
+      if (this.opts.delayMs) await new Promise<void>((r) => this.timers.setTimeout(r, this.opts.delayMs!));
       await replicateTask(task, this.opts.transport, this.sessions);
       await store.completeOutboxTask(task.id, { bucket: task.bucket, key: task.key, versionId: task.versionId, status: 'COMPLETED', destination: task.destinationBucket, ruleId: task.ruleId });
       this.emit({ kind: 'completed', task, latencyMs: clock.now() - task.createdAt });
       await this.answered(task.destinationBucket);
+      return true;
     } catch (e) {
       if (e instanceof DestinationUnavailableError) {
         // Parked in the outbox; one timer for the destination probes it.
@@ -233,7 +247,7 @@ export class ReplicationWorker {
         if (task.parked) info.probedId = task.id;
         this.destinations.unreachable(task.destinationBucket, info);
         this.emit({ kind: 'retry', task, message });
-        return;
+        return false;
       }
       if (e instanceof ReplicationFailure) {
         this.sessions.invalidate((await this.opts.transport.replicationConfig(task.bucket).catch(() => undefined))?.role ?? '');
@@ -244,7 +258,7 @@ export class ReplicationWorker {
         if (e.detail) ev.detail = e.detail;
         this.emit(ev);
         await this.answered(task.destinationBucket);
-        return;
+        return true;
       }
       // Anything else is treated as transient: the version stays PENDING and the task retries.
       const message = e instanceof Error ? e.message : String(e);
@@ -253,6 +267,7 @@ export class ReplicationWorker {
       // with a per-task backoff; the destination has not answered, so it stays probed.
       if (task.parked) this.destinations.unreachable(task.destinationBucket, { message, probedId: task.id });
       this.emit({ kind: 'retry', task, message });
+      return false;
     }
   }
 

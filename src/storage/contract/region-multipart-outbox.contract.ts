@@ -131,8 +131,10 @@ export function outboxCases(make: StoreFactory<RegionMetadataStore>): void {
       await s.putObjectVersion(objectVersion(B, 'a', 'v1'), [task('a', 'v1', { notBefore: 0 }), task('a', 'v1', { destinationBucket: 'other', notBefore: 0 })]);
       await s.putObjectVersion(objectVersion(B, 'b', 'v1'), [task('b', 'v1', { notBefore: 0 })]);
       await s.putObjectVersion(objectVersion(B, 'a', 'v2'), [task('a', 'v2', { notBefore: 0 })]);
-      const [a, other, b, a2] = await s.claimOutboxTasks(10, 10, 1000);
-      assert.deepEqual([a!.key, other!.destinationBucket, b!.key, a2!.versionId], ['a', 'other', 'b', 'v2']);
+      const [a, other, b, ...rest] = await s.claimOutboxTasks(10, 10, 1000);
+      assert.deepEqual([a!.key, other!.destinationBucket, b!.key], ['a', 'other', 'b']);
+      assert.deepEqual(rest, [], 'a@v2 waits while a@v1 is in the outbox for its destination (per-key order)');
+      const a2 = (await s.listOutboxTasks({ bucket: B, limit: 10 })).find((t) => t.versionId === 'v2');
       await s.parkOutboxTask(a!.id, 'connect ECONNREFUSED');
       await s.parkOutboxTask(b!.id, 'connect ECONNREFUSED');
       await s.parkOutboxTask(a2!.id, 'connect ECONNREFUSED');
@@ -159,14 +161,17 @@ export function outboxCases(make: StoreFactory<RegionMetadataStore>): void {
       assert.deepEqual(await s.parkedOutboxDestinations(), []);
       assert.deepEqual(await s.claimOutboxTasks(4999, 10, 1000), [], 'due from the release time');
       const released = await s.claimOutboxTasks(5000, 10, 1000);
-      assert.deepEqual(released.map((t) => [t.key, t.versionId, t.attempts, t.parked]), [['a', 'v1', 2, undefined], ['b', 'v1', 1, undefined], ['a', 'v2', 1, undefined]]);
+      // a@v2 is due too, but waits until a@v1 leaves the outbox (per-key order).
+      assert.deepEqual(released.map((t) => [t.key, t.versionId, t.attempts, t.parked]), [['a', 'v1', 2, undefined], ['b', 'v1', 1, undefined]]);
       assert.equal(await s.releaseParkedOutboxTasks('dst', 6000), 0);
       // A retry (trouble before the destination) takes a probed task out of the parked set.
       await s.parkOutboxTask(released[1]!.id, 'down');
       const probed = await s.claimParkedOutboxTask('dst', 0, 7000, 1000);
       await s.retryOutboxTask(probed!.id, 7000, 'rule disabled');
       assert.deepEqual(await s.parkedOutboxDestinations(), []);
-      assert.deepEqual((await s.claimOutboxTasks(20_000, 10, 1000)).map((t) => [t.key, t.notBefore]), [['a', 5000], ['a', 5000], ['b', 7000]]);
+      assert.deepEqual((await s.claimOutboxTasks(20_000, 10, 1000)).map((t) => [t.key, t.versionId, t.notBefore]), [['a', 'v1', 5000], ['b', 'v1', 7000]]);
+      await s.completeOutboxTask(released[0]!.id);
+      assert.deepEqual((await s.claimOutboxTasks(20_500, 10, 1000)).map((t) => [t.key, t.versionId]), [['a', 'v2']], 'a@v1 done: a@v2 is claimed');
     });
   });
 
