@@ -152,6 +152,13 @@ export interface ListLatestOptions {
   /** Exclusive: start strictly after this key (UTF-8 byte order). */
   startAfter?: string;
   limit: number;
+  /**
+   * Roll keys up by this delimiter (ListObjects' CommonPrefixes): of the keys that share a common
+   * prefix (`prefix`, then anything up to and including the first `delimiter` after it), only the
+   * first comes back, and the store seeks past the others (a skip scan) instead of reading them.
+   * Each returned version then stands for either itself or its common prefix; `limit` counts both.
+   */
+  delimiter?: string;
 }
 
 export interface ListVersionsOptions {

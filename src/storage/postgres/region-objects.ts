@@ -22,7 +22,7 @@ import type {
 import { WriteConditionFailed } from '../errors.js';
 import type { Clock } from '../../common/clock.js';
 import { decodeEncryption, decodeParts, encodeEncryption, encodeParts, fromJson, optionalJson, setIf, toJson } from '../sqlite/codec.js';
-import { keyRange, type KeyRange } from '../sqlite/key-range.js';
+import { keyRange, prefixUpperBound, type KeyRange } from '../sqlite/key-range.js';
 import { aggregateReplicationStatus } from '../sqlite/region-objects.js';
 import { ADVISORY_LOCK_SQL, keyLockName, type PgDatabase, type Tx } from './database.js';
 import type { PgRegionOutbox } from './region-outbox.js';
@@ -57,6 +57,10 @@ interface VersionRow {
 const COLUMNS = `seq, bucket, key, version_id, is_latest, is_delete_marker, last_modified, size, etag, owner_account_id,
   storage_class, content_type, system_metadata, user_metadata, tags, checksum, encryption, replication_status,
   replication_detail, parts, inline_data`;
+
+const V_COLUMNS = COLUMNS.split(',')
+  .map((c) => `v.${c.trim()}`)
+  .join(', ');
 
 function toVersion(r: VersionRow): StoredObjectVersion {
   const v: StoredObjectVersion = {
@@ -137,6 +141,12 @@ export class PgRegionObjects {
    * part carries its data; there is no lazy synchronous load over a network connection).
    */
   async listLatest(bucket: string, o: ListLatestOptions): Promise<StoredObjectVersion[]> {
+    if (o.delimiter) {
+      const successor = prefixUpperBound(Array.from(o.delimiter).pop()!);
+      // A delimiter ending in U+10FFFF has no successor character to seek to: rare enough to walk.
+      if (successor !== undefined) return this.skipScan(bucket, o, o.delimiter, successor);
+      return this.walkRolledUp(bucket, o, o.delimiter);
+    }
     const r = rangeCondition('key', keyRange(o.prefix, o.startAfter), 3);
     const rows = await this.db.query<VersionRow>(
       `SELECT ${COLUMNS} FROM object_versions
@@ -145,6 +155,70 @@ export class PgRegionObjects {
       [this.region, bucket, ...r.params],
     );
     return rows.map(toVersion);
+  }
+
+  /**
+   * listLatest with a delimiter, in one statement: a recursive query visits one key per step, and
+   * after a key that has the delimiter past the prefix it seeks straight past that common prefix
+   * (prefix-with-last-character-incremented) on the index instead of reading the keys under it.
+   * Lengths are in characters (PostgreSQL's text functions count code points, as Array.from does).
+   */
+  private async skipScan(bucket: string, o: ListLatestOptions, delimiter: string, successor: string): Promise<StoredObjectVersion[]> {
+    const limit = Math.max(0, Math.floor(o.limit));
+    if (limit === 0) return [];
+    const range = keyRange(o.prefix, o.startAfter);
+    const first = rangeCondition('key', range, 7);
+    const upper = range.upper === undefined ? '' : ` AND o.key < $${7 + first.params.length}`;
+    const params = [this.region, bucket, Array.from(o.prefix ?? '').length, delimiter, Array.from(delimiter).length, successor, ...first.params];
+    if (range.upper !== undefined) params.push(range.upper);
+    const rows = await this.db.query<VersionRow>(
+      `WITH RECURSIVE walk (key, n) AS (
+         (SELECT key, 1 FROM object_versions WHERE region = $1 AND bucket = $2 AND is_latest AND NOT is_delete_marker${first.sql}
+          ORDER BY key LIMIT 1)
+         UNION ALL
+         (SELECT nxt.key, w.n + 1 FROM walk w CROSS JOIN LATERAL (
+            SELECT o.key FROM object_versions o
+            WHERE o.region = $1 AND o.bucket = $2 AND o.is_latest AND NOT o.is_delete_marker${upper}
+              AND o.key > w.key
+              AND o.key >= (CASE WHEN strpos(substr(w.key, $3::int + 1), $4) > 0
+                             THEN left(w.key, $3::int + strpos(substr(w.key, $3::int + 1), $4) + $5::int - 2) || $6
+                             ELSE w.key END) COLLATE "C"
+            ORDER BY o.key LIMIT 1) nxt
+          WHERE w.n < ${limit})
+       )
+       SELECT ${V_COLUMNS} FROM walk w
+       JOIN object_versions v ON v.region = $1 AND v.bucket = $2 AND v.key = w.key AND v.is_latest
+       ORDER BY w.key COLLATE "C"`,
+      params,
+    );
+    return rows.map(toVersion);
+  }
+
+  /** The same as skipScan, one indexed query per step (a delimiter whose last character has no successor). */
+  private async walkRolledUp(bucket: string, o: ListLatestOptions, delimiter: string): Promise<StoredObjectVersion[]> {
+    const prefix = o.prefix ?? '';
+    const limit = Math.max(0, Math.floor(o.limit));
+    const out: StoredObjectVersion[] = [];
+    let after = o.startAfter;
+    while (out.length < limit) {
+      const [v] = await this.listLatest(bucket, { ...(o.prefix ? { prefix: o.prefix } : {}), ...(after !== undefined ? { startAfter: after } : {}), limit: 1 });
+      if (!v) break;
+      out.push(v);
+      const at = v.key.indexOf(delimiter, prefix.length);
+      if (at < 0) {
+        after = v.key;
+        continue;
+      }
+      const past = prefixUpperBound(v.key.slice(0, at + delimiter.length));
+      if (past === undefined) break;
+      // The greatest string below `past` that any key can precede: every key of the common prefix is <= it.
+      const rest = await this.db.query<{ key: string }>(
+        `SELECT key FROM object_versions WHERE region = $1 AND bucket = $2 AND is_latest AND NOT is_delete_marker AND key < $3 ORDER BY key DESC LIMIT 1`,
+        [this.region, bucket, past],
+      );
+      after = rest[0]!.key;
+    }
+    return out;
   }
 
   async listVersions(bucket: string, o: ListVersionsOptions): Promise<StoredObjectVersion[]> {

@@ -24,7 +24,7 @@ import { WriteConditionFailed } from '../errors.js';
 import type { Clock } from '../../common/clock.js';
 import type { SqliteConnection } from './connection.js';
 import { decodeEncryption, decodeParts, encodeEncryption, encodeParts, fromJson, lazy, optionalJson, setIf, toJson } from './codec.js';
-import { keyRange, rangeSql } from './key-range.js';
+import { keyRange, prefixUpperBound, rangeSql } from './key-range.js';
 import type { RegionOutbox } from './region-outbox.js';
 
 type Detail = NonNullable<ObjectVersion['replicationDetail']>;
@@ -132,6 +132,7 @@ export class RegionObjects {
 
   listLatest(bucket: string, o: ListLatestOptions): Promise<StoredObjectVersion[]> {
     return this.conn.read(() => {
+      if (o.delimiter) return this.listRolledUpSync(bucket, o, o.delimiter);
       const r = rangeSql('c.key', keyRange(o.prefix, o.startAfter));
       const rows = this.conn
         .stmt(`SELECT ${COLUMNS}, 1 AS is_latest FROM current_objects c JOIN object_versions v ON v.seq = c.seq
@@ -139,6 +140,43 @@ export class RegionObjects {
         .all(bucket, ...r.params, Math.max(0, o.limit)) as VersionRow[];
       return rows.map((row) => this.toVersion(row));
     });
+  }
+
+  /** listLatest with a delimiter: after the first key of a common prefix, seek past the prefix (one indexed query each). */
+  private listRolledUpSync(bucket: string, o: ListLatestOptions, delimiter: string): StoredObjectVersion[] {
+    const prefix = o.prefix ?? '';
+    const limit = Math.max(0, o.limit);
+    const out: StoredObjectVersion[] = [];
+    const upper = keyRange(o.prefix, undefined).upper;
+    let lower: { key: string; inclusive: boolean } | undefined = keyRange(o.prefix, o.startAfter).lower;
+    while (out.length < limit) {
+      const r = rangeSql('c.key', { ...(lower ? { lower } : {}), ...(upper !== undefined ? { upper } : {}) });
+      // Small steps: a common prefix may start at any row, and the rows after it are not needed.
+      const want = Math.min(limit - out.length, 100);
+      const rows = this.conn
+        .stmt(`SELECT ${COLUMNS}, 1 AS is_latest FROM current_objects c JOIN object_versions v ON v.seq = c.seq
+               WHERE c.bucket = ?${r.sql} ORDER BY c.key LIMIT ?`)
+        .all(bucket, ...r.params, want) as VersionRow[];
+      if (rows.length === 0) break;
+      let seek: string | undefined;
+      for (const row of rows) {
+        out.push(this.toVersion(row));
+        const at = row.key.indexOf(delimiter, prefix.length);
+        if (at >= 0) {
+          seek = row.key.slice(0, at + delimiter.length);
+          break;
+        }
+        lower = { key: row.key, inclusive: false };
+      }
+      if (seek !== undefined) {
+        const past = prefixUpperBound(seek);
+        if (past === undefined) break;
+        lower = { key: past, inclusive: true };
+      } else if (rows.length < want) {
+        break;
+      }
+    }
+    return out;
   }
 
   listVersions(bucket: string, o: ListVersionsOptions): Promise<StoredObjectVersion[]> {

@@ -25,10 +25,12 @@ type Entry = { kind: 'object'; version: StoredObjectVersion } | { kind: 'prefix'
 
 /**
  * Walk latest versions in key order, folding keys that share a delimiter-terminated prefix into one
- * CommonPrefixes entry. Returns up to `limit` entries and the marker to continue after.
+ * CommonPrefixes entry. Returns up to `limit` entries and the marker to continue after. The store
+ * rolls keys up by the delimiter itself (one key per common prefix, seeking past the rest), so each
+ * batch is already one entry per row.
  */
 async function collectLatest(
-  list: (startAfter: string | undefined, limit: number) => Promise<StoredObjectVersion[]>,
+  list: (startAfter: string | undefined, limit: number, delimiter: string | undefined) => Promise<StoredObjectVersion[]>,
   prefix: string,
   delimiter: string | undefined,
   startAfter: string | undefined,
@@ -40,7 +42,8 @@ async function collectLatest(
   if (limit === 0) return { entries, truncated: false };
   let cursor = startAfter;
   for (;;) {
-    const batch = await list(cursor, BATCH);
+    // One more than needed: a row after the last entry means the page is truncated.
+    const batch = await list(cursor, Math.min(BATCH, limit - entries.length + 1), delimiter);
     if (batch.length === 0) return { entries, truncated: false };
     for (const v of batch) {
       if (entries.length === limit) return { entries, truncated: true, next: cursor! };
@@ -50,7 +53,7 @@ async function collectLatest(
         const cp = prefix + rest.slice(0, at + delimiter!.length);
         entries.push({ kind: 'prefix', prefix: cp });
         cursor = cp + AFTER_PREFIX;
-        break; // re-query from after the common prefix
+        continue; // the store already skipped the rest of the common prefix
       }
       entries.push({ kind: 'object', version: v });
       cursor = v.key;
@@ -94,9 +97,10 @@ export const listObjectsV2: S3Handler = async (ctx, req, bucket) => {
     after = Buffer.from(token, 'base64url').toString('utf8');
     if (!token || Buffer.from(after).toString('base64url') !== token) throw invalidArgument('The continuation token provided is incorrect', 'continuation-token', token);
   }
-  const list = (s: string | undefined, n: number) => {
+  const list = (s: string | undefined, n: number, d: string | undefined) => {
     const o: Parameters<typeof ctx.meta.listLatest>[1] = { prefix, limit: n };
     if (s !== undefined) o.startAfter = s;
+    if (d !== undefined) o.delimiter = d;
     return ctx.meta.listLatest(bucket!.name, o);
   };
   const { entries, truncated, next } = await collectLatest(list, prefix, delimiter, afterMarker(after, prefix, delimiter), limit);
@@ -125,9 +129,10 @@ export const listObjects: S3Handler = async (ctx, req, bucket) => {
   const encType = encodingType(req);
   const enc = encoder(encType);
   const marker = req.query.get('marker') ?? '';
-  const list = (s: string | undefined, n: number) => {
+  const list = (s: string | undefined, n: number, d: string | undefined) => {
     const o: Parameters<typeof ctx.meta.listLatest>[1] = { prefix, limit: n };
     if (s !== undefined && s !== '') o.startAfter = s;
+    if (d !== undefined) o.delimiter = d;
     return ctx.meta.listLatest(bucket!.name, o);
   };
   const { entries, truncated } = await collectLatest(list, prefix, delimiter, afterMarker(marker || undefined, prefix, delimiter), limit);
