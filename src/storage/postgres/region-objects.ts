@@ -58,10 +58,6 @@ const COLUMNS = `seq, bucket, key, version_id, is_latest, is_delete_marker, last
   storage_class, content_type, system_metadata, user_metadata, tags, checksum, encryption, replication_status,
   replication_detail, parts, inline_data`;
 
-const V_COLUMNS = COLUMNS.split(',')
-  .map((c) => `v.${c.trim()}`)
-  .join(', ');
-
 function toVersion(r: VersionRow): StoredObjectVersion {
   const v: StoredObjectVersion = {
     bucket: r.bucket,
@@ -101,6 +97,42 @@ export function rangeCondition(col: string, range: KeyRange, next: number): { sq
     params.push(range.upper);
   }
   return { sql: parts.map((p) => ` AND ${p}`).join(''), params };
+}
+
+/**
+ * listLatest with a delimiter, as one statement: a recursive query visits one key per step, and
+ * after a key that has the delimiter past the prefix it seeks straight past that common prefix
+ * (the prefix with its last character incremented: `successor` is the delimiter's last character
+ * plus one) on the index instead of reading the keys under it. Lengths are in characters
+ * (PostgreSQL's text functions count code points, as Array.from does). Exported for the test that
+ * checks how many rows the plan reads.
+ */
+export function skipScanQuery(region: string, bucket: string, o: ListLatestOptions, delimiter: string, successor: string): { sql: string; params: unknown[] } {
+  const limit = Math.max(1, Math.floor(o.limit));
+  const range = keyRange(o.prefix, o.startAfter);
+  const first = rangeCondition('key', range, 7);
+  const upper = range.upper === undefined ? '' : ` AND o.key < $${7 + first.params.length}`;
+  const params: unknown[] = [region, bucket, Array.from(o.prefix ?? '').length, delimiter, Array.from(delimiter).length, successor, ...first.params];
+  if (range.upper !== undefined) params.push(range.upper);
+  const sql = `WITH RECURSIVE walk (key, n) AS (
+      (SELECT key, 1 FROM object_versions WHERE region = $1 AND bucket = $2 AND is_latest AND NOT is_delete_marker${first.sql}
+       ORDER BY key LIMIT 1)
+      UNION ALL
+      (SELECT nxt.key, w.n + 1 FROM walk w CROSS JOIN LATERAL (
+         SELECT o.key FROM object_versions o
+         WHERE o.region = $1 AND o.bucket = $2 AND o.is_latest AND NOT o.is_delete_marker${upper}
+           AND o.key > w.key
+           AND o.key >= (CASE WHEN strpos(substr(w.key, $3::int + 1), $4) > 0
+                          THEN left(w.key, $3::int + strpos(substr(w.key, $3::int + 1), $4) + $5::int - 2) || $6
+                          ELSE w.key END) COLLATE "C"
+         ORDER BY o.key LIMIT 1) nxt
+       WHERE w.n < ${limit})
+    )
+    SELECT v.* FROM walk w CROSS JOIN LATERAL (
+      -- LIMIT 1 keeps this a lookup per visited key (a plain join may hash the whole bucket).
+      SELECT ${COLUMNS} FROM object_versions WHERE region = $1 AND bucket = $2 AND key = w.key AND is_latest LIMIT 1) v
+    ORDER BY w.key COLLATE "C"`;
+  return { sql, params };
 }
 
 export class PgRegionObjects {
@@ -164,34 +196,9 @@ export class PgRegionObjects {
    * Lengths are in characters (PostgreSQL's text functions count code points, as Array.from does).
    */
   private async skipScan(bucket: string, o: ListLatestOptions, delimiter: string, successor: string): Promise<StoredObjectVersion[]> {
-    const limit = Math.max(0, Math.floor(o.limit));
-    if (limit === 0) return [];
-    const range = keyRange(o.prefix, o.startAfter);
-    const first = rangeCondition('key', range, 7);
-    const upper = range.upper === undefined ? '' : ` AND o.key < $${7 + first.params.length}`;
-    const params = [this.region, bucket, Array.from(o.prefix ?? '').length, delimiter, Array.from(delimiter).length, successor, ...first.params];
-    if (range.upper !== undefined) params.push(range.upper);
-    const rows = await this.db.query<VersionRow>(
-      `WITH RECURSIVE walk (key, n) AS (
-         (SELECT key, 1 FROM object_versions WHERE region = $1 AND bucket = $2 AND is_latest AND NOT is_delete_marker${first.sql}
-          ORDER BY key LIMIT 1)
-         UNION ALL
-         (SELECT nxt.key, w.n + 1 FROM walk w CROSS JOIN LATERAL (
-            SELECT o.key FROM object_versions o
-            WHERE o.region = $1 AND o.bucket = $2 AND o.is_latest AND NOT o.is_delete_marker${upper}
-              AND o.key > w.key
-              AND o.key >= (CASE WHEN strpos(substr(w.key, $3::int + 1), $4) > 0
-                             THEN left(w.key, $3::int + strpos(substr(w.key, $3::int + 1), $4) + $5::int - 2) || $6
-                             ELSE w.key END) COLLATE "C"
-            ORDER BY o.key LIMIT 1) nxt
-          WHERE w.n < ${limit})
-       )
-       SELECT ${V_COLUMNS} FROM walk w
-       JOIN object_versions v ON v.region = $1 AND v.bucket = $2 AND v.key = w.key AND v.is_latest
-       ORDER BY w.key COLLATE "C"`,
-      params,
-    );
-    return rows.map(toVersion);
+    if (Math.floor(o.limit) <= 0) return [];
+    const q = skipScanQuery(this.region, bucket, o, delimiter, successor);
+    return (await this.db.query<VersionRow>(q.sql, q.params)).map(toVersion);
   }
 
   /** The same as skipScan, one indexed query per step (a delimiter whose last character has no successor). */
