@@ -35,6 +35,11 @@ export interface StartOptions {
   secretAccessKey?: string;
   /** Extra arguments to `meridian serve` (e.g. split mode's --regions and --peer). */
   args?: string[];
+  /**
+   * A command that runs the server for us, e.g. `['ip', 'netns', 'exec', NS]` to start it inside a
+   * network namespace; it must exec the program (so the child's pid is the server's own).
+   */
+  launcher?: string[];
 }
 
 export async function startMeridianProcess(opts: StartOptions = {}): Promise<MeridianProcess> {
@@ -52,7 +57,9 @@ export async function startMeridianProcess(opts: StartOptions = {}): Promise<Mer
     MERIDIAN_REPLICATION_POLL_MS: '200',
     ...opts.env,
   };
-  const child = spawn(process.execPath, [join(ROOT, 'bin/meridian.mjs'), 'serve', ...(opts.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [process.execPath, join(ROOT, 'bin/meridian.mjs'), 'serve', ...(opts.args ?? [])];
+  const [command, ...rest] = [...(opts.launcher ?? []), ...argv];
+  const child = spawn(command!, rest, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
