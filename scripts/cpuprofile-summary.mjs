@@ -77,3 +77,52 @@ if (treePct > 0) {
   };
   walk(p.nodes[0].id, 0);
 }
+// --callers NAME: where the self time of functions called NAME comes from (3 frames up).
+const callersOf = opt('--callers', '');
+if (callersOf) {
+  console.log(`--- callers of ${callersOf}`);
+  const by = new Map();
+  for (const [id, t] of dt) {
+    const n = byId.get(id);
+    if (n.callFrame.functionName !== callersOf) continue;
+    const chain = [];
+    for (let cur = parent.get(id); cur !== undefined && chain.length < 3; cur = parent.get(cur)) chain.push(label(byId.get(cur)));
+    const k = chain.join(' < ');
+    by.set(k, (by.get(k) ?? 0) + t);
+  }
+  for (const [k, t] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(fmt(t), k);
+}
+// --components: busy time by component. Each sample goes to the first frame, leaf upwards, that
+// matches a component below (natives and node internals not listed are skipped on the way up).
+if (rest.includes('--components')) {
+  const COMPONENTS = [
+    ['garbage collection', (u, f) => f === '(garbage collector)'],
+    ['group commit (SQLite writes, commit, fsync)', (u) => u.includes('sqlite/group-commit') || u.includes('sqlite/region-objects') && false],
+    ['SQLite reads: access key', (u) => u.includes('sqlite/iam-store') || u.includes('iam/identity')],
+    ['SQLite reads: bucket, configs, object', (u) => u.includes('src/storage/sqlite/')],
+    ['SigV4 verification', (u) => u.includes('src/server/auth/') && !u.includes('payload')],
+    ['payload verification (hashes)', (u) => u.includes('auth/payload')],
+    ['policy evaluation', (u) => u.includes('src/policy/') || u.includes('iam/authorizer') || u.includes('s3/s3-authorize') || u.includes('s3/condition-keys') || u.includes('s3/iam-actions') || u.includes('s3/acl')],
+    ['object crypto (keys, AES-GCM)', (u) => u.includes('src/crypto/') || u.includes('s3/sse') || u.includes('common/random')],
+    ['blob files', (u) => u.includes('storage/fs/') || u === 'node:fs' || u.startsWith('node:internal/fs')],
+    ['HTTP and sockets', (u) => u.startsWith('node:_http') || u === 'node:net' || u.includes('stream_base_commons') || u.includes('server/http-adapter') || u.includes('server/http-limits')],
+    ['stream machinery', (u) => u.startsWith('node:internal/streams') || u === 'node:stream' || u.includes('request-body')],
+    ['S3 service and handlers', (u) => u.includes('src/services/')],
+    ['request pipeline', (u) => u.includes('src/server/')],
+    ['logging', (u) => u.includes('pino') || u.includes('sonic-boom')],
+    ['bench driver (not server)', (u) => u.includes('scripts/') || u.includes('bench/')],
+  ];
+  const comp = new Map();
+  for (const [id, t] of dt) {
+    let name = 'other (event loop, promises, natives)';
+    for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+      const n = byId.get(cur);
+      const hit = COMPONENTS.find(([, test]) => test(n.callFrame.url, n.callFrame.functionName));
+      if (hit) { name = hit[0]; break; }
+    }
+    if (byId.get(id).callFrame.functionName === '(idle)') continue;
+    comp.set(name, (comp.get(name) ?? 0) + t);
+  }
+  console.log('--- busy time by component');
+  for (const [k, t] of [...comp].sort((a, b) => b[1] - a[1])) console.log(fmt(t), k);
+}

@@ -3,7 +3,7 @@
  * group commit), in process, without HTTP parsing and sockets: signed requests are handed to
  * RequestPipeline.handle() as the HTTP adapter would and the response bodies consumed. Stable enough
  * to compare one change (min of several runs, process.cpuUsage).
- *   node bin/run-ts.mjs scripts/pipeline-cost.ts [put,get,head,get1m] [--n 3000] [--runs 5] [--prof]
+ *   node bin/run-ts.mjs scripts/pipeline-cost.ts [put,get,head,get1m] [--n 3000] [--runs 5] [--prof [--prof-dir DIR]]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +25,10 @@ const opt = (name: string, dflt: string): string => {
 const ops = (args[0] && !args[0].startsWith('--') ? args[0] : 'put,get,head').split(',');
 const n = Number(opt('--n', '3000'));
 const runs = Number(opt('--runs', '5'));
-const prof = args.includes('--prof');
+const session = args.includes('--prof') ? new Session() : undefined;
+session?.connect();
+const post = (method: string, params: object = {}): Promise<unknown> =>
+  new Promise((resolve, reject) => session!.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
 
 const dataDir = mkdtempSync(join(tmpdir(), 'meridian-pipeline-'));
 const creds = { accessKeyId: 'AKIA' + randomBytes(8).toString('hex').toUpperCase(), secretAccessKey: randomBytes(30).toString('base64').slice(0, 40) };
@@ -86,11 +89,20 @@ async function measure(label: string, count: number, make: (i: number) => Prepar
   for (let r = 0; r < runs; r++) {
     const work = Array.from({ length: count }, (_, i) => make(i));
     let next = 0;
+    // The last run is profiled (--prof): only the requests, not the signing or the setup.
+    const profiled = session !== undefined && r === runs - 1;
+    if (profiled) await post('Profiler.start');
     const c0 = process.cpuUsage();
     await Promise.all(Array.from({ length: inFlight }, async () => {
       while (next < count) await work[next++]!();
     }));
     const c = process.cpuUsage(c0);
+    if (profiled) {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      const file = join(opt('--prof-dir', tmpdir()), `pipeline-${label.replace(/\W+/g, '-').toLowerCase()}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      process.stdout.write(`profile of the last run (${count} requests): ${file}\n`);
+    }
     results.push((c.user + c.system) / count);
   }
   results.sort((a, b) => a - b);
@@ -108,12 +120,9 @@ const send = (method: string, path: string, body?: Buffer) => handle(signed(meth
 await send('PUT', '/cost');
 const small = randomBytes(4096);
 const big = randomBytes(1 << 20);
-let session: Session | undefined;
-if (prof) {
-  session = new Session();
-  session.connect();
-  await new Promise((r) => session!.post('Profiler.enable', r));
-  await new Promise((r) => session!.post('Profiler.start', r));
+if (session) {
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 100 });
 }
 for (const op of ops) {
   if (op === 'put') await measure('PUT 4 KiB', n, () => prepared('PUT', `/cost/put-${seq++}`, small), 16);
@@ -126,10 +135,6 @@ for (const op of ops) {
     await measure('GET 1 MiB', Math.max(20, n / 50), (i) => prepared('GET', `/cost/big-${i % 8}`), 4);
   }
   if (op === 'put1m') await measure('PUT 1 MiB', Math.max(20, n / 50), () => prepared('PUT', `/cost/big-${seq++}`, big), 4);
-}
-if (session) {
-  const profile = await new Promise<unknown>((r) => session!.post('Profiler.stop', (_e, res) => r((res as { profile: unknown }).profile)));
-  writeFileSync('/tmp/pipeline.cpuprofile', JSON.stringify(profile));
 }
 await running.close();
 rmSync(dataDir, { recursive: true, force: true });

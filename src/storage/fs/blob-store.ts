@@ -7,7 +7,7 @@
  * the metadata database. Larger ones are written to tmp/, fsynced, renamed into place and the target
  * directory fsynced before finish() resolves, so a blob is durable before its metadata commits.
  */
-import { randomBytes } from 'node:crypto';
+import { secureRandomBytes as randomBytes } from '../../common/random.js';
 import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -272,7 +272,11 @@ export class FsBlobStore implements BlobStore {
 }
 
 class FsBlobWriter implements BlobWriter {
-  private readonly id = randomBytes(16).toString('hex');
+  /** The file's id, drawn when a file is first needed: a blob that stays inline never needs one. */
+  #id: string | undefined;
+  private get id(): string {
+    return (this.#id ??= randomBytes(16).toString('hex'));
+  }
   /** Bytes not yet written to the file (or all of them while the blob may still be inline). */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
