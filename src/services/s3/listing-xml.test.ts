@@ -9,7 +9,7 @@ import type { VersionSummary } from '../../storage/types.js';
 import { parseXml, text, toXml, xmlDate, XmlSequence, type XmlObject, type XmlValue } from '../protocol/xml.js';
 import { canonicalUserId } from './handlers/buckets.js';
 import { encoder } from './listing-params.js';
-import { ListingXml } from './listing-xml.js';
+import { ListingXml, listingDate } from './listing-xml.js';
 import { S3_XMLNS } from './request-body.js';
 
 // Keys mixing plain text with everything that needs escaping: XML's five, C0 controls (TAB, LF, CR
@@ -129,4 +129,14 @@ test('every key XML 1.0 can carry (CR included) reads back as the key that was s
 test('encoding-type=url: control characters and XML’s five are percent-encoded, so nothing is left to escape', () => {
   const enc = encoder('url');
   assert.match(listed(enc('a\u0001b\r&<>"\' +/')), /<Key>a%01b%0D%26%3C%3E%22%27%20%2B\/<\/Key>/);
+});
+
+test('listing dates are toISOString’s, whatever the instant (the cached minute included)', () => {
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 0, max: 253_402_300_799_999 }), { minLength: 1, maxLength: 5 }), fc.integer({ min: 0, max: 59_999 }), (instants, delta) => {
+      // Instants in the same minute as the previous one take the cached path.
+      for (const ms of instants.flatMap((t) => [t, Math.floor(t / 60_000) * 60_000 + delta])) assert.equal(listingDate(ms), new Date(ms).toISOString());
+    }),
+  );
+  for (const ms of [0, 999, 1000, 59_999, 60_000, 253_402_300_799_999, 253_402_300_800_000, 8.64e15]) assert.equal(listingDate(ms), new Date(ms).toISOString());
 });
