@@ -31,7 +31,7 @@ type Entry = { kind: 'object'; version: VersionSummary } | { kind: 'prefix'; pre
  * CommonPrefixes entry (then seeking past that prefix rather than reading its keys). Returns up to
  * `limit` entries and the marker to continue after.
  */
-async function collectLatest(
+export async function collectLatest(
   list: (startAfter: string | undefined, limit: number) => Promise<VersionSummary[]>,
   prefix: string,
   delimiter: string | undefined,
