@@ -98,7 +98,7 @@ export const PRESETS: Record<Mode, BenchSettings> = {
     listKeys: 2000,
     listConcurrency: 4,
     rssClients: 16,
-    rssSizesMiB: [256, 1024],
+    rssSizesMiB: [64, 1024],
   },
   quick: {
     mode: 'quick',

@@ -17,14 +17,14 @@
  *   --poll-ms N         pause between replication-status polls (default 2)
  *   --streams N         large objects at once for the aggregate figure (default 8)
  *   --list-keys N       keys in the listed bucket (default 2000; pages are 1000 keys)
- *   --rss-sizes A,B     object sizes in MiB for the RSS-under-streaming rows (default 256,1024)
+ *   --rss-sizes A,B     object sizes in MiB for the RSS-under-streaming rows (default 64,1024)
  *   --rss-clients N     streams at once for those rows, half PUT, half GET (default 16)
  *   --rate N            4 KiB SSE-KMS PUTs per second for the replication-under-load rows (default 500)
  *   --workers N         MERIDIAN_WORKERS for the server (default: the server's own default)
  *   --only LIST         run only some workload groups: small, medium, large, list, rss, sse,
  *                       replication, replication-load, split (comma-separated)
  *
- * Without options: the full run whose figures BENCHMARKS.md records (about 6 minutes).
+ * Without options: the full run whose figures BENCHMARKS.md records (about 6-7 minutes on a quiet 2-core machine).
  * The measured requests come from a separate load-client process (bench/load-client.ts).
  */
 import { writeFileSync } from 'node:fs';

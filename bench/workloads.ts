@@ -199,7 +199,8 @@ export async function largeRows(c: Ctx): Promise<Row[]> {
         Array.from({ length: streams }, (_, j) => ({ method: 'PUT', path: `/${bucket}/${prefix}-{n}`, region, service: 's3', headers: { 'content-type': 'application/octet-stream', ...c.sse[enc].headers }, streamMiB: miB, start: i * streams + j }));
       const get = (i: number): RequestShape[] =>
         Array.from({ length: streams }, (_, j) => ({ method: 'GET', path: `/${bucket}/${prefix}-{n}`, region, service: 's3', expectBytes: size, start: i * streams + j }));
-      for (const side of order(0)) for (let i = 0; i < s.largeWarmup; i++) await c.load.transfers(c.targets[side], put(1000 + i));
+      // Warm-up with the single stream only (the servers are warm by the time several streams run).
+      if (streams === 1) for (const side of order(0)) for (let i = 0; i < s.largeWarmup; i++) await c.load.transfers(c.targets[side], put(1000 + i));
       for (const [verb, make] of [['PUT', put], ['GET', get]] as const) {
         const rates: Record<Side, number[]> = { meridian: [], baseline: [] };
         const acc: Record<Side, { cpu: number; client: number; wall: number; requests: number }> = { meridian: { cpu: 0, client: 0, wall: 0, requests: 0 }, baseline: { cpu: 0, client: 0, wall: 0, requests: 0 } };
@@ -280,9 +281,9 @@ export async function listRows(c: Ctx, pageBytes: Record<'v2' | 'versions', numb
 }
 
 /**
- * Peak RSS of the server (whole process tree) while `clients` streams run at once, half PUTting and
- * half GETting objects of each size in `rssSizesMiB` (flat in object size is the target: the server
- * streams, it does not buffer objects).
+ * Peak RSS of the server (whole process tree) while `clients` streams run at once, half PUTting new
+ * objects and half GETting one object written just before, for each size in `rssSizesMiB` (flat in
+ * object size is the target: the server streams, it does not buffer objects).
  */
 export async function rssRows(c: Ctx): Promise<Row[]> {
   const { s, bucket, region } = c;
@@ -294,19 +295,22 @@ export async function rssRows(c: Ctx): Promise<Row[]> {
     const peaks: Record<Side, number> = { meridian: 0, baseline: 0 };
     let seconds = 0;
     for (const side of ['meridian', 'baseline'] as const) {
-      // Objects for the GETs, written first (untimed, not part of the peak).
-      await c.load.transfers(c.targets[side], Array.from({ length: half }, (_, i) => ({ method: 'PUT', path: `/${bucket}/${prefix}-src-{n}`, region, service: 's3', streamMiB: miB, start: i })));
+      // The object the GETs read, written first (untimed, not part of the peak). The GETs all read
+      // it: each is its own stream through the server all the same, and the run writes 1 object
+      // instead of `half` before the phase.
+      await c.load.transfers(c.targets[side], [{ method: 'PUT', path: `/${bucket}/${prefix}-src`, region, service: 's3', streamMiB: miB }]);
       const peak = new PeakRss([c.pids[side]]);
       const r = await c.load.transfers(c.targets[side], [
         ...Array.from({ length: half }, (_, i) => ({ method: 'PUT', path: `/${bucket}/${prefix}-in-{n}`, region, service: 's3', streamMiB: miB, start: i })),
-        ...Array.from({ length: half }, (_, i) => ({ method: 'GET', path: `/${bucket}/${prefix}-src-{n}`, region, service: 's3', expectBytes: size, start: i })),
+        ...Array.from({ length: half }, () => ({ method: 'GET', path: `/${bucket}/${prefix}-src`, region, service: 's3', expectBytes: size })),
       ]);
       peaks[side] = peak.stop().get(c.pids[side])!;
       if (side === 'meridian') seconds = r.wallSeconds;
       // Give the disk back: these objects are large.
-      for (const p of [`${prefix}-src`, `${prefix}-in`]) {
-        await c.load.transfers(c.targets[side], Array.from({ length: half }, (_, i) => ({ method: 'DELETE', path: `/${bucket}/${p}-{n}`, region, service: 's3', start: i })));
-      }
+      await c.load.transfers(c.targets[side], [
+        { method: 'DELETE', path: `/${bucket}/${prefix}-src`, region, service: 's3' },
+        ...Array.from({ length: half }, (_, i) => ({ method: 'DELETE', path: `/${bucket}/${prefix}-in-{n}`, region, service: 's3', start: i })),
+      ]);
     }
     c.log(`  peak RSS, ${half * 2} streams of ${sizeLabel(size)} (${half} in, ${half} out): Meridian ${(peaks.meridian / MIB).toFixed(0)} MiB, baseline ${(peaks.baseline / MIB).toFixed(0)} MiB (${seconds.toFixed(0)} s)`);
     rows.push({
