@@ -161,6 +161,15 @@ export interface ListLatestOptions {
   delimiter?: string;
 }
 
+/**
+ * What a listing page shows of a version (ListObjects, ListObjectsV2, ListObjectVersions): no
+ * metadata, tags, parts or encryption, so a store can skip reading and decoding them for 1,000 rows.
+ */
+export type VersionSummary = Pick<
+  StoredObjectVersion,
+  'bucket' | 'key' | 'versionId' | 'isDeleteMarker' | 'lastModified' | 'size' | 'etag' | 'ownerAccountId' | 'storageClass' | 'checksum' | 'isLatest'
+>;
+
 export interface ListVersionsOptions {
   prefix?: string;
   /** Exclusive key marker: with versionIdMarker, start after that version of that key; alone, after all versions of the key. */
@@ -333,6 +342,12 @@ export interface RegionMetadataStore {
   listLatest(bucket: string, options: ListLatestOptions): Promise<StoredObjectVersion[]>;
   /** All versions and delete markers: keys ascending, newest first within a key. */
   listVersions(bucket: string, options: ListVersionsOptions): Promise<StoredObjectVersion[]>;
+  /**
+   * The same pages as listLatest / listVersions, summaries only (what listing responses show).
+   * Optional: a store without them is listed through listLatest / listVersions (see listing-source.ts).
+   */
+  listLatestSummaries?(bucket: string, options: ListLatestOptions): Promise<VersionSummary[]>;
+  listVersionSummaries?(bucket: string, options: ListVersionsOptions): Promise<VersionSummary[]>;
   /** Set replication state of one version; `replicationDetail` is merged by destination. */
   updateReplication(
     bucket: string,
