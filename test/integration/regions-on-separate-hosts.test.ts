@@ -231,7 +231,7 @@ describe('regions on separate hosts: the home host cut off during replication be
       regions: ['us-east-1', 'us-east-2', 'us-west-2'],
       delayMs: DELAY_MS,
       // Claimed tasks wait 4 s before they run, so they run while the home is away.
-      hostEnv: (region): Record<string, string> => (region === 'us-east-2' ? { MERIDIAN_TEST_REPLICATION_DELAY_MS: '4000' } : {}),
+      hostEnv: ({ region }): Record<string, string> => (region === 'us-east-2' ? { MERIDIAN_TEST_REPLICATION_DELAY_MS: '4000' } : {}),
     });
   });
 
