@@ -14,73 +14,20 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import {
-  CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectVersionsCommand,
-  PutBucketReplicationCommand,
-  PutBucketVersioningCommand,
   PutObjectCommand,
-  type S3Client,
 } from '@aws-sdk/client-s3';
-import { CreateKeyCommand } from '@aws-sdk/client-kms';
-import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { eventually } from '../support/clients.js';
 import { netnsUnavailable } from '../support/netns.js';
-import { permissionsPolicy, replicationConfiguration, trustPolicy, type ScenarioNames } from '../support/replication-documents.js';
-import { startRegionsOnSeparateHosts, type SeparateHosts } from '../support/separate-hosts.js';
+import type { ScenarioNames } from '../support/replication-documents.js';
+import { setUpReplicationAcrossHosts, startRegionsOnSeparateHosts, type SeparateHosts } from '../support/separate-hosts.js';
+import { bodyOf, listAllVersions } from '../support/version-listing.js';
 
 const DELAY_MS = 20;
 const CONVERGE_MS = 240_000;
-
-/** Deterministic bytes for the n-th write of a key; every 5th write is large (a blob file, not inline). */
-function bodyOf(key: string, n: number): Buffer {
-  const size = n % 5 === 4 ? 200 * 1024 + n : 2000 + 37 * n;
-  const out = Buffer.alloc(size);
-  let block = createHash('sha256').update(`${key}#${n}`).digest();
-  for (let off = 0; off < size; off += block.length) {
-    block.copy(out, off);
-    block = createHash('sha256').update(block).digest();
-  }
-  return out;
-}
-
-interface Listed {
-  /** key → its object versions and its delete markers (each newest first, as listed) and which one is latest. */
-  byKey: Map<string, { versions: string[]; deleteMarkers: string[]; latest: string | undefined }>;
-  /** How many times each version id appears. */
-  counts: Map<string, number>;
-}
-
-async function listAll(s3: S3Client, bucket: string): Promise<Listed> {
-  const byKey: Listed['byKey'] = new Map();
-  const counts = new Map<string, number>();
-  const entry = (key: string) => {
-    let e = byKey.get(key);
-    if (!e) byKey.set(key, (e = { versions: [], deleteMarkers: [], latest: undefined }));
-    return e;
-  };
-  let keyMarker: string | undefined;
-  let versionIdMarker: string | undefined;
-  for (;;) {
-    const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker, MaxKeys: 1000 }));
-    for (const [list, kind] of [[page.Versions ?? [], 'versions'], [page.DeleteMarkers ?? [], 'deleteMarkers']] as const) {
-      for (const v of list) {
-        const e = entry(v.Key!);
-        e[kind].push(v.VersionId!);
-        if (v.IsLatest) e.latest = v.VersionId!;
-        counts.set(v.VersionId!, (counts.get(v.VersionId!) ?? 0) + 1);
-      }
-    }
-    if (!page.IsTruncated) break;
-    keyMarker = page.NextKeyMarker;
-    versionIdMarker = page.NextVersionIdMarker;
-  }
-  return { byKey, counts };
-}
 
 const unavailable = netnsUnavailable();
 
@@ -108,20 +55,7 @@ describe('regions on separate hosts (network namespaces, 20 ms apart)', { skip: 
   before(async () => {
     hosts = await startRegionsOnSeparateHosts({ regions: ['us-east-1', 'us-east-2'], delayMs: DELAY_MS });
     // The walkthrough: a key per region, versioned buckets, the role and its policy, the rule.
-    const tag = Date.now().toString(36);
-    const src = `src-${tag}`;
-    const dest = `dest-${tag}`;
-    const srcKeyArn = (await hosts.kms('us-east-1').send(new CreateKeyCommand({ Description: 'source key' }))).KeyMetadata!.Arn!;
-    const destKeyArn = (await hosts.kms('us-east-2').send(new CreateKeyCommand({ Description: 'replica key' }))).KeyMetadata!.Arn!;
-    await hosts.s3('us-east-1').send(new CreateBucketCommand({ Bucket: src }));
-    await hosts.s3('us-east-1').send(new PutBucketVersioningCommand({ Bucket: src, VersioningConfiguration: { Status: 'Enabled' } }));
-    await hosts.s3('us-east-2').send(new CreateBucketCommand({ Bucket: dest, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
-    await hosts.s3('us-east-2').send(new PutBucketVersioningCommand({ Bucket: dest, VersioningConfiguration: { Status: 'Enabled' } }));
-    const roleName = `s3-crr-with-kms-role-${tag}`;
-    const roleArn = (await hosts.iam().send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trustPolicy('s3.amazonaws.com') }))).Role!.Arn!;
-    await hosts.iam().send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: 'replication', PolicyDocument: permissionsPolicy({ src, dest, srcKeyArn, destKeyArn }) }));
-    s = { src, dest, srcKeyArn, destKeyArn, roleArn };
-    await hosts.s3('us-east-1').send(new PutBucketReplicationCommand({ Bucket: src, ReplicationConfiguration: JSON.parse(replicationConfiguration(s)) }));
+    s = await setUpReplicationAcrossHosts(hosts, 'us-east-1', 'us-east-2');
   });
 
   after(async () => {
@@ -186,10 +120,10 @@ describe('regions on separate hosts (network namespaces, 20 ms apart)', { skip: 
     // Every object version written anywhere in this file completes...
     for (const v of written.keys()) await eventually(async () => ((await status(v)) === 'COMPLETED' ? true : undefined), CONVERGE_MS, 250);
     // ... and the destination lists the same versions and delete markers as the source, key by key.
-    const source = await listAll(src, s.src);
+    const source = await listAllVersions(src, s.src);
     const dest = hosts.s3('us-east-2');
     const replicated = await eventually(async () => {
-      const d = await listAll(dest, s.dest);
+      const d = await listAllVersions(dest, s.dest);
       return [...source.counts.keys()].every((v) => d.counts.has(v)) ? d : undefined;
     }, CONVERGE_MS, 250);
     t.diagnostic(`${replicated.counts.size} versions and delete markers converged ${Date.now() - healedAt} ms after the link was healed`);
@@ -240,23 +174,9 @@ describe('regions on separate hosts: the home host cut off during replication be
   });
 
   it('versions stay PENDING while the home is unreachable and converge exactly once after', async (t) => {
-    const tag = Date.now().toString(36);
-    const src = `src3-${tag}`;
-    const dest = `dest3-${tag}`;
-    const srcKeyArn = (await hosts.kms('us-east-2').send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
-    const destKeyArn = (await hosts.kms('us-west-2').send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+    const { src, dest, srcKeyArn, destKeyArn } = await setUpReplicationAcrossHosts(hosts, 'us-east-2', 'us-west-2');
     const source = hosts.s3('us-east-2');
     const destination = hosts.s3('us-west-2');
-    await source.send(new CreateBucketCommand({ Bucket: src, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
-    await source.send(new PutBucketVersioningCommand({ Bucket: src, VersioningConfiguration: { Status: 'Enabled' } }));
-    await destination.send(new CreateBucketCommand({ Bucket: dest, CreateBucketConfiguration: { LocationConstraint: 'us-west-2' } }));
-    await destination.send(new PutBucketVersioningCommand({ Bucket: dest, VersioningConfiguration: { Status: 'Enabled' } }));
-    const roleName = `crr-${tag}`;
-    const roleArn = (await hosts.iam().send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trustPolicy('s3.amazonaws.com') }))).Role!.Arn!;
-    // The walkthrough's policy, for a source in us-east-2 and a destination in us-west-2.
-    const policy = permissionsPolicy({ src, dest, srcKeyArn, destKeyArn }).replaceAll('s3.us-east-2.amazonaws.com', 's3.us-west-2.amazonaws.com').replaceAll('s3.us-east-1.amazonaws.com', 's3.us-east-2.amazonaws.com');
-    await hosts.iam().send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: 'replication', PolicyDocument: policy }));
-    await source.send(new PutBucketReplicationCommand({ Bucket: src, ReplicationConfiguration: JSON.parse(replicationConfiguration({ dest, destKeyArn, roleArn })) }));
 
     const put = async (key: string, n: number) => {
       const body = bodyOf(key, n);
@@ -282,8 +202,8 @@ describe('regions on separate hosts: the home host cut off during replication be
 
     for (const v of [first, ...versions]) await eventually(async () => ((await replicationStatus(v)) === 'COMPLETED' ? true : undefined), CONVERGE_MS, 250);
     t.diagnostic(`${versions.length} versions completed ${Date.now() - healedAt} ms after the home's link was healed`);
-    const listed = await listAll(destination, dest);
-    const sourceListed = await listAll(source, src);
+    const listed = await listAllVersions(destination, dest);
+    const sourceListed = await listAllVersions(source, src);
     for (const [v, n] of listed.counts) assert.equal(n, 1, `version ${v} appears ${n} times at the destination`);
     assert.deepEqual(listed.byKey, sourceListed.byKey, 'each key has the same versions, in the same order');
     for (const v of [first, ...versions]) {

@@ -228,8 +228,8 @@ export class TestNetwork {
   }
 
   /** Run a program inside a host's namespace to its end. */
-  run(name: string, command: string, args: string[], input?: string): Promise<RunResult> {
-    const child = this.spawn(name, command, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  run(name: string, command: string, args: string[], input?: string, env?: NodeJS.ProcessEnv): Promise<RunResult> {
+    const child = this.spawn(name, command, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], ...(env ? { env } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -18,14 +18,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { IAMClient } from '@aws-sdk/client-iam';
+import { CreateBucketCommand, PutBucketReplicationCommand, PutBucketVersioningCommand, S3Client, type BucketLocationConstraint } from '@aws-sdk/client-s3';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { generate } from 'selfsigned';
 import { startMeridianProcess, type MeridianProcess } from './meridian-process.js';
 import { TestNetwork } from './netns.js';
 import { TcpDelayProxy } from './tcp-delay-proxy.js';
+import { permissionsPolicy, replicationConfiguration, trustPolicy, type ScenarioNames } from './replication-documents.js';
 
 const HTTP_PORT = 9000;
 const TLS_PORT = 9443;
@@ -59,8 +60,9 @@ export interface SeparateHosts {
   regions: Record<string, RegionHost>;
   /** (Re)start one of a region's gateways (default the first) on its host, data directory and port. */
   start(region: string, gateway?: number): Promise<MeridianProcess>;
-  s3(region: string): S3Client;
-  kms(region: string): KMSClient;
+  /** Clients of one region's gateway (default the first). */
+  s3(region: string, gateway?: number): S3Client;
+  kms(region: string, gateway?: number): KMSClient;
   /** IAM (home region's host). */
   iam(): IAMClient;
   /** Stop servers, proxies and the network; remove data directories. Safe after a failure. */
@@ -213,8 +215,8 @@ export async function startRegionsOnSeparateHosts(opts: SeparateHostsOptions): P
     };
     agent = new Agent({ ca: certs.ca, keepAlive: true });
     const client = { forcePathStyle: true, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1, requestHandler: new NodeHttpHandler({ httpsAgent: agent }) };
-    hosts.s3 = (region) => new S3Client({ ...client, endpoint: regions[region]!.endpoint, region });
-    hosts.kms = (region) => new KMSClient({ ...client, endpoint: regions[region]!.endpoint, region });
+    hosts.s3 = (region, gateway = 0) => new S3Client({ ...client, endpoint: regions[region]!.endpoints[gateway]!, region });
+    hosts.kms = (region, gateway = 0) => new KMSClient({ ...client, endpoint: regions[region]!.endpoints[gateway]!, region });
     hosts.iam = () => new IAMClient({ ...client, endpoint: regions[opts.regions[0]!]!.endpoint, region: 'us-east-1' });
     hosts.stop = teardown;
     // The home first: the others ask it for the root account as they start.
@@ -224,4 +226,35 @@ export async function startRegionsOnSeparateHosts(opts: SeparateHostsOptions): P
     await teardown();
     throw e;
   }
+}
+
+/**
+ * The walkthrough's set-up across hosts: a KMS key in each region, versioned buckets, the
+ * replication role (trust policy, permissions for these regions) and a rule with
+ * SseKmsEncryptedObjects and ReplicaKmsKeyID.
+ */
+export async function setUpReplicationAcrossHosts(hosts: SeparateHosts, srcRegion: string, destRegion: string): Promise<ScenarioNames> {
+  const tag = randomBytes(4).toString('hex');
+  const src = `src-${tag}`;
+  const dest = `dest-${tag}`;
+  const srcKeyArn = (await hosts.kms(srcRegion).send(new CreateKeyCommand({ Description: 'source key' }))).KeyMetadata!.Arn!;
+  const destKeyArn = (await hosts.kms(destRegion).send(new CreateKeyCommand({ Description: 'replica key' }))).KeyMetadata!.Arn!;
+  const bucket = async (region: string, name: string) => {
+    const s3 = hosts.s3(region);
+    await s3.send(new CreateBucketCommand({ Bucket: name, ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }) }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
+  };
+  await bucket(srcRegion, src);
+  await bucket(destRegion, dest);
+  const roleName = `s3-crr-with-kms-role-${tag}`;
+  const roleArn = (await hosts.iam().send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trustPolicy('s3.amazonaws.com') }))).Role!.Arn!;
+  // The walkthrough's documents name us-east-1 → us-east-2; put these regions in kms:ViaService.
+  const policy = permissionsPolicy({ src, dest, srcKeyArn, destKeyArn })
+    .replaceAll('s3.us-east-2.amazonaws.com', '@DEST@')
+    .replaceAll('s3.us-east-1.amazonaws.com', `s3.${srcRegion}.amazonaws.com`)
+    .replaceAll('@DEST@', `s3.${destRegion}.amazonaws.com`);
+  await hosts.iam().send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: 'replication', PolicyDocument: policy }));
+  const names = { src, dest, srcKeyArn, destKeyArn, roleArn };
+  await hosts.s3(srcRegion).send(new PutBucketReplicationCommand({ Bucket: src, ReplicationConfiguration: JSON.parse(replicationConfiguration(names)) }));
+  return names;
 }
