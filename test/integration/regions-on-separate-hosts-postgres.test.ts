@@ -7,7 +7,7 @@
  * the link is healed, and every version converges exactly once (the survivor takes the dead
  * gateway's tasks over after their lease).
  *
- * Needs root (namespaces), Debian's PostgreSQL, and a build with MERIDIAN_METADATA_URL.
+ * Needs root (namespaces), Debian's PostgreSQL, and a build that runs split mode on PostgreSQL.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,9 +23,16 @@ import { bodyOf, listAllVersions } from '../support/version-listing.js';
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CONVERGE_MS = 240_000;
 
+/**
+ * Split mode on PostgreSQL: each host's gateways keep their region in their own database and ask
+ * the home for the global data. Until the server supports it (it refuses MERIDIAN_METADATA_URL
+ * with MERIDIAN_REGIONS, or has no MERIDIAN_METADATA_URL), this scenario is skipped.
+ */
 function gatewaysUnsupported(): string | undefined {
   const config = readFileSync(`${ROOT}src/server/config.ts`, 'utf8');
-  return config.includes('MERIDIAN_METADATA_URL') ? undefined : 'this build of `meridian serve` has no MERIDIAN_METADATA_URL (PostgreSQL gateways) yet';
+  if (!config.includes('MERIDIAN_METADATA_URL')) return 'this build of `meridian serve` has no MERIDIAN_METADATA_URL (PostgreSQL gateways) yet';
+  if (/MERIDIAN_METADATA_URL cannot be combined with split mode/.test(config)) return 'this build refuses split mode (MERIDIAN_REGIONS) on PostgreSQL (MERIDIAN_METADATA_URL) yet';
+  return undefined;
 }
 
 const skip = netnsUnavailable() ?? postgresUnavailable() ?? gatewaysUnsupported();
