@@ -152,6 +152,13 @@ export interface ListLatestOptions {
   /** Exclusive: start strictly after this key (UTF-8 byte order). */
   startAfter?: string;
   limit: number;
+  /**
+   * Roll keys up by this delimiter (ListObjects' CommonPrefixes): of the keys that share a common
+   * prefix (`prefix`, then anything up to and including the first `delimiter` after it), only the
+   * first comes back, and the store seeks past the others (a skip scan) instead of reading them.
+   * Each returned version then stands for either itself or its common prefix; `limit` counts both.
+   */
+  delimiter?: string;
 }
 
 /**
@@ -506,7 +513,18 @@ export interface KmsAliasRecord {
   updatedAt: number;
 }
 
-export interface KmsKeyStore {
+/**
+ * The cache-invalidation seam: a token that differs once any process has committed a change to what
+ * the store covers. A cache keeps what it read with the token it saw and drops it when the token
+ * moves, so a change made through one server process takes effect in every other at once (cluster
+ * workers, `meridian` tools). SQLite: a counter bumped in the writing transaction (triggers), or
+ * PRAGMA data_version; a PostgreSQL store can drive the same seam from LISTEN/NOTIFY.
+ */
+export interface ChangeFeed {
+  changeToken(): Promise<string>;
+}
+
+export interface KmsKeyStore extends ChangeFeed {
   createKey(key: KmsKeyRecord): Promise<void>;
   /** By key id (not ARN) within an account. */
   getKey(accountId: string, keyId: string): Promise<KmsKeyRecord | undefined>;

@@ -25,7 +25,7 @@ import { WriteConditionFailed } from '../errors.js';
 import type { Clock } from '../../common/clock.js';
 import type { SqliteConnection } from './connection.js';
 import { decodeEncryption, decodeParts, encodeEncryption, encodeParts, fromJson, lazy, optionalJson, setIf, toJson } from './codec.js';
-import { keyRange, rangeSql } from './key-range.js';
+import { keyRange, prefixUpperBound, rangeSql } from './key-range.js';
 import type { RegionOutbox } from './region-outbox.js';
 
 type Detail = NonNullable<ObjectVersion['replicationDetail']>;
@@ -82,6 +82,48 @@ function toSummary(bucket: string, r: SummaryRow, isLatest: boolean): VersionSum
   };
   if (r[8] !== null) s.checksum = fromJson(r[8]);
   return s;
+}
+
+/**
+ * A listLatest page rolled up by `delimiter`: of the keys sharing a common prefix only the first is
+ * kept, and the next query seeks past the prefix instead of reading its keys. `page` reads the rows
+ * of a key range in key order. Batches start at 100 rows and double while nothing folds; right after
+ * a fold they are small, as the keys after a common prefix often fold too.
+ */
+function rollUp<R>(o: ListLatestOptions, delimiter: string, page: (range: { sql: string; params: string[] }, limit: number) => R[], keyOf: (row: R) => string): R[] {
+  const prefix = o.prefix ?? '';
+  const limit = Math.max(0, o.limit);
+  const out: R[] = [];
+  const upper = keyRange(o.prefix, undefined).upper;
+  let lower: { key: string; inclusive: boolean } | undefined = keyRange(o.prefix, o.startAfter).lower;
+  let size = 100;
+  while (out.length < limit) {
+    const want = Math.min(limit - out.length, size);
+    const rows = page(rangeSql('c.key', { ...(lower ? { lower } : {}), ...(upper !== undefined ? { upper } : {}) }), want);
+    if (rows.length === 0) break;
+    let seek: string | undefined;
+    for (const row of rows) {
+      out.push(row);
+      const key = keyOf(row);
+      const at = key.indexOf(delimiter, prefix.length);
+      if (at >= 0) {
+        seek = key.slice(0, at + delimiter.length);
+        break;
+      }
+      lower = { key, inclusive: false };
+    }
+    if (seek !== undefined) {
+      const past = prefixUpperBound(seek);
+      if (past === undefined) break;
+      lower = { key: past, inclusive: true };
+      size = 16;
+    } else if (rows.length < want) {
+      break;
+    } else {
+      size = Math.min(1000, size * 2);
+    }
+  }
+  return out;
 }
 
 /** Aggregate per-destination states into one status: any FAILED, else any PENDING, else COMPLETED. */
@@ -157,6 +199,7 @@ export class RegionObjects {
 
   listLatest(bucket: string, o: ListLatestOptions): Promise<StoredObjectVersion[]> {
     return this.conn.read(() => {
+      if (o.delimiter) return this.listRolledUpSync(bucket, o, o.delimiter);
       const r = rangeSql('c.key', keyRange(o.prefix, o.startAfter));
       const rows = this.conn
         .stmt(`SELECT ${COLUMNS}, 1 AS is_latest FROM current_objects c JOIN object_versions v ON v.seq = c.seq
@@ -164,6 +207,18 @@ export class RegionObjects {
         .all(bucket, ...r.params, Math.max(0, o.limit)) as VersionRow[];
       return rows.map((row) => this.toVersion(row));
     });
+  }
+
+  /** listLatest with a delimiter: after the first key of a common prefix, seek past the prefix (one indexed query each). */
+  private listRolledUpSync(bucket: string, o: ListLatestOptions, delimiter: string): StoredObjectVersion[] {
+    const rows = rollUp(o, delimiter, (r, n) =>
+      this.conn
+        .stmt(`SELECT ${COLUMNS}, 1 AS is_latest FROM current_objects c JOIN object_versions v ON v.seq = c.seq
+               WHERE c.bucket = ?${r.sql} ORDER BY c.key LIMIT ?`)
+        .all(bucket, ...r.params, n) as VersionRow[],
+      (row) => row.key,
+    );
+    return rows.map((row) => this.toVersion(row));
   }
 
   listVersions(bucket: string, o: ListVersionsOptions): Promise<StoredObjectVersion[]> {
@@ -206,12 +261,15 @@ export class RegionObjects {
 
   listLatestSummaries(bucket: string, o: ListLatestOptions): Promise<VersionSummary[]> {
     return this.conn.read(() => {
-      const r = rangeSql('c.key', keyRange(o.prefix, o.startAfter));
-      const rows = this.conn
-        .stmt(`SELECT ${SUMMARY_COLUMNS} FROM current_objects c JOIN object_versions v ON v.seq = c.seq
-               WHERE c.bucket = ?${r.sql} ORDER BY c.key LIMIT ?`)
-        .raw(true)
-        .all(bucket, ...r.params, Math.max(0, o.limit)) as SummaryRow[];
+      const page = (r: { sql: string; params: string[] }, n: number) =>
+        this.conn
+          .stmt(`SELECT ${SUMMARY_COLUMNS} FROM current_objects c JOIN object_versions v ON v.seq = c.seq
+                 WHERE c.bucket = ?${r.sql} ORDER BY c.key LIMIT ?`)
+          .raw(true)
+          .all(bucket, ...r.params, n) as SummaryRow[];
+      const rows = o.delimiter
+        ? rollUp(o, o.delimiter, page, (row) => row[0])
+        : page(rangeSql('c.key', keyRange(o.prefix, o.startAfter)), Math.max(0, o.limit));
       const out = new Array<VersionSummary>(rows.length);
       for (let i = 0; i < rows.length; i++) out[i] = toSummary(bucket, rows[i]!, true);
       return out;

@@ -9,8 +9,9 @@ import type { S3Request } from '../s3-request.js';
 /** Rows read per query at most (a page is at most 1,000 entries, plus one to know it is truncated). */
 const BATCH = 1001;
 /**
- * Rows read right after folding a common prefix: the next query seeks past the prefix, and the keys
- * after it may well fold too (one query per prefix), so it starts small and doubles while it does not.
+ * ListObjectVersions: rows read right after folding a common prefix. The next query seeks past the
+ * prefix, and the keys after it may well fold too (one query per prefix), so it starts small and
+ * doubles while nothing folds.
  */
 const AFTER_FOLD = 16;
 
@@ -28,11 +29,12 @@ type Entry = { kind: 'object'; version: VersionSummary } | { kind: 'prefix'; pre
 
 /**
  * Walk latest versions in key order, folding keys that share a delimiter-terminated prefix into one
- * CommonPrefixes entry (then seeking past that prefix rather than reading its keys). Returns up to
- * `limit` entries and the marker to continue after.
+ * CommonPrefixes entry. Returns up to `limit` entries and the marker to continue after. The store
+ * rolls keys up by the delimiter itself (one key per common prefix, seeking past the rest), so each
+ * batch is already one entry per row.
  */
 export async function collectLatest(
-  list: (startAfter: string | undefined, limit: number) => Promise<VersionSummary[]>,
+  list: (startAfter: string | undefined, limit: number, delimiter: string | undefined) => Promise<VersionSummary[]>,
   prefix: string,
   delimiter: string | undefined,
   startAfter: string | undefined,
@@ -43,11 +45,10 @@ export async function collectLatest(
   // test_bucket_list_maxkeys_zero): there is nothing to continue from.
   if (limit === 0) return { entries, truncated: false };
   let cursor = startAfter;
-  let size = BATCH;
   for (;;) {
-    const want = Math.min(size, limit - entries.length + 1);
-    const batch = await list(cursor, want);
-    let folded = false;
+    // One more than needed: a row after the last entry means the page is truncated.
+    const want = Math.min(BATCH, limit - entries.length + 1);
+    const batch = await list(cursor, want, delimiter);
     for (const v of batch) {
       if (entries.length === limit) return { entries, truncated: true, next: cursor! };
       const at = delimiter ? v.key.indexOf(delimiter, prefix.length) : -1;
@@ -55,14 +56,12 @@ export async function collectLatest(
         const cp = v.key.slice(0, at + delimiter!.length);
         entries.push({ kind: 'prefix', prefix: cp });
         cursor = cp + AFTER_PREFIX;
-        folded = true;
-        break; // re-query from after the common prefix
+        continue; // the store already skipped the rest of the common prefix
       }
       entries.push({ kind: 'object', version: v });
       cursor = v.key;
     }
-    if (!folded && batch.length < want) return { entries, truncated: false };
-    size = folded ? AFTER_FOLD : Math.min(BATCH, size * 2);
+    if (batch.length < want) return { entries, truncated: false };
   }
 }
 
@@ -91,9 +90,10 @@ export const listObjectsV2: S3Handler = async (ctx, req, bucket) => {
     after = Buffer.from(token, 'base64url').toString('utf8');
     if (!token || Buffer.from(after).toString('base64url') !== token) throw invalidArgument('The continuation token provided is incorrect', 'continuation-token', token);
   }
-  const list = (s: string | undefined, n: number) => {
+  const list = (s: string | undefined, n: number, d: string | undefined) => {
     const o: ListLatestOptions = { prefix, limit: n };
     if (s !== undefined) o.startAfter = s;
+    if (d !== undefined) o.delimiter = d;
     return latestPage(ctx.meta, bucket!.name, o);
   };
   const { entries, truncated, next } = await collectLatest(list, prefix, delimiter, afterMarker(after, prefix, delimiter), limit);
@@ -120,9 +120,10 @@ export const listObjects: S3Handler = async (ctx, req, bucket) => {
   const encType = encodingType(req);
   const enc = encoder(encType);
   const marker = req.query.get('marker') ?? '';
-  const list = (s: string | undefined, n: number) => {
+  const list = (s: string | undefined, n: number, d: string | undefined) => {
     const o: ListLatestOptions = { prefix, limit: n };
     if (s !== undefined && s !== '') o.startAfter = s;
+    if (d !== undefined) o.delimiter = d;
     return latestPage(ctx.meta, bucket!.name, o);
   };
   const { entries, truncated } = await collectLatest(list, prefix, delimiter, afterMarker(marker || undefined, prefix, delimiter), limit);
