@@ -84,48 +84,6 @@ function toSummary(bucket: string, r: SummaryRow, isLatest: boolean): VersionSum
   return s;
 }
 
-/**
- * A listLatest page rolled up by `delimiter`: of the keys sharing a common prefix only the first is
- * kept, and the next query seeks past the prefix instead of reading its keys. `page` reads the rows
- * of a key range in key order. Batches start at 100 rows and double while nothing folds; right after
- * a fold they are small, as the keys after a common prefix often fold too.
- */
-function rollUp<R>(o: ListLatestOptions, delimiter: string, page: (range: { sql: string; params: string[] }, limit: number) => R[], keyOf: (row: R) => string): R[] {
-  const prefix = o.prefix ?? '';
-  const limit = Math.max(0, o.limit);
-  const out: R[] = [];
-  const upper = keyRange(o.prefix, undefined).upper;
-  let lower: { key: string; inclusive: boolean } | undefined = keyRange(o.prefix, o.startAfter).lower;
-  let size = 100;
-  while (out.length < limit) {
-    const want = Math.min(limit - out.length, size);
-    const rows = page(rangeSql('c.key', { ...(lower ? { lower } : {}), ...(upper !== undefined ? { upper } : {}) }), want);
-    if (rows.length === 0) break;
-    let seek: string | undefined;
-    for (const row of rows) {
-      out.push(row);
-      const key = keyOf(row);
-      const at = key.indexOf(delimiter, prefix.length);
-      if (at >= 0) {
-        seek = key.slice(0, at + delimiter.length);
-        break;
-      }
-      lower = { key, inclusive: false };
-    }
-    if (seek !== undefined) {
-      const past = prefixUpperBound(seek);
-      if (past === undefined) break;
-      lower = { key: past, inclusive: true };
-      size = 16;
-    } else if (rows.length < want) {
-      break;
-    } else {
-      size = Math.min(1000, size * 2);
-    }
-  }
-  return out;
-}
-
 /** Aggregate per-destination states into one status: any FAILED, else any PENDING, else COMPLETED. */
 export function aggregateReplicationStatus(detail: Detail): ReplicationStatus {
   const states = Object.values(detail).map((d) => d.status);
@@ -211,14 +169,53 @@ export class RegionObjects {
 
   /** listLatest with a delimiter: after the first key of a common prefix, seek past the prefix (one indexed query each). */
   private listRolledUpSync(bucket: string, o: ListLatestOptions, delimiter: string): StoredObjectVersion[] {
-    const rows = rollUp(o, delimiter, (r, n) =>
-      this.conn
+    return this.rollUpSync(o, delimiter, (r, want) =>
+      (this.conn
         .stmt(`SELECT ${COLUMNS}, 1 AS is_latest FROM current_objects c JOIN object_versions v ON v.seq = c.seq
                WHERE c.bucket = ?${r.sql} ORDER BY c.key LIMIT ?`)
-        .all(bucket, ...r.params, n) as VersionRow[],
-      (row) => row.key,
+        .all(bucket, ...r.params, want) as VersionRow[]).map((row) => this.toVersion(row)),
     );
-    return rows.map((row) => this.toVersion(row));
+  }
+
+  /**
+   * The walk behind a delimiter listing, whatever the rows are: read small batches in key order; at
+   * the first key of a common prefix, keep that one row and seek past the prefix.
+   */
+  private rollUpSync<T extends { key: string }>(
+    o: ListLatestOptions,
+    delimiter: string,
+    page: (range: { sql: string; params: string[] }, want: number) => T[],
+  ): T[] {
+    const prefix = o.prefix ?? '';
+    const limit = Math.max(0, o.limit);
+    const out: T[] = [];
+    const upper = keyRange(o.prefix, undefined).upper;
+    let lower: { key: string; inclusive: boolean } | undefined = keyRange(o.prefix, o.startAfter).lower;
+    while (out.length < limit) {
+      const r = rangeSql('c.key', { ...(lower ? { lower } : {}), ...(upper !== undefined ? { upper } : {}) });
+      // Small steps: a common prefix may start at any row, and the rows after it are not needed.
+      const want = Math.min(limit - out.length, 100);
+      const rows = page(r, want);
+      if (rows.length === 0) break;
+      let seek: string | undefined;
+      for (const row of rows) {
+        out.push(row);
+        const at = row.key.indexOf(delimiter, prefix.length);
+        if (at >= 0) {
+          seek = row.key.slice(0, at + delimiter.length);
+          break;
+        }
+        lower = { key: row.key, inclusive: false };
+      }
+      if (seek !== undefined) {
+        const past = prefixUpperBound(seek);
+        if (past === undefined) break;
+        lower = { key: past, inclusive: true };
+      } else if (rows.length < want) {
+        break;
+      }
+    }
+    return out;
   }
 
   listVersions(bucket: string, o: ListVersionsOptions): Promise<StoredObjectVersion[]> {
@@ -261,15 +258,22 @@ export class RegionObjects {
 
   listLatestSummaries(bucket: string, o: ListLatestOptions): Promise<VersionSummary[]> {
     return this.conn.read(() => {
-      const page = (r: { sql: string; params: string[] }, n: number) =>
-        this.conn
-          .stmt(`SELECT ${SUMMARY_COLUMNS} FROM current_objects c JOIN object_versions v ON v.seq = c.seq
-                 WHERE c.bucket = ?${r.sql} ORDER BY c.key LIMIT ?`)
-          .raw(true)
-          .all(bucket, ...r.params, n) as SummaryRow[];
-      const rows = o.delimiter
-        ? rollUp(o, o.delimiter, page, (row) => row[0])
-        : page(rangeSql('c.key', keyRange(o.prefix, o.startAfter)), Math.max(0, o.limit));
+      if (o.delimiter) {
+        return this.rollUpSync(o, o.delimiter, (r, want) => {
+          const rows = this.conn
+            .stmt(`SELECT ${SUMMARY_COLUMNS} FROM current_objects c JOIN object_versions v ON v.seq = c.seq
+                   WHERE c.bucket = ?${r.sql} ORDER BY c.key LIMIT ?`)
+            .raw(true)
+            .all(bucket, ...r.params, want) as SummaryRow[];
+          return rows.map((row) => toSummary(bucket, row, true));
+        });
+      }
+      const r = rangeSql('c.key', keyRange(o.prefix, o.startAfter));
+      const rows = this.conn
+        .stmt(`SELECT ${SUMMARY_COLUMNS} FROM current_objects c JOIN object_versions v ON v.seq = c.seq
+               WHERE c.bucket = ?${r.sql} ORDER BY c.key LIMIT ?`)
+        .raw(true)
+        .all(bucket, ...r.params, Math.max(0, o.limit)) as SummaryRow[];
       const out = new Array<VersionSummary>(rows.length);
       for (let i = 0; i < rows.length; i++) out[i] = toSummary(bucket, rows[i]!, true);
       return out;

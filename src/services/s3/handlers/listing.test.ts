@@ -2,7 +2,7 @@
  * collectLatest (the walk behind ListObjects and ListObjectsV2) against a plain model: over random
  * key sets, prefixes, delimiters, start points and page sizes it returns the model's entries, the same
  * truncation and a continuation point that resumes exactly where the page ended. The store is a
- * sorted array answering as listLatest does (rolled up by the delimiter).
+ * sorted array answering the same range queries, counting the rows it hands out.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,20 +16,22 @@ const summary = (key: string): VersionSummary => ({ bucket: 'b', key, versionId:
 
 function store(keys: string[]) {
   const sorted = [...new Set(keys)].sort(compareUtf8);
+  let rows = 0;
   return {
-    // What RegionMetadataStore.listLatest promises: keys after startAfter with the prefix, rolled up
-    // by the delimiter (the first key of each common prefix stands for it).
+    rows: () => rows,
+    // As the stores answer: with a delimiter, one row per common prefix (its first key), the rest skipped.
     list: (prefix: string) => async (startAfter: string | undefined, limit: number, delimiter: string | undefined) => {
       const out: string[] = [];
-      let skip: string | undefined;
+      let folded: string | undefined;
       for (const k of sorted) {
         if (out.length === limit) break;
         if (!k.startsWith(prefix) || (startAfter !== undefined && compareUtf8(k, startAfter) <= 0)) continue;
-        if (skip !== undefined && k.startsWith(skip)) continue;
-        out.push(k);
+        if (folded !== undefined && k.startsWith(folded)) continue;
         const at = delimiter ? k.indexOf(delimiter, prefix.length) : -1;
-        skip = at >= 0 ? k.slice(0, at + delimiter!.length) : undefined;
+        if (at >= 0) folded = k.slice(0, at + delimiter!.length);
+        out.push(k);
       }
+      rows += out.length;
       return out.map(summary);
     },
     model(prefix: string, delimiter: string | undefined, startAfter: string | undefined): string[] {
@@ -79,4 +81,14 @@ test('pages are the model’s entries, truncated exactly when more follow, and r
     ),
     { numRuns: 300 },
   );
+});
+
+test('a delimiter listing asks the store to roll keys up, so it reads one row per common prefix', async () => {
+  // 50 prefixes of 1,000 keys each: the page of all 50 prefixes reads 50 rows, not the 50,000 keys.
+  const keys = Array.from({ length: 50 }, (_, p) => Array.from({ length: 1000 }, (_, i) => `p${String(p).padStart(2, '0')}/k${i}`)).flat();
+  const s = store(keys);
+  const page = await collectLatest(s.list(''), '', '/', undefined, 1000);
+  assert.equal(page.entries.length, 50);
+  assert.equal(page.truncated, false);
+  assert.equal(s.rows(), 50);
 });

@@ -9,9 +9,8 @@ import type { S3Request } from '../s3-request.js';
 /** Rows read per query at most (a page is at most 1,000 entries, plus one to know it is truncated). */
 const BATCH = 1001;
 /**
- * ListObjectVersions: rows read right after folding a common prefix. The next query seeks past the
- * prefix, and the keys after it may well fold too (one query per prefix), so it starts small and
- * doubles while nothing folds.
+ * Rows read right after folding a common prefix: the next query seeks past the prefix, and the keys
+ * after it may well fold too (one query per prefix), so it starts small and doubles while it does not.
  */
 const AFTER_FOLD = 16;
 
@@ -29,9 +28,9 @@ type Entry = { kind: 'object'; version: VersionSummary } | { kind: 'prefix'; pre
 
 /**
  * Walk latest versions in key order, folding keys that share a delimiter-terminated prefix into one
- * CommonPrefixes entry. Returns up to `limit` entries and the marker to continue after. The store
- * rolls keys up by the delimiter itself (one key per common prefix, seeking past the rest), so each
- * batch is already one entry per row.
+ * CommonPrefixes entry. Returns up to `limit` entries and the marker to continue after. The stores
+ * roll keys up by the delimiter themselves (one row per common prefix, seeking past the rest), so a
+ * batch is about one entry per row; rows of an already folded prefix are skipped all the same.
  */
 export async function collectLatest(
   list: (startAfter: string | undefined, limit: number, delimiter: string | undefined) => Promise<VersionSummary[]>,
@@ -45,18 +44,21 @@ export async function collectLatest(
   // test_bucket_list_maxkeys_zero): there is nothing to continue from.
   if (limit === 0) return { entries, truncated: false };
   let cursor = startAfter;
+  let folded: string | undefined;
   for (;;) {
     // One more than needed: a row after the last entry means the page is truncated.
     const want = Math.min(BATCH, limit - entries.length + 1);
     const batch = await list(cursor, want, delimiter);
     for (const v of batch) {
+      if (folded !== undefined && v.key.startsWith(folded)) continue;
       if (entries.length === limit) return { entries, truncated: true, next: cursor! };
       const at = delimiter ? v.key.indexOf(delimiter, prefix.length) : -1;
       if (at >= 0) {
         const cp = v.key.slice(0, at + delimiter!.length);
         entries.push({ kind: 'prefix', prefix: cp });
         cursor = cp + AFTER_PREFIX;
-        continue; // the store already skipped the rest of the common prefix
+        folded = cp;
+        continue;
       }
       entries.push({ kind: 'object', version: v });
       cursor = v.key;
