@@ -31,7 +31,7 @@ import { S3Service } from '../services/s3/s3-service.js';
 import { SseEngine, sseS3KeyFor } from '../services/s3/sse.js';
 import { StsService } from '../services/sts/sts-service.js';
 import type { BucketRecord } from '../storage/types.js';
-import { createFsBlobStore, openGlobalStores, openKmsKeyStore, openRegionMetadataStore, type GlobalStores } from '../storage/index.js';
+import { createFsBlobStore, openGlobalStores, openKmsKeyStore, openRegionMetadataStore, type GlobalStores, type PostgresMetadata, type RegionMetadataStore, type KmsKeyStore } from '../storage/index.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { ReplicationWebhook } from './replication-webhook.js';
@@ -91,12 +91,14 @@ export class Fabric {
     readonly config: Config,
     readonly clock: Clock,
     readonly log: Logger,
+    /** The PostgreSQL metadata (config.metadataUrl), opened and schema-checked by the caller; else SQLite files. */
+    private readonly pg?: PostgresMetadata,
   ) {
     mkdirSync(join(config.dataDir, 'global'), { recursive: true, mode: 0o700 });
     // Split mode: the home region's process owns the global stores; the others ask it.
     const split = config.split;
     this.ownsGlobal = !split || split.regions.includes(split.home);
-    this.global = this.ownsGlobal ? openGlobalStores(join(config.dataDir, 'global', 'global.db')) : remoteGlobalStores(split!.peers[split!.home]!, split!);
+    this.global = pg ? pg.global : this.ownsGlobal ? openGlobalStores(join(config.dataDir, 'global', 'global.db')) : remoteGlobalStores(split!.peers[split!.home]!, split!);
     this.replicaWriter = new ReplicaWriter(async (region) => (this.serves(region) ? this.region(region).s3ctx : undefined));
     this.authorizer = new Authorizer(this.global.iam, clock);
     this.identity = new IdentityResolver(this.global.iam, clock);
@@ -201,7 +203,9 @@ export class Fabric {
   /** Regions that already have data: opened at start so their pending replication resumes. */
   existingRegions(): string[] {
     if (!existsSync(this.config.dataDir)) return [];
-    return readdirSync(this.config.dataDir).filter((d) => this.serves(d) && existsSync(join(this.config.dataDir, d, 'meta.db')));
+    // With PostgreSQL a region's metadata is in the database; its directory holds its root key and blobs.
+    const marker = this.pg ? 'root.key' : 'meta.db';
+    return readdirSync(this.config.dataDir).filter((d) => this.serves(d) && existsSync(join(this.config.dataDir, d, marker)));
   }
 
   /** A region's runtime, created (with its data directory) on first use. */
@@ -227,13 +231,22 @@ export class Fabric {
     const fromEnv = process.env[envName];
     if (fromEnv !== undefined) rootKeyOptions.env = fromEnv;
     const rootKey = loadOrCreateRootKey(rootKeyOptions);
-    const meta = openRegionMetadataStore(join(dir, 'meta.db'), name);
+    let meta: RegionMetadataStore;
+    let keys: KmsKeyStore;
+    if (this.pg) {
+      meta = this.pg.regionStore(name);
+      keys = this.pg.kmsKeyStore(name);
+    } else {
+      const sqlite = openRegionMetadataStore(join(dir, 'meta.db'), name);
+      meta = sqlite;
+      keys = openKmsKeyStore(sqlite);
+    }
     const faults = this.faults;
     const fsBlobs = createFsBlobStore(join(dir, 'blobs'), { deleteGraceMs: this.config.blobDeleteGraceMs, orphanGraceMs: this.config.blobOrphanGraceMs });
     const blobs = faults ? withEnospcFaults(fsBlobs, () => faults.enospc(name), (f) => faults.injected(f)) : fsBlobs;
     const kms = new KmsService({
       region: name,
-      keys: openKmsKeyStore(meta),
+      keys,
       rootKey,
       authorizer: this.authorizer,
       clock: this.clock,
@@ -303,7 +316,8 @@ export class Fabric {
       },
     });
     // One process owns a region's SQLite database: claims of a previous (crashed) process are void.
-    worker.start({ ownsStore: true });
+    // A PostgreSQL database is shared by every gateway: others' claims run out by their leases.
+    worker.start({ ownsStore: !this.pg });
     const s3 = new S3Service(s3ctx);
     this.log.info({ region: name, dir }, 'region opened');
     return {
@@ -394,5 +408,6 @@ export class Fabric {
     for (const r of this.regions.values()) await r.close();
     this.regions.clear();
     await this.global.close();
+    await this.pg?.close();
   }
 }
