@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { REGION_MIGRATIONS } from './sqlite/region-schema.js';
 
 export type * from './types.js';
-export { UploadNotFound, UploadPartChanged, WriteConditionFailed } from './errors.js';
+export { MetadataUnavailable, UploadNotFound, UploadPartChanged, WriteConditionFailed } from './errors.js';
 export type { ConnectionOptions } from './sqlite/connection.js';
 export type { RegionStoreOptions } from './sqlite/region-metadata-store.js';
 export type { GroupCommitStats } from './sqlite/group-commit.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
-import { s3Client } from '../support/clients.js';
+import { eventually, s3Client } from '../support/clients.js';
 import { meridianOnDataDir } from '../support/meridian-cli.js';
 import { startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
 import { postgresUnavailable, startThrowawayPostgres, type ThrowawayPostgres } from '../support/postgres.js';
@@ -73,6 +73,27 @@ describe('gateways on PostgreSQL (MERIDIAN_METADATA_URL)', { skip }, () => {
     // A conditional create decided in the database: the second gateway's attempt fails with 412.
     await s3a.send(new PutObjectCommand({ Bucket: 'shared', Key: 'once', Body: 'a', IfNoneMatch: '*' }));
     await assert.rejects(s3b.send(new PutObjectCommand({ Bucket: 'shared', Key: 'once', Body: 'b', IfNoneMatch: '*' })), (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode === 412);
+    // PostgreSQL down: requests fail fast with 503 (SDKs retry that); back up, the gateways reconnect by themselves.
+    const once = s3Client(a);
+    once.config.maxAttempts = async () => 1;
+    await pg.stop();
+    try {
+      await assert.rejects(once.send(new GetObjectCommand({ Bucket: 'shared', Key: 'top' })), (e: { name?: string; $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode === 503 && e.name === 'ServiceUnavailable');
+      await assert.rejects(s3Client(b).send(new PutObjectCommand({ Bucket: 'shared', Key: 'during', Body: 'x' })), (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode === 503);
+    } finally {
+      await pg.start();
+    }
+    const back = await eventually(async () => {
+      try {
+        return await (await once.send(new GetObjectCommand({ Bucket: 'shared', Key: 'top' }))).Body!.transformToString();
+      } catch {
+        return undefined;
+      }
+    });
+    assert.equal(back, 'written through B');
+    assert.equal(a.child.exitCode, null, 'gateway A kept running');
+    assert.equal(b.child.exitCode, null, 'gateway B kept running');
+
     // The bucket name is taken for both gateways, in every region.
     await assert.rejects(
       s3Client(b, 'eu-west-1').send(new CreateBucketCommand({ Bucket: 'shared', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })),
