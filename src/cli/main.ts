@@ -2,7 +2,8 @@
 import { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../server/config.js';
+import { loadConfig, workersFor, type Config } from '../server/config.js';
+import { ClusterWorkerGroup, isClusterWorker, runPrimary } from '../server/cluster.js';
 import { startMeridian } from '../server/server.js';
 import { createAccount, newAccountId } from '../server/accounts.js';
 import { migratePostgresMetadata, migrateSqliteMetadata, openGlobalStores, openPostgresMetadata, type GlobalStores } from '../storage/index.js';
@@ -18,11 +19,15 @@ async function serve(opts: { regions?: string; peer?: string[]; home?: string; m
   if (opts.peer?.length) process.env.MERIDIAN_PEERS = opts.peer.join(',');
   if (opts.home) process.env.MERIDIAN_HOME_REGION = opts.home;
   const config = loadConfig();
-  const m = await startMeridian(config);
+  if (isClusterWorker()) return serveAsWorker(config);
   const out = (s: string) => process.stdout.write(s + '\n');
+  const { workers, reason } = workersFor(config);
+  if (reason) out(reason);
+  const m = workers > 1 ? await runPrimary(config, { workers, out }) : await startMeridian(config);
   out(`Meridian listening on http://${config.host}:${m.httpPort}` + (m.httpsPort !== undefined ? ` and https://${config.host}:${m.httpsPort}` : ''));
   out(`Data directory: ${config.dataDir}`);
   if (config.metadataUrl) out(`Metadata: PostgreSQL ${redactUrl(config.metadataUrl)}`);
+  if (workers > 1) out(`Workers: ${workers} processes (MERIDIAN_WORKERS), primary pid ${process.pid}`);
   if (config.split) {
     const peers = Object.entries(config.split.peers).map(([r, u]) => `${r}=${u}`).join(', ') || 'none';
     out(`Serving regions ${config.split.regions.join(', ')}; peers: ${peers}; global stores (IAM, accounts, bucket names) owned by ${config.split.home}`);
@@ -35,18 +40,33 @@ async function serve(opts: { regions?: string; peer?: string[]; home?: string; m
   } else {
     out(`Account ${m.root.accountId}, root access key ${m.root.accessKeyId}`);
   }
+  stopOnSignals(() => m.close(), out);
+}
+
+/** A cluster worker: serves requests on the primary's sockets; stops on SIGTERM, or when the primary is gone. */
+async function serveAsWorker(config: Config): Promise<void> {
+  const group = new ClusterWorkerGroup();
+  const m = await startMeridian(config, { group });
+  group.ready();
+  const stop = stopOnSignals(() => m.close(), () => undefined);
+  // The primary died (SIGKILL): nothing restarts this worker or hands it connections; stop serving.
+  process.on('disconnect', () => stop('primary gone'));
+}
+
+function stopOnSignals(close: () => Promise<void>, out: (s: string) => void): (why: string) => void {
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (why: string) => {
     if (stopping) return;
     stopping = true;
-    out(`${signal}: stopping`);
-    m.close().then(
+    out(`${why}: stopping`);
+    close().then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  return stop;
 }
 
 /** A URL with its password (if any) hidden, for printing. */

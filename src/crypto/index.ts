@@ -1,7 +1,7 @@
 // Public API of the crypto layer: object encryption at rest, KMS ciphertext blobs, key wrapping, root keys.
 export { CryptoIntegrityError, InvalidCiphertextError } from './errors.js';
 export { SEGMENT_SIZE, HEADER_SIZE, TAG_SIZE, encryptedSize, plainSizeFor, cipherRangeFor } from './segment-layout.js';
-export { createEncryptStream, createDecryptStream, encryptBuffer, decryptBuffer } from './segmented-aead.js';
+export { createEncryptStream, createDecryptStream, encryptBuffer, decryptBuffer, SegmentDecryptor } from './segmented-aead.js';
 export type { DecryptOptions } from './segmented-aead.js';
 export {
   MAX_CIPHERTEXT_BLOB_SIZE,

@@ -1,8 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { CryptoIntegrityError } from './errors.js';
-import { HEADER_SIZE, SEGMENT_SIZE, TAG_SIZE, cipherRangeFor, encryptedSize, plainSizeFor, segmentNonce } from './segment-layout.js';
+import { HEADER_SIZE, SEGMENT_SIZE, TAG_SIZE, cipherRangeFor, encryptedSize, plainSizeFor, segmentKey, segmentNonce } from './segment-layout.js';
 
 const S = SEGMENT_SIZE;
 
@@ -97,5 +98,15 @@ describe('segmentNonce', () => {
     assert.equal(segmentNonce(prefix, 0, false).toString('hex'), '01020304050607' + '00000000' + '00');
     assert.equal(segmentNonce(prefix, 0x01020304, true).toString('hex'), '01020304050607' + '01020304' + '01');
     assert.equal(segmentNonce(prefix, 2 ** 32 - 1, false).toString('hex'), '01020304050607' + 'ffffffff' + '00');
+  });
+});
+
+describe('segmentKey', () => {
+  it('is HKDF-SHA256(data key, salt, "meridian/segment/v1") to 32 bytes, as node:crypto computes it', () => {
+    for (const salt of [randomBytes(16), Buffer.alloc(0), Buffer.alloc(16)]) {
+      const dataKey = randomBytes(32);
+      const expected = Buffer.from(hkdfSync('sha256', dataKey, salt, Buffer.from('meridian/segment/v1'), 32));
+      assert.deepEqual(segmentKey(dataKey, salt).export(), expected);
+    }
   });
 });

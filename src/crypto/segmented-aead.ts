@@ -130,11 +130,13 @@ export interface DecryptOptions {
 }
 
 /**
- * Ciphertext in (starting at `firstSegment`), plaintext out. Reads exactly the segments the range
- * touches (at least one, so even an empty range authenticates something); input before the last of
- * them ends is truncation, input after it is an error too.
+ * Ciphertext in (starting at `firstSegment`), plaintext out, synchronously: the core of the decrypting
+ * stream, also used directly by readers that feed it from a file without a Transform in between.
+ * Reads exactly the segments the range touches (at least one, so even an empty range authenticates
+ * something); input before the last of them ends is truncation, input after it is an error too.
+ * A segment whose ciphertext arrives in one piece is decrypted with one cipher call.
  */
-class DecryptStream extends Transform {
+export class SegmentDecryptor {
   readonly #key: KeyObject;
   readonly #header: { prefix: Buffer } | CryptoIntegrityError;
   readonly #aad: Buffer;
@@ -153,7 +155,6 @@ class DecryptStream extends Transform {
   #done = false;
 
   constructor(dataKey: Buffer, header: Buffer, opts: DecryptOptions) {
-    super();
     const { plainSize } = opts;
     const segments = segmentCount(plainSize);
     const first = opts.firstSegment ?? 0;
@@ -175,7 +176,7 @@ class DecryptStream extends Transform {
       this.#header = { prefix: parsed.prefix };
     } catch (err) {
       if (!(err instanceof CryptoIntegrityError)) throw err;
-      // Reported as a stream error, like every other integrity failure, on the first write or end.
+      // Reported like every other integrity failure, on the first update or on end.
       this.#header = err;
     }
     this.#key = segmentKey(dataKey, salt);
@@ -189,14 +190,16 @@ class DecryptStream extends Transform {
     this.#remaining = length;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (this.#header instanceof CryptoIntegrityError) return callback(this.#header);
+  /**
+   * Feed ciphertext; `emit` receives the plaintext of each segment whose tag verified, trimmed to the
+   * range. Throws CryptoIntegrityError on a failed tag, a bad header or bytes past the range's end.
+   */
+  update(chunk: Buffer, emit: (plain: Buffer) => void): void {
+    if (this.#header instanceof CryptoIntegrityError) throw this.#header;
     const prefix = this.#header.prefix;
     let offset = 0;
     while (offset < chunk.length) {
-      if (this.#done) {
-        return callback(new CryptoIntegrityError(`unexpected bytes after segment ${this.#lastNeeded}`));
-      }
+      if (this.#done) throw new CryptoIntegrityError(`unexpected bytes after segment ${this.#lastNeeded}`);
       const last = this.#segment === this.#segments - 1;
       const decipher = (this.#decipher ??= segmentDecipher(this.#key, prefix, this.#segment, last, this.#aad));
       const bodyLeft = this.#segmentLength - this.#bodyFed;
@@ -209,32 +212,31 @@ class DecryptStream extends Transform {
         continue;
       }
       const n = Math.min(TAG_SIZE - this.#tagFill, chunk.length - offset);
-      chunk.copy(this.#tag, this.#tagFill, offset, offset + n);
+      // The whole tag in this chunk (the usual case): used in place, no copy.
+      const tag = this.#tagFill === 0 && n === TAG_SIZE ? chunk.subarray(offset, offset + n) : undefined;
+      if (!tag) chunk.copy(this.#tag, this.#tagFill, offset, offset + n);
       this.#tagFill += n;
       offset += n;
       if (this.#tagFill === TAG_SIZE) {
         try {
-          decipher.setAuthTag(this.#tag);
+          decipher.setAuthTag(tag ?? this.#tag);
           decipher.final();
         } catch {
-          return callback(authFailure(this.#segment));
+          throw authFailure(this.#segment);
         }
-        this.#release();
+        this.#release(emit);
       }
     }
-    callback();
   }
 
-  override _flush(callback: TransformCallback): void {
-    if (this.#header instanceof CryptoIntegrityError) return callback(this.#header);
-    if (!this.#done) {
-      return callback(new CryptoIntegrityError(`encrypted data ends inside segment ${this.#segment} (truncated)`));
-    }
-    callback();
+  /** The input ended: throws CryptoIntegrityError unless every needed segment arrived and verified. */
+  end(): void {
+    if (this.#header instanceof CryptoIntegrityError) throw this.#header;
+    if (!this.#done) throw new CryptoIntegrityError(`encrypted data ends inside segment ${this.#segment} (truncated)`);
   }
 
   /** Emits the verified segment's plaintext, trimmed to the requested range, and moves on. */
-  #release(): void {
+  #release(emit: (plain: Buffer) => void): void {
     for (const piece of this.#plain) {
       let p = piece;
       if (this.#skip > 0) {
@@ -248,7 +250,7 @@ class DecryptStream extends Transform {
       if (this.#remaining === 0) break;
       if (p.length > this.#remaining) p = p.subarray(0, this.#remaining);
       this.#remaining -= p.length;
-      this.push(p);
+      if (p.length > 0) emit(p);
     }
     this.#plain = [];
     this.#decipher = null;
@@ -260,6 +262,37 @@ class DecryptStream extends Transform {
       this.#segment++;
       this.#segmentLength = segmentPlainLength(this.#plainSize, this.#segment);
     }
+  }
+}
+
+/** The streaming form of SegmentDecryptor. Authentication failure → stream error of class CryptoIntegrityError. */
+class DecryptStream extends Transform {
+  readonly #core: SegmentDecryptor;
+  readonly #emit = (plain: Buffer): void => {
+    this.push(plain);
+  };
+
+  constructor(dataKey: Buffer, header: Buffer, opts: DecryptOptions) {
+    super();
+    this.#core = new SegmentDecryptor(dataKey, header, opts);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    try {
+      this.#core.update(chunk, this.#emit);
+    } catch (err) {
+      return callback(err as Error);
+    }
+    callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    try {
+      this.#core.end();
+    } catch (err) {
+      return callback(err as Error);
+    }
+    callback();
   }
 }
 

@@ -2,6 +2,7 @@
  * Configuration from the environment (the README's table lists every variable).
  * Defaults are the embedded single-process mode: every region served here, data under ./data.
  */
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { isPostgresUrl } from '../storage/index.js';
 import { parsePeers, splitConfig, type SplitConfig } from './peers.js';
@@ -79,6 +80,24 @@ export interface Config {
    * workers. For testing replication setups; off (no endpoint, no hooks) by default.
    */
   faults: boolean;
+  /**
+   * Server processes sharing the listening sockets and the data directory (MERIDIAN_WORKERS; default:
+   * the number of cores). 1 is a single process with no cluster primary. See workersFor().
+   */
+  workers: number;
+}
+
+/**
+ * How many workers actually run, and why fewer than asked: features whose state lives in one
+ * process (test clock, faults registry, split mode's peer nonces and global-store cache) need 1.
+ */
+export function workersFor(config: Config): { workers: number; reason?: string } {
+  if (config.workers <= 1) return { workers: 1 };
+  const single = (what: string) => ({ workers: 1, reason: `MERIDIAN_WORKERS=${config.workers} ignored: ${what} needs a single process; running 1 worker` });
+  if (config.testClock) return single('MERIDIAN_TEST_CLOCK (one business clock)');
+  if (config.faults) return single('MERIDIAN_FAULTS (one faults registry)');
+  if (config.split) return single('split mode (MERIDIAN_REGIONS: peer request nonces and the global-store cache live in one process; run more regions per process instead)');
+  return { workers: config.workers };
 }
 
 export interface HttpLimits {
@@ -147,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConnectionsPerClient: positive('MERIDIAN_MAX_CONNECTIONS_PER_CLIENT', env.MERIDIAN_MAX_CONNECTIONS_PER_CLIENT, 1024),
     },
     faults: ['on', 'true', '1'].includes((env.MERIDIAN_FAULTS ?? '').toLowerCase()),
+    workers: positive('MERIDIAN_WORKERS', env.MERIDIAN_WORKERS, availableParallelism()),
   };
   if (env.MERIDIAN_REGIONS) {
     const regions = env.MERIDIAN_REGIONS.split(',').map((r) => r.trim()).filter(Boolean);

@@ -39,6 +39,7 @@ import { BUCKET_RPC_PATH } from './internal-api.js';
 import { PeerReplicaClient } from './peer-replica-client.js';
 import { peerCall } from './peers.js';
 import { remoteGlobalStores } from './remote-global-stores.js';
+import { singleProcess, type WorkerGroup } from './worker-group.js';
 
 export interface RegionRuntime {
   name: string;
@@ -52,6 +53,8 @@ export interface RegionRuntime {
    */
   timedTasks: (() => Promise<void>)[];
   transport: ReplicationTransport;
+  /** Start the region's background work here (its replication worker); once. */
+  startBackground(): void;
   close(): Promise<void>;
 }
 
@@ -91,6 +94,8 @@ export class Fabric {
     readonly config: Config,
     readonly clock: Clock,
     readonly log: Logger,
+    /** The other processes serving this data directory (cluster workers); none by default. */
+    readonly group: WorkerGroup = singleProcess,
     /** The PostgreSQL metadata (config.metadataUrl), opened and schema-checked by the caller; else SQLite files. */
     private readonly pg?: PostgresMetadata,
   ) {
@@ -167,9 +172,33 @@ export class Fabric {
       const line = { region: n.region, bucket: n.bucket, event: n.name, record: n.record };
       if (n.name === 'OperationFailedReplication' || n.name === 'OperationMissedThreshold') log.warn(line, 'replication event');
       else log.info(line, 'replication event');
-      this.webhook?.push(n);
+      // Every worker's monitor sees every outcome (shared through the group); one posts them.
+      if (this.group.background) this.webhook?.push(n);
     });
     this.monitor.start();
+    // Cluster workers: outcomes of the background worker's replication, and work for it from the others.
+    group.onReplicationEvent((region, e) => {
+      this.monitor.observe(region, e);
+      this.onReplicationEvent?.(region, e);
+    });
+    group.onRegionWork((region) => {
+      if (!this.closed && this.group.background && this.serves(region)) this.region(region).worker.wake();
+    });
+    group.onBackground(() => this.takeOverBackground());
+  }
+
+  /**
+   * This process became the one that runs the background work (its predecessor died): open every
+   * region with data and start their replication workers and sweeps.
+   */
+  private takeOverBackground(): void {
+    if (this.closed) return;
+    this.log.info({ pid: process.pid }, 'this worker now runs the background work (replication, time-driven tasks, sweeps)');
+    for (const region of this.existingRegions()) this.region(region);
+    for (const r of this.regions.values()) {
+      r.startBackground();
+      void this.sweepOrphans(r.name);
+    }
   }
 
   /** Whether this process serves a region (all of them, unless in split mode). */
@@ -217,6 +246,9 @@ export class Fabric {
     if (!r) {
       r = this.openRegion(name);
       this.regions.set(name, r);
+      if (this.group.background) r.startBackground();
+      // A region first used by another worker: the background one opens it too (its outbox, its timed work).
+      else this.group.regionWork(name);
       // Files a crash left behind, found as soon as the region is open (in the background).
       void this.sweepOrphans(name);
     }
@@ -287,7 +319,8 @@ export class Fabric {
         region: async (region) => (this.serves(region) ? this.region(region).s3ctx : undefined),
         bucket: (region, bucketName) => this.bucketRecord(region, bucketName),
       },
-      replicationQueued: () => worker?.wake(),
+      // The worker that runs replication is told at once, here or through the group.
+      replicationQueued: () => (this.group.background ? worker?.wake() : this.group.regionWork(name)),
     };
     if (this.config.testMinPartSize !== undefined) s3ctx.minPartSize = this.config.testMinPartSize;
     const direct = new InProcessReplicationTransport({
@@ -313,11 +346,10 @@ export class Fabric {
         else this.log.debug({ region: name, bucket: e.task.bucket, key: e.task.key, latencyMs: e.latencyMs }, 'replicated');
         this.monitor.observe(name, e);
         this.onReplicationEvent?.(name, e);
+        this.group.replicationEvent(name, e);
       },
     });
-    // One process owns a region's SQLite database: claims of a previous (crashed) process are void.
-    // A PostgreSQL database is shared by every gateway: others' claims run out by their leases.
-    worker.start({ ownsStore: !this.pg });
+    let started = false;
     const s3 = new S3Service(s3ctx);
     this.log.info({ region: name, dir }, 'region opened');
     return {
@@ -332,6 +364,14 @@ export class Fabric {
         async () => void (await meta.pruneCompletedUploads(this.clock.now() - COMPLETED_UPLOAD_RETENTION_MS)),
       ],
       transport,
+      startBackground: () => {
+        if (started) return;
+        started = true;
+        // Only the background process claims outbox tasks, and it starts claiming only once it is the
+        // only one (at start, or after its predecessor died): claims left by earlier processes are void.
+        // Not with PostgreSQL: the database is shared by every gateway, whose claims run out by their leases.
+        worker!.start({ ownsStore: !this.pg });
+      },
       close: async () => {
         await worker!.stop();
         await meta.close();
@@ -348,7 +388,7 @@ export class Fabric {
     const running = this.sweeps.get(region);
     if (running) return running;
     const r = this.regions.get(region);
-    if (!r || this.closed) return Promise.resolve();
+    if (!r || this.closed || !this.group.background) return Promise.resolve();
     const { blobs, meta } = r.s3ctx;
     const run = (async () => {
       try {
@@ -367,7 +407,8 @@ export class Fabric {
   /** Run every open region's time-driven work once (one run at a time; a failure is logged, not thrown). */
   async runTimedTasks(): Promise<void> {
     while (this.timedRun) await this.timedRun;
-    if (this.closed) return;
+    // Once per group: only the background worker runs time-driven work.
+    if (this.closed || !this.group.background) return;
     const run = (async () => {
       // Temporary credentials past their expiry (every AssumeRole adds one) are deleted by the owner of the global stores.
       if (this.ownsGlobal) {

@@ -5,7 +5,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { newHostId, newRequestId } from '../common/ids.js';
 import type { HttpLimits } from './config.js';
 import { watchBody } from './http-limits.js';
@@ -38,6 +37,44 @@ function lingerBeforeClose(socket: Socket): void {
   socket.once('close', () => clearTimeout(timer));
   // Half-closed by the client too: nothing more to wait for.
   socket.once('end', () => socket.destroy());
+}
+
+/**
+ * Streams a response body into the response. Resolves once the body is handed over whole (and, with
+ * `end`, the response has finished); rejects if the body fails or the client goes away first, after
+ * destroying the body so its file descriptors and data key are released. What stream.pipeline does
+ * here, without the AbortController and AbortError (with its stack trace) it builds for every response.
+ */
+function sendStream(body: Readable, res: ServerResponse, end: boolean): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const onError = (e: Error): void => settle(e);
+    const onClose = (): void => settle(new Error('the connection closed before the response body was sent'));
+    const onDone = (): void => settle();
+    function settle(err?: Error): void {
+      if (settled) return;
+      settled = true;
+      res.off('close', onClose);
+      res.off('error', onError);
+      res.off('finish', onDone);
+      body.off('end', onDone);
+      // Later errors of either stream have nobody to tell (the answer is decided): never unhandled.
+      body.off('error', onError).on('error', () => undefined);
+      if (err) {
+        body.unpipe(res);
+        body.destroy();
+        reject(err);
+      } else {
+        resolve();
+      }
+    }
+    body.on('error', onError);
+    res.on('error', onError);
+    res.on('close', onClose);
+    if (end) res.on('finish', onDone);
+    else body.on('end', onDone);
+    body.pipe(res, { end });
+  });
 }
 
 export function createRequestListener(pipelineStages: RequestPipeline, log: Logger, secure: boolean, limits: HttpLimits) {
@@ -91,11 +128,11 @@ export function createRequestListener(pipelineStages: RequestPipeline, log: Logg
           res.setTimeout(limits.bodyTimeoutMs);
           try {
             if (response.trailers) {
-              await pipeline(body, res, { end: false });
+              await sendStream(body, res, false);
               res.addTrailers(response.trailers);
               res.end();
             } else {
-              await pipeline(body, res);
+              await sendStream(body, res, true);
             }
           } catch (e) {
             // Headers are gone: the only honest signal left is cutting the connection.

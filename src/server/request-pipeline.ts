@@ -169,10 +169,12 @@ export class RequestPipeline {
       return { caller: { principal, ...base } };
     }
     // Signatures are checked against the wall clock, not the (possibly advanced) business clock.
-    const opts: Parameters<typeof verifySignature>[1] = { lookup: (id) => this.fabric.identity.secretFor(id), now: Date.now(), s3 };
+    // One read of the access key serves both the signature check and the caller's identity.
+    const identity = this.fabric.identity.forRequest();
+    const opts: Parameters<typeof verifySignature>[1] = { lookup: identity.lookup, now: Date.now(), s3 };
     if (bodySha256 !== undefined) opts.bodySha256 = bodySha256;
     const sig = await verifySignature(signing, opts);
-    const resolved = await this.fabric.identity.resolve(sig.accessKeyId);
+    const resolved = await identity.resolve(sig.accessKeyId);
     const caller: Caller = { principal: resolved.principal, accessKeyId: sig.accessKeyId, ...base, authType: sig.kind === 'presigned' ? 'REST-QUERY-STRING' : 'REST-HEADER' };
     if (resolved.sessionPolicy) caller.sessionPolicy = resolved.sessionPolicy;
     if (resolved.sessionPolicyArns) caller.sessionPolicyArns = resolved.sessionPolicyArns;

@@ -13,6 +13,7 @@ import { capConnections, serverOptions } from './http-limits.js';
 import { createLogger, type Logger } from './logger.js';
 import { RequestPipeline } from './request-pipeline.js';
 import { loadOperatorCertificate, loadOrCreateCertificate } from './tls.js';
+import type { WorkerGroup } from './worker-group.js';
 
 export interface RunningMeridian {
   fabric: Fabric;
@@ -70,12 +71,12 @@ function refuseConnect(server: Server | HttpsServer): void {
   });
 }
 
-export async function startMeridian(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<RunningMeridian> {
+export async function startMeridian(config: Config, opts: { clock?: Clock; log?: Logger; group?: WorkerGroup } = {}): Promise<RunningMeridian> {
   const log = opts.log ?? createLogger(config.logLevel);
   const clock = opts.clock ?? (config.testClock ? new OffsetClock() : systemClock);
   // PostgreSQL: the schema must be this build's (SchemaVersionMismatch says to run `meridian migrate`).
   const pg = config.metadataUrl ? await openPostgresMetadata(config.metadataUrl, { applicationName: 'meridian gateway' }) : undefined;
-  const fabric = new Fabric(config, clock, log, pg);
+  const fabric = new Fabric(config, clock, log, opts.group, pg);
   const envKeys = config.rootAccessKeyId && config.rootSecretAccessKey ? { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey } : undefined;
   const { credentials, generated } = await ensureDefaultAccount(fabric.global.iam, config.dataDir, config.accountId, clock.now(), envKeys);
   // Resume replication that was pending when the process stopped.

@@ -173,8 +173,22 @@ function queryMap(rawQuery: string): Map<string, string> {
   return m;
 }
 
+/**
+ * Parsed once per request object: routing, the caller's scope and the verification all ask for it
+ * (three parses of the Authorization header and the query string per request before). Only
+ * successful parses are kept; a malformed request throws again on every call, as before.
+ */
+const parsed = new WeakMap<SigningRequest, ParsedAuth | undefined>();
+
 /** The SigV4 parameters of a request, or undefined for an anonymous request. */
 export function parseAuth(req: SigningRequest): ParsedAuth | undefined {
+  if (parsed.has(req)) return parsed.get(req);
+  const auth = parseAuthUncached(req);
+  parsed.set(req, auth);
+  return auth;
+}
+
+function parseAuthUncached(req: SigningRequest): ParsedAuth | undefined {
   const authorization = headerValue(req.headers, 'authorization');
   const params = queryMap(req.rawQuery);
   const presigned = PRESIGN_TRIGGERS.some((n) => params.has(n));

@@ -25,9 +25,15 @@ export interface PayloadVerifierOptions {
   defaultChecksum?: ChecksumAlgorithm;
 }
 
+/** Digests of the empty body, for requests that have none (GET, HEAD, DELETE): no hash objects built. */
+const EMPTY_MD5 = createHash('md5').digest();
+const EMPTY_SHA256_HEX = createHash('sha256').digest('hex');
+
 class PayloadVerifier extends Transform {
-  private readonly md5: Hash = createHash('md5');
-  private readonly sha256: Hash | undefined;
+  /** Created on the first body byte: most requests (GET, HEAD) have none. */
+  private md5: Hash | undefined;
+  private sha256: Hash | undefined;
+  private readonly wantSha256: boolean;
   private readonly checksum: IncrementalChecksum | undefined;
   private readonly decoder: AwsChunkedDecoder | undefined;
   private length = 0;
@@ -35,7 +41,7 @@ class PayloadVerifier extends Transform {
 
   constructor(private readonly plan: PayloadPlan) {
     super();
-    if (plan.expectedSha256 !== undefined) this.sha256 = createHash('sha256');
+    this.wantSha256 = plan.expectedSha256 !== undefined;
     if (plan.checksumAlgorithm !== undefined) this.checksum = createChecksum(plan.checksumAlgorithm);
     if (plan.chunked) {
       this.decoder = new AwsChunkedDecoder({ ...plan.chunked, onData: (b) => this.accept(b) });
@@ -43,8 +49,9 @@ class PayloadVerifier extends Transform {
   }
 
   private accept(b: Buffer): void {
-    this.md5.update(b);
-    this.sha256?.update(b);
+    if (b.length === 0) return;
+    (this.md5 ??= createHash('md5')).update(b);
+    if (this.wantSha256) (this.sha256 ??= createHash('sha256')).update(b);
     this.checksum?.update(b);
     this.length += b.length;
     this.push(b);
@@ -73,7 +80,7 @@ class PayloadVerifier extends Transform {
     const plan = this.plan;
     this.decoder?.end();
     if (plan.expectedSha256 !== undefined) {
-      const computed = this.sha256!.digest('hex');
+      const computed = this.sha256 ? this.sha256.digest('hex') : EMPTY_SHA256_HEX;
       if (computed !== plan.expectedSha256.toLowerCase()) {
         throw new ServiceError(
           'XAmzContentSHA256Mismatch',
@@ -100,7 +107,7 @@ class PayloadVerifier extends Transform {
         throw badDigest(`The ${algorithm} you specified did not match the calculated checksum.`);
       }
     }
-    const md5 = this.md5.digest();
+    const md5 = this.md5 ? this.md5.digest() : EMPTY_MD5;
     if (plan.contentMd5 !== undefined && !md5.equals(plan.contentMd5)) {
       throw badDigest('The Content-MD5 you specified did not match what we received.');
     }

@@ -24,14 +24,31 @@ export class IdentityResolver {
 
   /** For SigV4: the secret (and session token) of an active key; undefined if unknown or inactive. */
   async secretFor(accessKeyId: string): Promise<{ secretAccessKey: string; sessionToken?: string } | undefined> {
-    const key = await this.store.getAccessKey(accessKeyId);
-    if (!key || key.status !== 'Active') return undefined;
-    return key.sessionToken ? { secretAccessKey: key.secretAccessKey, sessionToken: key.sessionToken } : { secretAccessKey: key.secretAccessKey };
+    return secretOf(await this.store.getAccessKey(accessKeyId));
   }
 
   /** The principal behind a verified access key. Expired session credentials are ExpiredToken. */
   async resolve(accessKeyId: string): Promise<ResolvedIdentity> {
-    const key = await this.store.getAccessKey(accessKeyId);
+    return this.resolveKey(accessKeyId, await this.store.getAccessKey(accessKeyId));
+  }
+
+  /**
+   * Both at once from one read of the key, for a request: the lookup SigV4 verification calls, and
+   * the principal once the signature has verified (one access-key read per request instead of two).
+   */
+  forRequest(): { lookup: (accessKeyId: string) => Promise<{ secretAccessKey: string; sessionToken?: string } | undefined>; resolve: (accessKeyId: string) => Promise<ResolvedIdentity> } {
+    let read: { id: string; key: AccessKeyRecord | undefined } | undefined;
+    const keyOf = async (id: string): Promise<AccessKeyRecord | undefined> => {
+      if (read?.id !== id) read = { id, key: await this.store.getAccessKey(id) };
+      return read.key;
+    };
+    return {
+      lookup: async (id) => secretOf(await keyOf(id)),
+      resolve: async (id) => this.resolveKey(id, await keyOf(id)),
+    };
+  }
+
+  private async resolveKey(accessKeyId: string, key: AccessKeyRecord | undefined): Promise<ResolvedIdentity> {
     if (!key || key.status !== 'Active') {
       throw new ServiceError('InvalidAccessKeyId', 403, 'The AWS Access Key Id you provided does not exist in our records.', {
         AWSAccessKeyId: accessKeyId,
@@ -85,6 +102,11 @@ export class IdentityResolver {
       }
     }
   }
+}
+
+function secretOf(key: AccessKeyRecord | undefined): { secretAccessKey: string; sessionToken?: string } | undefined {
+  if (!key || key.status !== 'Active') return undefined;
+  return key.sessionToken ? { secretAccessKey: key.secretAccessKey, sessionToken: key.sessionToken } : { secretAccessKey: key.secretAccessKey };
 }
 
 function invalidKey(accessKeyId: string): ServiceError {

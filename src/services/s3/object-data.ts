@@ -3,10 +3,11 @@
  * key and lands in the blob store (inline in the database when small); reads decrypt only the
  * segments a range touches. No plaintext object byte is ever written to disk.
  */
-import { pipeline as join, Readable, Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { HEADER_SIZE, cipherRangeFor, createDecryptStream, createEncryptStream, decryptBuffer, encryptBuffer, encryptedSize } from '../../crypto/index.js';
+import { HEADER_SIZE, SegmentDecryptor, cipherRangeFor, createEncryptStream, decryptBuffer, encryptBuffer, encryptedSize } from '../../crypto/index.js';
 import type { BlobRef, BlobStore, ObjectPart } from '../../storage/types.js';
+import { CryptoIntegrityError } from '../../crypto/index.js';
 
 /**
  * Encrypt a plaintext stream into a new blob. Rejects (and leaves nothing behind) if the source fails, e.g. a bad checksum.
@@ -88,18 +89,51 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Plaintext of one part's sub-range. */
+/**
+ * Plaintext of one part's sub-range. A read from the first segment (every whole-object GET) is one
+ * file read from byte 0, header included; a range further in reads the header on its own first. The
+ * file's chunks go straight into the decryptor (no Transform or pipeline per part); leaving the loop
+ * early (an error, a failed tag, a client gone) destroys the file stream and closes its descriptor.
+ */
 async function* partRange(blobs: BlobStore, part: ObjectPart, dataKey: Buffer, start: number, end: number): AsyncGenerator<Buffer> {
   if (part.blob.kind === 'inline') {
     yield decryptBuffer(dataKey, part.blob.data).subarray(start, end + 1);
     return;
   }
   const r = cipherRangeFor(part.size, start, end);
-  const header = await readAll(blobs.openRead(part.blob, { start: 0, end: HEADER_SIZE - 1 }));
-  const cipher = blobs.openRead(part.blob, { start: r.cipherStart, end: r.cipherEndInclusive });
-  const decrypt = createDecryptStream(dataKey, header, { plainSize: part.size, firstSegment: r.firstSegment, skip: r.skip, length: r.length });
-  // Joined with pipeline: a failed tag or an early stop destroys the file read too (its descriptor closes).
-  for await (const chunk of join(cipher, decrypt, () => undefined)) yield chunk as Buffer;
+  const fromStart = r.firstSegment === 0;
+  const header = fromStart ? undefined : await readAll(blobs.openRead(part.blob, { start: 0, end: HEADER_SIZE - 1 }));
+  const file = blobs.openRead(part.blob, { start: fromStart ? 0 : r.cipherStart, end: r.cipherEndInclusive });
+  const options = { plainSize: part.size, firstSegment: r.firstSegment, skip: r.skip, length: r.length };
+  let decryptor = header ? new SegmentDecryptor(dataKey, header, options) : undefined;
+  let headerBytes: Buffer[] = [];
+  let headerLength = 0;
+  const plain: Buffer[] = [];
+  const emit = (b: Buffer): void => {
+    plain.push(b);
+  };
+  try {
+    for await (const data of file) {
+      let chunk = data as Buffer;
+      if (!decryptor) {
+        // The first HEADER_SIZE bytes of the file are the header (nearly always all in the first chunk).
+        headerBytes.push(chunk);
+        headerLength += chunk.length;
+        if (headerLength < HEADER_SIZE) continue;
+        const joined = headerBytes.length === 1 ? chunk : Buffer.concat(headerBytes, headerLength);
+        decryptor = new SegmentDecryptor(dataKey, joined.subarray(0, HEADER_SIZE), options);
+        chunk = joined.subarray(HEADER_SIZE);
+        headerBytes = [];
+      }
+      decryptor.update(chunk, emit);
+      for (const b of plain) yield b;
+      plain.length = 0;
+    }
+    if (!decryptor) throw new CryptoIntegrityError(`encrypted blob of ${headerLength} bytes is truncated`);
+    decryptor.end();
+  } finally {
+    file.destroy();
+  }
 }
 
 function* touchedParts(parts: ObjectPart[], range: ByteRange | undefined): Generator<{ part: ObjectPart; start: number; end: number }> {

@@ -43,6 +43,12 @@ export class PgKmsKeyStore implements KmsKeyStore {
     readonly region: string,
   ) {}
 
+  /** The KMS change counter (bumped by statement triggers on keys and aliases, whichever gateway writes). */
+  async changeToken(): Promise<string> {
+    const [row] = await this.db.query<{ generation: string }>('SELECT generation FROM kms_generation');
+    return String(row!.generation);
+  }
+
   async createKey(key: KmsKeyRecord): Promise<void> {
     await this.db.execute('INSERT INTO kms_keys (region, account_id, key_id, created_at, body) VALUES ($1, $2, $3, $4, $5)', [
       this.region,

@@ -286,4 +286,22 @@ export const PG_MIGRATIONS: readonly { description: string; sql: string }[] = [
   CREATE INDEX kms_grants_retiring ON kms_grants (region, retiring_principal) WHERE retiring_principal IS NOT NULL;
   `,
   },
+  {
+    description: 'KMS change counter (the key caches of every gateway follow it)',
+    sql: `
+  -- Bumped in the writing transaction by a statement trigger, so a reader that sees the new number
+  -- also sees the change (a sequence would move before the commit). One counter for all regions.
+  CREATE TABLE kms_generation (generation bigint NOT NULL);
+  INSERT INTO kms_generation (generation) VALUES (0);
+  CREATE FUNCTION bump_kms_generation() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    UPDATE kms_generation SET generation = generation + 1;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER kms_keys_changed AFTER INSERT OR UPDATE OR DELETE ON kms_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_kms_generation();
+  CREATE TRIGGER kms_aliases_changed AFTER INSERT OR UPDATE OR DELETE ON kms_aliases
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_kms_generation();
+  `,
+  },
 ];

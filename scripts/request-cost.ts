@@ -1,0 +1,171 @@
+/**
+ * Server CPU per request, measured from /proc/<pid>/stat around a fixed number of requests
+ * (`node bin/run-ts.mjs scripts/request-cost.ts put,get,head,get1m --n 2000`). Optionally with a CPU
+ * profile of the server (`--prof DIR`: node --cpu-prof, written when the server exits) or GC traces
+ * (`--trace-gc`). A tool for finding where a request's time goes; `npm run bench` is the benchmark.
+ */
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { BenchClient } from '../bench/http-client.js';
+import { createBucket, kmsCreateKey } from '../bench/scenario.js';
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1]! : dflt;
+};
+const ops = (args[0] ?? 'put,get,head').split(',');
+const n = Number(opt('--n', '2000'));
+const concurrency = Number(opt('--concurrency', '16'));
+const prof = opt('--prof', '');
+const kms = args.includes('--kms');
+const repeat = Number(opt('--repeat', '1'));
+const alloc = opt('--alloc', ''); // file for a sampling heap profile of the measured window
+const extraFlags = opt('--node-flags', '').split(' ').filter(Boolean);
+const nodeFlags = [...extraFlags, ...(alloc ? ['--import', new URL('./alloc-sampler.mjs', import.meta.url).pathname] : []), ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), ...(args.includes('--trace-gc') ? ['--trace-gc'] : [])];
+
+const TICK_US = 1e6 / 100; // USER_HZ
+/** CPU µs by thread name (main thread, libuv pool, V8 workers...) from /proc/<pid>/task. */
+function threadCpuUs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  // Node names all its threads "node"; they are told apart by creation order (thread id): the V8
+  // platform's workers (GC, compilers) start with the process, libuv's pool on first use.
+  const tids = readdirSync(`/proc/${pid}/task`).map(Number).sort((a, b) => a - b);
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = tid === pid ? 'main' : `t${tid - pid}`;
+      const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) * TICK_US);
+    } catch {
+      // a thread that ended meanwhile
+    }
+  }
+  return out;
+}
+function cpuUs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) * TICK_US; // utime, stime
+}
+
+// Started by hand rather than with test/support's helper: node's profiling flags are not allowed in NODE_OPTIONS.
+const dataDir = mkdtempSync(join(tmpdir(), 'meridian-cost-'));
+const server = { accessKeyId: 'AKIA' + randomBytes(8).toString('hex').toUpperCase(), secretAccessKey: randomBytes(30).toString('base64').slice(0, 40), httpEndpoint: '' };
+const child = spawn(process.execPath, [...nodeFlags, join(opt('--root', new URL('..', import.meta.url).pathname), 'bin/meridian.mjs'), 'serve'], {
+  env: {
+    ...process.env,
+    MERIDIAN_HOST: '127.0.0.1',
+    MERIDIAN_PORT: '0',
+    MERIDIAN_TLS_PORT: 'off',
+    MERIDIAN_DATA_DIR: dataDir,
+    MERIDIAN_ROOT_ACCESS_KEY_ID: server.accessKeyId,
+    MERIDIAN_ROOT_SECRET_ACCESS_KEY: server.secretAccessKey,
+    MERIDIAN_LOG_LEVEL: 'info',
+    ALLOC_PROFILE: alloc,
+  },
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+let stderr = '';
+let stdoutLog = ''; // --trace-gc writes to stdout
+child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+server.httpEndpoint = await new Promise<string>((resolve, reject) => {
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    stdoutLog += d;
+    const m = /listening on (http:\/\/[\d.:]+)/.exec(out);
+    if (m) resolve(m[1]!);
+  });
+  child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
+});
+const pid = child.pid!;
+const client = new BenchClient(server.httpEndpoint, { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey }, 64);
+const region = 'us-east-1';
+const bucket = 'cost';
+try {
+  await createBucket(client, bucket, region);
+  const sse: Record<string, string> = {};
+  if (kms) {
+    const key = await kmsCreateKey(client, region, 'request-cost');
+    sse['x-amz-server-side-encryption'] = 'aws:kms';
+    sse['x-amz-server-side-encryption-aws-kms-key-id'] = key.arn;
+  }
+  const sizes: Record<string, number> = { put: 4096, get: 4096, head: 4096, put1m: 1 << 20, get1m: 1 << 20, put64m: 64 << 20, get64m: 64 << 20 };
+  const bodies = new Map<number, Buffer>();
+  const body = (size: number) => bodies.get(size) ?? (bodies.set(size, randomBytes(Math.min(size, 1 << 20))), bodies.get(size)!);
+  const put = (key: string, size: number) =>
+    size > 1 << 20
+      ? client.ok({ method: 'PUT', path: `/${bucket}/${key}`, region, service: 's3', headers: { ...sse }, stream: { chunk: body(size), repeat: size / (1 << 20) } })
+      : client.ok({ method: 'PUT', path: `/${bucket}/${key}`, region, service: 's3', headers: { 'content-type': 'application/octet-stream', ...sse }, body: body(size) });
+  async function loop(count: number, inFlight: number, one: (i: number) => Promise<unknown>): Promise<void> {
+    let next = 0;
+    await Promise.all(Array.from({ length: inFlight }, async () => {
+      while (next < count) await one(next++);
+    }));
+  }
+  let seq = 0;
+  for (const op of ops) {
+    const size = sizes[op]!;
+    const large = size >= 1 << 20;
+    const count = large ? Math.max(4, Math.floor((n * 4) / (size >> 16))) : n;
+    const inFlight = size >= 64 << 20 ? 1 : large ? 4 : concurrency;
+    let one: (i: number) => Promise<unknown>;
+    if (op.startsWith('put')) {
+      one = () => put(`${op}-${seq++}`, size);
+    } else {
+      const objects = Math.min(count, 64);
+      for (let i = 0; i < objects; i++) await put(`${op}-obj-${i}`, size);
+      const verb = op === 'head' ? 'HEAD' : 'GET';
+      one = async (i) => {
+        const r = await client.ok({ method: verb, path: `/${bucket}/${op}-obj-${i % objects}`, region, service: 's3' });
+        if (verb === 'GET' && r.bytes !== size) throw new Error(`GET returned ${r.bytes} bytes`);
+      };
+    }
+    await loop(Math.ceil(count / 4), inFlight, one); // warm-up
+    const perRequest: number[] = [];
+    const mainPerRequest: number[] = [];
+    for (let rep = 0; rep < repeat; rep++) {
+      const c0 = cpuUs(pid);
+      const th0 = threadCpuUs(pid);
+      const t0 = performance.now();
+      const m0 = process.hrtime.bigint() / 1000n;
+      if (alloc) {
+        child.kill('SIGUSR2');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await loop(count, inFlight, one);
+      if (alloc) {
+        child.kill('SIGUSR2');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      const wall = performance.now() - t0;
+      // The measured window on the monotonic clock (µs), which is also the clock of V8's CPU profiles.
+      if (prof) appendFileSync(join(prof, 'windows.txt'), `${op} ${m0} ${process.hrtime.bigint() / 1000n} ${count}\n`);
+      const cpu = cpuUs(pid) - c0;
+      const threads = [...threadCpuUs(pid)].map(([name, us]) => [name, (us - (th0.get(name) ?? 0)) / count] as const).filter(([, us]) => us > 0);
+      perRequest.push(cpu / count);
+      mainPerRequest.push(threads.find(([name]) => name === 'main')?.[1] ?? 0);
+      process.stdout.write(`${op}: ${count} requests, ${inFlight} in flight: server CPU ${(cpu / count).toFixed(0)} µs/request, ${(count / (wall / 1000)).toFixed(0)} req/s, server ${(cpu / 1000 / wall).toFixed(2)} cores (${threads.map(([name, us]) => `${name} ${us.toFixed(0)}`).join(', ')})\n`);
+    }
+    if (repeat > 1) {
+      const sorted = [...perRequest].sort((a, b) => a - b);
+      process.stdout.write(`${op}: min ${sorted[0]!.toFixed(0)} µs, median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} µs of server CPU per request over ${repeat} runs (main thread min ${Math.min(...mainPerRequest).toFixed(0)} µs)\n`);
+    }
+  }
+} finally {
+  client.close();
+  if (args.includes('--trace-gc')) writeFileSync('/tmp/request-cost-gc.log', stdoutLog);
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+  if (args.includes('--keep')) process.stdout.write(`data kept in ${dataDir}\n`);
+  else rmSync(dataDir, { recursive: true, force: true });
+  if (args.includes('--trace-gc')) {
+    const gc = stdoutLog.split('\n').filter((l) => /Mark-Compact|Scavenge/.test(l));
+    process.stdout.write(`GC events: ${gc.filter((l) => l.includes('Scavenge')).length} scavenges, ${gc.filter((l) => l.includes('Mark-Compact')).length} mark-compacts\n`);
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * Regions on separate hosts: us-east-1 and us-east-2 each served by its own `meridian serve` (split
+ * mode) in its own network namespace, bound to its own address, the two reaching each other over
+ * HTTPS (own CA, MERIDIAN_PEER_CA) through a proxy that adds 20 ms each way. The client sits in the
+ * root namespace and talks to each host's address.
+ *
+ * The walkthrough's set-up (versioned buckets, a KMS key per region, the replication role and its
+ * policy, SseKmsEncryptedObjects + ReplicaKmsKeyID) replicates SSE-KMS objects re-encrypted under
+ * the destination's key. Then the destination host's link is cut (`ip link set … down`): writes,
+ * overwrites and deletes go on at the source and stay PENDING; once the link is healed every
+ * version and delete marker arrives exactly once, with the source's bytes and order.
+ *
+ * Needs root (network namespaces); skipped with the reason elsewhere.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketReplicationCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { CreateRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { eventually } from '../support/clients.js';
+import { netnsUnavailable } from '../support/netns.js';
+import { permissionsPolicy, replicationConfiguration, trustPolicy, type ScenarioNames } from '../support/replication-documents.js';
+import { startRegionsOnSeparateHosts, type SeparateHosts } from '../support/separate-hosts.js';
+
+const DELAY_MS = 20;
+const CONVERGE_MS = 240_000;
+
+/** Deterministic bytes for the n-th write of a key; every 5th write is large (a blob file, not inline). */
+function bodyOf(key: string, n: number): Buffer {
+  const size = n % 5 === 4 ? 200 * 1024 + n : 2000 + 37 * n;
+  const out = Buffer.alloc(size);
+  let block = createHash('sha256').update(`${key}#${n}`).digest();
+  for (let off = 0; off < size; off += block.length) {
+    block.copy(out, off);
+    block = createHash('sha256').update(block).digest();
+  }
+  return out;
+}
+
+interface Listed {
+  /** key → its object versions and its delete markers (each newest first, as listed) and which one is latest. */
+  byKey: Map<string, { versions: string[]; deleteMarkers: string[]; latest: string | undefined }>;
+  /** How many times each version id appears. */
+  counts: Map<string, number>;
+}
+
+async function listAll(s3: S3Client, bucket: string): Promise<Listed> {
+  const byKey: Listed['byKey'] = new Map();
+  const counts = new Map<string, number>();
+  const entry = (key: string) => {
+    let e = byKey.get(key);
+    if (!e) byKey.set(key, (e = { versions: [], deleteMarkers: [], latest: undefined }));
+    return e;
+  };
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
+  for (;;) {
+    const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker, MaxKeys: 1000 }));
+    for (const [list, kind] of [[page.Versions ?? [], 'versions'], [page.DeleteMarkers ?? [], 'deleteMarkers']] as const) {
+      for (const v of list) {
+        const e = entry(v.Key!);
+        e[kind].push(v.VersionId!);
+        if (v.IsLatest) e.latest = v.VersionId!;
+        counts.set(v.VersionId!, (counts.get(v.VersionId!) ?? 0) + 1);
+      }
+    }
+    if (!page.IsTruncated) break;
+    keyMarker = page.NextKeyMarker;
+    versionIdMarker = page.NextVersionIdMarker;
+  }
+  return { byKey, counts };
+}
+
+const unavailable = netnsUnavailable();
+
+describe('regions on separate hosts (network namespaces, 20 ms apart)', { skip: unavailable }, () => {
+  let hosts: SeparateHosts;
+  let s: ScenarioNames;
+  /** Every object version written at the source: version id → key and bytes. */
+  const written = new Map<string, { key: string; body: Buffer }>();
+  const writes = new Map<string, number>();
+
+  async function put(key: string): Promise<string> {
+    const n = (writes.get(key) ?? 0) + 1;
+    writes.set(key, n);
+    const body = bodyOf(key, n);
+    const r = await hosts.s3('us-east-1').send(new PutObjectCommand({ Bucket: s.src, Key: key, Body: body, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: s.srcKeyArn }));
+    written.set(r.VersionId!, { key, body });
+    return r.VersionId!;
+  }
+
+  async function status(versionId: string): Promise<string | undefined> {
+    const { key } = written.get(versionId)!;
+    return (await hosts.s3('us-east-1').send(new HeadObjectCommand({ Bucket: s.src, Key: key, VersionId: versionId }))).ReplicationStatus;
+  }
+
+  before(async () => {
+    hosts = await startRegionsOnSeparateHosts({ regions: ['us-east-1', 'us-east-2'], delayMs: DELAY_MS });
+    // The walkthrough: a key per region, versioned buckets, the role and its policy, the rule.
+    const tag = Date.now().toString(36);
+    const src = `src-${tag}`;
+    const dest = `dest-${tag}`;
+    const srcKeyArn = (await hosts.kms('us-east-1').send(new CreateKeyCommand({ Description: 'source key' }))).KeyMetadata!.Arn!;
+    const destKeyArn = (await hosts.kms('us-east-2').send(new CreateKeyCommand({ Description: 'replica key' }))).KeyMetadata!.Arn!;
+    await hosts.s3('us-east-1').send(new CreateBucketCommand({ Bucket: src }));
+    await hosts.s3('us-east-1').send(new PutBucketVersioningCommand({ Bucket: src, VersioningConfiguration: { Status: 'Enabled' } }));
+    await hosts.s3('us-east-2').send(new CreateBucketCommand({ Bucket: dest, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
+    await hosts.s3('us-east-2').send(new PutBucketVersioningCommand({ Bucket: dest, VersioningConfiguration: { Status: 'Enabled' } }));
+    const roleName = `s3-crr-with-kms-role-${tag}`;
+    const roleArn = (await hosts.iam().send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trustPolicy('s3.amazonaws.com') }))).Role!.Arn!;
+    await hosts.iam().send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: 'replication', PolicyDocument: permissionsPolicy({ src, dest, srcKeyArn, destKeyArn }) }));
+    s = { src, dest, srcKeyArn, destKeyArn, roleArn };
+    await hosts.s3('us-east-1').send(new PutBucketReplicationCommand({ Bucket: src, ReplicationConfiguration: JSON.parse(replicationConfiguration(s)) }));
+  });
+
+  after(async () => {
+    await hosts?.stop();
+  });
+
+  it('each region is served from its own host, and SSE-KMS replicas arrive encrypted under the destination key', async () => {
+    const east1 = hosts.regions['us-east-1']!;
+    const east2 = hosts.regions['us-east-2']!;
+    assert.notEqual(east1.address, east2.address);
+    assert.match(east1.process.httpEndpoint, new RegExp(`^http://${east1.address.replace(/\./g, '\\.')}:`));
+    assert.match(east2.process.httpEndpoint, new RegExp(`^http://${east2.address.replace(/\./g, '\\.')}:`));
+
+    const versions = [await put('walk-0'), await put('walk-1'), await put('walk-2'), await put('walk-3'), await put('walk-4')];
+    for (const v of versions) await eventually(async () => ((await status(v)) === 'COMPLETED' ? true : undefined), CONVERGE_MS, 200);
+    for (const v of versions) {
+      const { key, body } = written.get(v)!;
+      const source = await hosts.s3('us-east-1').send(new HeadObjectCommand({ Bucket: s.src, Key: key, VersionId: v }));
+      assert.equal(source.SSEKMSKeyId, s.srcKeyArn);
+      const replica = await hosts.s3('us-east-2').send(new GetObjectCommand({ Bucket: s.dest, Key: key, VersionId: v }));
+      assert.equal(replica.ReplicationStatus, 'REPLICA');
+      assert.equal(replica.ServerSideEncryption, 'aws:kms');
+      assert.equal(replica.SSEKMSKeyId, s.destKeyArn, `${key}'s replica is under the us-east-2 key`);
+      assert.ok(Buffer.from(await replica.Body!.transformToByteArray()).equals(body), `${key}'s replica has the source bytes`);
+    }
+    // The replicas crossed from host to host through the delay proxy, and us-east-2 asked the home
+    // (IAM, the role) through the other one.
+    assert.ok(east2.proxy.accepted > 0, 'us-east-1 reached us-east-2 through the link between the hosts');
+    assert.ok(east1.proxy.accepted > 0, 'us-east-2 reached the home through the link between the hosts');
+  });
+
+  it('the destination host cut off: writes go on and stay PENDING; healed, every version converges exactly once', async (t) => {
+    const src = hosts.s3('us-east-1');
+    const keys = Array.from({ length: 16 }, (_, i) => `cut-${String(i).padStart(2, '0')}`);
+    const duringCut: string[] = [];
+    const markers: string[] = [];
+
+    // Large versions whose replication is likely on the wire when the cable is pulled: a replica may
+    // have arrived with its answer lost, and is sent again.
+    for (const k of ['inflight-0', 'inflight-1', 'inflight-2']) {
+      writes.set(k, 3);
+      await put(k); // the 4th write of a key is large
+    }
+    hosts.net.cut('use2');
+    // First batch: new keys, and a rewrite of the walkthrough's first key.
+    for (const k of keys) duringCut.push(await put(k));
+    duringCut.push(await put('walk-0'));
+    // Let the source try the dead link for a while (connects time out, the destination is parked).
+    await new Promise((r) => setTimeout(r, 5000));
+    // Second batch: overwrites, delete markers, and a key written again after its delete marker.
+    for (const k of keys.slice(0, 6)) duringCut.push(await put(k));
+    for (const k of [keys[6]!, keys[7]!, keys[8]!, 'walk-1']) markers.push((await src.send(new DeleteObjectCommand({ Bucket: s.src, Key: k }))).VersionId!);
+    duringCut.push(await put(keys[8]!));
+    duringCut.push(await put(keys[0]!));
+
+    for (const v of duringCut) assert.equal(await status(v), 'PENDING', `${written.get(v)!.key} (${v}) waits for the link`);
+    assert.equal(hosts.net.linked('use2'), false);
+
+    hosts.net.heal('use2');
+    const healedAt = Date.now();
+
+    // Every object version written anywhere in this file completes...
+    for (const v of written.keys()) await eventually(async () => ((await status(v)) === 'COMPLETED' ? true : undefined), CONVERGE_MS, 250);
+    // ... and the destination lists the same versions and delete markers as the source, key by key.
+    const source = await listAll(src, s.src);
+    const dest = hosts.s3('us-east-2');
+    const replicated = await eventually(async () => {
+      const d = await listAll(dest, s.dest);
+      return [...source.counts.keys()].every((v) => d.counts.has(v)) ? d : undefined;
+    }, CONVERGE_MS, 250);
+    t.diagnostic(`${replicated.counts.size} versions and delete markers converged ${Date.now() - healedAt} ms after the link was healed`);
+    for (const m of markers) assert.equal(replicated.counts.get(m), 1, `delete marker ${m} replicated once`);
+    for (const [v, n] of replicated.counts) assert.equal(n, 1, `version ${v} appears ${n} times at the destination`);
+    assert.equal(replicated.counts.size, source.counts.size, 'no version at the destination that the source lacks');
+    assert.deepEqual(replicated.byKey, source.byKey, 'each key has the same versions, in the same order, with the same latest');
+    assert.equal(source.counts.size, written.size + markers.length);
+
+    // Each replica has the source's bytes, re-encrypted under the destination's key.
+    for (const [v, { key, body }] of written) {
+      const replica = await dest.send(new GetObjectCommand({ Bucket: s.dest, Key: key, VersionId: v }));
+      assert.equal(replica.ReplicationStatus, 'REPLICA');
+      assert.equal(replica.SSEKMSKeyId, s.destKeyArn);
+      assert.ok(Buffer.from(await replica.Body!.transformToByteArray()).equals(body), `${key} ${v}: the replica has the source bytes`);
+    }
+    // What a reader of the destination sees: the latest write of each key, or nothing after a delete.
+    for (const k of [keys[0]!, keys[5]!, keys[8]!, 'walk-0']) {
+      const latest = await dest.send(new GetObjectCommand({ Bucket: s.dest, Key: k }));
+      assert.ok(Buffer.from(await latest.Body!.transformToByteArray()).equals(bodyOf(k, writes.get(k)!)), `${k}: the latest write is the current version`);
+    }
+    for (const k of [keys[6]!, keys[7]!, 'walk-1']) {
+      await assert.rejects(dest.send(new HeadObjectCommand({ Bucket: s.dest, Key: k })), (e: { name: string }) => e.name === 'NotFound', `${k} is deleted at the destination`);
+    }
+  });
+});
