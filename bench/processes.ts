@@ -55,7 +55,8 @@ export async function startMeridian(workers?: number): Promise<MeridianProcess> 
     // Requests are logged at debug; info keeps logging out of the measurement (as in production).
     MERIDIAN_LOG_LEVEL: 'info',
   };
-  if (workers !== undefined) env.MERIDIAN_WORKERS = String(workers);
+  // Empty = unset: the server's own default (one worker per core). The test harness would pass 1.
+  env.MERIDIAN_WORKERS = workers !== undefined ? String(workers) : '';
   return startMeridianProcess({ tls: false, env });
 }
 
