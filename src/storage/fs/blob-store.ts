@@ -143,6 +143,31 @@ export class FsBlobStore implements BlobStore {
     return createReadStream(this.pathOf(ref.id), range ? { start: range.start, end: range.end, highWaterMark } : { highWaterMark });
   }
 
+  /** Read buffers not in use, kept for the next reader (a few; more are allocated when many read at once). */
+  private readonly spareReadBuffers: Buffer[] = [];
+
+  async *readChunks(ref: BlobRef, range: { start: number; end: number }): AsyncGenerator<Buffer> {
+    if (ref.kind === 'inline') {
+      if (range.end >= range.start) yield ref.data.subarray(range.start, range.end + 1);
+      return;
+    }
+    const file = await open(this.pathOf(ref.id), 'r');
+    const buffer = this.spareReadBuffers.pop() ?? Buffer.allocUnsafeSlow(this.readChunkBytes);
+    try {
+      let position = range.start;
+      while (position <= range.end) {
+        const want = Math.min(buffer.length, range.end + 1 - position);
+        const { bytesRead } = await file.read(buffer, 0, want, position);
+        if (bytesRead === 0) return; // the file is shorter than the range: the reader sees it end early
+        position += bytesRead;
+        yield buffer.subarray(0, bytesRead);
+      }
+    } finally {
+      if (this.spareReadBuffers.length < 16) this.spareReadBuffers.push(buffer);
+      await file.close();
+    }
+  }
+
   async delete(refs: BlobRef[]): Promise<void> {
     for (const ref of refs) {
       if (ref.kind !== 'file') continue;
