@@ -94,9 +94,8 @@ export async function runPrimary(config: Config, opts: PrimaryOptions): Promise<
 
   const nameBackground = (): void => {
     if (stopping || (background && !background.isDead())) return;
-    // Prefer a worker that is already serving; otherwise the first one alive (it starts with it).
-    const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
-    background = alive.find((w) => ready.has(w.id)) ?? alive[0];
+    // A worker that is serving: it has its message listener (a message sent earlier would be lost).
+    background = Object.values(cluster.workers ?? {}).find((w): w is Worker => w !== undefined && !w.isDead() && ready.has(w.id));
     background?.send({ meridian: 'background' } satisfies Message);
   };
 
@@ -106,6 +105,7 @@ export async function runPrimary(config: Config, opts: PrimaryOptions): Promise<
       if (!isMessage(m)) return;
       if (m.meridian === 'ready') {
         ready.add(w.id);
+        nameBackground();
       } else if (m.meridian === 'region-work') {
         if (background && background !== w && !background.isDead()) background.send(m);
       } else if (m.meridian === 'replication-event') {
@@ -128,9 +128,7 @@ export async function runPrimary(config: Config, opts: PrimaryOptions): Promise<
     // A worker that cannot start (bad configuration, disk) would otherwise be restarted in a tight loop.
     const delay = recentDeaths.length > opts.workers * 3 ? 5_000 : 0;
     setTimeout(() => {
-      if (stopping) return;
-      fork();
-      nameBackground();
+      if (!stopping) fork();
     }, delay).unref();
   });
 
@@ -157,7 +155,6 @@ export async function runPrimary(config: Config, opts: PrimaryOptions): Promise<
     cluster.on('exit', onEarlyExit);
   });
   for (let i = 0; i < opts.workers; i++) fork();
-  nameBackground();
   await firstReady;
 
   const started: PrimaryStarted = {
