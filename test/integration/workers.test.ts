@@ -9,7 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import {
   CompleteMultipartUploadCommand,
@@ -19,6 +19,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   PutBucketPolicyCommand,
   PutObjectCommand,
   S3Client,
@@ -27,7 +28,7 @@ import {
 import { CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateAccessKeyCommand, CreateUserCommand, DeleteUserPolicyCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { eventually, type Credentials } from '../support/clients.js';
-import { startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
+import { isRunning, startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
 import { setUpReplication } from '../support/replication-setup.js';
 import { bytes } from './helpers.js';
 
@@ -186,5 +187,135 @@ describe('two workers serve the same data', () => {
       assert.equal(replica.SSEKMSKeyId, s.destKeyArn);
       assert.equal(await replica.Body!.transformToString(), `body of ${key}`);
     }
+  });
+});
+
+/** A body derived from its key, so replicas and survivors are checked without keeping copies. */
+function bodyOf(key: string): Buffer {
+  const size = key.endsWith('0') ? 300 * 1024 : 2048; // file blobs and inline blobs
+  const out = Buffer.alloc(size);
+  let block = createHash('sha256').update(key).digest();
+  for (let off = 0; off < size; off += block.length) {
+    block.copy(out, off);
+    block = createHash('sha256').update(block).digest();
+  }
+  return out;
+}
+
+/** The pid of the worker that last said it runs the background work. */
+function backgroundPid(p: MeridianProcess): number | undefined {
+  let pid: number | undefined;
+  for (const line of p.logs().split('\n')) if (line.includes('runs the background work')) pid = (JSON.parse(line) as { pid: number }).pid;
+  return pid;
+}
+
+/**
+ * PUT SSE-KMS objects from 6 writers (each with its own connections, so both workers get some)
+ * until stop() is called; a PUT that fails is not acknowledged (it was on a killed worker).
+ */
+function writeSseKms(p: MeridianProcess, bucket: string, keyArn: string, prefix: string) {
+  const acknowledged = new Map<string, string>();
+  let stopped = false;
+  let failures = 0;
+  const writers = Array.from({ length: 6 }, async (_, w) => {
+    const s3 = new S3Client({ endpoint: p.httpEndpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: p.accessKeyId, secretAccessKey: p.secretAccessKey }, maxAttempts: 1, logger: { debug() {}, info() {}, warn() {}, error() {} } });
+    for (let seq = 0; !stopped; seq++) {
+      const key = `${prefix}/w${w}/${String(seq).padStart(4, '0')}`;
+      try {
+        const r = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bodyOf(key), ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyArn }));
+        acknowledged.set(key, r.VersionId!);
+      } catch {
+        failures++;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  });
+  return {
+    acknowledged,
+    failures: () => failures,
+    async stop() {
+      stopped = true;
+      await Promise.all(writers);
+    },
+  };
+}
+
+/** Every acknowledged version is whole at the source, replicates (COMPLETED), and the destination holds each source version exactly once. */
+async function convergesExactlyOnce(p: MeridianProcess, s: { src: string; dest: string; destKeyArn: string }, acknowledged: Map<string, string>): Promise<void> {
+  const src = new S3Client({ endpoint: p.httpEndpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: p.accessKeyId, secretAccessKey: p.secretAccessKey }, maxAttempts: 1 });
+  const dest = new S3Client({ endpoint: p.httpEndpoint, region: 'us-east-2', forcePathStyle: true, credentials: { accessKeyId: p.accessKeyId, secretAccessKey: p.secretAccessKey }, maxAttempts: 1 });
+  for (const [key, versionId] of acknowledged) {
+    const got = await src.send(new GetObjectCommand({ Bucket: s.src, Key: key, VersionId: versionId }));
+    assert.ok((await bytes(got.Body)).equals(bodyOf(key)), `acknowledged ${key} is whole`);
+  }
+  const versionsOf = async (c: S3Client, bucket: string) => {
+    const out: string[] = [];
+    let KeyMarker: string | undefined;
+    let VersionIdMarker: string | undefined;
+    for (;;) {
+      const page = await c.send(new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker, VersionIdMarker }));
+      out.push(...(page.Versions ?? []).map((v) => `${v.Key} ${v.VersionId}`));
+      if (!page.IsTruncated) return out.sort();
+      KeyMarker = page.NextKeyMarker;
+      VersionIdMarker = page.NextVersionIdMarker;
+    }
+  };
+  const sourceVersions = await versionsOf(src, s.src);
+  for (const [key, versionId] of acknowledged) assert.ok(sourceVersions.includes(`${key} ${versionId}`), `acknowledged ${key} ${versionId} is listed`);
+  for (const v of sourceVersions) {
+    const [Key, VersionId] = v.split(' ') as [string, string];
+    await eventually(async () => ((await src.send(new HeadObjectCommand({ Bucket: s.src, Key, VersionId }))).ReplicationStatus === 'COMPLETED' ? true : undefined), 60_000, 100);
+  }
+  assert.deepEqual(await versionsOf(dest, s.dest), sourceVersions, 'the destination holds each source version exactly once');
+  for (const [key, versionId] of acknowledged) {
+    const replica = await dest.send(new GetObjectCommand({ Bucket: s.dest, Key: key, VersionId: versionId }));
+    assert.equal(replica.SSEKMSKeyId, s.destKeyArn);
+    assert.ok((await bytes(replica.Body)).equals(bodyOf(key)), `replica of ${key} has the source bytes`);
+  }
+}
+
+describe('crashes with two workers', () => {
+  /** Each replication task waits this long once claimed, so the kills land with replication in flight. */
+  const env = { MERIDIAN_WORKERS: '2', MERIDIAN_TEST_REPLICATION_DELAY_MS: '300' };
+  let p: MeridianProcess;
+  after(async () => {
+    await p?.stop();
+  });
+
+  it('SIGKILL of the background worker under load: the other keeps serving and takes over its replication, a new worker starts, nothing acknowledged is lost', async (t) => {
+    p = await startMeridianProcess({ tls: false, env });
+    const s = await setUpReplication(p);
+    const before = await eventually(async () => (p.workerPids().length === 2 ? p.workerPids() : undefined));
+    const victim = await eventually(async () => backgroundPid(p));
+    assert.ok(before.includes(victim));
+    const survivor = before.find((pid) => pid !== victim)!;
+
+    const load = writeSseKms(p, s.src, s.srcKeyArn, 'one');
+    while (load.acknowledged.size < 60) await new Promise((r) => setTimeout(r, 10));
+    process.kill(victim, 'SIGKILL');
+    const atKill = load.acknowledged.size;
+    // The survivor serves on: PUTs keep being acknowledged (the victim's connections fail).
+    await eventually(async () => (load.acknowledged.size >= atKill + 30 ? true : undefined), 30_000, 20);
+    const after = await eventually(async () => {
+      const pids = p.workerPids();
+      return pids.length === 2 && !pids.includes(victim) ? pids : undefined;
+    }, 30_000);
+    assert.ok(after.includes(survivor), 'the survivor was not restarted');
+    await load.stop();
+    t.diagnostic(`${load.acknowledged.size} PUTs acknowledged, ${load.failures()} failed with the victim's connections`);
+    assert.equal(await eventually(async () => (backgroundPid(p) === survivor ? survivor : undefined)), survivor, 'the survivor runs the background work now');
+    await convergesExactlyOnce(p, s, load.acknowledged);
+  });
+
+  it('SIGKILL of the whole group (primary and workers) under load, then a restart: every acknowledged PUT is intact and replication converges exactly once', async () => {
+    const s = await setUpReplication(p);
+    const load = writeSseKms(p, s.src, s.srcKeyArn, 'group');
+    while (load.acknowledged.size < 80) await new Promise((r) => setTimeout(r, 10));
+    const pids = [p.child.pid!, ...p.workerPids()];
+    await p.kill();
+    await load.stop();
+    for (const pid of pids) assert.ok(!isRunning(pid), `process ${pid} is gone`);
+    p = await startMeridianProcess({ dataDir: p.dataDir, accessKeyId: p.accessKeyId, secretAccessKey: p.secretAccessKey, tls: false, env });
+    await convergesExactlyOnce(p, s, load.acknowledged);
   });
 });
