@@ -185,6 +185,7 @@ export class Fabric {
       if (!this.closed && this.group.background && this.serves(region)) this.region(region).worker.wake();
     });
     group.onBackground(() => this.takeOverBackground());
+    if (group !== singleProcess && group.background) log.info({ pid: process.pid }, 'this worker runs the background work (replication, time-driven tasks, sweeps)');
   }
 
   /**
@@ -193,7 +194,7 @@ export class Fabric {
    */
   private takeOverBackground(): void {
     if (this.closed) return;
-    this.log.info({ pid: process.pid }, 'this worker now runs the background work (replication, time-driven tasks, sweeps)');
+    this.log.info({ pid: process.pid }, 'this worker runs the background work (replication, time-driven tasks, sweeps)');
     for (const region of this.existingRegions()) this.region(region);
     for (const r of this.regions.values()) {
       r.startBackground();
