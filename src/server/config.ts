@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { isPostgresUrl } from '../storage/index.js';
 import { parsePeers, splitConfig, type SplitConfig } from './peers.js';
 
 export type KmsOverHttpPolicy = 'loopback' | 'always' | 'never';
@@ -14,6 +15,11 @@ export interface Config {
   /** HTTPS listener port; null when disabled (MERIDIAN_TLS_PORT=off). 0 means an ephemeral port. */
   tlsPort: number | null;
   dataDir: string;
+  /**
+   * MERIDIAN_METADATA_URL (or `serve --metadata-url`): every region's metadata and the global
+   * stores in this PostgreSQL database instead of SQLite files under dataDir (scale-out mode).
+   */
+  metadataUrl?: string;
   accountId: string;
   rootAccessKeyId?: string;
   rootSecretAccessKey?: string;
@@ -166,6 +172,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const regions = env.MERIDIAN_REGIONS.split(',').map((r) => r.trim()).filter(Boolean);
     const peers = parsePeers((env.MERIDIAN_PEERS ?? '').split(',').map((p) => p.trim()).filter(Boolean));
     config.split = splitConfig(regions, peers, env.MERIDIAN_HOME_REGION || undefined, env.MERIDIAN_PEER_SECRET, env.MERIDIAN_PEER_CA || undefined);
+  }
+  if (env.MERIDIAN_METADATA_URL) {
+    if (!isPostgresUrl(env.MERIDIAN_METADATA_URL)) throw new Error(`MERIDIAN_METADATA_URL must be a postgres:// or postgresql:// URL, got '${env.MERIDIAN_METADATA_URL.replace(/\/\/[^@/]*@/, '//…@')}'`);
+    if (config.split) throw new Error('MERIDIAN_METADATA_URL cannot be combined with split mode (MERIDIAN_REGIONS) yet: every gateway of a PostgreSQL deployment serves all regions');
+    config.metadataUrl = env.MERIDIAN_METADATA_URL;
   }
   if (env.MERIDIAN_TEST_MIN_PART_SIZE) config.testMinPartSize = int('MERIDIAN_TEST_MIN_PART_SIZE', env.MERIDIAN_TEST_MIN_PART_SIZE, 5 * 1024 * 1024);
   if (env.MERIDIAN_REPLICATION_WEBHOOK) {

@@ -31,8 +31,8 @@ import { S3Service } from '../services/s3/s3-service.js';
 import { SseEngine, sseS3KeyFor } from '../services/s3/sse.js';
 import { StsService } from '../services/sts/sts-service.js';
 import type { BucketRecord } from '../storage/types.js';
-import { createFsBlobStore, openGlobalStores, openKmsKeyStore, openRegionMetadataStore, type GlobalStores } from '../storage/index.js';
-import type { Config } from './config.js';
+import { createFsBlobStore, openGlobalStores, openKmsKeyStore, openRegionMetadataStore, type GlobalStores, type PostgresMetadata, type RegionMetadataStore, type KmsKeyStore } from '../storage/index.js';
+import { workersFor, type Config } from './config.js';
 import type { Logger } from './logger.js';
 import { ReplicationWebhook } from './replication-webhook.js';
 import { BUCKET_RPC_PATH } from './internal-api.js';
@@ -96,12 +96,14 @@ export class Fabric {
     readonly log: Logger,
     /** The other processes serving this data directory (cluster workers); none by default. */
     readonly group: WorkerGroup = singleProcess,
+    /** The PostgreSQL metadata (config.metadataUrl), opened and schema-checked by the caller; else SQLite files. */
+    private readonly pg?: PostgresMetadata,
   ) {
     mkdirSync(join(config.dataDir, 'global'), { recursive: true, mode: 0o700 });
     // Split mode: the home region's process owns the global stores; the others ask it.
     const split = config.split;
     this.ownsGlobal = !split || split.regions.includes(split.home);
-    this.global = this.ownsGlobal ? openGlobalStores(join(config.dataDir, 'global', 'global.db')) : remoteGlobalStores(split!.peers[split!.home]!, split!);
+    this.global = pg ? pg.global : this.ownsGlobal ? openGlobalStores(join(config.dataDir, 'global', 'global.db')) : remoteGlobalStores(split!.peers[split!.home]!, split!);
     this.replicaWriter = new ReplicaWriter(async (region) => (this.serves(region) ? this.region(region).s3ctx : undefined));
     this.authorizer = new Authorizer(this.global.iam, clock);
     this.identity = new IdentityResolver(this.global.iam, clock);
@@ -183,6 +185,7 @@ export class Fabric {
       if (!this.closed && this.group.background && this.serves(region)) this.region(region).worker.wake();
     });
     group.onBackground(() => this.takeOverBackground());
+    if (group !== singleProcess && group.background) log.info({ pid: process.pid }, 'this worker runs the background work (replication, time-driven tasks, sweeps)');
   }
 
   /**
@@ -191,7 +194,7 @@ export class Fabric {
    */
   private takeOverBackground(): void {
     if (this.closed) return;
-    this.log.info({ pid: process.pid }, 'this worker now runs the background work (replication, time-driven tasks, sweeps)');
+    this.log.info({ pid: process.pid }, 'this worker runs the background work (replication, time-driven tasks, sweeps)');
     for (const region of this.existingRegions()) this.region(region);
     for (const r of this.regions.values()) {
       r.startBackground();
@@ -230,7 +233,9 @@ export class Fabric {
   /** Regions that already have data: opened at start so their pending replication resumes. */
   existingRegions(): string[] {
     if (!existsSync(this.config.dataDir)) return [];
-    return readdirSync(this.config.dataDir).filter((d) => this.serves(d) && existsSync(join(this.config.dataDir, d, 'meta.db')));
+    // With PostgreSQL a region's metadata is in the database; its directory holds its root key and blobs.
+    const marker = this.pg ? 'root.key' : 'meta.db';
+    return readdirSync(this.config.dataDir).filter((d) => this.serves(d) && existsSync(join(this.config.dataDir, d, marker)));
   }
 
   /** A region's runtime, created (with its data directory) on first use. */
@@ -259,13 +264,24 @@ export class Fabric {
     const fromEnv = process.env[envName];
     if (fromEnv !== undefined) rootKeyOptions.env = fromEnv;
     const rootKey = loadOrCreateRootKey(rootKeyOptions);
-    const meta = openRegionMetadataStore(join(dir, 'meta.db'), name);
+    let meta: RegionMetadataStore;
+    let keys: KmsKeyStore;
+    if (this.pg) {
+      meta = this.pg.regionStore(name);
+      keys = this.pg.kmsKeyStore(name);
+    } else {
+      const sqlite = openRegionMetadataStore(join(dir, 'meta.db'), name);
+      meta = sqlite;
+      keys = openKmsKeyStore(sqlite);
+    }
     const faults = this.faults;
-    const fsBlobs = createFsBlobStore(join(dir, 'blobs'), { deleteGraceMs: this.config.blobDeleteGraceMs, orphanGraceMs: this.config.blobOrphanGraceMs });
+    // Several workers or gateways share the directory: none may clear tmp/ under another's upload.
+    const soleUser = workersFor(this.config).workers === 1 && !this.config.metadataUrl;
+    const fsBlobs = createFsBlobStore(join(dir, 'blobs'), { deleteGraceMs: this.config.blobDeleteGraceMs, orphanGraceMs: this.config.blobOrphanGraceMs, soleUser });
     const blobs = faults ? withEnospcFaults(fsBlobs, () => faults.enospc(name), (f) => faults.injected(f)) : fsBlobs;
     const kms = new KmsService({
       region: name,
-      keys: openKmsKeyStore(meta),
+      keys,
       rootKey,
       authorizer: this.authorizer,
       clock: this.clock,
@@ -356,7 +372,8 @@ export class Fabric {
         started = true;
         // Only the background process claims outbox tasks, and it starts claiming only once it is the
         // only one (at start, or after its predecessor died): claims left by earlier processes are void.
-        worker!.start({ ownsStore: true });
+        // Not with PostgreSQL: the database is shared by every gateway, whose claims run out by their leases.
+        worker!.start({ ownsStore: !this.pg });
       },
       close: async () => {
         await worker!.stop();
@@ -435,5 +452,6 @@ export class Fabric {
     for (const r of this.regions.values()) await r.close();
     this.regions.clear();
     await this.global.close();
+    await this.pg?.close();
   }
 }

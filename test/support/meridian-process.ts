@@ -7,6 +7,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { migratePostgresMetadata } from '../../src/storage/index.js';
+import { startThrowawayPostgres, type ThrowawayPostgres } from './postgres.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -63,8 +65,35 @@ export interface StartOptions {
   launcher?: string[];
 }
 
+/**
+ * MERIDIAN_TEST_BACKEND=postgres npm test -- <files>: every test server keeps its metadata in
+ * PostgreSQL (one throwaway cluster per test process, one migrated database per data directory, so
+ * a restart on the same directory finds its data again). A test that sets MERIDIAN_METADATA_URL itself,
+ * or runs split mode, keeps its own setting.
+ */
+const TEST_BACKEND = process.env.MERIDIAN_TEST_BACKEND ?? 'sqlite';
+let testPostgres: Promise<ThrowawayPostgres> | undefined;
+const databaseOf = new Map<string, Promise<string>>();
+
+function metadataUrlFor(dataDir: string): Promise<string> {
+  let url = databaseOf.get(dataDir);
+  if (!url) {
+    testPostgres ??= startThrowawayPostgres();
+    url = (async () => {
+      const created = await (await testPostgres!).createDatabase();
+      await migratePostgresMetadata(created);
+      return created;
+    })();
+    databaseOf.set(dataDir, url);
+  }
+  return url;
+}
+
 export async function startMeridianProcess(opts: StartOptions = {}): Promise<MeridianProcess> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'meridian-test-'));
+  if (TEST_BACKEND === 'postgres' && !opts.env?.MERIDIAN_METADATA_URL && !opts.env?.MERIDIAN_REGIONS && !opts.args?.includes('--regions')) {
+    opts = { ...opts, env: { ...opts.env, MERIDIAN_METADATA_URL: await metadataUrlFor(dataDir) } };
+  }
   const accessKeyId = opts.accessKeyId ?? 'AKIA' + randomBytes(8).toString('hex').toUpperCase();
   const secretAccessKey = opts.secretAccessKey ?? randomBytes(30).toString('base64').slice(0, 40);
   const env: Record<string, string> = {
@@ -134,7 +163,7 @@ export async function startMeridianProcess(opts: StartOptions = {}): Promise<Mer
         await exited;
       }
       // Wait until every process of the group is gone (their files closed, their locks released).
-      for (let i = 0; i < 250 && group.some((pid) => alive(pid)); i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 250 && group.some((pid) => isRunning(pid)); i++) await new Promise((r) => setTimeout(r, 20));
     },
     workerPids: () => childPids(child.pid!).filter((pid) => isMeridian(pid)),
   };
@@ -144,7 +173,7 @@ export async function startMeridianProcess(opts: StartOptions = {}): Promise<Mer
 }
 
 /** Running (a zombie waiting to be reaped counts as gone). */
-function alive(pid: number): boolean {
+export function isRunning(pid: number): boolean {
   try {
     return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {

@@ -9,6 +9,7 @@
  * flushes of concurrent commits itself (commit_delay / the WAL writer).
  */
 import pg from 'pg';
+import { MetadataUnavailable } from '../errors.js';
 
 const { Pool, types } = pg;
 
@@ -37,6 +38,24 @@ export interface Tx {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
+/** Errors that mean "no database right now" rather than "this statement is wrong". */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+export function isUnavailable(e: unknown): boolean {
+  if (e instanceof MetadataUnavailable) return true;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (UNAVAILABLE_CODES.has(code)) return true;
+    // SQLSTATE class 08 (connection exception), 57P01-57P03 (shutdown, crash, cannot connect now), 53300 (too many connections).
+    if (/^08/.test(code) || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300') return true;
+  }
+  const message = e instanceof Error ? e.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(message);
+}
+
+function unavailableOr(e: unknown): unknown {
+  return isUnavailable(e) && !(e instanceof MetadataUnavailable) ? new MetadataUnavailable(e) : e;
+}
+
 /** SQLSTATEs after which the whole transaction may simply run again. */
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 const MAX_ATTEMPTS = 20;
@@ -60,17 +79,33 @@ export class PgDatabase {
 
   /** Statements outside a transaction, each on its own (the pool as a Tx). */
   get direct(): Tx {
-    return this.pool;
+    return {
+      query: async <R extends pg.QueryResultRow>(sql: string, params?: unknown[]) => {
+        try {
+          return await this.pool.query<R>(sql, params);
+        } catch (e) {
+          throw unavailableOr(e);
+        }
+      },
+    };
   }
 
   /** One statement outside a transaction (reads, single-statement writes). */
   async query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
-    return (await this.pool.query<R>(sql, params as unknown[])).rows;
+    try {
+      return (await this.pool.query<R>(sql, params as unknown[])).rows;
+    } catch (e) {
+      throw unavailableOr(e);
+    }
   }
 
   /** One statement; the number of rows it changed. */
   async execute(sql: string, params: readonly unknown[] = []): Promise<number> {
-    return (await this.pool.query(sql, params as unknown[])).rowCount ?? 0;
+    try {
+      return (await this.pool.query(sql, params as unknown[])).rowCount ?? 0;
+    } catch (e) {
+      throw unavailableOr(e);
+    }
   }
 
   /**
@@ -80,7 +115,12 @@ export class PgDatabase {
    */
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
+      let client: pg.PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (e) {
+        throw unavailableOr(e);
+      }
       let broken = false;
       try {
         await client.query('BEGIN');
@@ -95,7 +135,8 @@ export class PgDatabase {
         }
         const code = (e as { code?: string }).code;
         if (code && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) continue;
-        throw e;
+        if (isUnavailable(e)) broken = true;
+        throw unavailableOr(e);
       } finally {
         client.release(broken ? true : undefined);
       }

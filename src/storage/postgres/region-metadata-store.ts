@@ -21,6 +21,7 @@ import type {
   ReplicationStatus,
   StoredObjectVersion,
   UploadedPart,
+  VersionSummary,
   WriteCondition,
 } from '../types.js';
 import type { PgDatabase } from './database.js';
@@ -99,6 +100,12 @@ export class PgRegionMetadataStore implements RegionMetadataStore {
   }
   listVersions(bucket: string, options: ListVersionsOptions): Promise<StoredObjectVersion[]> {
     return this.objects.listVersions(bucket, options);
+  }
+  listLatestSummaries(bucket: string, options: ListLatestOptions): Promise<VersionSummary[]> {
+    return this.objects.listLatestSummaries(bucket, options);
+  }
+  listVersionSummaries(bucket: string, options: ListVersionsOptions): Promise<VersionSummary[]> {
+    return this.objects.listVersionSummaries(bucket, options);
   }
   updateReplication(
     bucket: string,

@@ -17,6 +17,7 @@ import type {
   ReplicationFailureCount,
   ReplicationStatus,
   StoredObjectVersion,
+  VersionSummary,
   WriteCondition,
 } from '../types.js';
 import { WriteConditionFailed } from '../errors.js';
@@ -57,6 +58,44 @@ interface VersionRow {
 const COLUMNS = `seq, bucket, key, version_id, is_latest, is_delete_marker, last_modified, size, etag, owner_account_id,
   storage_class, content_type, system_metadata, user_metadata, tags, checksum, encryption, replication_status,
   replication_detail, parts, inline_data`;
+
+/** Listing pages read only what the response shows: no metadata, parts, encryption or inline bytes. */
+const SUMMARY_COLUMNS = 'key, version_id, is_latest, is_delete_marker, last_modified, size, etag, owner_account_id, storage_class, checksum';
+type SummaryRow = Pick<VersionRow, 'key' | 'version_id' | 'is_latest' | 'is_delete_marker' | 'last_modified' | 'size' | 'etag' | 'owner_account_id' | 'storage_class' | 'checksum'>;
+
+function toSummary(bucket: string, r: SummaryRow): VersionSummary {
+  const s: VersionSummary = {
+    bucket,
+    key: r.key,
+    versionId: r.version_id,
+    isDeleteMarker: r.is_delete_marker,
+    lastModified: r.last_modified,
+    size: r.size,
+    etag: r.etag,
+    ownerAccountId: r.owner_account_id,
+    storageClass: r.storage_class,
+    isLatest: r.is_latest,
+  };
+  if (r.checksum !== null) s.checksum = fromJson(r.checksum);
+  return s;
+}
+
+function summaryOf(v: StoredObjectVersion): VersionSummary {
+  const s: VersionSummary = {
+    bucket: v.bucket,
+    key: v.key,
+    versionId: v.versionId,
+    isDeleteMarker: v.isDeleteMarker,
+    lastModified: v.lastModified,
+    size: v.size,
+    etag: v.etag,
+    ownerAccountId: v.ownerAccountId,
+    storageClass: v.storageClass,
+    isLatest: v.isLatest,
+  };
+  if (v.checksum) s.checksum = v.checksum;
+  return s;
+}
 
 function toVersion(r: VersionRow): StoredObjectVersion {
   const v: StoredObjectVersion = {
@@ -107,7 +146,14 @@ export function rangeCondition(col: string, range: KeyRange, next: number): { sq
  * (PostgreSQL's text functions count code points, as Array.from does). Exported for the test that
  * checks how many rows the plan reads.
  */
-export function skipScanQuery(region: string, bucket: string, o: ListLatestOptions, delimiter: string, successor: string): { sql: string; params: unknown[] } {
+export function skipScanQuery(
+  region: string,
+  bucket: string,
+  o: ListLatestOptions,
+  delimiter: string,
+  successor: string,
+  columns: string = COLUMNS,
+): { sql: string; params: unknown[] } {
   const limit = Math.max(1, Math.floor(o.limit));
   const range = keyRange(o.prefix, o.startAfter);
   const first = rangeCondition('key', range, 7);
@@ -130,7 +176,7 @@ export function skipScanQuery(region: string, bucket: string, o: ListLatestOptio
     )
     SELECT v.* FROM walk w CROSS JOIN LATERAL (
       -- LIMIT 1 keeps this a lookup per visited key (a plain join may hash the whole bucket).
-      SELECT ${COLUMNS} FROM object_versions WHERE region = $1 AND bucket = $2 AND key = w.key AND is_latest LIMIT 1) v
+      SELECT ${columns} FROM object_versions WHERE region = $1 AND bucket = $2 AND key = w.key AND is_latest LIMIT 1) v
     ORDER BY w.key COLLATE "C"`;
   return { sql, params };
 }
@@ -228,11 +274,39 @@ export class PgRegionObjects {
     return out;
   }
 
+  /** listLatest's pages, summaries only (what a listing response shows). */
+  async listLatestSummaries(bucket: string, o: ListLatestOptions): Promise<VersionSummary[]> {
+    if (o.delimiter) {
+      const successor = prefixUpperBound(Array.from(o.delimiter).pop()!);
+      if (successor === undefined) return (await this.walkRolledUp(bucket, o, o.delimiter)).map(summaryOf);
+      if (Math.floor(o.limit) <= 0) return [];
+      const q = skipScanQuery(this.region, bucket, o, o.delimiter, successor, SUMMARY_COLUMNS);
+      return (await this.db.query<SummaryRow>(q.sql, q.params)).map((r) => toSummary(bucket, r));
+    }
+    const r = rangeCondition('key', keyRange(o.prefix, o.startAfter), 3);
+    const rows = await this.db.query<SummaryRow>(
+      `SELECT ${SUMMARY_COLUMNS} FROM object_versions
+       WHERE region = $1 AND bucket = $2 AND is_latest AND NOT is_delete_marker${r.sql}
+       ORDER BY key LIMIT ${Math.max(0, Math.floor(o.limit))}`,
+      [this.region, bucket, ...r.params],
+    );
+    return rows.map((row) => toSummary(bucket, row));
+  }
+
+  /** listVersions' pages, summaries only. */
+  async listVersionSummaries(bucket: string, o: ListVersionsOptions): Promise<VersionSummary[]> {
+    return (await this.versionRows<SummaryRow>(bucket, o, SUMMARY_COLUMNS)).map((r) => toSummary(bucket, r));
+  }
+
   async listVersions(bucket: string, o: ListVersionsOptions): Promise<StoredObjectVersion[]> {
+    return (await this.versionRows<VersionRow>(bucket, o, COLUMNS)).map(toVersion);
+  }
+
+  private async versionRows<R extends SummaryRow>(bucket: string, o: ListVersionsOptions, columns: string): Promise<R[]> {
     const limit = Math.max(0, Math.floor(o.limit));
     const keyMarker = o.keyMarker || undefined; // '' is the same as no marker
     if (o.versionIdMarker && keyMarker === undefined) throw new Error('a version-id marker cannot be given without a key marker');
-    const out: VersionRow[] = [];
+    const out: R[] = [];
     if (keyMarker !== undefined && o.versionIdMarker && (!o.prefix || keyMarker.startsWith(o.prefix))) {
       const [marker] = await this.db.query<{ seq: number }>('SELECT seq FROM object_versions WHERE region = $1 AND bucket = $2 AND key = $3 AND version_id = $4', [
         this.region,
@@ -243,8 +317,8 @@ export class PgRegionObjects {
       // A marker version deleted between pages: restart at the key's newest version (repeating
       // entries is better than silently skipping some).
       out.push(
-        ...(await this.db.query<VersionRow>(
-          `SELECT ${COLUMNS} FROM object_versions WHERE region = $1 AND bucket = $2 AND key = $3 AND seq < $4 ORDER BY seq DESC LIMIT ${limit}`,
+        ...(await this.db.query<R>(
+          `SELECT ${columns} FROM object_versions WHERE region = $1 AND bucket = $2 AND key = $3 AND seq < $4 ORDER BY seq DESC LIMIT ${limit}`,
           [this.region, bucket, keyMarker, marker?.seq ?? Number.MAX_SAFE_INTEGER],
         )),
       );
@@ -252,13 +326,13 @@ export class PgRegionObjects {
     if (out.length < limit) {
       const r = rangeCondition('key', keyRange(o.prefix, keyMarker), 3);
       out.push(
-        ...(await this.db.query<VersionRow>(
-          `SELECT ${COLUMNS} FROM object_versions WHERE region = $1 AND bucket = $2${r.sql} ORDER BY key, seq DESC LIMIT ${limit - out.length}`,
+        ...(await this.db.query<R>(
+          `SELECT ${columns} FROM object_versions WHERE region = $1 AND bucket = $2${r.sql} ORDER BY key, seq DESC LIMIT ${limit - out.length}`,
           [this.region, bucket, ...r.params],
         )),
       );
     }
-    return out.map(toVersion);
+    return out;
   }
 
   // -------------------------------------------------------------------------------------------
