@@ -145,6 +145,12 @@ function pickSubnet(): string {
   throw new Error('no free 10.213.x.0/24 for the test network');
 }
 
+class SubnetTaken extends Error {
+  constructor(subnet: string) {
+    super(`${subnet}.0/24 was taken by another run at the same time`);
+  }
+}
+
 const live = new Set<TestNetwork>();
 process.once('exit', () => {
   for (const n of live) n.destroySync();
@@ -174,6 +180,16 @@ export class TestNetwork {
     const why = netnsUnavailable();
     if (why) throw new Error(why);
     sweepDeadRuns();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return TestNetwork.build(hostNames);
+      } catch (e) {
+        if (!(e instanceof SubnetTaken) || attempt === 5) throw e;
+      }
+    }
+  }
+
+  private static build(hostNames: string[]): TestNetwork {
     const runId = randomBytes(3).toString('hex');
     const subnet = pickSubnet();
     const base = `${PREFIX}-${process.pid}-${runId}`;
@@ -188,6 +204,9 @@ export class TestNetwork {
       ipOrThrow(['link', 'add', net.rootLink, 'type', 'veth', 'peer', 'name', 'root', 'netns', net.switchNs]);
       ipOrThrow(['-n', net.switchNs, 'link', 'set', 'root', 'master', 'br0', 'up']);
       ipOrThrow(['addr', 'add', `${net.rootAddress}/24`, 'dev', net.rootLink]);
+      // Another run may have taken the same /24 between our look and our claim: then pick again.
+      const claimants = ipOrThrow(['-4', '-o', 'addr', 'show', 'to', `${subnet}.0/24`]).split('\n').filter(Boolean);
+      if (claimants.length > 1) throw new SubnetTaken(subnet);
       ipOrThrow(['link', 'set', net.rootLink, 'up']);
       hostNames.forEach((name, i) => {
         if (!/^[a-z0-9]{1,10}$/.test(name)) throw new Error(`host name '${name}': 1-10 lowercase letters or digits`);
