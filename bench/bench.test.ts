@@ -37,8 +37,13 @@ test('npm run bench -- --smoke --json reports every figure as a positive number'
     'get-4096-sse-s3',
     'put-4096-sse-kms',
     'get-4096-sse-kms',
-    'peak-rss-small',
-    'peak-rss-large',
+    'head-4096-sse-s3',
+    'head-4096-sse-kms',
+    'put-1048576-sse-s3',
+    'get-1048576-sse-kms',
+    'peak-rss-throughput',
+    'list-v2',
+    'list-versions',
     'sse-kms-vs-s3-put-4096',
     'sse-kms-vs-s3-get-4096',
     'replication-lag-w1-p50',
@@ -51,7 +56,16 @@ test('npm run bench -- --smoke --json reports every figure as a positive number'
   ]) {
     assert.ok(ids.includes(expected), `missing figure ${expected} (have ${ids.join(', ')})`);
   }
-  assert.equal(ids.filter((id) => /^(put|get)-\d+-sse-(s3|kms)$/.test(id) && !id.includes('-4096-')).length, 4, 'large PUT/GET figures, SSE-S3 and SSE-KMS');
+  const large = String(result.settings.largeSize);
+  assert.equal(ids.filter((id) => new RegExp(`^(put|get)-${large}-sse-(s3|kms)$`).test(id)).length, 4, 'large PUT/GET figures, one stream, SSE-S3 and SSE-KMS');
+  assert.equal(ids.filter((id) => new RegExp(`^(put|get)-${large}-sse-(s3|kms)-x\\d+$`).test(id)).length, 4, 'large PUT/GET figures, several streams at once');
+  assert.ok(ids.some((id) => id.startsWith('peak-rss-streams-')), 'peak RSS while clients stream');
+  // Server CPU per request on every throughput row (whole process tree).
+  for (const r of result.rows.filter((r) => r.unit === 'ops/s' && !r.id.startsWith('sse-'))) assert.ok(Number(r.detail?.meridianServerUsPerRequest) > 0, `${r.id}: server CPU per request`);
+  // Every target of issue 12 has its line, and the geometric mean is a ratio.
+  assert.ok((result.targets ?? []).length >= 15, 'a line per target');
+  for (const t of result.targets!) assert.match(t.verdict, /^(PASS|FAIL|n\/a)$/);
+  assert.ok(Number.isFinite(result.geometricMean) && result.geometricMean! > 0);
   for (const r of result.rows) {
     for (const [name, v] of [['meridian', r.meridian], ['baseline', r.baseline], ['ratio', r.ratio]] as const) {
       assert.ok(Number.isFinite(v) && v > 0, `${r.workload}: ${name} = ${v}`);

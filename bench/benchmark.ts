@@ -22,8 +22,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { BenchClient, type BenchRequest } from './http-client.js';
-import { CpuMeter, OutsideLoad, PeakRss, memoryOf, startBaseline, startMeridian } from './processes.js';
-import { createBucket, kmsCreateKey, setUpReplication } from './scenario.js';
+import { OutsideLoad, PeakRss, processTree, startBaseline, startMeridian } from './processes.js';
+import { LoadClient } from './load-driver.js';
+import { geometricMean, ratioRows, summarise, type TargetCheck } from './targets.js';
+import { largeRows, listRows, mediumRows, rssRows, smallRows, type Ctx } from './workloads.js';
+import { createBucket, enableVersioning, kmsCreateKey, setUpReplication } from './scenario.js';
 import { sseComparisonRows } from './sse.js';
 import { replicationLoadRows, splitModeRows } from './replication-rows.js';
 
@@ -55,6 +58,19 @@ export interface BenchSettings {
   steadySeconds: number;
   /** Large (largeSize) SSE-KMS objects replicated by one batch job for the throughput figure. */
   replicationLargeCount: number;
+  /** Medium objects: size in MiB and requests in flight. */
+  mediumMiB: number;
+  mediumConcurrency: number;
+  /** Large objects transferred at once for the aggregate figure (the single stream is always measured). */
+  largeStreams: number;
+  /** Listing: keys in the listed bucket, requests in flight. */
+  listKeys: number;
+  listConcurrency: number;
+  /** RSS under streaming: clients (half PUT, half GET) and object sizes in MiB. */
+  rssClients: number;
+  rssSizesMiB: number[];
+  /** MERIDIAN_WORKERS for the server; undefined = the server's default. */
+  workers?: number;
 }
 
 export const PRESETS: Record<Mode, BenchSettings> = {
@@ -62,20 +78,27 @@ export const PRESETS: Record<Mode, BenchSettings> = {
     mode: 'full',
     concurrency: 32,
     smallSize: 4096,
-    smallWarmupMs: 1_000,
-    smallRounds: 7,
-    smallRoundMs: 2_000,
+    smallWarmupMs: 500,
+    smallRounds: 5,
+    smallRoundMs: 1_000,
     largeSize: 64 * 1024 * 1024,
     // A fresh V8 heap needs a few hundred MB of traffic before throughput settles (young-generation sizing).
-    largeWarmup: 3,
-    largeIterations: 11,
+    largeWarmup: 2,
+    largeIterations: 5,
     replicationObjects: 200,
     replicationWriters: [1, 4],
     replicationPollMs: 2,
     roundTrips: 1000,
-    steadyRate: 100,
+    steadyRate: 500,
     steadySeconds: 10,
     replicationLargeCount: 4,
+    mediumMiB: 1,
+    mediumConcurrency: 4,
+    largeStreams: 8,
+    listKeys: 2000,
+    listConcurrency: 4,
+    rssClients: 16,
+    rssSizesMiB: [64, 1024],
   },
   quick: {
     mode: 'quick',
@@ -94,6 +117,13 @@ export const PRESETS: Record<Mode, BenchSettings> = {
     steadyRate: 50,
     steadySeconds: 4,
     replicationLargeCount: 2,
+    mediumMiB: 1,
+    mediumConcurrency: 4,
+    largeStreams: 8,
+    listKeys: 2000,
+    listConcurrency: 4,
+    rssClients: 16,
+    rssSizesMiB: [64],
   },
   // For the smoke test: proves every figure is produced, measures nothing worth quoting.
   smoke: {
@@ -113,10 +143,17 @@ export const PRESETS: Record<Mode, BenchSettings> = {
     steadyRate: 10,
     steadySeconds: 1,
     replicationLargeCount: 1,
+    mediumMiB: 1,
+    mediumConcurrency: 2,
+    largeStreams: 2,
+    listKeys: 1001,
+    listConcurrency: 2,
+    rssClients: 4,
+    rssSizesMiB: [4],
   },
 };
 
-export type Unit = 'ops/s' | 'MB/s' | 'ms' | 'MiB';
+export type Unit = 'ops/s' | 'MB/s' | 'keys/s' | 'ms' | 'MiB';
 
 export interface Row {
   id: string;
@@ -142,12 +179,18 @@ export interface BenchResult {
     kernel: string;
     /** 1-minute load average when the run started (nothing of the benchmark's was running yet). */
     loadAverageAtStart: number;
+    /** Meridian's processes once started (primary and workers: MERIDIAN_WORKERS, or the server's default). */
+    meridianProcesses?: number;
     /** Share of the machine's CPU time spent busy outside the benchmark's processes during the run (0..1); figures are noisy when it is high. */
     outsideCpuShare?: number;
   };
   startedAt: string;
   durationS: number;
   rows: Row[];
+  /** Issue 12's targets checked against the rows (bench/targets.ts). */
+  targets?: TargetCheck[];
+  /** Geometric mean of the ratio workloads (bench/targets.ts ratioRows). */
+  geometricMean?: number;
 }
 
 type Target = 'meridian' | 'baseline';
@@ -186,8 +229,8 @@ export async function closedLoop(workers: number, durationMs: number, op: (seq: 
   return { ops: latencies.length, seconds, latenciesMs: latencies.sort((a, b) => a - b) };
 }
 
-export type Workload = 'small' | 'large' | 'sse' | 'replication' | 'replication-load' | 'split';
-export const WORKLOADS: readonly Workload[] = ['small', 'large', 'sse', 'replication', 'replication-load', 'split'];
+export type Workload = 'small' | 'medium' | 'large' | 'list' | 'rss' | 'sse' | 'replication' | 'replication-load' | 'split';
+export const WORKLOADS: readonly Workload[] = ['small', 'medium', 'large', 'list', 'rss', 'sse', 'replication', 'replication-load', 'split'];
 
 export interface RunOptions {
   settings: BenchSettings;
@@ -207,7 +250,7 @@ export async function runBenchmark(opts: RunOptions): Promise<BenchResult> {
   const want = (w: Workload) => !opts.only || opts.only.includes(w);
 
   log(`starting Meridian and the baseline server (${s.mode} run)`);
-  const [meridian, baseline] = await Promise.all([startMeridian(), startBaseline()]);
+  const [meridian, baseline, load] = await Promise.all([startMeridian(s.workers), startBaseline(), LoadClient.start()]);
   const creds = { accessKeyId: meridian.accessKeyId, secretAccessKey: meridian.secretAccessKey };
   const maxSockets = Math.max(s.concurrency, ...s.replicationWriters) * 2;
   const clients: Record<Target, BenchClient> = {
@@ -215,7 +258,12 @@ export async function runBenchmark(opts: RunOptions): Promise<BenchResult> {
     baseline: new BenchClient(baseline.endpoint, creds, maxSockets),
   };
   const pids = { meridian: meridian.child.pid!, baseline: baseline.child.pid! };
-  const outside = new OutsideLoad(['self', pids.meridian, pids.baseline]);
+  // Workers start after the primary prints its address: give them a moment to appear in /proc.
+  await new Promise((r) => setTimeout(r, 1000));
+  const meridianProcesses = processTree(pids.meridian).length;
+  log(`  Meridian: ${meridianProcesses} process(es) (MERIDIAN_WORKERS=${s.workers ?? "the server's default"})`);
+  // This process's tree: the servers, the load client and anything else the run starts.
+  const outside = new OutsideLoad([process.pid]);
   let outsideCpuShare: number | undefined;
   try {
     // ------------------------------------------------------------------------------ setup
@@ -229,178 +277,61 @@ export async function runBenchmark(opts: RunOptions): Promise<BenchResult> {
       'sse-kms': { label: 'SSE-KMS', headers: { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': kmsKey.arn } },
     };
 
-    // -------------------------------------------------------------------- 4 KiB ops/s
-    // Rounds alternate between the two servers (and which goes first), so a burst of outside load
-    // hits both columns alike; each figure is the median of its rounds.
-    const order = (round: number): Target[] => (round % 2 === 0 ? ['meridian', 'baseline'] : ['baseline', 'meridian']);
     const small = randomBytes(s.smallSize);
     const smallLabel = sizeLabel(s.smallSize);
     const mib = (b: number) => b / MIB;
-    const baselineBufferNote = `the baseline holds a preallocated ${sizeLabel(64 * MIB)} GET buffer`;
-    if (want('small')) {
-      const smallPeak = new PeakRss([pids.meridian, pids.baseline]);
-      for (const enc of ['sse-s3', 'sse-kms'] as const) {
-        const written: Record<Target, number> = { meridian: 0, baseline: 0 };
-        const prefix = `small-${enc}`;
-        const put = (t: Target) => async () => {
-          // Every PUT creates a new object (keys 0, 1, 2, ... in the order they are sent).
-          await clients[t].ok({ method: 'PUT', path: `/${bucket}/${prefix}-${written[t]++}`, region, service: 's3', headers: { 'content-type': 'application/octet-stream', ...sse[enc].headers }, body: small });
-        };
-        const get = (t: Target) => async (seq: number) => {
-          // Every PUT had finished before the GETs start: keys 0..written-1 all exist.
-          const res = await clients[t].ok({ method: 'GET', path: `/${bucket}/${prefix}-${(seq * 7919) % Math.max(1, written[t])}`, region, service: 's3' });
-          if (res.bytes !== s.smallSize) throw new Error(`${t}: GET returned ${res.bytes} bytes, expected ${s.smallSize}`);
-        };
-        for (const [verb, make] of [['PUT', put], ['GET', get]] as const) {
-          const rates: Record<Target, number[]> = { meridian: [], baseline: [] };
-          const latencies: Record<Target, number[]> = { meridian: [], baseline: [] };
-          // Cores used by the server under test and by this (client) process, per round.
-          const serverCpu: Record<Target, number[]> = { meridian: [], baseline: [] };
-          const clientCpu: Record<Target, number[]> = { meridian: [], baseline: [] };
-          for (const t of order(0)) if (s.smallWarmupMs > 0) await closedLoop(s.concurrency, s.smallWarmupMs, make(t));
-          for (let round = 0; round < s.smallRounds; round++) {
-            for (const t of order(round)) {
-              const meter = new CpuMeter([pids[t], 'self']);
-              const r = await closedLoop(s.concurrency, s.smallRoundMs, make(t));
-              const [server, client] = meter.stop();
-              rates[t].push(r.ops / r.seconds);
-              latencies[t].push(...r.latenciesMs);
-              serverCpu[t].push(server!);
-              clientCpu[t].push(client!);
-            }
-          }
-          const mv = median(rates.meridian);
-          const bv = median(rates.baseline);
-          log(`  ${smallLabel} ${verb} ${sse[enc].label}: Meridian ${mv.toFixed(0)} ops/s, baseline ${bv.toFixed(0)} ops/s`);
-          const lm = latencies.meridian.sort((a, b) => a - b);
-          const lb = latencies.baseline.sort((a, b) => a - b);
-          rows.push({
-            id: `${verb.toLowerCase()}-${s.smallSize}-${enc}`,
-            workload: `${smallLabel} ${verb} ${sse[enc].label}, ${s.concurrency} in flight`,
-            unit: 'ops/s',
-            meridian: mv,
-            baseline: bv,
-            ratio: mv / bv,
-            detail: {
-              rounds: s.smallRounds,
-              roundSeconds: s.smallRoundMs / 1000,
-              meridianRounds: rates.meridian.map((x) => Math.round(x)).join(' '),
-              baselineRounds: rates.baseline.map((x) => Math.round(x)).join(' '),
-              meridianP50Ms: percentile(lm, 50),
-              meridianP99Ms: percentile(lm, 99),
-              baselineP50Ms: percentile(lb, 50),
-              baselineP99Ms: percentile(lb, 99),
-              meridianServerCores: median(serverCpu.meridian),
-              baselineServerCores: median(serverCpu.baseline),
-              clientCoresAgainstMeridian: median(clientCpu.meridian),
-              clientCoresAgainstBaseline: median(clientCpu.baseline),
-            },
-          });
-        }
-      }
-      const smallPeaks = smallPeak.stop();
+    const targets = {
+      meridian: { endpoint: meridian.httpEndpoint, ...creds },
+      baseline: { endpoint: baseline.endpoint, ...creds },
+    };
+    const ctx: Ctx = { s, load, targets, pids, bucket, region, sse, log };
+    // Peak RSS over the throughput workloads (small, medium, large), each server's whole process tree.
+    const throughputPeak = want('small') || want('medium') || want('large') ? new PeakRss([pids.meridian, pids.baseline]) : undefined;
+    if (want('small')) rows.push(...(await smallRows(ctx)));
+    if (want('medium')) rows.push(...(await mediumRows(ctx)));
+    if (want('large')) rows.push(...(await largeRows(ctx)));
+    if (throughputPeak) {
+      const peaks = throughputPeak.stop();
       rows.push({
-        id: 'peak-rss-small',
-        workload: `peak RSS during the ${smallLabel} workloads`,
+        id: 'peak-rss-throughput',
+        workload: 'peak RSS during the throughput workloads',
         unit: 'MiB',
-        meridian: mib(smallPeaks.get(pids.meridian)!),
-        baseline: mib(smallPeaks.get(pids.baseline)!),
-        ratio: smallPeaks.get(pids.meridian)! / smallPeaks.get(pids.baseline)!,
-        baselineNote: baselineBufferNote,
+        meridian: mib(peaks.get(pids.meridian)!),
+        baseline: mib(peaks.get(pids.baseline)!),
+        ratio: peaks.get(pids.meridian)! / peaks.get(pids.baseline)!,
+        baselineNote: `the baseline holds a preallocated ${sizeLabel(64 * MIB)} GET buffer`,
       });
     }
-
-    // ------------------------------------------------------------------- 64 MiB MB/s
     if (want('large')) {
+      // Untimed: Meridian gives back exactly the bytes it was given (a fresh object, hashed as it arrives).
       const chunk = randomBytes(MIB);
       const repeat = Math.ceil(s.largeSize / MIB);
-      const largeSize = repeat * MIB;
-      const largeLabel = sizeLabel(largeSize);
-      const expectedSha = (() => {
-        const h = createHash('sha256');
-        for (let i = 0; i < repeat; i++) h.update(chunk);
-        return h.digest('hex');
-      })();
-      const largePeak = new PeakRss([pids.meridian, pids.baseline]);
-      const rssBeforeLarge = memoryOf(pids.meridian)?.rss ?? NaN;
-      for (const enc of ['sse-s3', 'sse-kms'] as const) {
-        const prefix = `large-${enc}`;
-        const putReq = (key: string): BenchRequest => ({
-          method: 'PUT',
-          path: `/${bucket}/${key}`,
-          region,
-          service: 's3',
-          headers: { 'content-type': 'application/octet-stream', ...sse[enc].headers },
-          stream: { chunk, repeat },
-        });
-        const getReq = (key: string): BenchRequest => ({ method: 'GET', path: `/${bucket}/${key}`, region, service: 's3' });
-        // CPU seconds the server under test used during its transfers, and their wall-clock seconds
-        // (summed over iterations: one transfer is too short for /proc's 10 ms ticks).
-        const zero = () => ({ cpu: 0, client: 0, wall: 0 });
-        const serverCpu: Record<'PUT' | 'GET', Record<Target, { cpu: number; client: number; wall: number }>> = {
-          PUT: { meridian: zero(), baseline: zero() },
-          GET: { meridian: zero(), baseline: zero() },
-        };
-        const timed = async (t: Target, req: BenchRequest): Promise<number> => {
-          const meter = new CpuMeter([pids[t], 'self']);
-          const a = performance.now();
-          const res = await clients[t].ok(req);
-          const seconds = (performance.now() - a) / 1000;
-          const mb = largeSize / 1e6 / seconds;
-          const [server, client] = meter.stop();
-          const acc = serverCpu[req.method as 'PUT' | 'GET'][t];
-          acc.cpu += server! * seconds;
-          acc.client += client! * seconds;
-          acc.wall += seconds;
-          if (req.method === 'GET' && res.bytes !== largeSize) throw new Error(`${t}: GET returned ${res.bytes} bytes, expected ${largeSize}`);
-          return mb;
-        };
-        for (const t of order(0)) {
-          for (let i = 0; i < s.largeWarmup; i++) {
-            await clients[t].ok(putReq(`${prefix}-warmup-${i}`));
-            await clients[t].ok(getReq(`${prefix}-warmup-${i}`));
-          }
-        }
-        const rates: Record<'PUT' | 'GET', Record<Target, number[]>> = { PUT: { meridian: [], baseline: [] }, GET: { meridian: [], baseline: [] } };
-        for (let i = 0; i < s.largeIterations; i++) for (const t of order(i)) rates.PUT[t].push(await timed(t, putReq(`${prefix}-${i}`)));
-        for (let i = 0; i < s.largeIterations; i++) for (const t of order(i)) rates.GET[t].push(await timed(t, getReq(`${prefix}-${i}`)));
-        // Untimed: Meridian gives back exactly the bytes it was given.
-        await verifyContent(clients.meridian, getReq(`${prefix}-0`), expectedSha);
-        for (const verb of ['PUT', 'GET'] as const) {
-          const mv = median(rates[verb].meridian);
-          const bv = median(rates[verb].baseline);
-          log(`  ${largeLabel} ${verb} ${sse[enc].label}: Meridian ${mv.toFixed(0)} MB/s, baseline ${bv.toFixed(0)} MB/s`);
-          rows.push({
-            id: `${verb.toLowerCase()}-${largeSize}-${enc}`,
-            workload: `${largeLabel} ${verb} ${sse[enc].label}, 1 stream`,
-            unit: 'MB/s',
-            meridian: mv,
-            baseline: bv,
-            ratio: mv / bv,
-            detail: {
-              iterations: s.largeIterations,
-              meridianRuns: rates[verb].meridian.map((x) => Math.round(x)).join(' '),
-              baselineRuns: rates[verb].baseline.map((x) => Math.round(x)).join(' '),
-              meridianServerCores: serverCpu[verb].meridian.cpu / serverCpu[verb].meridian.wall,
-              baselineServerCores: serverCpu[verb].baseline.cpu / serverCpu[verb].baseline.wall,
-              clientCoresAgainstMeridian: serverCpu[verb].meridian.client / serverCpu[verb].meridian.wall,
-              clientCoresAgainstBaseline: serverCpu[verb].baseline.client / serverCpu[verb].baseline.wall,
-            },
-          });
-        }
-      }
-      const largePeaks = largePeak.stop();
-      rows.push({
-        id: 'peak-rss-large',
-        workload: `peak RSS during the ${largeLabel} workloads`,
-        unit: 'MiB',
-        meridian: mib(largePeaks.get(pids.meridian)!),
-        baseline: mib(largePeaks.get(pids.baseline)!),
-        ratio: largePeaks.get(pids.meridian)! / largePeaks.get(pids.baseline)!,
-        baselineNote: baselineBufferNote,
-        detail: { meridianRssBeforeMiB: mib(rssBeforeLarge) },
-      });
+      const h = createHash('sha256');
+      for (let i = 0; i < repeat; i++) h.update(chunk);
+      await clients.meridian.ok({ method: 'PUT', path: `/${bucket}/verify-large`, region, service: 's3', stream: { chunk, repeat } });
+      await verifyContent(clients.meridian, { method: 'GET', path: `/${bucket}/verify-large`, region, service: 's3' }, h.digest('hex'));
     }
+    if (want('list')) {
+      const listBucket = 'bench-list';
+      await createBucket(clients.meridian, listBucket, region);
+      await enableVersioning(clients.meridian, listBucket, region);
+      log(`  writing ${s.listKeys} keys to list`);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < s.listKeys) await clients.meridian.ok({ method: 'PUT', path: `/${listBucket}/dir-${next % 10}/key-${String(next++).padStart(7, '0')}`, region, service: 's3', body: small });
+        }),
+      );
+      const pageBytes = { v2: 0, versions: 0 };
+      for (const [kind, query] of [['v2', 'list-type=2'], ['versions', 'versions']] as const) {
+        const r = await clients.meridian.ok({ method: 'GET', path: `/${listBucket}?${query}&max-keys=1000`, region, service: 's3', collect: true });
+        const keys = r.body!.toString('utf8').match(/<Key>/g)?.length ?? 0;
+        if (keys !== 1000) throw new Error(`${query}: a 1000-key page listed ${keys} keys`);
+        pageBytes[kind] = r.bytes;
+      }
+      rows.push(...(await listRows(ctx, pageBytes, listBucket)));
+    }
+    if (want('rss')) rows.push(...(await rssRows(ctx)));
 
     // ------------------------------------------------- SSE-KMS against SSE-S3 (bench/sse.ts)
     if (want('sse')) rows.push(...(await sseComparisonRows(clients.meridian, bucket, region, kmsKey.arn, s, log)));
@@ -448,7 +379,7 @@ export async function runBenchmark(opts: RunOptions): Promise<BenchResult> {
   } finally {
     clients.meridian.close();
     clients.baseline.close();
-    await Promise.all([meridian.stop(), baseline.stop()]);
+    await Promise.all([meridian.stop(), baseline.stop(), load.close()]);
   }
 
   const cpu = cpus();
@@ -460,15 +391,19 @@ export async function runBenchmark(opts: RunOptions): Promise<BenchResult> {
     platform: `${platform()} ${arch()}`,
     kernel: release(),
     loadAverageAtStart,
+    meridianProcesses,
   };
   if (outsideCpuShare !== undefined) machine.outsideCpuShare = outsideCpuShare;
-  return {
+  const result: BenchResult = {
     settings: s,
     machine,
     startedAt: startedAt.toISOString(),
     durationS: (performance.now() - t0) / 1000,
     rows,
+    geometricMean: geometricMean(ratioRows(rows).map((r) => r.ratio)),
   };
+  result.targets = summarise(result);
+  return result;
 }
 
 export function median(xs: number[]): number {

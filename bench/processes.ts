@@ -1,6 +1,6 @@
 /** The two servers under test, each in its own process, and what /proc says about their memory. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { startMeridianProcess, type MeridianProcess } from '../test/support/meridian-process.js';
 
@@ -48,15 +48,75 @@ export async function startBaseline(): Promise<BaselineProcess> {
   };
 }
 
-export async function startMeridian(): Promise<MeridianProcess> {
-  return startMeridianProcess({
-    tls: false,
-    env: {
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      // Requests are logged at debug; info keeps logging out of the measurement (as in production).
-      MERIDIAN_LOG_LEVEL: 'info',
-    },
-  });
+/** `workers`: MERIDIAN_WORKERS for the server (undefined: the server's default). */
+export async function startMeridian(workers?: number): Promise<MeridianProcess> {
+  const env: Record<string, string> = {
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // Requests are logged at debug; info keeps logging out of the measurement (as in production).
+    MERIDIAN_LOG_LEVEL: 'info',
+  };
+  // Empty = unset: the server's own default (one worker per core). The test harness would pass 1.
+  env.MERIDIAN_WORKERS = workers !== undefined ? String(workers) : '';
+  return startMeridianProcess({ tls: false, env });
+}
+
+/**
+ * A process and all its descendants (a server with worker processes is measured as the whole
+ * tree); [] where /proc is unavailable or the process is gone.
+ */
+export function processTree(root: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const children = new Map<number, number[]>();
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid);
+      if (list) list.push(Number(e));
+      else children.set(ppid, [Number(e)]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out: number[] = [];
+  const visit = (pid: number) => {
+    out.push(pid);
+    for (const c of children.get(pid) ?? []) visit(c);
+  };
+  try {
+    readFileSync(`/proc/${root}/stat`);
+  } catch {
+    return [];
+  }
+  visit(root);
+  return out;
+}
+
+/**
+ * Proportional set size of a process, bytes (/proc/<pid>/smaps_rollup): pages shared with other
+ * processes (the node binary, a cluster's common pages) counted once across them, not once each as
+ * summed RSS counts them.
+ */
+export function pssOf(pid: number): number | undefined {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Current RSS of a process tree, bytes (sum over its processes). */
+export function treeRss(root: number): number {
+  let sum = 0;
+  for (const pid of processTree(root)) sum += memoryOf(pid)?.rss ?? 0;
+  return sum;
 }
 
 /** VmRSS and VmHWM (peak RSS) of a process, in bytes; undefined where /proc is unavailable. */
@@ -89,31 +149,59 @@ export function resetPeakRss(pid: number | undefined): boolean {
 export class PeakRss {
   private readonly sampled = new Map<number, number>();
   private readonly reset = new Map<number, boolean>();
+  /** Whether a tree ever had more than one process (then VmHWM of the root alone says too little). */
+  private readonly multi = new Map<number, boolean>();
+  private trees = new Map<number, number[]>();
+  /** Largest sum of PSS over each tree, sampled every 100 ms. */
+  private readonly pss = new Map<number, number>();
+  private ticks = 0;
   private timer: NodeJS.Timeout | undefined;
 
+  /** `pids`: roots of process trees; each tree's RSS is the sum over its processes. */
   constructor(private readonly pids: number[]) {
     for (const pid of pids) {
       this.reset.set(pid, resetPeakRss(pid));
-      this.sampled.set(pid, memoryOf(pid)?.rss ?? 0);
+      this.sampled.set(pid, 0);
     }
+    this.sample();
     this.timer = setInterval(() => this.sample(), 10);
     this.timer.unref();
   }
 
   private sample(): void {
+    // The process list is re-read every 100 ms (workers restart); RSS every 10 ms.
+    const slow = this.ticks++ % 10 === 0;
+    if (slow) this.trees = new Map(this.pids.map((p) => [p, processTree(p)]));
     for (const pid of this.pids) {
-      const m = memoryOf(pid);
-      if (m && m.rss > (this.sampled.get(pid) ?? 0)) this.sampled.set(pid, m.rss);
+      const tree = this.trees.get(pid) ?? [pid];
+      if (tree.length > 1) this.multi.set(pid, true);
+      let sum = 0;
+      for (const p of tree) sum += memoryOf(p)?.rss ?? 0;
+      if (sum > (this.sampled.get(pid) ?? 0)) this.sampled.set(pid, sum);
+      if (slow) {
+        let pss = 0;
+        for (const p of tree) pss += pssOf(p) ?? 0;
+        if (pss > (this.pss.get(pid) ?? 0)) this.pss.set(pid, pss);
+      }
     }
   }
 
-  /** Stop sampling; the peak RSS of each process in bytes (VmHWM when it could be reset, else the sampled maximum). */
+  /** After stop(): the largest PSS sum sampled for a tree (bytes; 0 where smaps_rollup is unavailable). */
+  peakPss(pid: number): number {
+    return this.pss.get(pid) ?? 0;
+  }
+
+  /**
+   * Stop sampling; the peak RSS of each tree in bytes: for a single process, VmHWM where it could be
+   * reset (exact); for several, the largest sampled sum (every 10 ms).
+   */
   stop(): Map<number, number> {
     if (this.timer) clearInterval(this.timer);
+    this.ticks = 0;
     this.sample();
     const out = new Map<number, number>();
     for (const pid of this.pids) {
-      const hwm = this.reset.get(pid) ? memoryOf(pid)?.hwm : undefined;
+      const hwm = this.reset.get(pid) && !this.multi.get(pid) ? memoryOf(pid)?.hwm : undefined;
       out.set(pid, Math.max(hwm ?? 0, this.sampled.get(pid) ?? 0));
     }
     return out;
@@ -130,6 +218,28 @@ export function processTicks(pid: number | 'self'): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU ticks of a whole process tree: the root's own and its reaped children's (cutime, cstime: a
+ * worker that exited still counts), plus every live descendant's own.
+ */
+export function treeTicks(root: number | 'self'): number | undefined {
+  if (root === 'self') return processTicks('self');
+  const tree = processTree(root);
+  if (tree.length === 0) return undefined;
+  let sum = 0;
+  for (const pid of tree) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      sum += Number(f[11]) + Number(f[12]);
+      if (pid === root) sum += Number(f[13]) + Number(f[14]);
+    } catch {
+      // exited meanwhile: its ticks move to its parent's cutime once reaped
+    }
+  }
+  return sum;
 }
 
 /** Busy and total CPU ticks of the whole machine (/proc/stat). */
@@ -160,7 +270,7 @@ export class OutsideLoad {
   private mine(): number | undefined {
     let sum = 0;
     for (const pid of this.pids) {
-      const t = processTicks(pid);
+      const t = treeTicks(pid);
       if (t === undefined) return undefined;
       sum += t;
     }
@@ -182,13 +292,13 @@ export class OutsideLoad {
 /** USER_HZ: the unit of /proc CPU times (100 on every mainstream Linux build). */
 const TICKS_PER_SECOND = 100;
 
-/** Measures how many cores' worth of CPU some processes used over an interval. */
+/** Measures how many cores' worth of CPU some process trees used over an interval. */
 export class CpuMeter {
   private readonly start: Map<number | 'self', number | undefined>;
   private readonly t0 = performance.now();
 
   constructor(private readonly pids: (number | 'self')[]) {
-    this.start = new Map(pids.map((p) => [p, processTicks(p)]));
+    this.start = new Map(pids.map((p) => [p, treeTicks(p)]));
   }
 
   /** Cores used per process (1 = one core busy all the time); NaN where /proc is unavailable. */
@@ -196,7 +306,7 @@ export class CpuMeter {
     const seconds = (performance.now() - this.t0) / 1000;
     return this.pids.map((p) => {
       const a = this.start.get(p);
-      const b = processTicks(p);
+      const b = treeTicks(p);
       return a === undefined || b === undefined ? NaN : (b - a) / TICKS_PER_SECOND / seconds;
     });
   }

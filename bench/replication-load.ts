@@ -42,7 +42,13 @@ export async function setRuleStatus(client: BenchClient, scenario: ReplicationSc
  * `meridian replication status` shows: polling every version from the client would itself be the
  * load (thousands of HEADs per second). Returns the server's p50/p99 and the client's PUT latencies.
  */
-export async function steadyLag(client: BenchClient, scenario: ReplicationScenario, body: Buffer, rate: number, seconds: number): Promise<{ p50Ms: number; p99Ms: number; maxMs: number; count: number; putP50Ms: number }> {
+export async function steadyLag(
+  client: BenchClient,
+  scenario: ReplicationScenario,
+  body: Buffer,
+  rate: number,
+  seconds: number,
+): Promise<{ p50Ms: number; p99Ms: number; maxMs: number; count: number; putP50Ms: number; achievedRate: number }> {
   const { bucket, region, keyArn } = scenario.source;
   const inFlight: Promise<void>[] = [];
   const putMs: number[] = [];
@@ -61,13 +67,16 @@ export async function steadyLag(client: BenchClient, scenario: ReplicationScenar
     );
   }
   await Promise.all(inFlight);
+  // PUTs acknowledged per second over the whole schedule: below `rate` when Meridian could not keep up
+  // (the PUTs queued), so the rate was not sustained.
+  const achievedRate = total / ((performance.now() - start) / 1000);
   for (;;) {
     const r = await client.ok({ method: 'GET', path: `/_meridian/replication/status?bucket=${bucket}`, region, service: 's3', collect: true }, 'replication status');
     const status = JSON.parse(r.body!.toString('utf8')) as { pending: { operations: number }; failed: { total: number }; lag: { count: number; p50Ms: number; p99Ms: number; maxMs: number } };
     if (status.failed.total > 0) throw new Error(`${status.failed.total} versions FAILED to replicate`);
     if (status.pending.operations === 0) {
       if (status.lag.count !== total) throw new Error(`lag measured for ${status.lag.count} of ${total} versions`);
-      return { p50Ms: status.lag.p50Ms, p99Ms: status.lag.p99Ms, maxMs: status.lag.maxMs, count: status.lag.count, putP50Ms: percentileOf(putMs.sort((a, b) => a - b), 50) };
+      return { p50Ms: status.lag.p50Ms, p99Ms: status.lag.p99Ms, maxMs: status.lag.maxMs, count: status.lag.count, putP50Ms: percentileOf(putMs.sort((a, b) => a - b), 50), achievedRate };
     }
     await sleep(50);
   }

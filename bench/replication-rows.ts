@@ -27,7 +27,7 @@ export async function replicationLoadRows(
   const id = label === 'one process' ? '1p' : '2p';
   const rows: Row[] = [];
   const lag = await steadyLag(client, scenario, small, s.steadyRate, s.steadySeconds);
-  log(`  steady ${s.steadyRate}/s (${label}): lag p50 ${lag.p50Ms.toFixed(1)} ms, p99 ${lag.p99Ms.toFixed(1)} ms`);
+  log(`  steady ${s.steadyRate}/s (${label}, ${lag.achievedRate.toFixed(0)} PUT/s acknowledged): lag p50 ${lag.p50Ms.toFixed(1)} ms, p99 ${lag.p99Ms.toFixed(1)} ms`);
   for (const p of [50, 99] as const) {
     const mv = p === 50 ? lag.p50Ms : lag.p99Ms;
     const bv = percentileOf(rtts, p);
@@ -39,7 +39,7 @@ export async function replicationLoadRows(
       baseline: bv,
       ratio: mv / bv,
       baselineNote: `one ${sizeLabel(s.smallSize)} PUT+GET round trip against the baseline server (the floor of a cross-region copy on this machine); Meridian's lag is its own measurement (commit → COMPLETED, as \`meridian replication status\` shows)`,
-      detail: { objects: lag.count, rate: s.steadyRate, seconds: s.steadySeconds, meridianMaxMs: lag.maxMs, meridianPutP50Ms: lag.putP50Ms },
+      detail: { objects: lag.count, rate: s.steadyRate, achievedRate: lag.achievedRate, seconds: s.steadySeconds, meridianMaxMs: lag.maxMs, meridianPutP50Ms: lag.putP50Ms },
     });
   }
   const t = await replicationThroughput(client, scenario, s.largeSize, s.replicationLargeCount, id);

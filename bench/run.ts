@@ -15,13 +15,21 @@
  *   --writers N[,M]     replication writer counts, one lag measurement each; a writer waits for its
  *                       object's replica before its next PUT (default 1,4)
  *   --poll-ms N         pause between replication-status polls (default 2)
- *   --only LIST         run only some workload groups: small, large, sse, replication,
- *                       replication-load, split (comma-separated)
+ *   --streams N         large objects at once for the aggregate figure (default 8)
+ *   --list-keys N       keys in the listed bucket (default 2000; pages are 1000 keys)
+ *   --rss-sizes A,B     object sizes in MiB for the RSS-under-streaming rows (default 64,1024)
+ *   --rss-clients N     streams at once for those rows, half PUT, half GET (default 16)
+ *   --rate N            4 KiB SSE-KMS PUTs per second for the replication-under-load rows (default 500)
+ *   --workers N         MERIDIAN_WORKERS for the server (default: the server's own default)
+ *   --only LIST         run only some workload groups: small, medium, large, list, rss, sse,
+ *                       replication, replication-load, split (comma-separated)
  *
- * Without options: the full run whose figures BENCHMARKS.md records (about 3 minutes).
+ * Without options: the full run whose figures BENCHMARKS.md records (about 6-7 minutes on a quiet 2-core machine).
+ * The measured requests come from a separate load-client process (bench/load-client.ts).
  */
 import { writeFileSync } from 'node:fs';
 import { PRESETS, WORKLOADS, runBenchmark, type BenchResult, type BenchSettings, type Mode, type Row, type Workload } from './benchmark.js';
+import { summarise } from './targets.js';
 
 interface Args {
   settings: BenchSettings;
@@ -84,6 +92,24 @@ function parseArgs(argv: string[]): Args {
         if (only.length === 0 || bad.length > 0) throw new Error(`--only takes a comma-separated list of ${WORKLOADS.join(', ')}`);
         break;
       }
+      case '--streams':
+        overrides.largeStreams = Math.round(num(a, argv[++i]));
+        break;
+      case '--list-keys':
+        overrides.listKeys = Math.max(1001, Math.round(num(a, argv[++i])));
+        break;
+      case '--rss-sizes':
+        overrides.rssSizesMiB = (argv[++i] ?? '').split(',').map((w) => Math.round(num(a, w)));
+        break;
+      case '--rss-clients':
+        overrides.rssClients = Math.max(2, Math.round(num(a, argv[++i])));
+        break;
+      case '--rate':
+        overrides.steadyRate = num(a, argv[++i]);
+        break;
+      case '--workers':
+        overrides.workers = Math.round(num(a, argv[++i]));
+        break;
       case '--writers':
         overrides.replicationWriters = (argv[++i] ?? '').split(',').map((w) => Math.round(num(a, w)));
         break;
@@ -92,7 +118,7 @@ function parseArgs(argv: string[]): Args {
         break;
       case '-h':
       case '--help':
-        process.stdout.write('usage: npm run bench -- [--quick | --smoke] [--json] [--save FILE] [--concurrency N] [--rounds N] [--round-seconds S] [--iterations N] [--large-mib N] [--objects N] [--writers N,M] [--poll-ms N] [--only small,large,sse,replication,replication-load,split]\n');
+        process.stdout.write('usage: npm run bench -- [--quick | --smoke] [--json] [--save FILE] [--concurrency N] [--rounds N] [--round-seconds S] [--iterations N] [--large-mib N] [--objects N] [--writers N,M] [--poll-ms N] [--streams N] [--list-keys N] [--rss-sizes A,B] [--rss-clients N] [--rate N] [--workers N] [--only small,medium,large,list,rss,sse,replication,replication-load,split]\n');
         process.exit(0);
         break;
       default:
@@ -118,8 +144,12 @@ function ratio(r: Row): string {
 }
 
 function renderTable(result: BenchResult): string {
-  const header = ['workload', 'unit', 'Meridian', 'baseline', 'ratio'];
-  const lines = result.rows.map((r) => [r.workload, r.unit, fmt(r.meridian, r.unit), fmt(r.baseline, r.unit), ratio(r)]);
+  const header = ['workload', 'unit', 'Meridian', 'baseline', 'ratio', 'server CPU/request'];
+  const us = (r: Row) => {
+    const v = r.detail?.meridianServerUsPerRequest;
+    return typeof v === 'number' && Number.isFinite(v) ? (v >= 10_000 ? `${(v / 1000).toFixed(1)} ms` : `${v.toFixed(0)} µs`) : '';
+  };
+  const lines = result.rows.map((r) => [r.workload, r.unit, fmt(r.meridian, r.unit), fmt(r.baseline, r.unit), ratio(r), us(r)]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const row = (cells: string[]) => '| ' + cells.map((c, i) => (i === 0 || i === 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ') + ' |';
   const sep = '|' + widths.map((w, i) => (i === 0 || i === 1 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|';
@@ -135,6 +165,7 @@ function renderTable(result: BenchResult): string {
   return [
     `Meridian benchmark (${result.settings.mode} run, ${result.startedAt}, ${result.durationS.toFixed(0)} s)`,
     `machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}, kernel ${m.kernel}, node ${m.node}`,
+    `Meridian: ${m.meridianProcesses ?? '?'} process(es) (MERIDIAN_WORKERS=${result.settings.workers ?? "unset: the server's default"}); CPU and RSS are the whole process tree's`,
     `outside load: load average ${m.loadAverageAtStart.toFixed(2)} at start` +
       (m.outsideCpuShare !== undefined ? `; ${(m.outsideCpuShare * 100).toFixed(0)}% of all CPU time went to other processes during the run` : '') +
       (m.outsideCpuShare !== undefined && m.outsideCpuShare > 0.1 ? ' (noisy: rerun on a quieter machine)' : ''),
@@ -146,7 +177,10 @@ function renderTable(result: BenchResult): string {
     'ratio = Meridian ÷ baseline: for ops/s and MB/s the share of the floor Meridian reaches (higher is better);',
     'for ms and MiB how many times the floor (lower is better). MB = 10^6 bytes.',
     ...notes,
-    ...(cpuLines.length ? ['', 'CPU cores used by the server and by the client process (against Meridian / against the baseline):', ...cpuLines] : []),
+    ...(cpuLines.length ? ['', 'CPU cores used by the server (whole process tree) and by the load-client process (against Meridian / against the baseline):', ...cpuLines] : []),
+    '',
+    'Targets (issue 12):',
+    ...(result.targets ?? summarise(result)).map((t) => `- ${t.verdict.padEnd(4)} ${t.target}: ${t.measured}`),
   ].join('\n');
 }
 

@@ -2,25 +2,32 @@
 import { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../server/config.js';
+import { loadConfig, workersFor, type Config } from '../server/config.js';
+import { ClusterWorkerGroup, isClusterWorker, runPrimary } from '../server/cluster.js';
 import { startMeridian } from '../server/server.js';
 import { createAccount, newAccountId } from '../server/accounts.js';
-import { openGlobalStores } from '../storage/index.js';
+import { migratePostgresMetadata, migrateSqliteMetadata, openGlobalStores, openPostgresMetadata, type GlobalStores } from '../storage/index.js';
 import { faultCommands } from './faults.js';
 import { replicationCommands } from './replication.js';
 import { runExplain, type ExplainOptions } from './explain.js';
 import { runFsck } from './fsck.js';
 
-async function serve(opts: { regions?: string; peer?: string[]; home?: string }): Promise<void> {
+async function serve(opts: { regions?: string; peer?: string[]; home?: string; metadataUrl?: string }): Promise<void> {
   // Split mode from the command line: the same settings as MERIDIAN_REGIONS / _PEERS / _HOME_REGION.
+  if (opts.metadataUrl) process.env.MERIDIAN_METADATA_URL = opts.metadataUrl;
   if (opts.regions) process.env.MERIDIAN_REGIONS = opts.regions;
   if (opts.peer?.length) process.env.MERIDIAN_PEERS = opts.peer.join(',');
   if (opts.home) process.env.MERIDIAN_HOME_REGION = opts.home;
   const config = loadConfig();
-  const m = await startMeridian(config);
+  if (isClusterWorker()) return serveAsWorker(config);
   const out = (s: string) => process.stdout.write(s + '\n');
+  const { workers, reason } = workersFor(config);
+  if (reason) out(reason);
+  const m = workers > 1 ? await runPrimary(config, { workers, out }) : await startMeridian(config);
   out(`Meridian listening on http://${config.host}:${m.httpPort}` + (m.httpsPort !== undefined ? ` and https://${config.host}:${m.httpsPort}` : ''));
   out(`Data directory: ${config.dataDir}`);
+  if (config.metadataUrl) out(`Metadata: PostgreSQL ${redactUrl(config.metadataUrl)}`);
+  if (workers > 1) out(`Workers: ${workers} processes (MERIDIAN_WORKERS), primary pid ${process.pid}`);
   if (config.split) {
     const peers = Object.entries(config.split.peers).map(([r, u]) => `${r}=${u}`).join(', ') || 'none';
     out(`Serving regions ${config.split.regions.join(', ')}; peers: ${peers}; global stores (IAM, accounts, bucket names) owned by ${config.split.home}`);
@@ -33,26 +40,71 @@ async function serve(opts: { regions?: string; peer?: string[]; home?: string })
   } else {
     out(`Account ${m.root.accountId}, root access key ${m.root.accessKeyId}`);
   }
+  stopOnSignals(() => m.close(), out);
+}
+
+/** A cluster worker: serves requests on the primary's sockets; stops on SIGTERM, or when the primary is gone. */
+async function serveAsWorker(config: Config): Promise<void> {
+  const group = new ClusterWorkerGroup();
+  const m = await startMeridian(config, { group });
+  group.ready();
+  const stop = stopOnSignals(() => m.close(), () => undefined);
+  // The primary died (SIGKILL): nothing restarts this worker or hands it connections; stop serving.
+  process.on('disconnect', () => stop('primary gone'));
+}
+
+function stopOnSignals(close: () => Promise<void>, out: (s: string) => void): (why: string) => void {
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (why: string) => {
     if (stopping) return;
     stopping = true;
-    out(`${signal}: stopping`);
-    m.close().then(
+    out(`${why}: stopping`);
+    close().then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  return stop;
+}
+
+/** A URL with its password (if any) hidden, for printing. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:…@');
+}
+
+/** The global stores of the configured backend (SQLite file under the data directory, or PostgreSQL). */
+async function openConfiguredGlobalStores(config: ReturnType<typeof loadConfig>): Promise<GlobalStores> {
+  if (config.metadataUrl) {
+    const pg = await openPostgresMetadata(config.metadataUrl, { max: 2, applicationName: 'meridian cli' });
+    return { ...pg.global, close: () => pg.close() };
+  }
+  mkdirSync(join(config.dataDir, 'global'), { recursive: true, mode: 0o700 });
+  // The global database is shared safely with a running server (SQLite WAL, busy timeout).
+  return openGlobalStores(join(config.dataDir, 'global', 'global.db'));
+}
+
+/** `meridian migrate`: create or upgrade the metadata schema (PostgreSQL with a metadata URL, else the SQLite files). */
+async function migrate(opts: { metadataUrl?: string }): Promise<void> {
+  if (opts.metadataUrl) process.env.MERIDIAN_METADATA_URL = opts.metadataUrl;
+  const config = loadConfig();
+  const out = (s: string) => process.stdout.write(s + '\n');
+  if (config.metadataUrl) {
+    const { from, to } = await migratePostgresMetadata(config.metadataUrl);
+    out(from === to ? `PostgreSQL ${redactUrl(config.metadataUrl)}: schema version ${to}, up to date` : `PostgreSQL ${redactUrl(config.metadataUrl)}: schema version ${from} -> ${to}`);
+    return;
+  }
+  mkdirSync(join(config.dataDir, 'global'), { recursive: true, mode: 0o700 });
+  for (const { file, from, to } of await migrateSqliteMetadata(config.dataDir)) {
+    out(from === to ? `${file}: schema version ${to}, up to date` : `${file}: schema version ${from} -> ${to}`);
+  }
 }
 
 async function accountsCreate(opts: { name: string; id?: string }): Promise<void> {
   const config = loadConfig();
   if (opts.id !== undefined && !/^\d{12}$/.test(opts.id)) throw new Error(`--id must be 12 digits, got '${opts.id}'`);
-  mkdirSync(join(config.dataDir, 'global'), { recursive: true, mode: 0o700 });
-  // The global database is shared safely with a running server (SQLite WAL, busy timeout).
-  const stores = openGlobalStores(join(config.dataDir, 'global', 'global.db'));
+  const stores = await openConfiguredGlobalStores(config);
   try {
     const accountId = opts.id ?? (await newAccountId(stores.iam));
     const created = await createAccount(stores.iam, opts.name, accountId, Date.now());
@@ -61,6 +113,11 @@ async function accountsCreate(opts: { name: string; id?: string }): Promise<void
   } finally {
     await stores.close();
   }
+}
+
+/** Commands that read the SQLite files directly do not know the PostgreSQL backend yet: say so instead of reading nothing. */
+function sqliteOnly(command: string): void {
+  if (process.env.MERIDIAN_METADATA_URL) throw new Error(`\`meridian ${command}\` reads the SQLite metadata of the data directory; it does not support MERIDIAN_METADATA_URL (PostgreSQL) yet`);
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -72,7 +129,13 @@ export async function main(argv: string[]): Promise<void> {
     .option('--regions <list>', 'split mode: serve only these regions (comma-separated)')
     .option('--peer <region=url>', 'split mode: the process serving another region (repeatable)', (v: string, all: string[] = []) => [...all, v])
     .option('--home <region>', 'split mode: the region whose process owns IAM, accounts and bucket names (default us-east-1)')
+    .option('--metadata-url <url>', 'keep all metadata in this PostgreSQL database (postgres://user@host:port/db; same as MERIDIAN_METADATA_URL)')
     .action(serve);
+  program
+    .command('migrate')
+    .description('create or upgrade the metadata schema: the PostgreSQL database of MERIDIAN_METADATA_URL (or --metadata-url), else the SQLite files of the data directory')
+    .option('--metadata-url <url>', 'the PostgreSQL database (same as MERIDIAN_METADATA_URL)')
+    .action(migrate);
   const accounts = program.command('accounts').description('manage the account directory');
   accounts
     .command('create')
@@ -92,6 +155,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--insecure', 'evaluate as a plain-HTTP request (aws:SecureTransport=false)')
     .option('--json', 'print the request and decision as JSON')
     .action(async (opts: ExplainOptions) => {
+      sqliteOnly('explain');
       process.exitCode = await runExplain(opts, (s) => process.stdout.write(s + '\n'));
     });
   program
@@ -99,6 +163,7 @@ export async function main(argv: string[]): Promise<void> {
     .description('check the data directory: every object\'s blobs exist, have their recorded size and authenticate; files nothing references are orphans. Exit 0 if sound, 2 if problems remain')
     .option('--repair', 'remove orphaned files (objects with missing or damaged blobs are reported, never removed); run with the server stopped')
     .action(async (opts: { repair?: boolean }) => {
+      sqliteOnly('fsck');
       process.exitCode = await runFsck(loadConfig().dataDir, opts, (s) => process.stdout.write(s + '\n'));
     });
   try {

@@ -8,7 +8,7 @@
  */
 import { ServiceError } from './errors.js';
 
-export type StorageFault = 'full' | 'io';
+export type StorageFault = 'full' | 'io' | 'unavailable';
 
 const FULL = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
 
@@ -18,13 +18,17 @@ export function storageFaultOf(e: unknown): StorageFault | undefined {
     const code = (cur as { code?: unknown }).code;
     if (typeof code !== 'string') continue;
     if (FULL.has(code)) return 'full';
+    // The metadata database (PostgreSQL) cannot be reached: as temporary as a full disk.
+    if (code === 'METADATA_UNAVAILABLE') return 'unavailable';
     if (code === 'EIO' || code.startsWith('SQLITE_IOERR')) return 'io';
   }
   return undefined;
 }
 
-/** The client-facing error for a full disk (undefined for anything else, which stays an internal error). */
+/** The client-facing error for a full disk or an unreachable metadata database (undefined for anything else, which stays an internal error). */
 export function storageFullError(e: unknown): ServiceError | undefined {
-  if (storageFaultOf(e) !== 'full') return undefined;
+  const fault = storageFaultOf(e);
+  if (fault === 'unavailable') return new ServiceError('ServiceUnavailable', 503, 'The metadata database is unreachable. Please retry later.', {}, { 'retry-after': '1' });
+  if (fault !== 'full') return undefined;
   return new ServiceError('ServiceUnavailable', 503, 'The server is out of storage space for this request. Please retry later.', {}, { 'retry-after': '5' });
 }

@@ -2,7 +2,9 @@
  * Configuration from the environment (the README's table lists every variable).
  * Defaults are the embedded single-process mode: every region served here, data under ./data.
  */
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { isPostgresUrl } from '../storage/index.js';
 import { parsePeers, splitConfig, type SplitConfig } from './peers.js';
 
 export type KmsOverHttpPolicy = 'loopback' | 'always' | 'never';
@@ -13,6 +15,11 @@ export interface Config {
   /** HTTPS listener port; null when disabled (MERIDIAN_TLS_PORT=off). 0 means an ephemeral port. */
   tlsPort: number | null;
   dataDir: string;
+  /**
+   * MERIDIAN_METADATA_URL (or `serve --metadata-url`): every region's metadata and the global
+   * stores in this PostgreSQL database instead of SQLite files under dataDir (scale-out mode).
+   */
+  metadataUrl?: string;
   accountId: string;
   rootAccessKeyId?: string;
   rootSecretAccessKey?: string;
@@ -73,6 +80,24 @@ export interface Config {
    * workers. For testing replication setups; off (no endpoint, no hooks) by default.
    */
   faults: boolean;
+  /**
+   * Server processes sharing the listening sockets and the data directory (MERIDIAN_WORKERS; default:
+   * the number of cores). 1 is a single process with no cluster primary. See workersFor().
+   */
+  workers: number;
+}
+
+/**
+ * How many workers actually run, and why fewer than asked: features whose state lives in one
+ * process (test clock, faults registry, split mode's peer nonces and global-store cache) need 1.
+ */
+export function workersFor(config: Config): { workers: number; reason?: string } {
+  if (config.workers <= 1) return { workers: 1 };
+  const single = (what: string) => ({ workers: 1, reason: `MERIDIAN_WORKERS=${config.workers} ignored: ${what} needs a single process; running 1 worker` });
+  if (config.testClock) return single('MERIDIAN_TEST_CLOCK (one business clock)');
+  if (config.faults) return single('MERIDIAN_FAULTS (one faults registry)');
+  if (config.split) return single('split mode (MERIDIAN_REGIONS: peer request nonces and the global-store cache live in one process; run more regions per process instead)');
+  return { workers: config.workers };
 }
 
 export interface HttpLimits {
@@ -141,11 +166,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConnectionsPerClient: positive('MERIDIAN_MAX_CONNECTIONS_PER_CLIENT', env.MERIDIAN_MAX_CONNECTIONS_PER_CLIENT, 1024),
     },
     faults: ['on', 'true', '1'].includes((env.MERIDIAN_FAULTS ?? '').toLowerCase()),
+    workers: positive('MERIDIAN_WORKERS', env.MERIDIAN_WORKERS, availableParallelism()),
   };
   if (env.MERIDIAN_REGIONS) {
     const regions = env.MERIDIAN_REGIONS.split(',').map((r) => r.trim()).filter(Boolean);
     const peers = parsePeers((env.MERIDIAN_PEERS ?? '').split(',').map((p) => p.trim()).filter(Boolean));
     config.split = splitConfig(regions, peers, env.MERIDIAN_HOME_REGION || undefined, env.MERIDIAN_PEER_SECRET, env.MERIDIAN_PEER_CA || undefined);
+  }
+  if (env.MERIDIAN_METADATA_URL) {
+    if (!isPostgresUrl(env.MERIDIAN_METADATA_URL)) throw new Error(`MERIDIAN_METADATA_URL must be a postgres:// or postgresql:// URL, got '${env.MERIDIAN_METADATA_URL.replace(/\/\/[^@/]*@/, '//…@')}'`);
+    if (config.split) throw new Error('MERIDIAN_METADATA_URL cannot be combined with split mode (MERIDIAN_REGIONS) yet: every gateway of a PostgreSQL deployment serves all regions');
+    config.metadataUrl = env.MERIDIAN_METADATA_URL;
   }
   if (env.MERIDIAN_TEST_MIN_PART_SIZE) config.testMinPartSize = int('MERIDIAN_TEST_MIN_PART_SIZE', env.MERIDIAN_TEST_MIN_PART_SIZE, 5 * 1024 * 1024);
   if (env.MERIDIAN_REPLICATION_WEBHOOK) {

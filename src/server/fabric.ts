@@ -31,14 +31,15 @@ import { S3Service } from '../services/s3/s3-service.js';
 import { SseEngine, sseS3KeyFor } from '../services/s3/sse.js';
 import { StsService } from '../services/sts/sts-service.js';
 import type { BucketRecord } from '../storage/types.js';
-import { createFsBlobStore, openGlobalStores, openKmsKeyStore, openRegionMetadataStore, type GlobalStores } from '../storage/index.js';
-import type { Config } from './config.js';
+import { createFsBlobStore, openGlobalStores, openKmsKeyStore, openRegionMetadataStore, type GlobalStores, type PostgresMetadata, type RegionMetadataStore, type KmsKeyStore } from '../storage/index.js';
+import { workersFor, type Config } from './config.js';
 import type { Logger } from './logger.js';
 import { ReplicationWebhook } from './replication-webhook.js';
 import { BUCKET_RPC_PATH } from './internal-api.js';
 import { PeerReplicaClient } from './peer-replica-client.js';
 import { peerCall } from './peers.js';
 import { remoteGlobalStores } from './remote-global-stores.js';
+import { singleProcess, type WorkerGroup } from './worker-group.js';
 
 export interface RegionRuntime {
   name: string;
@@ -52,6 +53,8 @@ export interface RegionRuntime {
    */
   timedTasks: (() => Promise<void>)[];
   transport: ReplicationTransport;
+  /** Start the region's background work here (its replication worker); once. */
+  startBackground(): void;
   close(): Promise<void>;
 }
 
@@ -91,12 +94,16 @@ export class Fabric {
     readonly config: Config,
     readonly clock: Clock,
     readonly log: Logger,
+    /** The other processes serving this data directory (cluster workers); none by default. */
+    readonly group: WorkerGroup = singleProcess,
+    /** The PostgreSQL metadata (config.metadataUrl), opened and schema-checked by the caller; else SQLite files. */
+    private readonly pg?: PostgresMetadata,
   ) {
     mkdirSync(join(config.dataDir, 'global'), { recursive: true, mode: 0o700 });
     // Split mode: the home region's process owns the global stores; the others ask it.
     const split = config.split;
     this.ownsGlobal = !split || split.regions.includes(split.home);
-    this.global = this.ownsGlobal ? openGlobalStores(join(config.dataDir, 'global', 'global.db')) : remoteGlobalStores(split!.peers[split!.home]!, split!);
+    this.global = pg ? pg.global : this.ownsGlobal ? openGlobalStores(join(config.dataDir, 'global', 'global.db')) : remoteGlobalStores(split!.peers[split!.home]!, split!);
     this.replicaWriter = new ReplicaWriter(async (region) => (this.serves(region) ? this.region(region).s3ctx : undefined));
     this.authorizer = new Authorizer(this.global.iam, clock);
     this.identity = new IdentityResolver(this.global.iam, clock);
@@ -165,9 +172,34 @@ export class Fabric {
       const line = { region: n.region, bucket: n.bucket, event: n.name, record: n.record };
       if (n.name === 'OperationFailedReplication' || n.name === 'OperationMissedThreshold') log.warn(line, 'replication event');
       else log.info(line, 'replication event');
-      this.webhook?.push(n);
+      // Every worker's monitor sees every outcome (shared through the group); one posts them.
+      if (this.group.background) this.webhook?.push(n);
     });
     this.monitor.start();
+    // Cluster workers: outcomes of the background worker's replication, and work for it from the others.
+    group.onReplicationEvent((region, e) => {
+      this.monitor.observe(region, e);
+      this.onReplicationEvent?.(region, e);
+    });
+    group.onRegionWork((region) => {
+      if (!this.closed && this.group.background && this.serves(region)) this.region(region).worker.wake();
+    });
+    group.onBackground(() => this.takeOverBackground());
+    if (group !== singleProcess && group.background) log.info({ pid: process.pid }, 'this worker runs the background work (replication, time-driven tasks, sweeps)');
+  }
+
+  /**
+   * This process became the one that runs the background work (its predecessor died): open every
+   * region with data and start their replication workers and sweeps.
+   */
+  private takeOverBackground(): void {
+    if (this.closed) return;
+    this.log.info({ pid: process.pid }, 'this worker runs the background work (replication, time-driven tasks, sweeps)');
+    for (const region of this.existingRegions()) this.region(region);
+    for (const r of this.regions.values()) {
+      r.startBackground();
+      void this.sweepOrphans(r.name);
+    }
   }
 
   /** Whether this process serves a region (all of them, unless in split mode). */
@@ -201,7 +233,9 @@ export class Fabric {
   /** Regions that already have data: opened at start so their pending replication resumes. */
   existingRegions(): string[] {
     if (!existsSync(this.config.dataDir)) return [];
-    return readdirSync(this.config.dataDir).filter((d) => this.serves(d) && existsSync(join(this.config.dataDir, d, 'meta.db')));
+    // With PostgreSQL a region's metadata is in the database; its directory holds its root key and blobs.
+    const marker = this.pg ? 'root.key' : 'meta.db';
+    return readdirSync(this.config.dataDir).filter((d) => this.serves(d) && existsSync(join(this.config.dataDir, d, marker)));
   }
 
   /** A region's runtime, created (with its data directory) on first use. */
@@ -213,6 +247,9 @@ export class Fabric {
     if (!r) {
       r = this.openRegion(name);
       this.regions.set(name, r);
+      if (this.group.background) r.startBackground();
+      // A region first used by another worker: the background one opens it too (its outbox, its timed work).
+      else this.group.regionWork(name);
       // Files a crash left behind, found as soon as the region is open (in the background).
       void this.sweepOrphans(name);
     }
@@ -227,13 +264,24 @@ export class Fabric {
     const fromEnv = process.env[envName];
     if (fromEnv !== undefined) rootKeyOptions.env = fromEnv;
     const rootKey = loadOrCreateRootKey(rootKeyOptions);
-    const meta = openRegionMetadataStore(join(dir, 'meta.db'), name);
+    let meta: RegionMetadataStore;
+    let keys: KmsKeyStore;
+    if (this.pg) {
+      meta = this.pg.regionStore(name);
+      keys = this.pg.kmsKeyStore(name);
+    } else {
+      const sqlite = openRegionMetadataStore(join(dir, 'meta.db'), name);
+      meta = sqlite;
+      keys = openKmsKeyStore(sqlite);
+    }
     const faults = this.faults;
-    const fsBlobs = createFsBlobStore(join(dir, 'blobs'), { deleteGraceMs: this.config.blobDeleteGraceMs, orphanGraceMs: this.config.blobOrphanGraceMs });
+    // Several workers or gateways share the directory: none may clear tmp/ under another's upload.
+    const soleUser = workersFor(this.config).workers === 1 && !this.config.metadataUrl;
+    const fsBlobs = createFsBlobStore(join(dir, 'blobs'), { deleteGraceMs: this.config.blobDeleteGraceMs, orphanGraceMs: this.config.blobOrphanGraceMs, soleUser });
     const blobs = faults ? withEnospcFaults(fsBlobs, () => faults.enospc(name), (f) => faults.injected(f)) : fsBlobs;
     const kms = new KmsService({
       region: name,
-      keys: openKmsKeyStore(meta),
+      keys,
       rootKey,
       authorizer: this.authorizer,
       clock: this.clock,
@@ -274,7 +322,8 @@ export class Fabric {
         region: async (region) => (this.serves(region) ? this.region(region).s3ctx : undefined),
         bucket: (region, bucketName) => this.bucketRecord(region, bucketName),
       },
-      replicationQueued: () => worker?.wake(),
+      // The worker that runs replication is told at once, here or through the group.
+      replicationQueued: () => (this.group.background ? worker?.wake() : this.group.regionWork(name)),
     };
     if (this.config.testMinPartSize !== undefined) s3ctx.minPartSize = this.config.testMinPartSize;
     const direct = new InProcessReplicationTransport({
@@ -300,10 +349,10 @@ export class Fabric {
         else this.log.debug({ region: name, bucket: e.task.bucket, key: e.task.key, latencyMs: e.latencyMs }, 'replicated');
         this.monitor.observe(name, e);
         this.onReplicationEvent?.(name, e);
+        this.group.replicationEvent(name, e);
       },
     });
-    // One process owns a region's SQLite database: claims of a previous (crashed) process are void.
-    worker.start({ ownsStore: true });
+    let started = false;
     const s3 = new S3Service(s3ctx);
     this.log.info({ region: name, dir }, 'region opened');
     return {
@@ -318,6 +367,14 @@ export class Fabric {
         async () => void (await meta.pruneCompletedUploads(this.clock.now() - COMPLETED_UPLOAD_RETENTION_MS)),
       ],
       transport,
+      startBackground: () => {
+        if (started) return;
+        started = true;
+        // Only the background process claims outbox tasks, and it starts claiming only once it is the
+        // only one (at start, or after its predecessor died): claims left by earlier processes are void.
+        // Not with PostgreSQL: the database is shared by every gateway, whose claims run out by their leases.
+        worker!.start({ ownsStore: !this.pg });
+      },
       close: async () => {
         await worker!.stop();
         await meta.close();
@@ -334,7 +391,7 @@ export class Fabric {
     const running = this.sweeps.get(region);
     if (running) return running;
     const r = this.regions.get(region);
-    if (!r || this.closed) return Promise.resolve();
+    if (!r || this.closed || !this.group.background) return Promise.resolve();
     const { blobs, meta } = r.s3ctx;
     const run = (async () => {
       try {
@@ -353,7 +410,8 @@ export class Fabric {
   /** Run every open region's time-driven work once (one run at a time; a failure is logged, not thrown). */
   async runTimedTasks(): Promise<void> {
     while (this.timedRun) await this.timedRun;
-    if (this.closed) return;
+    // Once per group: only the background worker runs time-driven work.
+    if (this.closed || !this.group.background) return;
     const run = (async () => {
       // Temporary credentials past their expiry (every AssumeRole adds one) are deleted by the owner of the global stores.
       if (this.ownsGlobal) {
@@ -394,5 +452,6 @@ export class Fabric {
     for (const r of this.regions.values()) await r.close();
     this.regions.clear();
     await this.global.close();
+    await this.pg?.close();
   }
 }

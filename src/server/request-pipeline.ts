@@ -139,7 +139,7 @@ export class RequestPipeline {
     if (isServiceError(e)) {
       err = e;
     } else if (full) {
-      this.fabric.log.warn({ err: e, requestId: req.requestId, method: req.method, path: req.rawPath }, 'out of storage space');
+      this.fabric.log.warn({ err: e, requestId: req.requestId, method: req.method, path: req.rawPath }, storageFaultOf(e) === 'unavailable' ? 'metadata database unavailable' : 'out of storage space');
       err = full;
     } else {
       this.fabric.log.error({ err: e, requestId: req.requestId, method: req.method, path: req.rawPath, diskFault: storageFaultOf(e) }, 'internal error');

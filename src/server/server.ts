@@ -6,12 +6,14 @@ import type { Duplex } from 'node:stream';
 import { OffsetClock, systemClock, type Clock } from '../common/clock.js';
 import { ensureDefaultAccount, type RootCredentials } from './accounts.js';
 import type { Config } from './config.js';
+import { openPostgresMetadata } from '../storage/index.js';
 import { Fabric } from './fabric.js';
 import { createRequestListener } from './http-adapter.js';
 import { capConnections, serverOptions } from './http-limits.js';
 import { createLogger, type Logger } from './logger.js';
 import { RequestPipeline } from './request-pipeline.js';
 import { loadOperatorCertificate, loadOrCreateCertificate } from './tls.js';
+import type { WorkerGroup } from './worker-group.js';
 
 export interface RunningMeridian {
   fabric: Fabric;
@@ -69,10 +71,12 @@ function refuseConnect(server: Server | HttpsServer): void {
   });
 }
 
-export async function startMeridian(config: Config, opts: { clock?: Clock; log?: Logger } = {}): Promise<RunningMeridian> {
+export async function startMeridian(config: Config, opts: { clock?: Clock; log?: Logger; group?: WorkerGroup } = {}): Promise<RunningMeridian> {
   const log = opts.log ?? createLogger(config.logLevel);
   const clock = opts.clock ?? (config.testClock ? new OffsetClock() : systemClock);
-  const fabric = new Fabric(config, clock, log);
+  // PostgreSQL: the schema must be this build's (SchemaVersionMismatch says to run `meridian migrate`).
+  const pg = config.metadataUrl ? await openPostgresMetadata(config.metadataUrl, { applicationName: 'meridian gateway' }) : undefined;
+  const fabric = new Fabric(config, clock, log, opts.group, pg);
   const envKeys = config.rootAccessKeyId && config.rootSecretAccessKey ? { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey } : undefined;
   const { credentials, generated } = await ensureDefaultAccount(fabric.global.iam, config.dataDir, config.accountId, clock.now(), envKeys);
   // Resume replication that was pending when the process stopped.

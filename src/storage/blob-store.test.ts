@@ -215,6 +215,17 @@ describe('fs blob store', () => {
     await w.abort(); // closes the orphaned handle; its file is already gone
   });
 
+  it('shared with other processes, leaves temp files alone when created: they may be uploads in progress elsewhere', async () => {
+    const dir = freshDir();
+    const first = createFsBlobStore(dir, { inlineThreshold: 10, soleUser: false });
+    const w = first.createWriter();
+    await w.write(randomBytes(50)); // another worker's upload, still going
+    const second = createFsBlobStore(dir, { inlineThreshold: 10, soleUser: false });
+    assert.equal((await readdir(second.tmpDir)).length, 1);
+    const ref = await w.finish();
+    assert.equal((await readAll(second.openRead(ref))).length, 50);
+  });
+
   it('sweeps unreferenced files only once they are older than the grace period', async () => {
     const store = createFsBlobStore(freshDir(), { inlineThreshold: 10, orphanGraceMs: 300 });
     const live = await writeBlob(store, randomBytes(50));

@@ -37,3 +37,17 @@ export class UploadPartChanged extends Error {
     this.name = 'UploadPartChanged';
   }
 }
+
+/**
+ * The metadata database cannot be reached (PostgreSQL down, restarting, refusing connections, or
+ * the connection dropped mid-statement). Temporary from the client's side: the S3 layer answers
+ * 503 and the pool reconnects by itself. If it happened during COMMIT the write may or may not have
+ * committed; the caller's retry is answered from whatever state it left.
+ */
+export class MetadataUnavailable extends Error {
+  readonly code = 'METADATA_UNAVAILABLE';
+  constructor(cause: unknown) {
+    super(`metadata database unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'MetadataUnavailable';
+  }
+}

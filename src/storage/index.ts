@@ -2,7 +2,7 @@
  * The storage layer's factories. Callers decide paths; every store resolves writes only once they
  * are durable. Interfaces are in ./types.js.
  */
-import type { BucketDirectory, IamStore, KmsKeyStore } from './types.js';
+import type { BucketDirectory, IamStore, KmsKeyStore, RegionMetadataStore } from './types.js';
 import { FsBlobStore, type FsBlobStoreOptions } from './fs/blob-store.js';
 import { SqliteBucketDirectory } from './sqlite/bucket-directory.js';
 import { SqliteConnection, type ConnectionOptions } from './sqlite/connection.js';
@@ -10,14 +10,27 @@ import { GLOBAL_MIGRATIONS } from './sqlite/global-schema.js';
 import { SqliteIamStore } from './sqlite/iam-store.js';
 import { SqliteKmsKeyStore } from './sqlite/kms-key-store.js';
 import { SqliteRegionMetadataStore, type RegionStoreOptions } from './sqlite/region-metadata-store.js';
+import { PgBucketDirectory } from './postgres/bucket-directory.js';
+import { PgDatabase, type PgDatabaseOptions } from './postgres/database.js';
+import { PgIamStore } from './postgres/iam-store.js';
+import { PgKmsKeyStore } from './postgres/kms-key-store.js';
+import { checkPostgresSchema, migratePostgres, PG_SCHEMA_VERSION, postgresSchemaVersion } from './postgres/migrate.js';
+import { PgRegionMetadataStore } from './postgres/region-metadata-store.js';
+import type { Clock } from '../common/clock.js';
+import Database from 'better-sqlite3';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { REGION_MIGRATIONS } from './sqlite/region-schema.js';
 
 export type * from './types.js';
-export { UploadNotFound, UploadPartChanged, WriteConditionFailed } from './errors.js';
+export { MetadataUnavailable, UploadNotFound, UploadPartChanged, WriteConditionFailed } from './errors.js';
 export type { ConnectionOptions } from './sqlite/connection.js';
 export type { RegionStoreOptions } from './sqlite/region-metadata-store.js';
 export type { GroupCommitStats } from './sqlite/group-commit.js';
 export { FsBlobStore, type FsBlobStoreOptions } from './fs/blob-store.js';
 export { SqliteRegionMetadataStore } from './sqlite/region-metadata-store.js';
+export { SchemaVersionMismatch, PG_SCHEMA_VERSION } from './postgres/migrate.js';
+export type { PgDatabaseOptions } from './postgres/database.js';
 
 /** One region's metadata database (created on first use). Its KMS keys live in the same file: see openKmsKeyStore. */
 export function openRegionMetadataStore(path: string, region: string, options?: RegionStoreOptions): SqliteRegionMetadataStore {
@@ -59,4 +72,100 @@ export function openIamStore(path: string, options?: ConnectionOptions): IamStor
 /** The filesystem blob store of a region's data directory. Cleans leftover temp files on creation. */
 export function createFsBlobStore(dir: string, options?: FsBlobStoreOptions): FsBlobStore {
   return new FsBlobStore(dir, options);
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL (MERIDIAN_METADATA_URL): every region's metadata and the global stores in one database
+
+/** The PostgreSQL metadata of a deployment: one connection pool for the global stores and every region. */
+export interface PostgresMetadata {
+  readonly url: string;
+  global: GlobalStores;
+  /** A region's metadata store (rows tagged with the region); closing it leaves the pool open. */
+  regionStore(region: string, options?: { clock?: Clock }): RegionMetadataStore;
+  /** A region's KMS key store. */
+  kmsKeyStore(region: string): KmsKeyStore;
+  /** Close the pool (after every store is done). */
+  close(): Promise<void>;
+}
+
+/** Is this a PostgreSQL URL (the only database MERIDIAN_METADATA_URL can name today)? */
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
+}
+
+/**
+ * Open the PostgreSQL metadata database and check its schema: it must be at exactly this build's
+ * version (older: run `meridian migrate`; newer: this build is too old). Rejects with
+ * SchemaVersionMismatch or the connection error, and closes the pool it opened.
+ */
+export async function openPostgresMetadata(url: string, options: PgDatabaseOptions = {}): Promise<PostgresMetadata> {
+  const db = new PgDatabase(url, options);
+  try {
+    await checkPostgresSchema(db);
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  return {
+    url,
+    global: { directory: new PgBucketDirectory(db), iam: new PgIamStore(db), close: async () => undefined },
+    regionStore: (region, o = {}) => new PgRegionMetadataStore(db, region, o.clock ? { clock: o.clock } : {}),
+    kmsKeyStore: (region) => new PgKmsKeyStore(db, region),
+    close: () => db.close(),
+  };
+}
+
+/** Create or upgrade the PostgreSQL schema (`meridian migrate`). */
+export async function migratePostgresMetadata(url: string): Promise<{ from: number; to: number }> {
+  const db = new PgDatabase(url, { max: 1 });
+  try {
+    return await migratePostgres(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** The schema version of a PostgreSQL metadata database (0: none yet) and the one this build needs. */
+export async function postgresMetadataVersion(url: string): Promise<{ found: number; known: number }> {
+  const db = new PgDatabase(url, { max: 1 });
+  try {
+    return { found: await postgresSchemaVersion(db), known: PG_SCHEMA_VERSION };
+  } finally {
+    await db.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQLite migrations (`meridian migrate` without a metadata URL)
+
+/**
+ * Bring the SQLite files of a data directory to this build's schema: the global database (created
+ * if missing) and every region's meta.db present. Opening a file migrates it (as the server does on
+ * start); this reports the versions before and after. Refuses a file newer than this build.
+ */
+export async function migrateSqliteMetadata(dataDir: string): Promise<{ file: string; from: number; to: number }[]> {
+  const files: { file: string; migrations: readonly string[] }[] = [{ file: join(dataDir, 'global', 'global.db'), migrations: GLOBAL_MIGRATIONS }];
+  if (existsSync(dataDir)) {
+    for (const d of readdirSync(dataDir).sort()) {
+      const meta = join(dataDir, d, 'meta.db');
+      if (existsSync(meta)) files.push({ file: meta, migrations: REGION_MIGRATIONS });
+    }
+  }
+  const out: { file: string; from: number; to: number }[] = [];
+  for (const { file, migrations } of files) {
+    let from = 0;
+    if (existsSync(file)) {
+      const peek = new Database(file, { readonly: true });
+      try {
+        from = peek.pragma('user_version', { simple: true }) as number;
+      } finally {
+        peek.close();
+      }
+    }
+    const conn = SqliteConnection.open(file, migrations);
+    await conn.close();
+    out.push({ file, from, to: migrations.length });
+  }
+  return out;
 }

@@ -159,7 +159,23 @@ export interface ListLatestOptions {
   /** Exclusive: start strictly after this key (UTF-8 byte order). */
   startAfter?: string;
   limit: number;
+  /**
+   * Roll keys up by this delimiter (ListObjects' CommonPrefixes): of the keys that share a common
+   * prefix (`prefix`, then anything up to and including the first `delimiter` after it), only the
+   * first comes back, and the store seeks past the others (a skip scan) instead of reading them.
+   * Each returned version then stands for either itself or its common prefix; `limit` counts both.
+   */
+  delimiter?: string;
 }
+
+/**
+ * What a listing page shows of a version (ListObjects, ListObjectsV2, ListObjectVersions): no
+ * metadata, tags, parts or encryption, so a store can skip reading and decoding them for 1,000 rows.
+ */
+export type VersionSummary = Pick<
+  StoredObjectVersion,
+  'bucket' | 'key' | 'versionId' | 'isDeleteMarker' | 'lastModified' | 'size' | 'etag' | 'ownerAccountId' | 'storageClass' | 'checksum' | 'isLatest'
+>;
 
 export interface ListVersionsOptions {
   prefix?: string;
@@ -333,6 +349,12 @@ export interface RegionMetadataStore {
   listLatest(bucket: string, options: ListLatestOptions): Promise<StoredObjectVersion[]>;
   /** All versions and delete markers: keys ascending, newest first within a key. */
   listVersions(bucket: string, options: ListVersionsOptions): Promise<StoredObjectVersion[]>;
+  /**
+   * The same pages as listLatest / listVersions, summaries only (what listing responses show).
+   * Optional: a store without them is listed through listLatest / listVersions (see listing-source.ts).
+   */
+  listLatestSummaries?(bucket: string, options: ListLatestOptions): Promise<VersionSummary[]>;
+  listVersionSummaries?(bucket: string, options: ListVersionsOptions): Promise<VersionSummary[]>;
   /** Set replication state of one version; `replicationDetail` is merged by destination. */
   updateReplication(
     bucket: string,
@@ -498,7 +520,18 @@ export interface KmsAliasRecord {
   updatedAt: number;
 }
 
-export interface KmsKeyStore {
+/**
+ * The cache-invalidation seam: a token that differs once any process has committed a change to what
+ * the store covers. A cache keeps what it read with the token it saw and drops it when the token
+ * moves, so a change made through one server process takes effect in every other at once (cluster
+ * workers, `meridian` tools). SQLite: a counter bumped in the writing transaction (triggers), or
+ * PRAGMA data_version; a PostgreSQL store can drive the same seam from LISTEN/NOTIFY.
+ */
+export interface ChangeFeed {
+  changeToken(): Promise<string>;
+}
+
+export interface KmsKeyStore extends ChangeFeed {
   createKey(key: KmsKeyRecord): Promise<void>;
   /** By key id (not ARN) within an account. */
   getKey(accountId: string, keyId: string): Promise<KmsKeyRecord | undefined>;

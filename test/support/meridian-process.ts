@@ -3,10 +3,12 @@
  * for integration and end-to-end tests. Stop what you start: call stop() (or kill() for crash tests).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { migratePostgresMetadata } from '../../src/storage/index.js';
+import { startThrowawayPostgres, type ThrowawayPostgres } from './postgres.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -23,8 +25,29 @@ export interface MeridianProcess {
   logs(): string;
   /** Graceful stop (SIGTERM) and, unless keepData, remove the data directory. */
   stop(opts?: { keepData?: boolean }): Promise<void>;
-  /** SIGKILL: no chance to flush anything. The data directory is kept. */
+  /** SIGKILL of the process and, with several workers, of every worker with it (the whole group). The data directory is kept. */
   kill(): Promise<void>;
+  /** With MERIDIAN_WORKERS > 1: the worker processes' pids (children of the primary), now. */
+  workerPids(): number[];
+}
+
+/**
+ * Workers per test server: 1 unless the test asks (env MERIDIAN_WORKERS) or the run does
+ * (MERIDIAN_TEST_WORKERS=2 npm test -- … runs those files against 2 workers).
+ */
+const DEFAULT_WORKERS = process.env.MERIDIAN_TEST_WORKERS ?? '1';
+
+/** The child processes of pid (Linux /proc). */
+export function childPids(pid: number): number[] {
+  try {
+    const out: number[] = [];
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      out.push(...readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+    }
+    return out;
+  } catch {
+    return [];
+  }
 }
 
 export interface StartOptions {
@@ -35,10 +58,42 @@ export interface StartOptions {
   secretAccessKey?: string;
   /** Extra arguments to `meridian serve` (e.g. split mode's --regions and --peer). */
   args?: string[];
+  /**
+   * A command that runs the server for us, e.g. `['ip', 'netns', 'exec', NS]` to start it inside a
+   * network namespace; it must exec the program (so the child's pid is the server's own).
+   */
+  launcher?: string[];
+}
+
+/**
+ * MERIDIAN_TEST_BACKEND=postgres npm test -- <files>: every test server keeps its metadata in
+ * PostgreSQL (one throwaway cluster per test process, one migrated database per data directory, so
+ * a restart on the same directory finds its data again). A test that sets MERIDIAN_METADATA_URL itself,
+ * or runs split mode, keeps its own setting.
+ */
+const TEST_BACKEND = process.env.MERIDIAN_TEST_BACKEND ?? 'sqlite';
+let testPostgres: Promise<ThrowawayPostgres> | undefined;
+const databaseOf = new Map<string, Promise<string>>();
+
+function metadataUrlFor(dataDir: string): Promise<string> {
+  let url = databaseOf.get(dataDir);
+  if (!url) {
+    testPostgres ??= startThrowawayPostgres();
+    url = (async () => {
+      const created = await (await testPostgres!).createDatabase();
+      await migratePostgresMetadata(created);
+      return created;
+    })();
+    databaseOf.set(dataDir, url);
+  }
+  return url;
 }
 
 export async function startMeridianProcess(opts: StartOptions = {}): Promise<MeridianProcess> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'meridian-test-'));
+  if (TEST_BACKEND === 'postgres' && !opts.env?.MERIDIAN_METADATA_URL && !opts.env?.MERIDIAN_REGIONS && !opts.args?.includes('--regions')) {
+    opts = { ...opts, env: { ...opts.env, MERIDIAN_METADATA_URL: await metadataUrlFor(dataDir) } };
+  }
   const accessKeyId = opts.accessKeyId ?? 'AKIA' + randomBytes(8).toString('hex').toUpperCase();
   const secretAccessKey = opts.secretAccessKey ?? randomBytes(30).toString('base64').slice(0, 40);
   const env: Record<string, string> = {
@@ -50,9 +105,13 @@ export async function startMeridianProcess(opts: StartOptions = {}): Promise<Mer
     MERIDIAN_ROOT_ACCESS_KEY_ID: accessKeyId,
     MERIDIAN_ROOT_SECRET_ACCESS_KEY: secretAccessKey,
     MERIDIAN_REPLICATION_POLL_MS: '200',
+    MERIDIAN_WORKERS: DEFAULT_WORKERS,
     ...opts.env,
   };
-  const child = spawn(process.execPath, [join(ROOT, 'bin/meridian.mjs'), 'serve', ...(opts.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [process.execPath, join(ROOT, 'bin/meridian.mjs'), 'serve', ...(opts.args ?? [])];
+  const [command, ...rest] = [...(opts.launcher ?? []), ...argv];
+  // Its own process group, so kill() can SIGKILL the primary and its workers at once.
+  const child = spawn(command!, rest, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stdout = '';
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -94,13 +153,39 @@ export async function startMeridianProcess(opts: StartOptions = {}): Promise<Mer
       if (!o.keepData && !opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
     async kill() {
+      const group = [child.pid!, ...this.workerPids()];
       if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
         await exited;
       }
+      // Wait until every process of the group is gone (their files closed, their locks released).
+      for (let i = 0; i < 250 && group.some((pid) => isRunning(pid)); i++) await new Promise((r) => setTimeout(r, 20));
     },
+    workerPids: () => childPids(child.pid!).filter((pid) => isMeridian(pid)),
   };
   if (ready.https) proc.httpsEndpoint = ready.https;
   if (ready.cert) proc.certFile = ready.cert;
   return proc;
+}
+
+/** Running (a zombie waiting to be reaped counts as gone). */
+export function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** A Meridian worker, not a helper the primary runs (tsx's esbuild service). */
+function isMeridian(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('meridian.mjs');
+  } catch {
+    return false;
+  }
 }

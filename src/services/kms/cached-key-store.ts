@@ -1,9 +1,10 @@
 /**
  * A region's key store with its keys and aliases cached in memory: SSE-KMS reads a key record on
  * every object PUT and GET, and decoding it from the database each time was a large share of an
- * SSE-KMS request. One process owns a region's store (embedded mode), and every write in it goes
- * through this decorator, which drops the entries it touches; a generation counter keeps a read that
- * raced a write from caching what it read before the write.
+ * SSE-KMS request. Writes through this decorator drop the cache (a generation counter keeps a read
+ * that raced a write from caching what it read before the write), and every read first compares the
+ * store's change token (ChangeFeed), so a key disabled or re-aliased by another process — another
+ * cluster worker — is seen at once, at the cost of one single-row read.
  */
 import type { KmsAliasRecord, KmsGrantRecord, KmsKeyRecord, KmsKeyStore } from '../../storage/types.js';
 
@@ -13,6 +14,8 @@ export class CachedKmsKeyStore implements KmsKeyStore {
   private readonly keys = new Map<string, KmsKeyRecord | undefined>();
   private readonly aliases = new Map<string, KmsAliasRecord | undefined>();
   private generation = 0;
+  /** The store's change token the cached entries were read under. */
+  private seen: string | undefined;
 
   constructor(private readonly inner: KmsKeyStore) {}
 
@@ -22,7 +25,18 @@ export class CachedKmsKeyStore implements KmsKeyStore {
     this.aliases.clear();
   }
 
+  changeToken(): Promise<string> {
+    return this.inner.changeToken();
+  }
+
   private async cached<T>(map: Map<string, T>, id: string, load: () => Promise<T>): Promise<T> {
+    const token = await this.inner.changeToken();
+    if (token !== this.seen) {
+      // Changed elsewhere (or first use): what is cached may be stale. A load below starts after
+      // this token was read, so what it caches is at least as new as the token.
+      this.invalidate();
+      this.seen = token;
+    }
     if (map.has(id)) return map.get(id)!;
     const generation = this.generation;
     const value = await load();

@@ -18,9 +18,16 @@ export interface XmlObject {
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+// XML's five, and the C0 controls other than TAB and LF: a parser would refuse most of them and
+// turn a CR into LF (a key with CR would come back as another key), so they go out as character
+// references, as S3 writes them (`&#x1;`, `&#xD;`). TAB and LF are sent as they are.
+const NEEDS_ESCAPE = /[&<>"'\u0000-\u0008\u000B-\u001F]/;
+const ESCAPED = /[&<>"'\u0000-\u0008\u000B-\u001F]/g;
+const escapeOne = (c: string): string => ESCAPES[c] ?? `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`;
 
 export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+  // Most values need nothing: test before building a new string (listings escape thousands).
+  return NEEDS_ESCAPE.test(s) ? s.replace(ESCAPED, escapeOne) : s;
 }
 
 /** AWS XML timestamps: ISO 8601 with milliseconds, UTC. */

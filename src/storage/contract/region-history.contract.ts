@@ -1,12 +1,13 @@
 /**
  * Contract, property-based: over random histories of puts, null puts, delete markers and version
  * deletions, paging through listVersions with the markers of the last entry returned visits every
- * version exactly once in S3 order, and listLatest pages list exactly the live keys.
+ * version exactly once in S3 order, and listLatest pages list exactly the live keys; where a store
+ * has the summary forms, they return the same pages as summaries.
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import fc from 'fast-check';
-import type { RegionMetadataStore, StoredObjectVersion } from '../types.js';
+import type { ListVersionsOptions, RegionMetadataStore, StoredObjectVersion, VersionSummary } from '../types.js';
 import { bucketRecord, byUtf8, deleteMarker, objectVersion, withStore, type StoreFactory } from './fixtures.js';
 
 const KEYS = ['a', 'a/b', 'b', 'é', '中', '\uFF21', '\u{1F600}', '\u{1F600}x'];
@@ -98,6 +99,48 @@ export function historyPropertyCases(make: StoreFactory<RegionMetadataStore>): v
           }
           assert.deepEqual(listed, live);
         }),
+        { numRuns: 60 },
+      );
+    });
+  });
+
+  it('listLatestSummaries / listVersionSummaries return the pages of listLatest / listVersions, summarised (property)', async (t) => {
+    await withStore(make, async (s) => {
+      if (!s.listLatestSummaries || !s.listVersionSummaries) return t.skip('this store lists through listLatest / listVersions');
+      const summarise = (v: VersionSummary): VersionSummary => {
+        const out: VersionSummary = { bucket: v.bucket, key: v.key, versionId: v.versionId, isDeleteMarker: v.isDeleteMarker, lastModified: v.lastModified, size: v.size, etag: v.etag, ownerAccountId: v.ownerAccountId, storageClass: v.storageClass, isLatest: v.isLatest };
+        if (v.checksum) out.checksum = v.checksum;
+        return out;
+      };
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(opArb, { maxLength: 30 }),
+          fc.integer({ min: 1, max: 6 }),
+          fc.option(fc.constantFrom('a', '\u{1F600}', 'z'), { nil: undefined }),
+          fc.nat(40),
+          async (ops, limit, prefix, pick) => {
+            const bucket = `summaries-${++run}`;
+            await s.createBucket(bucketRecord(bucket));
+            const model = await replay(s, bucket, ops);
+            const options: ListVersionsOptions[] = [{ limit }, { limit, keyMarker: KEYS[pick % KEYS.length]! }];
+            const m = model[pick % Math.max(1, model.length)];
+            // A marker version that exists, and one that does not (deleted between pages).
+            if (m) options.push({ limit, keyMarker: m.key, versionIdMarker: m.versionId }, { limit, keyMarker: m.key, versionIdMarker: 'gone' });
+            for (const o of options) {
+              if (prefix !== undefined) o.prefix = prefix;
+              assert.deepEqual(await s.listVersionSummaries!(bucket, o), (await s.listVersions(bucket, o)).map(summarise), JSON.stringify(o));
+            }
+            const latest = { limit, ...(prefix !== undefined ? { prefix } : {}), ...(m ? { startAfter: m.key } : {}) };
+            assert.deepEqual(await s.listLatestSummaries!(bucket, latest), (await s.listLatest(bucket, latest)).map(summarise));
+            // Rolled up by a delimiter ('/' folds 'a/b'; '\u{1F600}' folds the emoji keys).
+            for (const delimiter of ['/', '\u{1F600}']) {
+              const rolled = { ...latest, delimiter };
+              assert.deepEqual(await s.listLatestSummaries!(bucket, rolled), (await s.listLatest(bucket, rolled)).map(summarise), JSON.stringify(rolled));
+            }
+            assert.deepEqual(await s.listLatestSummaries!(bucket, { limit }), (await s.listLatest(bucket, { limit })).map(summarise));
+          },
+        ),
         { numRuns: 60 },
       );
     });

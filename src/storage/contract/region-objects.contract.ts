@@ -1,6 +1,7 @@
 /** Contract: object versions, versioning semantics, listings (part of the RegionMetadataStore suite). */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import fc from 'fast-check';
 import type { ObjectVersion, RegionMetadataStore } from '../types.js';
 import { bucketRecord, byUtf8, deleteMarker, fileId, objectVersion, withStore, withoutHistory, type StoreFactory } from './fixtures.js';
 
@@ -174,6 +175,54 @@ export function objectVersionCases(make: StoreFactory<RegionMetadataStore>): voi
         startAfter = page[page.length - 1]!.key;
       }
       assert.deepEqual(seen, keys.filter((_, i) => i % 3 !== 0));
+    });
+  });
+
+  it('listLatest with a delimiter returns the first key of each common prefix and skips the rest', async () => {
+    await withBucket(make, async (s) => {
+      for (const k of ['a/1', 'a/2', 'a/b/3', 'b', 'c/1', 'c/2', 'd', 'p/x/1', 'p/x/2', 'p/y', 'p/z/1']) await s.putObjectVersion(objectVersion(B, k, 'v'));
+      await s.putObjectVersion(deleteMarker(B, 'd', 'dm'));
+      const keys = async (o: { prefix?: string; startAfter?: string; limit?: number; delimiter: string }) =>
+        (await s.listLatest(B, { limit: 100, ...o })).map((v) => v.key);
+      assert.deepEqual(await keys({ delimiter: '/' }), ['a/1', 'b', 'c/1', 'p/x/1']);
+      assert.deepEqual(await keys({ delimiter: '/', limit: 2 }), ['a/1', 'b']);
+      assert.deepEqual(await keys({ delimiter: '/', prefix: 'p/' }), ['p/x/1', 'p/y', 'p/z/1']);
+      assert.deepEqual(await keys({ delimiter: '/', startAfter: 'a/1' }), ['a/2', 'b', 'c/1', 'p/x/1'], 'a start inside a common prefix stands for it again');
+      assert.deepEqual(await keys({ delimiter: '/', startAfter: 'a/\u{10FFFF}' }), ['b', 'c/1', 'p/x/1']);
+      assert.deepEqual(await keys({ delimiter: 'x/' }), ['a/1', 'a/2', 'a/b/3', 'b', 'c/1', 'c/2', 'p/x/1', 'p/y', 'p/z/1'], 'multi-character delimiter');
+    });
+  });
+
+  it('listLatest with a delimiter agrees with rolling up the plain listing (property)', async () => {
+    await withBucket(make, async (s) => {
+      const alphabet = ['a', '/', 'b', 'é', '\u{1F600}', '\uFF21'];
+      const keyArb = fc.array(fc.constantFrom(...alphabet), { minLength: 1, maxLength: 4 }).map((cs) => cs.join(''));
+      const keys = [...new Set(fc.sample(keyArb, { numRuns: 120, seed: 7 }))];
+      for (const k of keys) await s.putObjectVersion(objectVersion(B, k, 'v'));
+      const live = [...keys].sort(byUtf8);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom('/', 'é', '\u{1F600}', 'a/', '\uFF21'),
+          fc.constantFrom('', 'a', 'a/', 'é', '\u{1F600}'),
+          fc.option(keyArb, { nil: undefined }),
+          fc.integer({ min: 1, max: 6 }),
+          async (delimiter, prefix, startAfter, limit) => {
+            const expected: string[] = [];
+            let lastCommon: string | undefined;
+            for (const k of live) {
+              if (!k.startsWith(prefix) || (startAfter !== undefined && byUtf8(k, startAfter) <= 0)) continue;
+              const at = k.indexOf(delimiter, prefix.length);
+              const common = at >= 0 ? k.slice(0, at + delimiter.length) : undefined;
+              if (common !== undefined && common === lastCommon) continue;
+              lastCommon = common;
+              expected.push(k);
+            }
+            const got = await s.listLatest(B, { prefix, delimiter, limit, ...(startAfter !== undefined ? { startAfter } : {}) });
+            assert.deepEqual(got.map((v) => v.key), expected.slice(0, limit));
+          },
+        ),
+        { numRuns: 80 },
+      );
     });
   });
 

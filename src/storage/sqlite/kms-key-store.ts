@@ -40,6 +40,11 @@ function toAlias(r: AliasRow): KmsAliasRecord {
 export class SqliteKmsKeyStore implements KmsKeyStore {
   constructor(private readonly conn: SqliteConnection) {}
 
+  /** The region's KMS change counter (bumped by triggers on keys and aliases, whoever writes). */
+  changeToken(): Promise<string> {
+    return this.conn.read(() => String(this.conn.stmt('SELECT n FROM kms_changes WHERE id = 0').pluck().get()));
+  }
+
   createKey(key: KmsKeyRecord): Promise<void> {
     return this.conn.write(() => {
       this.conn

@@ -20,11 +20,13 @@ export function openDatabase(path: string, options: OpenDatabaseOptions): Sqlite
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   try {
+    // First, so that everything below waits for other processes (cluster workers, tools) instead of
+    // failing with SQLITE_BUSY, including the switch to WAL on a file another process is creating.
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
     db.pragma('journal_mode = WAL');
     // FULL: the WAL is fsynced at every commit, so a commit is durable when it returns.
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
     migrate(db, options.migrations);
     return db;
   } catch (e) {
@@ -33,16 +35,19 @@ export function openDatabase(path: string, options: OpenDatabaseOptions): Sqlite
   }
 }
 
-/** Apply the migrations the database has not seen yet, each in its own transaction. Idempotent. */
+/**
+ * Apply the migrations the database has not seen yet, each in its own transaction. Idempotent, and
+ * safe when several processes open the same file at once (cluster workers): the version is read
+ * again under the write lock, so a migration another process applied meanwhile is not applied twice.
+ */
 export function migrate(db: SqliteDatabase, migrations: readonly string[]): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > migrations.length) {
-    throw new Error(
-      `database schema version ${current} is newer than this build knows (${migrations.length}); refusing to open`,
-    );
-  }
-  for (let v = current; v < migrations.length; v++) {
+  const version = () => db.pragma('user_version', { simple: true }) as number;
+  const tooNew = (v: number) => new Error(`database schema version ${v} is newer than this build knows (${migrations.length}); refusing to open`);
+  if (version() > migrations.length) throw tooNew(version());
+  while (version() < migrations.length) {
     db.transaction(() => {
+      const v = version();
+      if (v >= migrations.length) return;
       db.exec(migrations[v]!);
       db.pragma(`user_version = ${v + 1}`);
     }).immediate();

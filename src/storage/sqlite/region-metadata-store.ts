@@ -19,6 +19,7 @@ import type {
   ReplicationOutcomeUpdate,
   ReplicationStatus,
   StoredObjectVersion,
+  VersionSummary,
   UploadedPart,
   WriteCondition,
 } from '../types.js';
@@ -100,6 +101,12 @@ export class SqliteRegionMetadataStore implements RegionMetadataStore {
   }
   listVersions(bucket: string, options: ListVersionsOptions): Promise<StoredObjectVersion[]> {
     return this.objects.listVersions(bucket, options);
+  }
+  listLatestSummaries(bucket: string, options: ListLatestOptions): Promise<VersionSummary[]> {
+    return this.objects.listLatestSummaries(bucket, options);
+  }
+  listVersionSummaries(bucket: string, options: ListVersionsOptions): Promise<VersionSummary[]> {
+    return this.objects.listVersionSummaries(bucket, options);
   }
   updateReplication(
     bucket: string,

@@ -18,13 +18,14 @@ import type {
   ReplicationFailureCount,
   ReplicationStatus,
   StoredObjectVersion,
+  VersionSummary,
   WriteCondition,
 } from '../types.js';
 import { WriteConditionFailed } from '../errors.js';
 import type { Clock } from '../../common/clock.js';
 import type { SqliteConnection } from './connection.js';
 import { decodeEncryption, decodeParts, encodeEncryption, encodeParts, fromJson, lazy, optionalJson, setIf, toJson } from './codec.js';
-import { keyRange, rangeSql } from './key-range.js';
+import { keyRange, prefixUpperBound, rangeSql } from './key-range.js';
 import type { RegionOutbox } from './region-outbox.js';
 
 type Detail = NonNullable<ObjectVersion['replicationDetail']>;
@@ -58,6 +59,30 @@ const COLUMNS = `v.seq, v.bucket, v.key, v.version_id, v.is_delete_marker, v.las
   v.encryption, v.replication_status, v.replication_detail, v.parts`;
 const IS_LATEST = `(v.seq = (SELECT h.seq FROM object_versions h WHERE h.bucket = v.bucket AND h.key = v.key
   ORDER BY h.seq DESC LIMIT 1)) AS is_latest`;
+
+/**
+ * Listing pages read only what the response shows (no metadata, parts or encryption JSON), as arrays
+ * (better-sqlite3's raw mode: no per-row object keyed by column name). Column order is SummaryRow's.
+ */
+const SUMMARY_COLUMNS = 'v.key, v.version_id, v.is_delete_marker, v.last_modified, v.size, v.etag, v.owner_account_id, v.storage_class, v.checksum';
+type SummaryRow = [key: string, versionId: string, isDeleteMarker: number, lastModified: number, size: number, etag: string, owner: string, storageClass: string, checksum: string | null];
+
+function toSummary(bucket: string, r: SummaryRow, isLatest: boolean): VersionSummary {
+  const s: VersionSummary = {
+    bucket,
+    key: r[0],
+    versionId: r[1],
+    isDeleteMarker: r[2] === 1,
+    lastModified: r[3],
+    size: r[4],
+    etag: r[5],
+    ownerAccountId: r[6],
+    storageClass: r[7],
+    isLatest,
+  };
+  if (r[8] !== null) s.checksum = fromJson(r[8]);
+  return s;
+}
 
 /** Aggregate per-destination states into one status: any FAILED, else any PENDING, else COMPLETED. */
 export function aggregateReplicationStatus(detail: Detail): ReplicationStatus {
@@ -132,6 +157,7 @@ export class RegionObjects {
 
   listLatest(bucket: string, o: ListLatestOptions): Promise<StoredObjectVersion[]> {
     return this.conn.read(() => {
+      if (o.delimiter) return this.listRolledUpSync(bucket, o, o.delimiter);
       const r = rangeSql('c.key', keyRange(o.prefix, o.startAfter));
       const rows = this.conn
         .stmt(`SELECT ${COLUMNS}, 1 AS is_latest FROM current_objects c JOIN object_versions v ON v.seq = c.seq
@@ -139,6 +165,57 @@ export class RegionObjects {
         .all(bucket, ...r.params, Math.max(0, o.limit)) as VersionRow[];
       return rows.map((row) => this.toVersion(row));
     });
+  }
+
+  /** listLatest with a delimiter: after the first key of a common prefix, seek past the prefix (one indexed query each). */
+  private listRolledUpSync(bucket: string, o: ListLatestOptions, delimiter: string): StoredObjectVersion[] {
+    return this.rollUpSync(o, delimiter, (r, want) =>
+      (this.conn
+        .stmt(`SELECT ${COLUMNS}, 1 AS is_latest FROM current_objects c JOIN object_versions v ON v.seq = c.seq
+               WHERE c.bucket = ?${r.sql} ORDER BY c.key LIMIT ?`)
+        .all(bucket, ...r.params, want) as VersionRow[]).map((row) => this.toVersion(row)),
+    );
+  }
+
+  /**
+   * The walk behind a delimiter listing, whatever the rows are: read small batches in key order; at
+   * the first key of a common prefix, keep that one row and seek past the prefix.
+   */
+  private rollUpSync<T extends { key: string }>(
+    o: ListLatestOptions,
+    delimiter: string,
+    page: (range: { sql: string; params: string[] }, want: number) => T[],
+  ): T[] {
+    const prefix = o.prefix ?? '';
+    const limit = Math.max(0, o.limit);
+    const out: T[] = [];
+    const upper = keyRange(o.prefix, undefined).upper;
+    let lower: { key: string; inclusive: boolean } | undefined = keyRange(o.prefix, o.startAfter).lower;
+    while (out.length < limit) {
+      const r = rangeSql('c.key', { ...(lower ? { lower } : {}), ...(upper !== undefined ? { upper } : {}) });
+      // Small steps: a common prefix may start at any row, and the rows after it are not needed.
+      const want = Math.min(limit - out.length, 100);
+      const rows = page(r, want);
+      if (rows.length === 0) break;
+      let seek: string | undefined;
+      for (const row of rows) {
+        out.push(row);
+        const at = row.key.indexOf(delimiter, prefix.length);
+        if (at >= 0) {
+          seek = row.key.slice(0, at + delimiter.length);
+          break;
+        }
+        lower = { key: row.key, inclusive: false };
+      }
+      if (seek !== undefined) {
+        const past = prefixUpperBound(seek);
+        if (past === undefined) break;
+        lower = { key: past, inclusive: true };
+      } else if (rows.length < want) {
+        break;
+      }
+    }
+    return out;
   }
 
   listVersions(bucket: string, o: ListVersionsOptions): Promise<StoredObjectVersion[]> {
@@ -176,6 +253,74 @@ export class RegionObjects {
         );
       }
       return out.map((row) => this.toVersion(row));
+    });
+  }
+
+  listLatestSummaries(bucket: string, o: ListLatestOptions): Promise<VersionSummary[]> {
+    return this.conn.read(() => {
+      if (o.delimiter) {
+        return this.rollUpSync(o, o.delimiter, (r, want) => {
+          const rows = this.conn
+            .stmt(`SELECT ${SUMMARY_COLUMNS} FROM current_objects c JOIN object_versions v ON v.seq = c.seq
+                   WHERE c.bucket = ?${r.sql} ORDER BY c.key LIMIT ?`)
+            .raw(true)
+            .all(bucket, ...r.params, want) as SummaryRow[];
+          return rows.map((row) => toSummary(bucket, row, true));
+        });
+      }
+      const r = rangeSql('c.key', keyRange(o.prefix, o.startAfter));
+      const rows = this.conn
+        .stmt(`SELECT ${SUMMARY_COLUMNS} FROM current_objects c JOIN object_versions v ON v.seq = c.seq
+               WHERE c.bucket = ?${r.sql} ORDER BY c.key LIMIT ?`)
+        .raw(true)
+        .all(bucket, ...r.params, Math.max(0, o.limit)) as SummaryRow[];
+      const out = new Array<VersionSummary>(rows.length);
+      for (let i = 0; i < rows.length; i++) out[i] = toSummary(bucket, rows[i]!, true);
+      return out;
+    });
+  }
+
+  /**
+   * listVersions' pages as summaries. Which version is latest comes from the order, not from a
+   * per-row subquery: the key-range query always starts at a key boundary and returns each key's
+   * versions newest first, so a key's first row is its latest; rows after a version-id marker are
+   * older than the marker, so none of them is (unless the marker version is gone, see listVersions).
+   */
+  listVersionSummaries(bucket: string, o: ListVersionsOptions): Promise<VersionSummary[]> {
+    return this.conn.read(() => {
+      const limit = Math.max(0, o.limit);
+      const keyMarker = o.keyMarker || undefined;
+      if (o.versionIdMarker && keyMarker === undefined) {
+        throw new Error('a version-id marker cannot be given without a key marker');
+      }
+      const out: VersionSummary[] = [];
+      if (keyMarker !== undefined && o.versionIdMarker) {
+        const marker = this.conn
+          .stmt('SELECT seq FROM object_versions WHERE bucket = ? AND key = ? AND version_id = ?')
+          .get(bucket, keyMarker, o.versionIdMarker) as { seq: number } | undefined;
+        if (!o.prefix || keyMarker.startsWith(o.prefix)) {
+          const rows = this.conn
+            .stmt(`SELECT ${SUMMARY_COLUMNS} FROM object_versions v
+                   WHERE v.bucket = ? AND v.key = ? AND v.seq < ? ORDER BY v.seq DESC LIMIT ?`)
+            .raw(true)
+            .all(bucket, keyMarker, marker?.seq ?? Number.MAX_SAFE_INTEGER, limit) as SummaryRow[];
+          for (let i = 0; i < rows.length; i++) out.push(toSummary(bucket, rows[i]!, marker === undefined && i === 0));
+        }
+      }
+      if (out.length < limit) {
+        const r = rangeSql('v.key', keyRange(o.prefix, keyMarker));
+        const rows = this.conn
+          .stmt(`SELECT ${SUMMARY_COLUMNS} FROM object_versions v
+                 WHERE v.bucket = ?${r.sql} ORDER BY v.key, v.seq DESC LIMIT ?`)
+          .raw(true)
+          .all(bucket, ...r.params, limit - out.length) as SummaryRow[];
+        let previous: string | undefined;
+        for (const row of rows) {
+          out.push(toSummary(bucket, row, row[0] !== previous));
+          previous = row[0];
+        }
+      }
+      return out;
     });
   }
 

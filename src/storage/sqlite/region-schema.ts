@@ -172,4 +172,16 @@ export const REGION_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX completed_uploads_age ON completed_uploads(completed_at);
   `,
+  // 6: a change counter for the KMS keys and aliases, bumped by triggers in the writing transaction,
+  // so a process that caches key records (CachedKmsKeyStore) sees other processes' changes at once.
+  `
+  CREATE TABLE kms_changes (id INTEGER PRIMARY KEY CHECK (id = 0), n INTEGER NOT NULL);
+  INSERT INTO kms_changes (id, n) VALUES (0, 0);
+  CREATE TRIGGER kms_keys_ins AFTER INSERT ON kms_keys BEGIN UPDATE kms_changes SET n = n + 1 WHERE id = 0; END;
+  CREATE TRIGGER kms_keys_upd AFTER UPDATE ON kms_keys BEGIN UPDATE kms_changes SET n = n + 1 WHERE id = 0; END;
+  CREATE TRIGGER kms_keys_del AFTER DELETE ON kms_keys BEGIN UPDATE kms_changes SET n = n + 1 WHERE id = 0; END;
+  CREATE TRIGGER kms_aliases_ins AFTER INSERT ON kms_aliases BEGIN UPDATE kms_changes SET n = n + 1 WHERE id = 0; END;
+  CREATE TRIGGER kms_aliases_upd AFTER UPDATE ON kms_aliases BEGIN UPDATE kms_changes SET n = n + 1 WHERE id = 0; END;
+  CREATE TRIGGER kms_aliases_del AFTER DELETE ON kms_aliases BEGIN UPDATE kms_changes SET n = n + 1 WHERE id = 0; END;
+  `,
 ];
