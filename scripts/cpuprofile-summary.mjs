@@ -124,5 +124,10 @@ if (rest.includes('--components')) {
     comp.set(name, (comp.get(name) ?? 0) + t);
   }
   console.log('--- busy time by component');
-  for (const [k, t] of [...comp].sort((a, b) => b[1] - a[1])) console.log(fmt(t), k);
+  // --scale US: also each component's share of US (e.g. the main thread's CPU per request from /proc).
+  const scale = Number(opt('--scale', '0'));
+  const serverBusy = [...comp].filter(([k]) => !k.startsWith('bench driver')).reduce((a, [, t]) => a + t, 0);
+  for (const [k, t] of [...comp].sort((a, b) => b[1] - a[1])) {
+    console.log(fmt(t), scale && !k.startsWith('bench driver') ? `${((t / serverBusy) * scale).toFixed(0).padStart(5)} µs` : '', k);
+  }
 }

@@ -47,9 +47,33 @@ function threadCpuUs(pid: number): Map<string, number> {
   }
   return out;
 }
+/** The server and its worker processes (MERIDIAN_WORKERS > 1), from /proc/<pid>/task/<tid>/children. */
+function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    for (const tid of readdirSync(`/proc/${out[i]}/task`)) {
+      try {
+        for (const child of readFileSync(`/proc/${out[i]}/task/${tid}/children`, 'utf8').trim().split(/\s+/)) if (child) out.push(Number(child));
+      } catch {
+        // a thread or process that ended meanwhile
+      }
+    }
+  }
+  return out;
+}
+
+/** CPU µs (user + system) of the server and its worker processes. */
 function cpuUs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) * TICK_US; // utime, stime
+  let total = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      total += (Number(f[11]) + Number(f[12])) * TICK_US; // utime, stime
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return total;
 }
 
 // Started by hand rather than with test/support's helper: node's profiling flags are not allowed in NODE_OPTIONS.
@@ -65,6 +89,8 @@ const child = spawn(process.execPath, [...nodeFlags, join(opt('--root', new URL(
     MERIDIAN_ROOT_ACCESS_KEY_ID: server.accessKeyId,
     MERIDIAN_ROOT_SECRET_ACCESS_KEY: server.secretAccessKey,
     MERIDIAN_LOG_LEVEL: 'info',
+    // One process by default: the cost of a request, and profiles of the process that serves it.
+    MERIDIAN_WORKERS: opt('--workers', '1'),
     ALLOC_PROFILE: alloc,
   },
   stdio: ['ignore', 'pipe', 'pipe'],

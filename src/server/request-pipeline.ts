@@ -125,8 +125,12 @@ export class RequestPipeline {
   /** Split mode: checks peer requests (and remembers their nonces) for every listener. */
   private readonly peers: PeerVerifier | undefined;
 
+  /** The virtual-host domains, longest first (sorted once, not per request). */
+  private readonly domainsLongestFirst: string[];
+
   constructor(private readonly fabric: Fabric) {
     if (fabric.config.split) this.peers = new PeerVerifier(fabric.config.split.keys);
+    this.domainsLongestFirst = [...fabric.config.virtualHostDomains].sort((a, b) => b.length - a.length);
   }
 
   private errorResponse(protocol: Protocol, req: IncomingRequest, e: unknown, resource?: string, xmlns: string = IAM_XMLNS): ServiceResponse {
@@ -316,8 +320,7 @@ export class RequestPipeline {
     const path = req.rawPath;
     // The endpoint's own host (e.g. s3.localhost) is path-style; otherwise the longest matching
     // domain wins, so bucket.s3.localhost is 'bucket' under s3.localhost, not 'bucket.s3'.
-    const domains = this.fabric.config.virtualHostDomains;
-    const domain = domains.includes(host) ? undefined : [...domains].sort((a, b) => b.length - a.length).find((d) => host.endsWith(`.${d}`));
+    const domain = this.fabric.config.virtualHostDomains.includes(host) ? undefined : this.domainsLongestFirst.find((d) => host.endsWith(`.${d}`));
     if (domain) {
       const bucket = host.slice(0, -domain.length - 1);
       // '/' alone (or nothing) addresses the bucket itself.
