@@ -22,7 +22,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { BenchClient, type BenchRequest } from './http-client.js';
-import { OutsideLoad, PeakRss, startBaseline, startMeridian } from './processes.js';
+import { OutsideLoad, PeakRss, processTree, startBaseline, startMeridian } from './processes.js';
 import { LoadClient } from './load-driver.js';
 import { geometricMean, ratioRows, summarise, type TargetCheck } from './targets.js';
 import { largeRows, listRows, mediumRows, rssRows, smallRows, type Ctx } from './workloads.js';
@@ -179,6 +179,8 @@ export interface BenchResult {
     kernel: string;
     /** 1-minute load average when the run started (nothing of the benchmark's was running yet). */
     loadAverageAtStart: number;
+    /** Meridian's processes once started (primary and workers: MERIDIAN_WORKERS, or the server's default). */
+    meridianProcesses?: number;
     /** Share of the machine's CPU time spent busy outside the benchmark's processes during the run (0..1); figures are noisy when it is high. */
     outsideCpuShare?: number;
   };
@@ -256,6 +258,10 @@ export async function runBenchmark(opts: RunOptions): Promise<BenchResult> {
     baseline: new BenchClient(baseline.endpoint, creds, maxSockets),
   };
   const pids = { meridian: meridian.child.pid!, baseline: baseline.child.pid! };
+  // Workers start after the primary prints its address: give them a moment to appear in /proc.
+  await new Promise((r) => setTimeout(r, 1000));
+  const meridianProcesses = processTree(pids.meridian).length;
+  log(`  Meridian: ${meridianProcesses} process(es) (MERIDIAN_WORKERS=${s.workers ?? "the server's default"})`);
   // This process's tree: the servers, the load client and anything else the run starts.
   const outside = new OutsideLoad([process.pid]);
   let outsideCpuShare: number | undefined;
@@ -385,6 +391,7 @@ export async function runBenchmark(opts: RunOptions): Promise<BenchResult> {
     platform: `${platform()} ${arch()}`,
     kernel: release(),
     loadAverageAtStart,
+    meridianProcesses,
   };
   if (outsideCpuShare !== undefined) machine.outsideCpuShare = outsideCpuShare;
   const result: BenchResult = {

@@ -55,7 +55,8 @@ export async function startMeridian(workers?: number): Promise<MeridianProcess> 
     // Requests are logged at debug; info keeps logging out of the measurement (as in production).
     MERIDIAN_LOG_LEVEL: 'info',
   };
-  if (workers !== undefined) env.MERIDIAN_WORKERS = String(workers);
+  // Empty = unset: the server's own default (one worker per core). The test harness would pass 1.
+  env.MERIDIAN_WORKERS = workers !== undefined ? String(workers) : '';
   return startMeridianProcess({ tls: false, env });
 }
 
@@ -95,6 +96,20 @@ export function processTree(root: number): number[] {
   }
   visit(root);
   return out;
+}
+
+/**
+ * Proportional set size of a process, bytes (/proc/<pid>/smaps_rollup): pages shared with other
+ * processes (the node binary, a cluster's common pages) counted once across them, not once each as
+ * summed RSS counts them.
+ */
+export function pssOf(pid: number): number | undefined {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Current RSS of a process tree, bytes (sum over its processes). */
@@ -137,6 +152,8 @@ export class PeakRss {
   /** Whether a tree ever had more than one process (then VmHWM of the root alone says too little). */
   private readonly multi = new Map<number, boolean>();
   private trees = new Map<number, number[]>();
+  /** Largest sum of PSS over each tree, sampled every 100 ms. */
+  private readonly pss = new Map<number, number>();
   private ticks = 0;
   private timer: NodeJS.Timeout | undefined;
 
@@ -153,14 +170,25 @@ export class PeakRss {
 
   private sample(): void {
     // The process list is re-read every 100 ms (workers restart); RSS every 10 ms.
-    if (this.ticks++ % 10 === 0) this.trees = new Map(this.pids.map((p) => [p, processTree(p)]));
+    const slow = this.ticks++ % 10 === 0;
+    if (slow) this.trees = new Map(this.pids.map((p) => [p, processTree(p)]));
     for (const pid of this.pids) {
       const tree = this.trees.get(pid) ?? [pid];
       if (tree.length > 1) this.multi.set(pid, true);
       let sum = 0;
       for (const p of tree) sum += memoryOf(p)?.rss ?? 0;
       if (sum > (this.sampled.get(pid) ?? 0)) this.sampled.set(pid, sum);
+      if (slow) {
+        let pss = 0;
+        for (const p of tree) pss += pssOf(p) ?? 0;
+        if (pss > (this.pss.get(pid) ?? 0)) this.pss.set(pid, pss);
+      }
     }
+  }
+
+  /** After stop(): the largest PSS sum sampled for a tree (bytes; 0 where smaps_rollup is unavailable). */
+  peakPss(pid: number): number {
+    return this.pss.get(pid) ?? 0;
   }
 
   /**

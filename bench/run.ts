@@ -165,6 +165,7 @@ function renderTable(result: BenchResult): string {
   return [
     `Meridian benchmark (${result.settings.mode} run, ${result.startedAt}, ${result.durationS.toFixed(0)} s)`,
     `machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}, kernel ${m.kernel}, node ${m.node}`,
+    `Meridian: ${m.meridianProcesses ?? '?'} process(es) (MERIDIAN_WORKERS=${result.settings.workers ?? "unset: the server's default"}); CPU and RSS are the whole process tree's`,
     `outside load: load average ${m.loadAverageAtStart.toFixed(2)} at start` +
       (m.outsideCpuShare !== undefined ? `; ${(m.outsideCpuShare * 100).toFixed(0)}% of all CPU time went to other processes during the run` : '') +
       (m.outsideCpuShare !== undefined && m.outsideCpuShare > 0.1 ? ' (noisy: rerun on a quieter machine)' : ''),

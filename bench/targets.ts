@@ -72,7 +72,11 @@ export function summarise(result: BenchResult): TargetCheck[] {
   check('SSE-KMS within 10 % of SSE-S3 on every row', [...rows.filter((r) => r.id.startsWith('sse-kms-vs-s3')), ...kmsPairs], (r) => r.ratio, (v) => v >= 0.9, (v) => f2(v));
 
   const rss = rows.filter((r) => r.id.startsWith('peak-rss-streams-'));
-  check(`RSS < 300 MB while ${result.settings.rssClients} clients stream large objects in and out (the target: 16 clients, 1 GiB)`, rss, (r) => (r.meridian * 1048576) / 1e6, (v) => v < 300, (v) => `${v.toFixed(0)} MB`);
+  check(`RSS < 300 MB while ${result.settings.rssClients} clients stream large objects in and out (the target: 16 clients, 1 GiB; summed over the server's processes)`, rss, (r) => (r.meridian * 1048576) / 1e6, (v) => v < 300, (v) => `${v.toFixed(0)} MB`);
+  if (rss.some((r) => Number(r.detail?.meridianPeakPssMiB) > 0)) {
+    // With several processes the sum of RSS counts shared pages once per process; PSS does not.
+    check('… the same as PSS (shared pages counted once)', rss, (r) => (Number(r.detail!.meridianPeakPssMiB) * 1048576) / 1e6, (v) => v < 300, (v) => `${v.toFixed(0)} MB`);
+  }
   if (rss.length >= 2) {
     const first = rss[0]!.meridian;
     const last = rss[rss.length - 1]!.meridian;

@@ -293,6 +293,7 @@ export async function rssRows(c: Ctx): Promise<Row[]> {
     const size = miB * MIB;
     const prefix = `rss-${miB}`;
     const peaks: Record<Side, number> = { meridian: 0, baseline: 0 };
+    const pss: Record<Side, number> = { meridian: 0, baseline: 0 };
     let seconds = 0;
     for (const side of ['meridian', 'baseline'] as const) {
       // The object the GETs read, written first (untimed, not part of the peak). The GETs all read
@@ -305,6 +306,7 @@ export async function rssRows(c: Ctx): Promise<Row[]> {
         ...Array.from({ length: half }, () => ({ method: 'GET', path: `/${bucket}/${prefix}-src`, region, service: 's3', expectBytes: size })),
       ]);
       peaks[side] = peak.stop().get(c.pids[side])!;
+      pss[side] = peak.peakPss(c.pids[side]);
       if (side === 'meridian') seconds = r.wallSeconds;
       // Give the disk back: these objects are large.
       await c.load.transfers(c.targets[side], [
@@ -312,7 +314,7 @@ export async function rssRows(c: Ctx): Promise<Row[]> {
         ...Array.from({ length: half }, (_, i) => ({ method: 'DELETE', path: `/${bucket}/${prefix}-in-{n}`, region, service: 's3', start: i })),
       ]);
     }
-    c.log(`  peak RSS, ${half * 2} streams of ${sizeLabel(size)} (${half} in, ${half} out): Meridian ${(peaks.meridian / MIB).toFixed(0)} MiB, baseline ${(peaks.baseline / MIB).toFixed(0)} MiB (${seconds.toFixed(0)} s)`);
+    c.log(`  peak RSS, ${half * 2} streams of ${sizeLabel(size)} (${half} in, ${half} out): Meridian ${(peaks.meridian / MIB).toFixed(0)} MiB (PSS ${(pss.meridian / MIB).toFixed(0)} MiB), baseline ${(peaks.baseline / MIB).toFixed(0)} MiB (${seconds.toFixed(0)} s)`);
     rows.push({
       id: `peak-rss-streams-${miB}`,
       workload: `peak RSS, ${half * 2} clients streaming ${sizeLabel(size)} objects (${half} PUT, ${half} GET)`,
@@ -321,7 +323,8 @@ export async function rssRows(c: Ctx): Promise<Row[]> {
       baseline: peaks.baseline / MIB,
       ratio: peaks.meridian / peaks.baseline,
       baselineNote: 'the baseline holds a preallocated 64 MiB GET buffer',
-      detail: { meridianSeconds: seconds, bytesEachWay: size * half },
+      // Several processes: summed RSS counts their shared pages once per process; PSS shares them out.
+      detail: { meridianSeconds: seconds, bytesEachWay: size * half, meridianPeakPssMiB: pss.meridian / MIB, baselinePeakPssMiB: pss.baseline / MIB },
     });
   }
   return rows;

@@ -45,6 +45,7 @@ export function withEnospcFaults(blobs: BlobStore, fault: () => Fault | undefine
       };
     },
     openRead: (ref, range) => blobs.openRead(ref, range),
+    readChunks: (ref, range) => blobs.readChunks(ref, range),
     delete: (refs) => blobs.delete(refs),
     sweepOrphans: (isReferenced) => blobs.sweepOrphans(isReferenced),
     retain: (refs) => blobs.retain(refs),

@@ -92,24 +92,38 @@ export async function runPrimary(config: Config, opts: PrimaryOptions): Promise<
   /** Recent deaths, to slow down restarting a worker that dies at once every time. */
   let recentDeaths: number[] = [];
 
+  /**
+   * A message to a worker that may have died a moment ago: its channel closing is no error of the
+   * primary's (the 'exit' event follows), and must never crash it.
+   */
+  const send = (w: Worker | undefined, m: Message): void => {
+    if (!w || w.isDead() || !w.isConnected()) return;
+    try {
+      w.send(m, undefined, () => undefined);
+    } catch {
+      // closed in between
+    }
+  };
+
   const nameBackground = (): void => {
     if (stopping || (background && !background.isDead())) return;
-    // Prefer a worker that is already serving; otherwise the first one alive (it starts with it).
-    const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
-    background = alive.find((w) => ready.has(w.id)) ?? alive[0];
-    background?.send({ meridian: 'background' } satisfies Message);
+    // A worker that is serving: it has its message listener (a message sent earlier would be lost).
+    background = Object.values(cluster.workers ?? {}).find((w): w is Worker => w !== undefined && !w.isDead() && ready.has(w.id));
+    send(background, { meridian: 'background' });
   };
 
   const fork = (): Worker => {
     const w = cluster.fork(env);
+    w.on('error', () => undefined); // a send to a worker that just died; its exit is handled below
     w.on('message', (m: unknown) => {
       if (!isMessage(m)) return;
       if (m.meridian === 'ready') {
         ready.add(w.id);
+        nameBackground();
       } else if (m.meridian === 'region-work') {
-        if (background && background !== w && !background.isDead()) background.send(m);
+        if (background !== w) send(background, m);
       } else if (m.meridian === 'replication-event') {
-        for (const other of Object.values(cluster.workers ?? {})) if (other && other !== w && !other.isDead()) other.send(m);
+        for (const other of Object.values(cluster.workers ?? {})) if (other !== w) send(other, m);
       }
     });
     return w;
@@ -128,9 +142,7 @@ export async function runPrimary(config: Config, opts: PrimaryOptions): Promise<
     // A worker that cannot start (bad configuration, disk) would otherwise be restarted in a tight loop.
     const delay = recentDeaths.length > opts.workers * 3 ? 5_000 : 0;
     setTimeout(() => {
-      if (stopping) return;
-      fork();
-      nameBackground();
+      if (!stopping) fork();
     }, delay).unref();
   });
 
@@ -157,7 +169,6 @@ export async function runPrimary(config: Config, opts: PrimaryOptions): Promise<
     cluster.on('exit', onEarlyExit);
   });
   for (let i = 0; i < opts.workers; i++) fork();
-  nameBackground();
   await firstReady;
 
   const started: PrimaryStarted = {

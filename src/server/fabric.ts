@@ -32,7 +32,7 @@ import { SseEngine, sseS3KeyFor } from '../services/s3/sse.js';
 import { StsService } from '../services/sts/sts-service.js';
 import type { BucketRecord } from '../storage/types.js';
 import { createFsBlobStore, openGlobalStores, openKmsKeyStore, openRegionMetadataStore, type GlobalStores, type PostgresMetadata, type RegionMetadataStore, type KmsKeyStore } from '../storage/index.js';
-import type { Config } from './config.js';
+import { workersFor, type Config } from './config.js';
 import type { Logger } from './logger.js';
 import { ReplicationWebhook } from './replication-webhook.js';
 import { BUCKET_RPC_PATH } from './internal-api.js';
@@ -185,6 +185,7 @@ export class Fabric {
       if (!this.closed && this.group.background && this.serves(region)) this.region(region).worker.wake();
     });
     group.onBackground(() => this.takeOverBackground());
+    if (group !== singleProcess && group.background) log.info({ pid: process.pid }, 'this worker runs the background work (replication, time-driven tasks, sweeps)');
   }
 
   /**
@@ -193,7 +194,7 @@ export class Fabric {
    */
   private takeOverBackground(): void {
     if (this.closed) return;
-    this.log.info({ pid: process.pid }, 'this worker now runs the background work (replication, time-driven tasks, sweeps)');
+    this.log.info({ pid: process.pid }, 'this worker runs the background work (replication, time-driven tasks, sweeps)');
     for (const region of this.existingRegions()) this.region(region);
     for (const r of this.regions.values()) {
       r.startBackground();
@@ -278,7 +279,9 @@ export class Fabric {
       keys = openKmsKeyStore(sqlite);
     }
     const faults = this.faults;
-    const fsBlobs = createFsBlobStore(join(dir, 'blobs'), { deleteGraceMs: this.config.blobDeleteGraceMs, orphanGraceMs: this.config.blobOrphanGraceMs });
+    // Several workers or gateways share the directory: none may clear tmp/ under another's upload.
+    const soleUser = workersFor(this.config).workers === 1 && !this.config.metadataUrl;
+    const fsBlobs = createFsBlobStore(join(dir, 'blobs'), { deleteGraceMs: this.config.blobDeleteGraceMs, orphanGraceMs: this.config.blobOrphanGraceMs, soleUser });
     const blobs = faults ? withEnospcFaults(fsBlobs, () => faults.enospc(name), (f) => faults.injected(f)) : fsBlobs;
     const kms = new KmsService({
       region: name,

@@ -82,7 +82,9 @@ export function createRequestListener(pipelineStages: RequestPipeline, log: Logg
     watchBody(req, limits);
     const requestId = newRequestId();
     const hostId = newHostId();
-    const started = process.hrtime.bigint();
+    // Requests are logged at debug: at info and above nothing of the log line is built (not even the clock read).
+    const debug = log.isLevelEnabled('debug');
+    const started = debug ? process.hrtime.bigint() : 0n;
     const target = req.url ?? '/';
     const q = target.indexOf('?');
     const rawPath = q < 0 ? target : target.slice(0, q);
@@ -144,7 +146,7 @@ export function createRequestListener(pipelineStages: RequestPipeline, log: Logg
           res.writeHead(response.status, headers);
           res.end();
         }
-        log.debug({ requestId, method, path: rawPath, status: response.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+        if (debug) log.debug({ requestId, method, path: rawPath, status: response.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
       })
       .catch((e: unknown) => {
         log.error({ err: e, requestId }, 'request failed outside the pipeline');

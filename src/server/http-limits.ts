@@ -62,6 +62,9 @@ export const REQUEST_TIMEOUT_MESSAGE = 'Your socket connection to the server was
  */
 export function watchBody(req: IncomingMessage, limits: HttpLimits): void {
   if (req.complete) return;
+  // No body (most GETs, HEADs, DELETEs): nothing to watch, no timer per request.
+  const length = req.headers['content-length'];
+  if (req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) return;
   const socket = req.socket;
   const minBytes = Math.max(1, Math.floor((limits.minBodyBytesPerSecond * limits.bodyTimeoutMs) / 1000));
   let last = socket.bytesRead;

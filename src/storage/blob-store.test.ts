@@ -1,7 +1,7 @@
 /** The filesystem blob store: inline threshold, durable files, ranges, cleanup and orphan sweep. */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +73,44 @@ describe('fs blob store', () => {
     const ref = await w.finish();
     assert.deepEqual(await readAll(store.openRead(ref)), data);
     await assert.rejects(w.write(Buffer.from('late')), /finished/);
+  });
+
+  it('reads ranges in chunks of one reused buffer (readChunks), and closes the file when the reader stops early', async () => {
+    const store = createFsBlobStore(freshDir(), { inlineThreshold: 100, readChunkBytes: 1000 });
+    const data = randomBytes(4500);
+    const file = await writeBlob(store, data);
+    const inline = await writeBlob(store, data.subarray(0, 50));
+    const copyAll = async (ref: BlobRef, range: { start: number; end: number }): Promise<{ bytes: Buffer; chunks: number; buffers: Set<ArrayBufferLike> }> => {
+      const pieces: Buffer[] = [];
+      const buffers = new Set<ArrayBufferLike>();
+      for await (const c of store.readChunks(ref, range)) {
+        assert.ok(c.length <= 1000);
+        buffers.add(c.buffer);
+        pieces.push(Buffer.from(c)); // the chunk is only valid until the next one: copied
+      }
+      return { bytes: Buffer.concat(pieces), chunks: pieces.length, buffers };
+    };
+    const whole = await copyAll(file, { start: 0, end: 4499 });
+    assert.deepEqual(whole.bytes, data);
+    assert.equal(whole.chunks, 5);
+    assert.equal(whole.buffers.size, 1, 'every chunk lives in the same buffer');
+    assert.deepEqual((await copyAll(file, { start: 999, end: 2000 })).bytes, data.subarray(999, 2001));
+    assert.deepEqual((await copyAll(file, { start: 4499, end: 4499 })).bytes, data.subarray(4499));
+    assert.deepEqual((await copyAll(inline, { start: 10, end: 19 })).bytes, data.subarray(10, 20));
+    // Stopping after the first chunk closes the descriptor.
+    const openFds = (): number => readdirSync('/proc/self/fd').length;
+    const before = openFds();
+    for await (const c of store.readChunks(file, { start: 0, end: 4499 })) {
+      assert.equal(c.length, 1000);
+      assert.equal(openFds(), before + 1, 'the file is open while it is read');
+      break;
+    }
+    assert.equal(openFds(), before, 'and closed once the reader stops');
+    await store.delete([file]);
+    assert.equal(existsSync(store.pathOf((file as Extract<BlobRef, { kind: 'file' }>).id)), false);
+    await assert.rejects(async () => {
+      for await (const c of store.readChunks(file, { start: 0, end: 10 })) assert.fail(`read ${c.length} bytes of a deleted blob`);
+    }, { code: 'ENOENT' });
   });
 
   it('reads inclusive byte ranges of inline and file blobs', async () => {
@@ -175,6 +213,17 @@ describe('fs blob store', () => {
     assert.deepEqual(await readdir(second.tmpDir), []);
     assert.equal((await readAll(second.openRead(kept))).length, 50);
     await w.abort(); // closes the orphaned handle; its file is already gone
+  });
+
+  it('shared with other processes, leaves temp files alone when created: they may be uploads in progress elsewhere', async () => {
+    const dir = freshDir();
+    const first = createFsBlobStore(dir, { inlineThreshold: 10, soleUser: false });
+    const w = first.createWriter();
+    await w.write(randomBytes(50)); // another worker's upload, still going
+    const second = createFsBlobStore(dir, { inlineThreshold: 10, soleUser: false });
+    assert.equal((await readdir(second.tmpDir)).length, 1);
+    const ref = await w.finish();
+    assert.equal((await readAll(second.openRead(ref))).length, 50);
   });
 
   it('sweeps unreferenced files only once they are older than the grace period', async () => {

@@ -35,6 +35,13 @@ export interface BlobStore {
   /** Read a blob, or the byte range [start, end] (inclusive) of it. */
   openRead(ref: BlobRef, range?: { start: number; end: number }): Readable;
   /**
+   * The byte range [start, end] (inclusive) of a blob, in chunks that all live in one buffer reused
+   * from chunk to chunk: a chunk is valid only until the next one is asked for, so the reader must
+   * be done with it by then (decryption is: it copies what it keeps). No allocation per chunk, which
+   * for large reads is what drives garbage collection. Leaving the loop early closes the file.
+   */
+  readChunks(ref: BlobRef, range: { start: number; end: number }): AsyncIterable<Buffer>;
+  /**
    * Delete blobs that committed metadata no longer references (inline refs are ignored; missing
    * files are not an error). A reader that found the old metadata may still be about to read them,
    * so removal waits for the store's grace period and, after it, for every `retain` on the blob to

@@ -6,7 +6,8 @@
  * flight and restarted on the same data directory with the same root keys. Every acknowledged
  * object (and every acknowledged version id) must then be readable with exactly its bytes and be
  * listed; every object the listing shows, acknowledged or not, must be whole. Two kill rounds, so
- * recovery of an already recovered data directory is covered too.
+ * recovery of an already recovered data directory is covered too. Once with one process, once with
+ * two workers (MERIDIAN_WORKERS=2), where the SIGKILL takes the primary and both workers at once.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,6 +42,13 @@ after(async () => {
   await current?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
+
+async function cleanUp(): Promise<void> {
+  await current?.stop();
+  current = undefined;
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  dataDir = undefined;
+}
 
 /** A body derived from its label alone: 1 KiB..300 KiB of AES-CTR keystream keyed by the label's hash. */
 function bodyFor(label: string): Buffer {
@@ -164,34 +172,38 @@ async function verify(m: MeridianProcess, acked: Acked[]): Promise<void> {
   for (const v of versions.filter((x) => x.latest)) assert.equal(await readWhole(s3, VERSIONED, v.key), labels.get(v.versionId));
 }
 
-test('every acknowledged PUT survives SIGKILL, byte for byte, in unversioned and versioned buckets', async () => {
-  const first = await startMeridianProcess();
-  current = first;
-  dataDir = first.dataDir;
-  const roots = { dataDir, accessKeyId: first.accessKeyId, secretAccessKey: first.secretAccessKey };
-  const s3 = s3Client(first);
-  await s3.send(new CreateBucketCommand({ Bucket: PLAIN }));
-  await s3.send(new CreateBucketCommand({ Bucket: VERSIONED }));
-  await s3.send(new PutBucketVersioningCommand({ Bucket: VERSIONED, VersioningConfiguration: { Status: 'Enabled' } }));
-  const kmsKeyArn = (await kmsClient(first).send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+for (const workers of [1, 2]) {
+  test(`every acknowledged PUT survives SIGKILL, byte for byte, in unversioned and versioned buckets (${workers === 1 ? 'one process' : `${workers} workers, the whole group killed`})`, async () => {
+    await cleanUp();
+    const env = { MERIDIAN_WORKERS: String(workers) };
+    const first = await startMeridianProcess({ env });
+    current = first;
+    dataDir = first.dataDir;
+    const roots = { dataDir, accessKeyId: first.accessKeyId, secretAccessKey: first.secretAccessKey, env };
+    const s3 = s3Client(first);
+    await s3.send(new CreateBucketCommand({ Bucket: PLAIN }));
+    await s3.send(new CreateBucketCommand({ Bucket: VERSIONED }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: VERSIONED, VersioningConfiguration: { Status: 'Enabled' } }));
+    const kmsKeyArn = (await kmsClient(first).send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
 
-  const acked: Acked[] = [];
-  let server = first;
-  for (let round = 1; round <= 2; round++) {
-    acked.push(...(await writeUntilKilled(server, round, kmsKeyArn)));
-    server = await startMeridianProcess(roots);
-    current = server;
-    await verify(server, acked);
-  }
-  assert.ok(acked.some((a) => a.bucket === PLAIN) && acked.some((a) => a.bucket === VERSIONED));
-  // Both storage paths were exercised: small objects inline in the database, large ones as blob files.
-  const sizes = acked.map((a) => bodyFor(a.label).length);
-  assert.ok(sizes.some((n) => n < 100 * KiB) && sizes.some((n) => n > 150 * KiB));
-  const blobFiles = readdirSync(join(dataDir, 'us-east-1', 'blobs'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile());
-  assert.ok(blobFiles.length > 0, 'large objects live in blob files');
+    const acked: Acked[] = [];
+    let server = first;
+    for (let round = 1; round <= 2; round++) {
+      acked.push(...(await writeUntilKilled(server, round, kmsKeyArn)));
+      server = await startMeridianProcess(roots);
+      current = server;
+      await verify(server, acked);
+    }
+    assert.ok(acked.some((a) => a.bucket === PLAIN) && acked.some((a) => a.bucket === VERSIONED));
+    // Both storage paths were exercised: small objects inline in the database, large ones as blob files.
+    const sizes = acked.map((a) => bodyFor(a.label).length);
+    assert.ok(sizes.some((n) => n < 100 * KiB) && sizes.some((n) => n > 150 * KiB));
+    const blobFiles = readdirSync(join(dataDir, 'us-east-1', 'blobs'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile());
+    assert.ok(blobFiles.length > 0, 'large objects live in blob files');
 
-  // The recovered server keeps working.
-  const after = s3Client(server);
-  await after.send(new PutObjectCommand({ Bucket: PLAIN, Key: 'after-recovery', Body: 'ok' }));
-  assert.equal(await (await after.send(new GetObjectCommand({ Bucket: PLAIN, Key: 'after-recovery' }))).Body!.transformToString(), 'ok');
-});
+    // The recovered server keeps working.
+    const after = s3Client(server);
+    await after.send(new PutObjectCommand({ Bucket: PLAIN, Key: 'after-recovery', Body: 'ok' }));
+    assert.equal(await (await after.send(new GetObjectCommand({ Bucket: PLAIN, Key: 'after-recovery' }))).Body!.transformToString(), 'ok');
+  });
+}

@@ -216,3 +216,80 @@ describe('regions on separate hosts (network namespaces, 20 ms apart)', { skip: 
     }
   });
 });
+
+/**
+ * Three hosts: the home (IAM, STS, bucket names) on one, the source region and the destination on
+ * the two others. The home's link is cut while replication from us-east-2 to us-west-2 is under
+ * way: neither the role's session nor the destination's authorization of it can be had, which is
+ * a passing fault, not a failure — the versions stay PENDING and complete once the home is back.
+ */
+describe('regions on separate hosts: the home host cut off during replication between the two others', { skip: unavailable }, () => {
+  let hosts: SeparateHosts;
+
+  before(async () => {
+    hosts = await startRegionsOnSeparateHosts({
+      regions: ['us-east-1', 'us-east-2', 'us-west-2'],
+      delayMs: DELAY_MS,
+      // Claimed tasks wait 4 s before they run, so they run while the home is away.
+      hostEnv: ({ region }): Record<string, string> => (region === 'us-east-2' ? { MERIDIAN_TEST_REPLICATION_DELAY_MS: '4000' } : {}),
+    });
+  });
+
+  after(async () => {
+    await hosts?.stop();
+  });
+
+  it('versions stay PENDING while the home is unreachable and converge exactly once after', async (t) => {
+    const tag = Date.now().toString(36);
+    const src = `src3-${tag}`;
+    const dest = `dest3-${tag}`;
+    const srcKeyArn = (await hosts.kms('us-east-2').send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+    const destKeyArn = (await hosts.kms('us-west-2').send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+    const source = hosts.s3('us-east-2');
+    const destination = hosts.s3('us-west-2');
+    await source.send(new CreateBucketCommand({ Bucket: src, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
+    await source.send(new PutBucketVersioningCommand({ Bucket: src, VersioningConfiguration: { Status: 'Enabled' } }));
+    await destination.send(new CreateBucketCommand({ Bucket: dest, CreateBucketConfiguration: { LocationConstraint: 'us-west-2' } }));
+    await destination.send(new PutBucketVersioningCommand({ Bucket: dest, VersioningConfiguration: { Status: 'Enabled' } }));
+    const roleName = `crr-${tag}`;
+    const roleArn = (await hosts.iam().send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trustPolicy('s3.amazonaws.com') }))).Role!.Arn!;
+    // The walkthrough's policy, for a source in us-east-2 and a destination in us-west-2.
+    const policy = permissionsPolicy({ src, dest, srcKeyArn, destKeyArn }).replaceAll('s3.us-east-2.amazonaws.com', 's3.us-west-2.amazonaws.com').replaceAll('s3.us-east-1.amazonaws.com', 's3.us-east-2.amazonaws.com');
+    await hosts.iam().send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: 'replication', PolicyDocument: policy }));
+    await source.send(new PutBucketReplicationCommand({ Bucket: src, ReplicationConfiguration: JSON.parse(replicationConfiguration({ dest, destKeyArn, roleArn })) }));
+
+    const put = async (key: string, n: number) => {
+      const body = bodyOf(key, n);
+      const r = await source.send(new PutObjectCommand({ Bucket: src, Key: key, Body: body, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: srcKeyArn }));
+      return { key, body, versionId: r.VersionId! };
+    };
+    const replicationStatus = async (v: { key: string; versionId: string }) =>
+      (await source.send(new HeadObjectCommand({ Bucket: src, Key: v.key, VersionId: v.versionId }))).ReplicationStatus;
+
+    const first = await put('before-cut', 1);
+    await eventually(async () => ((await replicationStatus(first)) === 'COMPLETED' ? true : undefined), CONVERGE_MS, 200);
+
+    const versions = [];
+    for (let i = 0; i < 8; i++) versions.push(await put(`home-away-${i % 5}`, i));
+    const retriesBefore = (hosts.regions['us-east-2']!.process.logs().match(/replication will retry/g) ?? []).length;
+    hosts.net.cut('use1');
+    // Each claimed task waits 4 s, then meets the missing home; its retry is logged.
+    await eventually(async () => ((hosts.regions['us-east-2']!.process.logs().match(/replication will retry/g) ?? []).length > retriesBefore ? true : undefined), 60_000, 200);
+    const retry = hosts.regions['us-east-2']!.process.logs().split('\n').filter((l) => l.includes('replication will retry')).at(-1);
+    t.diagnostic(`while the home was away: ${retry}`);
+    hosts.net.heal('use1');
+    const healedAt = Date.now();
+
+    for (const v of [first, ...versions]) await eventually(async () => ((await replicationStatus(v)) === 'COMPLETED' ? true : undefined), CONVERGE_MS, 250);
+    t.diagnostic(`${versions.length} versions completed ${Date.now() - healedAt} ms after the home's link was healed`);
+    const listed = await listAll(destination, dest);
+    const sourceListed = await listAll(source, src);
+    for (const [v, n] of listed.counts) assert.equal(n, 1, `version ${v} appears ${n} times at the destination`);
+    assert.deepEqual(listed.byKey, sourceListed.byKey, 'each key has the same versions, in the same order');
+    for (const v of [first, ...versions]) {
+      const replica = await destination.send(new GetObjectCommand({ Bucket: dest, Key: v.key, VersionId: v.versionId }));
+      assert.equal(replica.SSEKMSKeyId, destKeyArn);
+      assert.ok(Buffer.from(await replica.Body!.transformToByteArray()).equals(v.body), `${v.key} ${v.versionId}: the source bytes`);
+    }
+  });
+});

@@ -168,7 +168,7 @@ export async function startMeridianProcess(opts: StartOptions = {}): Promise<Mer
         await exited;
       }
       // Wait until every process of the group is gone (their files closed, their locks released).
-      for (let i = 0; i < 250 && group.some((pid) => alive(pid)); i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 250 && group.some((pid) => isRunning(pid)); i++) await new Promise((r) => setTimeout(r, 20));
     },
     workerPids: () => childPids(child.pid!).filter((pid) => isMeridian(pid)),
   };
@@ -178,7 +178,7 @@ export async function startMeridianProcess(opts: StartOptions = {}): Promise<Mer
 }
 
 /** Running (a zombie waiting to be reaped counts as gone). */
-function alive(pid: number): boolean {
+export function isRunning(pid: number): boolean {
   try {
     return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {

@@ -5,11 +5,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { eventually } from './clients.js';
 import { netnsUnavailable, TestNetwork } from './netns.js';
+import { postgresUnavailable, startThrowawayPostgres, type ThrowawayPostgres } from './postgres.js';
 
 const NETNS_TS = new URL('./netns.ts', import.meta.url).pathname;
 
@@ -169,6 +170,30 @@ describe('test-host teardown', { skip: unavailable }, () => {
       await eventually(async () => (gone(run.pid) ? true : undefined), 10_000);
     } finally {
       await next.destroy();
+    }
+  });
+});
+
+describe('a PostgreSQL inside a test host', { skip: unavailable ?? postgresUnavailable() }, () => {
+  it('runs inside the host: its 127.0.0.1 port answers there, not in the root namespace; its unix socket reaches it from anywhere', async () => {
+    const net = await TestNetwork.create(['pghost']);
+    let pg: ThrowawayPostgres | undefined;
+    try {
+      pg = await startThrowawayPostgres({ launcher: net.launcher('pghost') });
+      // Its processes are inside the host's namespace...
+      const pids = spawnSync('ip', ['netns', 'pids', net.host('pghost').ns], { encoding: 'utf8' }).stdout.split(/\s+/).filter(Boolean);
+      const names = pids.map((p) => readFileSync(`/proc/${p}/comm`, 'utf8').trim());
+      assert.ok(names.includes('postgres'), `the server runs inside the host (there: ${names.join(', ')})`);
+      // ... so its 127.0.0.1 port answers inside the host, and not in the root namespace.
+      const probe = `require('node:net').connect(${pg.port}, '127.0.0.1').on('connect', () => { console.log('open'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(0); })`;
+      assert.equal((await net.run('pghost', process.execPath, ['-e', probe])).stdout.trim(), 'open');
+      const fromRoot = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' }).stdout.trim();
+      assert.equal(fromRoot, 'ECONNREFUSED');
+      // The unix socket reaches it from anywhere (setup with psql works from the root namespace).
+      assert.equal((await pg.psql('SELECT 40 + 2')).trim(), '42');
+    } finally {
+      await pg?.destroy();
+      await net.destroy();
     }
   });
 });

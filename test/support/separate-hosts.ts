@@ -1,14 +1,17 @@
 /**
- * Regions on separate hosts: each region's `meridian serve` runs in its own network namespace (a
- * host of test/support/netns.ts), bound to that host's address, in split mode with the other
+ * Regions on separate hosts: each region's `meridian serve` (one gateway, or several) runs in its
+ * own network namespace (a host of test/support/netns.ts), bound to that host's address, in split mode with the other
  * region as its peer. Peers reach each other by name (`<region>.meridian.test`, from each host's
  * hosts file) through a TCP delay proxy in the root namespace — the distance between the hosts —
  * over HTTPS: every host has a certificate from one test CA for its name and address, and trusts
  * that CA for peers (MERIDIAN_PEER_CA). Clients (in the root namespace) talk HTTPS straight to a
  * host's address, so SSE-KMS requests are on a secure transport as in production.
  *
- * `hostEnv` is where a variant adds per-host services before a region starts (e.g. a PostgreSQL
- * in the same namespace, returning MERIDIAN_METADATA_URL); it runs once per host.
+ * `hostEnv` is where a variant adds per-host services before a region starts, once per host: e.g.
+ * a PostgreSQL inside the host's namespace (startThrowawayPostgres with `launcher:
+ * net.launcher(host)`, `meridian migrate` run there too), returning MERIDIAN_METADATA_URL, with
+ * its teardown given to `defer`. Several gateways per region (`gateways`) share that database and
+ * the host's data directory; the proxy in front of the host hands connections to them in turn.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,12 +37,17 @@ export interface RegionHost {
   address: string;
   /** The name peers use for it (in their hosts files, and in its certificate). */
   peerName: string;
-  /** The proxy through which peers reach it. */
+  /** The proxy through which peers reach it (a round-robin balancer over its gateways). */
   proxy: TcpDelayProxy;
+  /** The host's data directory (blobs; shared by its gateways). */
   dataDir: string;
+  /** Its gateways (one unless `gateways` says more); `process` is the first. */
+  processes: MeridianProcess[];
   process: MeridianProcess;
-  /** https://<address>:9443, for clients in the root namespace. */
+  /** https://<address>:9443, the first gateway, for clients in the root namespace. */
   endpoint: string;
+  /** Every gateway's https endpoint (ports 9443, 9444, …). */
+  endpoints: string[];
 }
 
 export interface SeparateHosts {
@@ -49,8 +57,8 @@ export interface SeparateHosts {
   accessKeyId: string;
   secretAccessKey: string;
   regions: Record<string, RegionHost>;
-  /** (Re)start one region's server on its host, data directory and port. */
-  start(region: string): Promise<MeridianProcess>;
+  /** (Re)start one of a region's gateways (default the first) on its host, data directory and port. */
+  start(region: string, gateway?: number): Promise<MeridianProcess>;
   s3(region: string): S3Client;
   kms(region: string): KMSClient;
   /** IAM (home region's host). */
@@ -64,10 +72,23 @@ export interface SeparateHostsOptions {
   regions: string[];
   /** Latency added each way between hosts. */
   delayMs: number;
-  /** Extra environment for one region's server (and a place to start services on its host first). */
-  hostEnv?: (region: string, host: string, net: TestNetwork) => Promise<Record<string, string>> | Record<string, string>;
+  /** Gateways per region (default 1). More than one needs shared metadata (MERIDIAN_METADATA_URL from hostEnv). */
+  gateways?: number;
+  /** Extra environment for one region's servers, and a place to start services on its host first. */
+  hostEnv?: (ctx: HostContext) => Promise<Record<string, string>> | Record<string, string>;
   /** Extra environment for every server. */
   env?: Record<string, string>;
+}
+
+export interface HostContext {
+  region: string;
+  /** The host's name on the test network. */
+  host: string;
+  net: TestNetwork;
+  /** The host's data directory. */
+  dataDir: string;
+  /** Run this at stop(), after the servers stop and before the network goes. */
+  defer(cleanup: () => Promise<void> | void): void;
 }
 
 async function issueCertificates(names: { peerName: string; address: string }[]): Promise<{ ca: string; leaves: { cert: string; key: string }[] }> {
@@ -101,11 +122,23 @@ async function issueCertificates(names: { peerName: string; address: string }[])
 }
 
 export async function startRegionsOnSeparateHosts(opts: SeparateHostsOptions): Promise<SeparateHosts> {
+  const gateways = opts.gateways ?? 1;
   const hostNames = opts.regions.map((r) => r.replace(/^([a-z]+)-([a-z]+)-(\d+)$/, (_, a: string, b: string, n: string) => `${a}${b.slice(0, 1)}${n}`));
   const net = await TestNetwork.create(hostNames);
   const dirs: string[] = [];
   const proxies: TcpDelayProxy[] = [];
-  const hosts = {} as SeparateHosts;
+  const deferred: (() => Promise<void> | void)[] = [];
+  const regions: Record<string, RegionHost> = {};
+  let agent: Agent | undefined;
+  /** Everything this started, in reverse order; safe after a failure part-way. */
+  const teardown = async () => {
+    agent?.destroy();
+    for (const r of Object.values(regions).reverse()) for (const m of r.processes) await m.stop({ keepData: true }).catch(() => {});
+    for (const p of proxies) await p.close().catch(() => {});
+    for (const cleanup of deferred.reverse()) await Promise.resolve(cleanup()).catch(() => {});
+    await net.destroy();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  };
   try {
     const shared = mkdtempSync(join(tmpdir(), 'meridian-hosts-'));
     dirs.push(shared);
@@ -116,37 +149,54 @@ export async function startRegionsOnSeparateHosts(opts: SeparateHostsOptions): P
     const accessKeyId = 'AKIA' + randomBytes(8).toString('hex').toUpperCase();
     const secretAccessKey = randomBytes(30).toString('base64').slice(0, 40);
     const peerSecret = randomBytes(24).toString('hex');
-    const regions: Record<string, RegionHost> = {};
+    const gatewayIndexes = Array.from({ length: gateways }, (_, g) => g);
     for (const [i, n] of names.entries()) {
-      const proxy = await TcpDelayProxy.start({ listenHost: net.rootAddress, targetHost: n.address, targetPort: TLS_PORT, delayMs: opts.delayMs });
+      const targets = gatewayIndexes.map((g) => ({ host: n.address, port: TLS_PORT + g }));
+      const proxy = await TcpDelayProxy.start({ listenHost: net.rootAddress, targetHost: n.address, targetPort: TLS_PORT, targets, delayMs: opts.delayMs });
       proxies.push(proxy);
       const dataDir = mkdtempSync(join(tmpdir(), `meridian-${n.host}-`));
       dirs.push(dataDir);
       writeFileSync(join(shared, `${n.host}.cert.pem`), certs.leaves[i]!.cert);
       writeFileSync(join(shared, `${n.host}.key.pem`), certs.leaves[i]!.key, { mode: 0o600 });
-      regions[n.region] = { ...n, proxy, dataDir, endpoint: `https://${n.address}:${TLS_PORT}`, process: undefined as unknown as MeridianProcess };
+      const endpoints = targets.map((t) => `https://${t.host}:${t.port}`);
+      regions[n.region] = {
+        ...n,
+        proxy,
+        dataDir,
+        endpoint: endpoints[0]!,
+        endpoints,
+        processes: [],
+        get process() {
+          return this.processes[0]!;
+        },
+      };
     }
     // Every other region's name resolves, on this host, to the proxy in front of it.
     for (const n of names) net.setHostsFile(n.host, Object.fromEntries(names.filter((o) => o !== n).map((o) => [o.peerName, net.rootAddress])));
     const extra: Record<string, Record<string, string>> = {};
-    for (const n of names) extra[n.region] = (await opts.hostEnv?.(n.region, n.host, net)) ?? {};
+    for (const n of names) {
+      extra[n.region] = (await opts.hostEnv?.({ region: n.region, host: n.host, net, dataDir: regions[n.region]!.dataDir, defer: (c) => void deferred.push(c) })) ?? {};
+      if (gateways > 1 && !{ ...opts.env, ...extra[n.region] }.MERIDIAN_METADATA_URL) {
+        throw new Error(`${gateways} gateways for ${n.region} need shared metadata: give them MERIDIAN_METADATA_URL (PostgreSQL) from hostEnv; SQLite serves one process`);
+      }
+    }
 
-    Object.assign(hosts, { net, ca: certs.ca, accessKeyId, secretAccessKey, regions });
-    hosts.start = async (region) => {
+    const hosts = { net, ca: certs.ca, accessKeyId, secretAccessKey, regions } as SeparateHosts;
+    hosts.start = async (region, gateway = 0) => {
       const r = regions[region]!;
       const peers = Object.values(regions)
         .filter((o) => o !== r)
         .map((o) => `${o.region}=https://${o.peerName}:${o.proxy.port}`)
         .join(',');
-      r.process = await startMeridianProcess({
+      const m = await startMeridianProcess({
         dataDir: r.dataDir,
         accessKeyId,
         secretAccessKey,
         launcher: net.launcher(r.host),
         env: {
           MERIDIAN_HOST: r.address,
-          MERIDIAN_PORT: String(HTTP_PORT),
-          MERIDIAN_TLS_PORT: String(TLS_PORT),
+          MERIDIAN_PORT: String(HTTP_PORT + gateway),
+          MERIDIAN_TLS_PORT: String(TLS_PORT + gateway),
           MERIDIAN_TLS_CERT: join(shared, `${r.host}.cert.pem`),
           MERIDIAN_TLS_KEY: join(shared, `${r.host}.key.pem`),
           MERIDIAN_REGIONS: region,
@@ -158,28 +208,20 @@ export async function startRegionsOnSeparateHosts(opts: SeparateHostsOptions): P
           ...extra[region],
         },
       });
-      return r.process;
+      r.processes[gateway] = m;
+      return m;
     };
-    const agent = new Agent({ ca: certs.ca, keepAlive: true });
+    agent = new Agent({ ca: certs.ca, keepAlive: true });
     const client = { forcePathStyle: true, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1, requestHandler: new NodeHttpHandler({ httpsAgent: agent }) };
     hosts.s3 = (region) => new S3Client({ ...client, endpoint: regions[region]!.endpoint, region });
     hosts.kms = (region) => new KMSClient({ ...client, endpoint: regions[region]!.endpoint, region });
     hosts.iam = () => new IAMClient({ ...client, endpoint: regions[opts.regions[0]!]!.endpoint, region: 'us-east-1' });
-    hosts.stop = async () => {
-      agent.destroy();
-      for (const r of Object.values(regions).reverse()) await r.process?.stop({ keepData: true });
-      for (const p of proxies) await p.close();
-      await net.destroy();
-      for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    };
+    hosts.stop = teardown;
     // The home first: the others ask it for the root account as they start.
-    for (const region of opts.regions) await hosts.start(region);
+    for (const region of opts.regions) for (const g of gatewayIndexes) await hosts.start(region, g);
     return hosts;
   } catch (e) {
-    for (const r of Object.values(hosts.regions ?? {})) await r.process?.stop({ keepData: true }).catch(() => {});
-    for (const p of proxies) await p.close().catch(() => {});
-    await net.destroy();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    await teardown();
     throw e;
   }
 }

@@ -132,6 +132,24 @@ describe('TCP delay proxy', () => {
     await assert.rejects(open(port), /ECONNREFUSED/);
   });
 
+  it('with several targets, sends each new connection to the next in turn', async () => {
+    const named = await Promise.all(['a', 'b', 'c'].map((name) => server((s) => s.end(name))));
+    const proxy = await TcpDelayProxy.start({ listenHost: '127.0.0.1', targetHost: '', targetPort: 0, targets: named.map((n) => ({ host: '127.0.0.1', port: n.port })), delayMs: 1 });
+    try {
+      const seen: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const c = await open(proxy.port);
+        const answer = readAll(c);
+        c.end();
+        seen.push((await answer).toString());
+      }
+      assert.deepEqual(seen, ['a', 'b', 'c', 'a', 'b', 'c']);
+    } finally {
+      await proxy.close();
+      for (const n of named) n.server.close();
+    }
+  });
+
   it('runs as a program (for use inside a namespace)', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', PROXY_TS, '127.0.0.1', String(port), '127.0.0.1', String(echo.port), '10'], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -17,6 +17,11 @@ export interface DelayProxyOptions {
   listenPort?: number;
   targetHost: string;
   targetPort: number;
+  /**
+   * Several targets instead (e.g. a region's gateways): each new connection goes to the next one in
+   * turn, like a round-robin load balancer without health checks (targetHost/targetPort are ignored).
+   */
+  targets?: { host: string; port: number }[];
   /** Added to each direction. */
   delayMs: number;
   /** Bytes held per direction before the reading side is paused (default 4 MiB). */
@@ -85,6 +90,7 @@ class DelayedPipe {
 export class TcpDelayProxy {
   private delayMs: number;
   private readonly sockets = new Set<Socket>();
+  private next = 0;
   /** Connections accepted so far. */
   accepted = 0;
 
@@ -130,7 +136,9 @@ export class TcpDelayProxy {
 
   private accept(client: Socket): void {
     this.accepted++;
-    const upstream = connect({ host: this.opts.targetHost, port: this.opts.targetPort, allowHalfOpen: true });
+    const targets = this.opts.targets?.length ? this.opts.targets : [{ host: this.opts.targetHost, port: this.opts.targetPort }];
+    const target = targets[this.next++ % targets.length]!;
+    const upstream = connect({ host: target.host, port: target.port, allowHalfOpen: true });
     const highWater = this.opts.highWaterBytes ?? 4 * 1024 * 1024;
     const delay = () => this.delayMs;
     for (const s of [client, upstream]) {

@@ -12,9 +12,11 @@ export function sha256Hex(data: string | Buffer): string {
 }
 
 const MAX_CACHED_KEYS = 256;
-// Keyed by a digest of the inputs, so the map never holds secrets in its keys. Insertion order makes
-// this an LRU: a hit is re-inserted at the end, eviction removes the first entry.
-const cache = new Map<string, Buffer>();
+// Keyed by access key id and scope, so the map never holds secrets in its keys; each entry keeps the
+// secret it was derived from and is used only for that same secret, so a key id whose secret changed
+// (or a caller that passes no id: then a digest of the inputs is the id) can never get a stale key.
+// Insertion order makes this an LRU: a hit is re-inserted at the end, eviction removes the first entry.
+const cache = new Map<string, { secret: string; key: Buffer }>();
 
 function deriveUncached(secret: string, date: string, region: string, service: string): Buffer {
   const kDate = hmac('AWS4' + secret, date);
@@ -23,16 +25,24 @@ function deriveUncached(secret: string, date: string, region: string, service: s
   return hmac(kService, 'aws4_request');
 }
 
-export function signingKey(secret: string, date: string, region: string, service: string): Buffer {
-  const id = createHash('sha256').update(`${secret}\0${date}\0${region}\0${service}`).digest('base64');
+/**
+ * The SigV4 signing key for a secret and scope (reference §5.1 step 3), cached. `accessKeyId`, when
+ * given, names the cache entry (no hashing of the secret per request: verification passes it).
+ */
+export function signingKey(secret: string, date: string, region: string, service: string, accessKeyId?: string): Buffer {
+  const id =
+    accessKeyId !== undefined
+      ? `${accessKeyId}\0${date}\0${region}\0${service}`
+      : createHash('sha256').update(`${secret}\0${date}\0${region}\0${service}`).digest('base64');
   const hit = cache.get(id);
-  if (hit) {
+  if (hit && hit.secret === secret) {
     cache.delete(id);
     cache.set(id, hit);
-    return hit;
+    return hit.key;
   }
   const key = deriveUncached(secret, date, region, service);
-  cache.set(id, key);
+  cache.delete(id);
+  cache.set(id, { secret, key });
   if (cache.size > MAX_CACHED_KEYS) cache.delete(cache.keys().next().value!);
   return key;
 }

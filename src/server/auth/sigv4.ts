@@ -208,7 +208,7 @@ export async function verifySignature(req: SigningRequest, opts: VerifyOptions):
   const bytes = canonicalBytes(canonical);
   const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
   const toSign = stringToSign(amzDate, scope, bytes);
-  const key = signingKey(creds.secretAccessKey, auth.date, auth.region, auth.service);
+  const key = signingKey(creds.secretAccessKey, auth.date, auth.region, auth.service, auth.accessKeyId);
   const computed = signString(key, toSign);
   if (!signaturesEqual(computed, auth.signature)) {
     throw signatureDoesNotMatch(auth.accessKeyId, toSign, auth.signature, { text: canonical, bytes });

@@ -133,6 +133,11 @@ export function historyPropertyCases(make: StoreFactory<RegionMetadataStore>): v
             }
             const latest = { limit, ...(prefix !== undefined ? { prefix } : {}), ...(m ? { startAfter: m.key } : {}) };
             assert.deepEqual(await s.listLatestSummaries!(bucket, latest), (await s.listLatest(bucket, latest)).map(summarise));
+            // Rolled up by a delimiter ('/' folds 'a/b'; '\u{1F600}' folds the emoji keys).
+            for (const delimiter of ['/', '\u{1F600}']) {
+              const rolled = { ...latest, delimiter };
+              assert.deepEqual(await s.listLatestSummaries!(bucket, rolled), (await s.listLatest(bucket, rolled)).map(summarise), JSON.stringify(rolled));
+            }
             assert.deepEqual(await s.listLatestSummaries!(bucket, { limit }), (await s.listLatest(bucket, { limit })).map(summarise));
           },
         ),

@@ -1,6 +1,7 @@
 /**
  * BlobStore over a directory:
- *   <dir>/tmp/<id>     writes in progress (removed at start-up: left over from a crash)
+ *   <dir>/tmp/<id>     writes in progress (left over from a crash: removed at start-up when this
+ *                      process is the directory's only user, else by the orphan sweep once old)
  *   <dir>/<xx>/<id>    finished blobs, fanned out by the first two hex characters of the id
  *
  * Small blobs (total <= inlineThreshold) never touch the disk here: they come back inline and live in
@@ -30,6 +31,13 @@ export interface FsBlobStoreOptions {
   inspectOnly?: boolean;
   /** Bytes per read of a file (default 256 KiB): big reads, few syscalls and stream events per object. */
   readChunkBytes?: number;
+  /**
+   * Whether this store is the directory's only user (default true). Then anything in tmp/ at start-up
+   * is a write that never finished and is removed at once. Worker processes and gateways sharing the
+   * directory pass false: another one's upload may be in progress there, so leftovers are only
+   * removed by the orphan sweep, once older than the grace period.
+   */
+  soleUser?: boolean;
 }
 
 const BLOB_ID = /^[0-9a-f]{32}$/;
@@ -95,13 +103,13 @@ export class FsBlobStore implements BlobStore {
     this.deleteGraceMs = options.deleteGraceMs ?? 0;
     this.readChunkBytes = options.readChunkBytes ?? 256 * 1024;
     this.tmpDir = join(dir, 'tmp');
-    // Start-up work, synchronous on purpose: one process owns a blob directory, and anything in tmp/
+    // Start-up work, synchronous on purpose: when one process owns a blob directory, anything in tmp/
     // is a write that never finished (crash). Fan-out directories are created once, here, so finish()
     // never has to create (and fsync) a directory.
     if (options.inspectOnly) return;
     const created = mkdirSync(dir, { recursive: true }) !== undefined;
-    rmSync(this.tmpDir, { recursive: true, force: true });
-    mkdirSync(this.tmpDir);
+    if (options.soleUser ?? true) rmSync(this.tmpDir, { recursive: true, force: true });
+    mkdirSync(this.tmpDir, { recursive: true });
     const existing = new Set(readdirSync(dir));
     let added = false;
     for (let i = 0; i < 256; i++) {
@@ -141,6 +149,31 @@ export class FsBlobStore implements BlobStore {
     // node's default of 64 KiB per read made a 1 MiB GET sixteen reads, each its own buffer and stream turn.
     const highWaterMark = this.readChunkBytes;
     return createReadStream(this.pathOf(ref.id), range ? { start: range.start, end: range.end, highWaterMark } : { highWaterMark });
+  }
+
+  /** Read buffers not in use, kept for the next reader (a few; more are allocated when many read at once). */
+  private readonly spareReadBuffers: Buffer[] = [];
+
+  async *readChunks(ref: BlobRef, range: { start: number; end: number }): AsyncGenerator<Buffer> {
+    if (ref.kind === 'inline') {
+      if (range.end >= range.start) yield ref.data.subarray(range.start, range.end + 1);
+      return;
+    }
+    const file = await open(this.pathOf(ref.id), 'r');
+    const buffer = this.spareReadBuffers.pop() ?? Buffer.allocUnsafeSlow(this.readChunkBytes);
+    try {
+      let position = range.start;
+      while (position <= range.end) {
+        const want = Math.min(buffer.length, range.end + 1 - position);
+        const { bytesRead } = await file.read(buffer, 0, want, position);
+        if (bytesRead === 0) return; // the file is shorter than the range: the reader sees it end early
+        position += bytesRead;
+        yield buffer.subarray(0, bytesRead);
+      }
+    } finally {
+      if (this.spareReadBuffers.length < 16) this.spareReadBuffers.push(buffer);
+      await file.close();
+    }
   }
 
   async delete(refs: BlobRef[]): Promise<void> {

@@ -58,6 +58,12 @@ export interface ThrowawayPostgresOptions {
   durable?: boolean;
   /** Extra postgresql.conf settings. */
   settings?: Record<string, string | number>;
+  /**
+   * A command prefix the PostgreSQL binaries run under, e.g. `['ip', 'netns', 'exec', NS]` so the
+   * server lives in a test host's network namespace (its 127.0.0.1 is then that namespace's own;
+   * the unix socket in the data directory stays reachable from anywhere on the machine).
+   */
+  launcher?: string[];
 }
 
 export interface ThrowawayPostgres {
@@ -113,8 +119,10 @@ export async function startThrowawayPostgres(options: ThrowawayPostgresOptions =
   if (owner !== undefined && group !== undefined) chownSync(root, owner, group);
 
   /** Run a PostgreSQL binary as the directory's owner. */
-  const pg = (tool: string, args: string[]) =>
-    asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]) : run(join(bin, tool), args);
+  const pg = (tool: string, args: string[]) => {
+    const [command, ...rest] = [...(options.launcher ?? []), ...(asRoot ? ['runuser', '-u', 'postgres', '--'] : []), join(bin, tool), ...args];
+    return run(command!, rest);
+  };
 
   const port = await freePort();
   const host = '127.0.0.1';
