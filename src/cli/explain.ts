@@ -10,7 +10,7 @@ import { explainDecision } from '../policy/index.js';
 import type { ConditionValue } from '../policy/types.js';
 import { explain, ExplainError, type ExplainStores } from '../services/iam/explain.js';
 import { loadConfig } from '../server/config.js';
-import { openGlobalStores, openKmsKeyStore, openRegionMetadataStore, type SqliteRegionMetadataStore } from '../storage/index.js';
+import { openGlobalStores, openKmsKeyStore, openPostgresMetadata, openRegionMetadataStore, type SqliteRegionMetadataStore } from '../storage/index.js';
 
 export interface ExplainOptions {
   principal: string;
@@ -38,6 +38,21 @@ export function parseContext(pairs: string[]): Record<string, ConditionValue> {
 /** Returns the process exit code: 0 allowed, 3 denied. */
 export async function runExplain(opts: ExplainOptions, write: (s: string) => void): Promise<number> {
   const config = loadConfig();
+  if (config.metadataUrl) {
+    // PostgreSQL: every region's metadata is in the database (a region without rows explains as empty).
+    const pg = await openPostgresMetadata(config.metadataUrl, { max: 2, applicationName: 'meridian explain' });
+    try {
+      const known = (name: string) => /^[a-z0-9-]+$/.test(name);
+      return await decide(opts, write, {
+        iam: pg.global.iam,
+        directory: pg.global.directory,
+        regionStore: async (name) => (known(name) ? pg.regionStore(name) : undefined),
+        kmsKeys: async (name) => (known(name) ? pg.kmsKeyStore(name) : undefined),
+      });
+    } finally {
+      await pg.close();
+    }
+  }
   const globalDb = join(config.dataDir, 'global', 'global.db');
   if (!existsSync(globalDb)) throw new ExplainError(`no Meridian data in ${config.dataDir} (set MERIDIAN_DATA_DIR)`);
   const global = openGlobalStores(globalDb);
@@ -62,13 +77,17 @@ export async function runExplain(opts: ExplainOptions, write: (s: string) => voi
     },
   };
   try {
-    const req = { principal: opts.principal, action: opts.action, resource: opts.resource, context: parseContext(opts.context), secureTransport: !opts.insecure };
-    const { input, decision } = await explain(stores, systemClock, req);
-    if (opts.json) write(JSON.stringify({ request: input.request, decision }, null, 2));
-    else write(explainDecision(input, decision));
-    return decision.outcome === 'Allow' ? 0 : 3;
+    return await decide(opts, write, stores);
   } finally {
     for (const r of regions.values()) await r.close();
     await global.close();
   }
+}
+
+async function decide(opts: ExplainOptions, write: (s: string) => void, stores: ExplainStores): Promise<number> {
+  const req = { principal: opts.principal, action: opts.action, resource: opts.resource, context: parseContext(opts.context), secureTransport: !opts.insecure };
+  const { input, decision } = await explain(stores, systemClock, req);
+  if (opts.json) write(JSON.stringify({ request: input.request, decision }, null, 2));
+  else write(explainDecision(input, decision));
+  return decision.outcome === 'Allow' ? 0 : 3;
 }

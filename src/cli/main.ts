@@ -155,7 +155,6 @@ export async function main(argv: string[]): Promise<void> {
     .option('--insecure', 'evaluate as a plain-HTTP request (aws:SecureTransport=false)')
     .option('--json', 'print the request and decision as JSON')
     .action(async (opts: ExplainOptions) => {
-      sqliteOnly('explain');
       process.exitCode = await runExplain(opts, (s) => process.stdout.write(s + '\n'));
     });
   program

@@ -8,8 +8,6 @@
  * `*` for a service principal or anonymous), and only principals of the caller's own account are
  * simulated — the answer shows their policies' statements.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { ServiceError } from '../common/errors.js';
 import { explainDecision } from '../policy/index.js';
 import type { ConditionValue, Decision, EvaluationInput } from '../policy/types.js';
@@ -65,7 +63,7 @@ export async function explainPolicyRequest(fabric: Fabric, caller: Caller, q: UR
   }
   await fabric.authorizer.require(caller, { action: 'iam:SimulatePrincipalPolicy', resource: target.resource });
   // Only regions this process serves and that hold data: asking never creates a region.
-  const open = (region: string) => (fabric.serves(region) && existsSync(join(fabric.config.dataDir, region, 'meta.db')) ? fabric.region(region) : undefined);
+  const open = (region: string) => (fabric.serves(region) && fabric.regionHasData(region) ? fabric.region(region) : undefined);
   const stores: ExplainStores = {
     iam: fabric.global.iam,
     directory: fabric.global.directory,

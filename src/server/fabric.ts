@@ -233,9 +233,13 @@ export class Fabric {
   /** Regions that already have data: opened at start so their pending replication resumes. */
   existingRegions(): string[] {
     if (!existsSync(this.config.dataDir)) return [];
+    return readdirSync(this.config.dataDir).filter((d) => this.serves(d) && this.regionHasData(d));
+  }
+
+  /** Whether a region has been opened here before (asking must not create one). */
+  regionHasData(name: string): boolean {
     // With PostgreSQL a region's metadata is in the database; its directory holds its root key and blobs.
-    const marker = this.pg ? 'root.key' : 'meta.db';
-    return readdirSync(this.config.dataDir).filter((d) => this.serves(d) && existsSync(join(this.config.dataDir, d, marker)));
+    return existsSync(join(this.config.dataDir, name, this.pg ? 'root.key' : 'meta.db'));
   }
 
   /** A region's runtime, created (with its data directory) on first use. */

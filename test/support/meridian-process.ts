@@ -89,6 +89,11 @@ function metadataUrlFor(dataDir: string): Promise<string> {
   return url;
 }
 
+/** The PostgreSQL database the test servers of this data directory use (MERIDIAN_TEST_BACKEND=postgres), if any. */
+export function testMetadataUrl(dataDir: string): Promise<string | undefined> {
+  return databaseOf.get(dataDir) ?? Promise.resolve(undefined);
+}
+
 export async function startMeridianProcess(opts: StartOptions = {}): Promise<MeridianProcess> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'meridian-test-'));
   if (TEST_BACKEND === 'postgres' && !opts.env?.MERIDIAN_METADATA_URL && !opts.env?.MERIDIAN_REGIONS && !opts.args?.includes('--regions')) {
