@@ -140,7 +140,7 @@ export class RegionOutbox {
     });
   }
 
-  list(o: { bucket?: string; createdBefore?: number; limit: number }): Promise<OutboxTask[]> {
+  list(o: { bucket?: string; createdBefore?: number; retrying?: boolean; limit: number }): Promise<OutboxTask[]> {
     return this.conn.read(() => {
       const where: string[] = [];
       const params: (string | number)[] = [];
@@ -152,6 +152,7 @@ export class RegionOutbox {
         where.push('created_at < ?');
         params.push(o.createdBefore);
       }
+      if (o.retrying) where.push('attempts > 0');
       const sql = `SELECT ${COLUMNS} FROM outbox${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id LIMIT ?`;
       return (this.conn.stmt(sql).all(...params, Math.max(0, o.limit)) as OutboxRow[]).map(toTask);
     });
