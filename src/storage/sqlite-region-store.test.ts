@@ -102,6 +102,23 @@ describe('sqlite region store', () => {
     await s.close();
   });
 
+  it('replication status reads only what it reports: FAILED versions and retrying tasks by their partial indexes', async () => {
+    const s = openRegionMetadataStore(join(dir, 'status-plans.db'), 'us-east-1');
+    await s.createBucket(bucketRecord('b'));
+    await s.replicationFailures('b');
+    await s.listOutboxTasks({ bucket: 'b', retrying: true, limit: 20 });
+    const plan = (needle: string, index: string) => {
+      const sql = s.connection.preparedSql().find((q) => q.includes(needle))!;
+      const params = Array.from(sql.matchAll(/\?/g), () => 'x');
+      const steps = (s.connection.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);
+      assert.ok(steps.some((d) => d.includes(`USING INDEX ${index}`)), `${sql}\n  -> ${steps.join(' | ')}`);
+      for (const d of steps) assert.doesNotMatch(d, /TEMP B-TREE/, `${sql}\n  -> ${steps.join(' | ')}`);
+    };
+    plan("replication_status = 'FAILED'", 'object_versions_failed');
+    plan('attempts > 0', 'outbox_retrying');
+    await s.close();
+  });
+
   it('access keys are found by primary key', async () => {
     const conn = SqliteConnection.open(join(dir, 'global.db'), GLOBAL_MIGRATIONS);
     const iam = new SqliteIamStore(conn);

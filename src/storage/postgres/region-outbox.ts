@@ -161,7 +161,7 @@ export class PgRegionOutbox {
     return row?.n ?? 0;
   }
 
-  async list(o: { bucket?: string; createdBefore?: number; limit: number }): Promise<OutboxTask[]> {
+  async list(o: { bucket?: string; createdBefore?: number; retrying?: boolean; limit: number }): Promise<OutboxTask[]> {
     const where = ['region = $1'];
     const params: (string | number)[] = [this.region];
     if (o.bucket !== undefined) {
@@ -172,6 +172,7 @@ export class PgRegionOutbox {
       params.push(o.createdBefore);
       where.push(`created_at < $${params.length}`);
     }
+    if (o.retrying) where.push('attempts > 0');
     const rows = await this.db.query<OutboxRow>(
       `SELECT ${COLUMNS} FROM outbox WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ${Math.max(0, Math.floor(o.limit))}`,
       params,
