@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { isPostgresUrl } from '../storage/index.js';
-import { parsePeers, splitConfig, type SplitConfig } from './peers.js';
+import { DEFAULT_PEER_TIMEOUTS, parsePeers, splitConfig, type SplitConfig } from './peers.js';
 
 export type KmsOverHttpPolicy = 'loopback' | 'always' | 'never';
 
@@ -175,6 +175,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const regions = env.MERIDIAN_REGIONS.split(',').map((r) => r.trim()).filter(Boolean);
     const peers = parsePeers((env.MERIDIAN_PEERS ?? '').split(',').map((p) => p.trim()).filter(Boolean));
     config.split = splitConfig(regions, peers, env.MERIDIAN_HOME_REGION || undefined, env.MERIDIAN_PEER_SECRET, env.MERIDIAN_PEER_CA || undefined);
+    config.split.timeouts = {
+      connectMs: positive('MERIDIAN_PEER_CONNECT_TIMEOUT_MS', env.MERIDIAN_PEER_CONNECT_TIMEOUT_MS, DEFAULT_PEER_TIMEOUTS.connectMs),
+      rpcMs: positive('MERIDIAN_PEER_RPC_TIMEOUT_MS', env.MERIDIAN_PEER_RPC_TIMEOUT_MS, DEFAULT_PEER_TIMEOUTS.rpcMs),
+    };
   }
   if (env.MERIDIAN_METADATA_URL) {
     if (!isPostgresUrl(env.MERIDIAN_METADATA_URL)) throw new Error(`MERIDIAN_METADATA_URL must be a postgres:// or postgresql:// URL, got '${env.MERIDIAN_METADATA_URL.replace(/\/\/[^@/]*@/, '//…@')}'`);
