@@ -34,6 +34,8 @@ export interface Config {
   virtualHostDomains: string[];
   /** Replication worker poll interval when idle (ms); new work wakes it immediately. */
   replicationPollMs: number;
+  /** How long a claimed replication task stays another worker's before anyone may take it over (ms). */
+  replicationLeaseMs: number;
   /** Split mode (MERIDIAN_REGIONS set): the regions served here, the peers serving others, the home region. */
   split?: SplitConfig;
   /** URL that receives every replication event as an S3 event notification (POST, JSON). */
@@ -152,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .map((s) => s.trim())
       .filter(Boolean),
     replicationPollMs: int('MERIDIAN_REPLICATION_POLL_MS', env.MERIDIAN_REPLICATION_POLL_MS, 1000),
+    replicationLeaseMs: int('MERIDIAN_REPLICATION_LEASE_MS', env.MERIDIAN_REPLICATION_LEASE_MS, 5 * 60 * 1000),
     replicationThresholdMs: int('MERIDIAN_REPLICATION_THRESHOLD_MS', env.MERIDIAN_REPLICATION_THRESHOLD_MS, 15 * 60 * 1000),
     logLevel: env.MERIDIAN_LOG_LEVEL ?? 'info',
     testClock: ['on', 'true', '1'].includes((env.MERIDIAN_TEST_CLOCK ?? '').toLowerCase()),

@@ -185,6 +185,8 @@ export class Fabric {
       if (!this.closed && this.group.background && this.serves(region)) this.region(region).worker.wake();
     });
     group.onBackground(() => this.takeOverBackground());
+    // PostgreSQL: tasks any gateway commits wake this one's workers at once (polling stays underneath).
+    pg?.onOutboxWork((region) => this.wakeForOutbox(region));
     if (group !== singleProcess && group.background) log.info({ pid: process.pid }, 'this worker runs the background work (replication, time-driven tasks, sweeps)');
   }
 
@@ -199,6 +201,16 @@ export class Fabric {
     for (const r of this.regions.values()) {
       r.startBackground();
       void this.sweepOrphans(r.name);
+    }
+  }
+
+  /** New outbox tasks in a region (undefined: maybe in any): its worker, here in the background process, claims now. */
+  private wakeForOutbox(region: string | undefined): void {
+    if (this.closed || !this.group.background) return;
+    const regions = region === undefined ? [...this.regions.keys()] : [region];
+    for (const name of regions) {
+      // A region another gateway opened first is opened here too, so every gateway shares its work.
+      if (this.serves(name) && (this.regions.has(name) || this.regionHasData(name))) this.region(name).worker.wake();
     }
   }
 
@@ -344,6 +356,7 @@ export class Fabric {
       transport,
       clock: this.clock,
       pollMs: this.config.replicationPollMs,
+      leaseMs: this.config.replicationLeaseMs,
       delayMs: this.config.testReplicationDelayMs,
       ...(faults ? { paused: () => faults.workersPaused(name) !== undefined } : {}),
       onEvent: (e) => {

@@ -16,6 +16,7 @@ import { PgIamStore } from './postgres/iam-store.js';
 import { PgKmsKeyStore } from './postgres/kms-key-store.js';
 import { checkPostgresSchema, migratePostgres, PG_SCHEMA_VERSION, postgresSchemaVersion } from './postgres/migrate.js';
 import { PgRegionMetadataStore } from './postgres/region-metadata-store.js';
+import { OutboxNotificationListener, type OutboxWakeUp } from './postgres/outbox-notifications.js';
 import type { Clock } from '../common/clock.js';
 import Database from 'better-sqlite3';
 import { existsSync, readdirSync } from 'node:fs';
@@ -85,7 +86,12 @@ export interface PostgresMetadata {
   regionStore(region: string, options?: { clock?: Clock }): RegionMetadataStore;
   /** A region's KMS key store. */
   kmsKeyStore(region: string): KmsKeyStore;
-  /** Close the pool (after every store is done). */
+  /**
+   * Told when any gateway commits replication tasks for a region (LISTEN/NOTIFY), and with
+   * undefined after each (re)connection of the listening session (poll every region once).
+   */
+  onOutboxWork(fn: OutboxWakeUp): () => void;
+  /** Close the pool and the listening session (after every store is done). */
   close(): Promise<void>;
 }
 
@@ -107,12 +113,17 @@ export async function openPostgresMetadata(url: string, options: PgDatabaseOptio
     await db.close();
     throw e;
   }
+  let listener: OutboxNotificationListener | undefined;
   return {
     url,
     global: { directory: new PgBucketDirectory(db), iam: new PgIamStore(db), close: async () => undefined },
     regionStore: (region, o = {}) => new PgRegionMetadataStore(db, region, o.clock ? { clock: o.clock } : {}),
     kmsKeyStore: (region) => new PgKmsKeyStore(db, region),
-    close: () => db.close(),
+    onOutboxWork: (fn) => (listener ??= new OutboxNotificationListener(url, options.applicationName ?? 'meridian')).subscribe(fn),
+    close: async () => {
+      await listener?.close();
+      await db.close();
+    },
   };
 }
 

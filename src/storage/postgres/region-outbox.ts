@@ -12,6 +12,7 @@
 import type { NewOutboxTask, OutboxTask, ReplicationBacklog } from '../types.js';
 import { setIf } from '../sqlite/codec.js';
 import type { PgDatabase, Tx } from './database.js';
+import { NOTIFY_OUTBOX_SQL } from './outbox-notifications.js';
 
 interface OutboxRow {
   id: number;
@@ -71,6 +72,8 @@ export class PgRegionOutbox {
         [this.region, t.bucket, t.key, t.versionId, t.operation, t.destinationBucket, t.ruleId, t.notBefore ?? now, now],
       );
     }
+    // Every gateway's workers hear of the new tasks at commit (and not at all if this rolls back).
+    await tx.query(NOTIFY_OUTBOX_SQL, [this.region]);
   }
 
   /** Due, unleased, first of their key: oldest due first, skipping rows another claim holds. */
