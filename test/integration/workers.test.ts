@@ -318,4 +318,10 @@ describe('crashes with two workers', () => {
     p = await startMeridianProcess({ dataDir: p.dataDir, accessKeyId: p.accessKeyId, secretAccessKey: p.secretAccessKey, tls: false, env });
     await convergesExactlyOnce(p, s, load.acknowledged);
   });
+
+  it('SIGKILL of the primary alone: its workers stop too (nothing would restart them or hand them connections)', async () => {
+    const workers = await eventually(async () => (p.workerPids().length === 2 ? p.workerPids() : undefined));
+    process.kill(p.child.pid!, 'SIGKILL');
+    await eventually(async () => (workers.every((pid) => !isRunning(pid)) ? true : undefined), 20_000);
+  });
 });
