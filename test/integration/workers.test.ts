@@ -274,6 +274,14 @@ async function convergesExactlyOnce(p: MeridianProcess, s: { src: string; dest: 
   }
 }
 
+it('SIGTERM to the primary stops every worker gracefully, and the primary exits 0', async () => {
+  const p = await startMeridianProcess({ tls: false, env: { MERIDIAN_WORKERS: '2' } });
+  const workers = await eventually(async () => (p.workerPids().length === 2 ? p.workerPids() : undefined));
+  await p.stop();
+  assert.equal(p.child.exitCode, 0);
+  for (const pid of workers) assert.ok(!isRunning(pid), `worker ${pid} stopped with the primary`);
+});
+
 describe('crashes with two workers', () => {
   /** Each replication task waits this long once claimed, so the kills land with replication in flight. */
   const env = { MERIDIAN_WORKERS: '2', MERIDIAN_TEST_REPLICATION_DELAY_MS: '300' };
