@@ -262,7 +262,12 @@ export class Fabric {
     const rootKey = loadOrCreateRootKey(rootKeyOptions);
     const meta = openRegionMetadataStore(join(dir, 'meta.db'), name);
     const faults = this.faults;
-    const fsBlobs = createFsBlobStore(join(dir, 'blobs'), { deleteGraceMs: this.config.blobDeleteGraceMs, orphanGraceMs: this.config.blobOrphanGraceMs });
+    const fsBlobs = createFsBlobStore(join(dir, 'blobs'), {
+      deleteGraceMs: this.config.blobDeleteGraceMs,
+      orphanGraceMs: this.config.blobOrphanGraceMs,
+      // Cluster workers write into the same directory: another worker's writes in progress are not leftovers.
+      shared: this.group !== singleProcess,
+    });
     const blobs = faults ? withEnospcFaults(fsBlobs, () => faults.enospc(name), (f) => faults.injected(f)) : fsBlobs;
     const kms = new KmsService({
       region: name,

@@ -177,6 +177,23 @@ describe('fs blob store', () => {
     await w.abort(); // closes the orphaned handle; its file is already gone
   });
 
+  it('shared by several processes: a store opened on the directory leaves the others\' writes in progress alone', async () => {
+    const dir = freshDir();
+    const first = createFsBlobStore(dir, { inlineThreshold: 10, shared: true });
+    const w = first.createWriter();
+    const data = randomBytes(50_000);
+    await w.write(data.subarray(0, 20_000)); // in progress in the "other worker"
+    const second = createFsBlobStore(dir, { inlineThreshold: 10, shared: true });
+    await w.write(data.subarray(20_000));
+    const ref = await w.finish();
+    assert.ok((await readAll(second.openRead(ref))).equals(data));
+    // Nor does the second store's sweep take a young temp file it does not know.
+    const w2 = first.createWriter();
+    await w2.write(randomBytes(50));
+    assert.equal(await second.sweepOrphans(async () => false), 0);
+    await w2.abort();
+  });
+
   it('sweeps unreferenced files only once they are older than the grace period', async () => {
     const store = createFsBlobStore(freshDir(), { inlineThreshold: 10, orphanGraceMs: 300 });
     const live = await writeBlob(store, randomBytes(50));

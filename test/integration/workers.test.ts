@@ -278,7 +278,7 @@ it('SIGTERM to the primary stops every worker gracefully, and the primary exits 
   const p = await startMeridianProcess({ tls: false, env: { MERIDIAN_WORKERS: '2' } });
   const workers = await eventually(async () => (p.workerPids().length === 2 ? p.workerPids() : undefined));
   await p.stop();
-  assert.equal(p.child.exitCode, 0);
+  assert.deepEqual({ code: p.child.exitCode, signal: p.child.signalCode }, { code: 0, signal: null });
   for (const pid of workers) assert.ok(!isRunning(pid), `worker ${pid} stopped with the primary`);
 });
 

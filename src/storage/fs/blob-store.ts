@@ -1,6 +1,7 @@
 /**
  * BlobStore over a directory:
- *   <dir>/tmp/<id>     writes in progress (removed at start-up: left over from a crash)
+ *   <dir>/tmp/<id>     writes in progress (removed at start-up: left over from a crash; with
+ *                      `shared`, by the sweep once old)
  *   <dir>/<xx>/<id>    finished blobs, fanned out by the first two hex characters of the id
  *
  * Small blobs (total <= inlineThreshold) never touch the disk here: they come back inline and live in
@@ -28,6 +29,12 @@ export interface FsBlobStoreOptions {
   deleteGraceMs?: number;
   /** Inspect the directory as it is (tools such as fsck): no temp-file clean-up, nothing created. */
   inspectOnly?: boolean;
+  /**
+   * Other processes write into this directory too (cluster workers): a file in tmp/ may be another
+   * process's write in progress, so start-up leaves tmp/ to the sweep, which removes only files
+   * older than orphanGraceMs, instead of emptying it.
+   */
+  shared?: boolean;
 }
 
 const BLOB_ID = /^[0-9a-f]{32}$/;
@@ -96,14 +103,15 @@ export class FsBlobStore implements BlobStore {
     // never has to create (and fsync) a directory.
     if (options.inspectOnly) return;
     const created = mkdirSync(dir, { recursive: true }) !== undefined;
-    rmSync(this.tmpDir, { recursive: true, force: true });
-    mkdirSync(this.tmpDir);
+    if (!options.shared) rmSync(this.tmpDir, { recursive: true, force: true });
+    mkdirSync(this.tmpDir, { recursive: true });
     const existing = new Set(readdirSync(dir));
     let added = false;
     for (let i = 0; i < 256; i++) {
       const name = i.toString(16).padStart(2, '0');
       if (!existing.has(name)) {
-        mkdirSync(join(dir, name));
+        // recursive: another process opening the same directory may have just created it.
+        mkdirSync(join(dir, name), { recursive: true });
         added = true;
       }
     }
