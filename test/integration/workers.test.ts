@@ -35,7 +35,9 @@ import { bytes } from './helpers.js';
 let m: MeridianProcess;
 
 before(async () => {
-  m = await startMeridianProcess({ tls: false, env: { MERIDIAN_WORKERS: '2', MERIDIAN_LOG_LEVEL: 'debug' } });
+  // A poll interval longer than any wait below: replication queued by the worker that does not run
+  // it is started by the wake-up it sends through the primary, not found by polling.
+  m = await startMeridianProcess({ tls: false, env: { MERIDIAN_WORKERS: '2', MERIDIAN_LOG_LEVEL: 'debug', MERIDIAN_REPLICATION_POLL_MS: '120000' } });
 });
 
 after(async () => {
@@ -170,7 +172,18 @@ describe('two workers serve the same data', () => {
     assert.equal(await get(), 200);
   });
 
-  it('SSE-KMS objects written through either worker replicate to the other region, re-encrypted under the destination key', async () => {
+  it('replication queued by the worker that does not run it starts at once (woken through the primary, not by polling)', async () => {
+    const s = await setUpReplication(m);
+    const background = await eventually(async () => backgroundPid(m));
+    const other = a.pid === background ? b : a;
+    assert.notEqual(other.pid, background);
+    const out = await other.s3.send(new PutObjectCommand({ Bucket: s.src, Key: 'woken', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: s.srcKeyArn }));
+    assert.equal(await workerOf(out.$metadata.requestId), other.pid);
+    // The replication worker polls every 120 s here: only the wake-up can make this in time.
+    await eventually(async () => ((await other.s3.send(new HeadObjectCommand({ Bucket: s.src, Key: 'woken' }))).ReplicationStatus === 'COMPLETED' ? true : undefined), 30_000);
+  });
+
+  it('SSE-KMS objects written through either worker replicate to the other region at once, re-encrypted under the destination key', async () => {
     const s = await setUpReplication(m);
     const keys = Array.from({ length: 12 }, (_, i) => `obj-${i}`);
     const versions = new Map<string, string>();
