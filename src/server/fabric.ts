@@ -32,7 +32,7 @@ import { SseEngine, sseS3KeyFor } from '../services/s3/sse.js';
 import { StsService } from '../services/sts/sts-service.js';
 import type { BucketRecord } from '../storage/types.js';
 import { createFsBlobStore, openGlobalStores, openKmsKeyStore, openRegionMetadataStore, type GlobalStores, type PostgresMetadata, type RegionMetadataStore, type KmsKeyStore } from '../storage/index.js';
-import { workersFor, type Config } from './config.js';
+import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { ReplicationWebhook } from './replication-webhook.js';
 import { BUCKET_RPC_PATH } from './internal-api.js';
@@ -291,9 +291,13 @@ export class Fabric {
       keys = openKmsKeyStore(sqlite);
     }
     const faults = this.faults;
-    // Several workers or gateways share the directory: none may clear tmp/ under another's upload.
-    const soleUser = workersFor(this.config).workers === 1 && !this.config.metadataUrl;
-    const fsBlobs = createFsBlobStore(join(dir, 'blobs'), { deleteGraceMs: this.config.blobDeleteGraceMs, orphanGraceMs: this.config.blobOrphanGraceMs, soleUser });
+    const fsBlobs = createFsBlobStore(join(dir, 'blobs'), {
+      deleteGraceMs: this.config.blobDeleteGraceMs,
+      orphanGraceMs: this.config.blobOrphanGraceMs,
+      // Cluster workers, or gateways on PostgreSQL, write into the same directory: another one's
+      // writes in progress are not leftovers.
+      soleUser: this.group === singleProcess && this.pg === undefined,
+    });
     const blobs = faults ? withEnospcFaults(fsBlobs, () => faults.enospc(name), (f) => faults.injected(f)) : fsBlobs;
     const kms = new KmsService({
       region: name,
