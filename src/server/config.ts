@@ -22,6 +22,8 @@ export interface Config {
   metadataUrl?: string;
   /** Connections each server process keeps to the metadata database at most (MERIDIAN_METADATA_POOL_SIZE). */
   metadataPoolSize: number;
+  /** PostgreSQL: how often a gateway tries to become the leader of the time-driven work, and the leader checks it still is (ms). */
+  leaderRetryMs: number;
   accountId: string;
   rootAccessKeyId?: string;
   rootSecretAccessKey?: string;
@@ -147,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tlsPort: env.MERIDIAN_TLS_PORT === 'off' ? null : int('MERIDIAN_TLS_PORT', env.MERIDIAN_TLS_PORT, 9443),
     dataDir: resolve(env.MERIDIAN_DATA_DIR ?? './data'),
     metadataPoolSize: positive('MERIDIAN_METADATA_POOL_SIZE', env.MERIDIAN_METADATA_POOL_SIZE, 10),
+    leaderRetryMs: positive('MERIDIAN_LEADER_RETRY_MS', env.MERIDIAN_LEADER_RETRY_MS, 5000),
     accountId,
     sseKmsOverHttp: policy,
     virtualHostDomains: (env.MERIDIAN_DOMAINS ?? 'localhost,s3.localhost')

@@ -9,7 +9,7 @@ import { OffsetClock, type Clock } from '../common/clock.js';
 import { loadOrCreateRootKey } from '../crypto/index.js';
 import { decisionSummary } from '../policy/index.js';
 import { isKnownRegion } from '../regions/known-regions.js';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { ReplicationConfiguration } from '../replication/config.js';
 import { withEnospcFaults } from '../faults/blob-store.js';
 import { FaultRegistry } from '../faults/registry.js';
@@ -30,8 +30,8 @@ import { lifecycleTask } from '../services/s3/lifecycle.js';
 import { S3Service } from '../services/s3/s3-service.js';
 import { SseEngine, sseS3KeyFor } from '../services/s3/sse.js';
 import { StsService } from '../services/sts/sts-service.js';
-import type { BucketRecord } from '../storage/types.js';
-import { createFsBlobStore, openGlobalStores, openKmsKeyStore, openRegionMetadataStore, type GlobalStores, type PostgresMetadata, type RegionMetadataStore, type KmsKeyStore } from '../storage/index.js';
+import type { BackgroundLeadership, BucketRecord } from '../storage/types.js';
+import { createFsBlobStore, soleLeadership, openGlobalStores, openKmsKeyStore, openRegionMetadataStore, type GlobalStores, type PostgresMetadata, type RegionMetadataStore, type KmsKeyStore } from '../storage/index.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { ReplicationWebhook } from './replication-webhook.js';
@@ -77,6 +77,11 @@ export class Fabric {
   /** Whether the global stores live here (not in split mode's home process elsewhere). */
   private readonly ownsGlobal: boolean;
   private timedRun: Promise<void> | undefined;
+  /**
+   * Which gateway of a deployment runs the time-driven work (on PostgreSQL an advisory lock; on SQLite
+   * this process). Within a gateway only the background worker competes for it.
+   */
+  private readonly leadership: BackgroundLeadership;
   /** Replication outcomes (logs, tests, `meridian replication` tools). */
   onReplicationEvent: ((region: string, e: ReplicationEvent) => void) | undefined;
   /** Replication events, lag and the RTC threshold across the regions served here. */
@@ -188,6 +193,40 @@ export class Fabric {
     // PostgreSQL: tasks any gateway commits wake this one's workers at once (polling stays underneath).
     pg?.onOutboxWork((region) => this.wakeForOutbox(region));
     if (group !== singleProcess && group.background) log.info({ pid: process.pid }, 'this worker runs the background work (replication, time-driven tasks, sweeps)');
+    this.leadership = pg
+      ? pg.leadership({ retryMs: config.leaderRetryMs, onError: (e) => log.warn({ err: e }, 'leader election: connection to PostgreSQL lost; trying again') })
+      : soleLeadership();
+    const leadership = this.leadership;
+    new Gauge({
+      name: 'meridian_background_leader',
+      help: 'Whether this process runs the time-driven background work (KMS rotation and deletion, lifecycle, pruning, sweeps): 1 or 0. Exactly one process of a deployment should report 1.',
+      registers: [this.metrics],
+      collect() {
+        this.set(group.background && leadership.leader ? 1 : 0);
+      },
+    });
+    if (group.background) this.competeForLead();
+  }
+
+  /** Whether this process runs the time-driven work now: the group's background worker, and (PostgreSQL) the gateways' leader. */
+  get leadsTimedWork(): boolean {
+    return this.group.background && this.leadership.leader;
+  }
+
+  /** Start competing for the lead of the time-driven work (the background worker of this gateway only). */
+  private competeForLead(): void {
+    this.leadership.start((leader) => {
+      if (this.closed || !this.pg) return;
+      if (!leader) {
+        this.log.warn({ pid: process.pid }, 'this gateway no longer leads the time-driven background work (its PostgreSQL session ended); competing again');
+        return;
+      }
+      this.log.info({ pid: process.pid }, 'this gateway leads the time-driven background work (KMS rotation and deletion, lifecycle, pruning, sweeps)');
+      // Whatever came due while no one led (the previous leader died) runs now, in every region with data.
+      for (const region of this.existingRegions()) this.region(region);
+      for (const r of this.regions.values()) void this.sweepOrphans(r.name);
+      void this.runTimedTasks();
+    });
   }
 
   /**
@@ -197,6 +236,7 @@ export class Fabric {
   private takeOverBackground(): void {
     if (this.closed) return;
     this.log.info({ pid: process.pid }, 'this worker runs the background work (replication, time-driven tasks, sweeps)');
+    this.competeForLead();
     for (const region of this.existingRegions()) this.region(region);
     for (const r of this.regions.values()) {
       r.startBackground();
@@ -412,7 +452,7 @@ export class Fabric {
     const running = this.sweeps.get(region);
     if (running) return running;
     const r = this.regions.get(region);
-    if (!r || this.closed || !this.group.background) return Promise.resolve();
+    if (!r || this.closed || !this.leadsTimedWork) return Promise.resolve();
     const { blobs, meta } = r.s3ctx;
     const run = (async () => {
       try {
@@ -431,8 +471,10 @@ export class Fabric {
   /** Run every open region's time-driven work once (one run at a time; a failure is logged, not thrown). */
   async runTimedTasks(): Promise<void> {
     while (this.timedRun) await this.timedRun;
-    // Once per group: only the background worker runs time-driven work.
-    if (this.closed || !this.group.background) return;
+    // Once per deployment: only the background worker of the leading gateway runs time-driven work.
+    if (this.closed || !this.leadsTimedWork) return;
+    // With PostgreSQL, a region may have been opened only by other gateways: the leader opens it too.
+    if (this.pg) for (const region of this.existingRegions()) this.region(region);
     const run = (async () => {
       // Temporary credentials past their expiry (every AssumeRole adds one) are deleted by the owner of the global stores.
       if (this.ownsGlobal) {
@@ -467,6 +509,8 @@ export class Fabric {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     while (this.timedRun) await this.timedRun;
     await Promise.all(this.sweeps.values());
+    // Give the lead up now, so another gateway takes it at its next try rather than after we are gone.
+    await this.leadership.close();
     this.monitor.stop();
     this.faults?.stop();
     this.webhook?.close();

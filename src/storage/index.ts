@@ -2,7 +2,7 @@
  * The storage layer's factories. Callers decide paths; every store resolves writes only once they
  * are durable. Interfaces are in ./types.js.
  */
-import type { BucketDirectory, IamStore, KmsKeyStore, RegionMetadataStore } from './types.js';
+import type { BackgroundLeadership, BucketDirectory, IamStore, KmsKeyStore, RegionMetadataStore } from './types.js';
 import { FsBlobStore, type FsBlobStoreOptions } from './fs/blob-store.js';
 import { SqliteBucketDirectory } from './sqlite/bucket-directory.js';
 import { SqliteConnection, type ConnectionOptions } from './sqlite/connection.js';
@@ -14,6 +14,7 @@ import { PgBucketDirectory } from './postgres/bucket-directory.js';
 import { PgDatabase, type PgDatabaseOptions } from './postgres/database.js';
 import { PgIamStore } from './postgres/iam-store.js';
 import { PgKmsKeyStore } from './postgres/kms-key-store.js';
+import { PgLeadership } from './postgres/leadership.js';
 import { checkPostgresSchema, migratePostgres, PG_SCHEMA_VERSION, postgresSchemaVersion } from './postgres/migrate.js';
 import { PgRegionMetadataStore } from './postgres/region-metadata-store.js';
 import { OutboxNotificationListener, type OutboxWakeUp } from './postgres/outbox-notifications.js';
@@ -91,8 +92,29 @@ export interface PostgresMetadata {
    * undefined after each (re)connection of the listening session (poll every region once).
    */
   onOutboxWork(fn: OutboxWakeUp): () => void;
+  /** Leader election for the time-driven background work among the gateways on this database (its own connection). */
+  leadership(options: { retryMs: number; onError?: (e: unknown) => void }): BackgroundLeadership;
   /** Close the pool and the listening session (after every store is done). */
   close(): Promise<void>;
+}
+
+/**
+ * Embedded SQLite: the files belong to this process (or its cluster, whose primary names the worker
+ * that runs the background work), so there is no one to compete with: it leads from start.
+ */
+export function soleLeadership(): BackgroundLeadership {
+  let leader = false;
+  return {
+    get leader() {
+      return leader;
+    },
+    start(onChange) {
+      if (leader) return;
+      leader = true;
+      onChange(true);
+    },
+    close: async () => undefined,
+  };
 }
 
 /** Is this a PostgreSQL URL (the only database MERIDIAN_METADATA_URL can name today)? */
@@ -120,6 +142,7 @@ export async function openPostgresMetadata(url: string, options: PgDatabaseOptio
     regionStore: (region, o = {}) => new PgRegionMetadataStore(db, region, o.clock ? { clock: o.clock } : {}),
     kmsKeyStore: (region) => new PgKmsKeyStore(db, region),
     onOutboxWork: (fn) => (listener ??= new OutboxNotificationListener(url, options.applicationName ?? 'meridian')).subscribe(fn),
+    leadership: (o) => new PgLeadership({ url, retryMs: o.retryMs, applicationName: `${options.applicationName ?? 'meridian'} (leader election)`, ...(o.onError ? { onError: o.onError } : {}) }),
     close: async () => {
       await listener?.close();
       await db.close();

@@ -534,6 +534,22 @@ export interface ChangeFeed {
   changeToken(): Promise<string>;
 }
 
+/**
+ * Which process of a deployment runs the time-driven background work (KMS rotation and deletion,
+ * lifecycle expiration, pruning, expired STS sessions, the orphan sweep): exactly one at a time.
+ * SQLite: the process that has the files (with several workers, the one the cluster primary names).
+ * PostgreSQL: whichever gateway holds a session advisory lock on a connection of its own; the
+ * database releases it when that connection dies, and the others keep trying to take it.
+ */
+export interface BackgroundLeadership {
+  /** Whether this process leads now. */
+  readonly leader: boolean;
+  /** Start competing (idempotent); `onChange` fires with each gain and loss. */
+  start(onChange: (leader: boolean) => void): void;
+  /** Stop competing and give the lead up. */
+  close(): Promise<void>;
+}
+
 export interface KmsKeyStore extends ChangeFeed {
   createKey(key: KmsKeyRecord): Promise<void>;
   /** By key id (not ARN) within an account. */
@@ -541,7 +557,18 @@ export interface KmsKeyStore extends ChangeFeed {
   listKeys(accountId: string): Promise<KmsKeyRecord[]>;
   /** Every key of every account in the region (time-driven sweeps: deletion, rotation). */
   listAllKeys(): Promise<KmsKeyRecord[]>;
-  updateKey(accountId: string, keyId: string, patch: Partial<Omit<KmsKeyRecord, 'keyId' | 'arn' | 'accountId' | 'region'>>): Promise<void>;
+  /**
+   * Patch a key. With `onlyIf`, the patch applies only if the predicate holds for the key as stored,
+   * checked under the same lock as the write (a rotation guarded by the rotation date it saw cannot
+   * happen twice, even from two gateways). Resolves whether it applied (false: no such key, or the
+   * predicate failed).
+   */
+  updateKey(
+    accountId: string,
+    keyId: string,
+    patch: Partial<Omit<KmsKeyRecord, 'keyId' | 'arn' | 'accountId' | 'region'>>,
+    onlyIf?: (current: KmsKeyRecord) => boolean,
+  ): Promise<boolean>;
   deleteKey(accountId: string, keyId: string): Promise<void>;
   createAlias(alias: KmsAliasRecord): Promise<boolean>; // false if exists
   getAlias(accountId: string, aliasName: string): Promise<KmsAliasRecord | undefined>;

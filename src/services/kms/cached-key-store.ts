@@ -94,8 +94,8 @@ export class CachedKmsKeyStore implements KmsKeyStore {
     return this.write(() => this.inner.createKey(key));
   }
 
-  updateKey(accountId: string, keyId: string, patch: Parameters<KmsKeyStore['updateKey']>[2]): Promise<void> {
-    return this.write(() => this.inner.updateKey(accountId, keyId, patch));
+  updateKey(accountId: string, keyId: string, patch: Parameters<KmsKeyStore['updateKey']>[2], onlyIf?: Parameters<KmsKeyStore['updateKey']>[3]): Promise<boolean> {
+    return this.write(() => this.inner.updateKey(accountId, keyId, patch, onlyIf));
   }
 
   deleteKey(accountId: string, keyId: string): Promise<void> {

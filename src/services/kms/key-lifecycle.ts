@@ -79,22 +79,42 @@ export async function rotateOnDemand(svc: KmsService, key: KmsKeyRecord): Promis
 /**
  * New current material; the old stays for decryption. A primary MRK hands the same material to its
  * replicas (each wraps it under its own region's root key).
+ *
+ * Each write is conditional on the key as it was read (its newest material, and for an automatic
+ * rotation its rotation date), checked by the store under its lock: two sweeps that both saw a key
+ * due (two gateways, or a sweep and a takeover) rotate it once, and a concurrent rotation never
+ * drops the other's material. An automatic rotation that loses the race is simply not needed; an
+ * on-demand one reads the key again and retries.
  */
 async function rotate(svc: KmsService, key: KmsKeyRecord, type: 'AUTOMATIC' | 'ON_DEMAND'): Promise<void> {
   const fresh = newKeyMaterial();
   const now = svc.now();
+  const sameMaterials = (a: KmsKeyRecord, b: KmsKeyRecord) => a.materials.length === b.materials.length && a.materials.at(-1)?.id === b.materials.at(-1)?.id;
   try {
-    const add = async (target: KmsService, k: KmsKeyRecord, patch: Partial<KmsKeyRecord>) => {
+    const add = (target: KmsService, k: KmsKeyRecord, patch: Partial<KmsKeyRecord>, alsoIf: (cur: KmsKeyRecord) => boolean = () => true) => {
       const m: KeyMaterial = { id: fresh.id, wrapped: target.wrapMaterial(k.arn, fresh.id, fresh.key), createdAt: now, rotationType: type };
-      await target.store.updateKey(k.accountId, k.keyId, { ...patch, materials: [...k.materials, m] });
+      return target.store.updateKey(k.accountId, k.keyId, { ...patch, materials: [...k.materials, m] }, (cur) => sameMaterials(cur, k) && alsoIf(cur));
     };
     const patch: Partial<KmsKeyRecord> = {};
     if (type === 'AUTOMATIC' && key.rotationPeriodInDays) patch.nextRotationAt = now + key.rotationPeriodInDays * DAY_MS;
-    await add(svc, key, patch);
+    let current = key;
+    for (let attempt = 1; ; attempt++) {
+      const due = (cur: KmsKeyRecord) => type === 'ON_DEMAND' || (cur.keyState === 'Enabled' && cur.rotationEnabled && cur.nextRotationAt === key.nextRotationAt);
+      if (await add(svc, current, patch, due)) break;
+      if (type === 'AUTOMATIC') return; // rotated (or changed) by someone else since the sweep read it
+      const reread = await svc.store.getKey(key.accountId, key.keyId);
+      if (!reread) throw kmsError('NotFoundException', `${key.arn} does not exist.`);
+      requireRotatable(reread, 'RotateKeyOnDemand');
+      if (attempt >= 5) throw kmsError('ConflictException', `${key.arn} was changed by concurrent requests; retry the rotation.`);
+      current = reread;
+    }
     for (const region of key.replicaRegions ?? []) {
       const peer = svc.deps.peer?.(region);
-      const replica = await peer?.store.getKey(key.accountId, key.keyId);
-      if (peer && replica) await add(peer, replica, patch);
+      if (!peer) continue;
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        const replica = await peer.store.getKey(key.accountId, key.keyId);
+        if (!replica || replica.materials.some((m) => m.id === fresh.id) || (await add(peer, replica, patch))) break;
+      }
     }
   } finally {
     fresh.key.fill(0);

@@ -60,6 +60,22 @@ export function runKmsKeyStoreContract(name: string, make: StoreFactory<KmsKeySt
       });
     });
 
+    it('a conditional patch applies only while its predicate holds for the stored key: two rotations guarded by the date they saw, one wins', async () => {
+      await withStore(make, async (s) => {
+        const k = key('k1', { rotationEnabled: true, rotationPeriodInDays: 365, nextRotationAt: 5000 });
+        await s.createKey(k);
+        const rotation = (id: string) =>
+          s.updateKey(A, 'k1', { nextRotationAt: 9000, materials: [...k.materials, { id, wrapped: Buffer.from(id), createdAt: 5000, rotationType: 'AUTOMATIC' }] }, (cur) => cur.nextRotationAt === 5000);
+        const applied = await Promise.all([rotation('b'.repeat(64)), rotation('c'.repeat(64))]);
+        assert.deepEqual(applied.filter(Boolean).length, 1, 'exactly one of two concurrent guarded rotations applies');
+        const got = await s.getKey(A, 'k1');
+        assert.equal(got?.materials.length, 2);
+        assert.equal(got?.nextRotationAt, 9000);
+        assert.equal(await s.updateKey(A, 'missing', { description: 'x' }), false, 'no such key');
+        assert.equal(await s.updateKey(A, 'k1', { description: 'x' }), true);
+      });
+    });
+
     it('aliases: create once, retarget, list by name, delete; deleting a key drops its aliases', async () => {
       await withStore(make, async (s) => {
         await s.createKey(key('k1'));

@@ -82,15 +82,21 @@ export class PgKmsKeyStore implements KmsKeyStore {
     return rows.map((r) => decodeKey(r.body));
   }
 
-  /** A missing key is ignored. Optional fields set to undefined in the patch are removed. */
-  async updateKey(accountId: string, keyId: string, patch: Partial<Omit<KmsKeyRecord, 'keyId' | 'arn' | 'accountId' | 'region'>>): Promise<void> {
-    await this.db.transaction(async (tx) => {
+  /** A missing key is ignored (false). Optional fields set to undefined in the patch are removed. */
+  async updateKey(
+    accountId: string,
+    keyId: string,
+    patch: Partial<Omit<KmsKeyRecord, 'keyId' | 'arn' | 'accountId' | 'region'>>,
+    onlyIf?: (current: KmsKeyRecord) => boolean,
+  ): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
       const { rows } = await tx.query<{ body: string }>(
         'SELECT body FROM kms_keys WHERE region = $1 AND account_id = $2 AND key_id = $3 FOR UPDATE',
         [this.region, accountId, keyId],
       );
-      if (!rows[0]) return;
+      if (!rows[0]) return false;
       const cur = decodeKey(rows[0].body);
+      if (onlyIf && !onlyIf(cur)) return false;
       const next: KmsKeyRecord = { ...cur, ...patch, keyId: cur.keyId, arn: cur.arn, accountId: cur.accountId, region: cur.region };
       for (const k of Object.keys(next) as (keyof KmsKeyRecord)[]) if (next[k] === undefined) delete next[k];
       await tx.query('UPDATE kms_keys SET created_at = $4, body = $5 WHERE region = $1 AND account_id = $2 AND key_id = $3', [
@@ -100,6 +106,7 @@ export class PgKmsKeyStore implements KmsKeyStore {
         next.createdAt,
         encodeKey(next),
       ]);
+      return true;
     });
   }
 

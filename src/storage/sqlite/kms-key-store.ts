@@ -81,20 +81,22 @@ export class SqliteKmsKeyStore implements KmsKeyStore {
     );
   }
 
-  /** A missing key is ignored. Optional fields set to undefined in the patch are removed. */
+  /** A missing key is ignored (false). Optional fields set to undefined in the patch are removed. */
   updateKey(
     accountId: string,
     keyId: string,
     patch: Partial<Omit<KmsKeyRecord, 'keyId' | 'arn' | 'accountId' | 'region'>>,
-  ): Promise<void> {
+    onlyIf?: (current: KmsKeyRecord) => boolean,
+  ): Promise<boolean> {
     return this.conn.write(() => {
       const cur = this.getSync(accountId, keyId);
-      if (!cur) return;
+      if (!cur || (onlyIf && !onlyIf(cur))) return false;
       const next: KmsKeyRecord = { ...cur, ...patch, keyId: cur.keyId, arn: cur.arn, accountId: cur.accountId, region: cur.region };
       for (const k of Object.keys(next) as (keyof KmsKeyRecord)[]) if (next[k] === undefined) delete next[k];
       this.conn
         .stmt('UPDATE kms_keys SET created_at = ?, body = ? WHERE account_id = ? AND key_id = ?')
         .run(next.createdAt, encodeKey(next), accountId, keyId);
+      return true;
     });
   }
 
