@@ -11,7 +11,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { openGlobalStores } from '../storage/index.js';
+import { openGlobalStores, openPostgresMetadata } from '../storage/index.js';
 import type { ReplicationEvent } from '../replication/worker.js';
 import { ensureDefaultAccount, type RootCredentials } from './accounts.js';
 import type { Config } from './config.js';
@@ -70,7 +70,9 @@ function freePort(host: string): Promise<number> {
 
 export async function runPrimary(config: Config, opts: PrimaryOptions): Promise<PrimaryStarted> {
   // First start, once, before any worker exists: nothing here can race.
-  const global = openGlobalStores(join(config.dataDir, 'global', 'global.db'));
+  // The account lives where the workers will look for it: PostgreSQL (schema checked) or the SQLite file.
+  const pg = config.metadataUrl ? await openPostgresMetadata(config.metadataUrl, { max: 2, applicationName: 'meridian primary' }) : undefined;
+  const global = pg ? pg.global : openGlobalStores(join(config.dataDir, 'global', 'global.db'));
   let credentials: RootCredentials;
   let generated: boolean;
   try {
@@ -78,6 +80,7 @@ export async function runPrimary(config: Config, opts: PrimaryOptions): Promise<
     ({ credentials, generated } = await ensureDefaultAccount(global.iam, config.dataDir, config.accountId, Date.now(), envKeys));
   } finally {
     await global.close();
+    await pg?.close();
   }
   const tls = config.tlsPort === null ? undefined : config.tlsCertFile && config.tlsKeyFile ? loadOperatorCertificate(config.tlsCertFile, config.tlsKeyFile) : await loadOrCreateCertificate(config.dataDir);
   // Workers asking for port 0 would each get their own; the primary picks one port per listener for all.
@@ -112,6 +115,9 @@ export async function runPrimary(config: Config, opts: PrimaryOptions): Promise<
     send(background, { meridian: 'background' });
   };
 
+  // One GC thread per worker: with a worker per core, V8's parallel GC helpers only compete with the
+  // other workers for the same cores (measured: GET 1 MiB 2.6 ms of CPU instead of 2.8–3.2 ms).
+  cluster.setupPrimary({ execArgv: [...process.execArgv, '--single-threaded-gc'] });
   const fork = (): Worker => {
     const w = cluster.fork(env);
     w.on('error', () => undefined); // a send to a worker that just died; its exit is handled below

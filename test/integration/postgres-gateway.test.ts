@@ -5,7 +5,8 @@
  * the same objects: written through one, read, listed and conditionally overwritten through the other.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -102,5 +103,28 @@ describe('gateways on PostgreSQL (MERIDIAN_METADATA_URL)', { skip }, () => {
       s3Client(b, 'eu-west-1').send(new CreateBucketCommand({ Bucket: 'shared', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })),
       (e: Error) => e.name === 'BucketAlreadyOwnedByYou',
     );
+  });
+
+  it('a gateway with several workers keeps its account in PostgreSQL, not in a SQLite file of the data directory', async () => {
+    const url = await pg.createDatabase();
+    assert.equal((await meridianOnDataDir(['migrate', '--metadata-url', url], dataDir)).code, 0);
+    const own = mkdtempSync(join(tmpdir(), 'meridian-pg-workers-'));
+    try {
+      const m = await startMeridianProcess({ dataDir: own, env: { MERIDIAN_METADATA_URL: url, MERIDIAN_WORKERS: '2' }, tls: false, ...keys });
+      try {
+        assert.equal(execFileSync('pgrep', ['-P', String(m.child.pid)]).toString().trim().split('\n').length, 2, 'two worker processes');
+        const s3 = s3Client(m);
+        await s3.send(new CreateBucketCommand({ Bucket: 'clustered' }));
+        // Several connections, so both workers answer some of the requests.
+        await Promise.all(Array.from({ length: 8 }, (_, i) => s3Client(m).send(new PutObjectCommand({ Bucket: 'clustered', Key: `k${i}`, Body: `v${i}` }))));
+        const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'clustered' }));
+        assert.equal(listed.KeyCount, 8);
+        assert.equal(existsSync(join(own, 'global', 'global.db')), false, 'no SQLite global store was created');
+      } finally {
+        await m.stop();
+      }
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 });
