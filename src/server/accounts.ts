@@ -52,7 +52,14 @@ export async function ensureDefaultAccount(
   now: number,
   fromEnv?: { accessKeyId: string; secretAccessKey: string },
 ): Promise<{ credentials: RootCredentials; generated: boolean }> {
-  if (!(await iam.getAccount(accountId))) await iam.createAccount({ accountId, name: 'default', createdAt: now });
+  if (!(await iam.getAccount(accountId))) {
+    try {
+      await iam.createAccount({ accountId, name: 'default', createdAt: now });
+    } catch (e) {
+      // Another gateway on the same database created it a moment ago.
+      if (!(await iam.getAccount(accountId))) throw e;
+    }
+  }
   const result = await currentRootKey(iam, dataDir, accountId, now, fromEnv);
   await revokePreviousRootKey(iam, dataDir, accountId, result.credentials.accessKeyId);
   return result;
@@ -69,7 +76,12 @@ async function currentRootKey(
     const existing = await iam.getAccessKey(fromEnv.accessKeyId);
     if (!existing || existing.secretAccessKey !== fromEnv.secretAccessKey) {
       if (existing) await iam.deleteAccessKey(fromEnv.accessKeyId);
-      await iam.putAccessKey({ ...fromEnv, owner: { type: 'root', accountId }, status: 'Active', createdAt: now });
+      try {
+        await iam.putAccessKey({ ...fromEnv, owner: { type: 'root', accountId }, status: 'Active', createdAt: now });
+      } catch (e) {
+        // Another gateway starting with the same keys stored them a moment ago.
+        if ((await iam.getAccessKey(fromEnv.accessKeyId))?.secretAccessKey !== fromEnv.secretAccessKey) throw e;
+      }
     }
     return { credentials: { accountId, ...fromEnv }, generated: false };
   }

@@ -127,4 +127,18 @@ describe('gateways on PostgreSQL (MERIDIAN_METADATA_URL)', { skip }, () => {
       rmSync(own, { recursive: true, force: true });
     }
   });
+
+  it('three gateways started at once on a fresh database all come up with the same root keys', async () => {
+    const url = await pg.createDatabase();
+    assert.equal((await meridianOnDataDir(['migrate', '--metadata-url', url], dataDir)).code, 0);
+    const own = mkdtempSync(join(tmpdir(), 'meridian-pg-fresh-'));
+    const started = await Promise.allSettled(Array.from({ length: 3 }, () => startMeridianProcess({ dataDir: own, env: { MERIDIAN_METADATA_URL: url }, tls: false, ...keys })));
+    try {
+      for (const r of started) assert.equal(r.status, 'fulfilled', r.status === 'rejected' ? String(r.reason) : '');
+      for (const r of started) if (r.status === 'fulfilled') await s3Client(r.value).send(new ListObjectsV2Command({ Bucket: 'none' })).catch((e: Error) => assert.equal(e.name, 'NoSuchBucket'));
+    } finally {
+      for (const r of started) if (r.status === 'fulfilled') await r.value.stop();
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
 });
