@@ -20,6 +20,8 @@ export interface Config {
    * stores in this PostgreSQL database instead of SQLite files under dataDir (scale-out mode).
    */
   metadataUrl?: string;
+  /** Connections each server process keeps to the metadata database at most (MERIDIAN_METADATA_POOL_SIZE). */
+  metadataPoolSize: number;
   accountId: string;
   rootAccessKeyId?: string;
   rootSecretAccessKey?: string;
@@ -144,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: int('MERIDIAN_PORT', env.MERIDIAN_PORT, 9000),
     tlsPort: env.MERIDIAN_TLS_PORT === 'off' ? null : int('MERIDIAN_TLS_PORT', env.MERIDIAN_TLS_PORT, 9443),
     dataDir: resolve(env.MERIDIAN_DATA_DIR ?? './data'),
+    metadataPoolSize: positive('MERIDIAN_METADATA_POOL_SIZE', env.MERIDIAN_METADATA_POOL_SIZE, 10),
     accountId,
     sseKmsOverHttp: policy,
     virtualHostDomains: (env.MERIDIAN_DOMAINS ?? 'localhost,s3.localhost')

@@ -75,7 +75,7 @@ export async function startMeridian(config: Config, opts: { clock?: Clock; log?:
   const log = opts.log ?? createLogger(config.logLevel);
   const clock = opts.clock ?? (config.testClock ? new OffsetClock() : systemClock);
   // PostgreSQL: the schema must be this build's (SchemaVersionMismatch says to run `meridian migrate`).
-  const pg = config.metadataUrl ? await openPostgresMetadata(config.metadataUrl, { applicationName: 'meridian gateway' }) : undefined;
+  const pg = config.metadataUrl ? await openPostgresMetadata(config.metadataUrl, { applicationName: 'meridian gateway', max: config.metadataPoolSize }) : undefined;
   const fabric = new Fabric(config, clock, log, opts.group, pg);
   const envKeys = config.rootAccessKeyId && config.rootSecretAccessKey ? { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey } : undefined;
   const { credentials, generated } = await ensureDefaultAccount(fabric.global.iam, config.dataDir, config.accountId, clock.now(), envKeys);

@@ -252,6 +252,16 @@ describe('PostgreSQL storage backend', { skip }, () => {
     assert.deepEqual((await s.listVersions('b', { limit: 10 })).map((v) => v.versionId), ['v3', 'v1'], 'nothing acknowledged was lost; the failed write left nothing');
   });
 
+  it('a key with U+0000 (which PostgreSQL text cannot hold) is refused as 400 InvalidArgument, writing nothing', async () => {
+    const { t } = await gateways(1);
+    const s = new PgRegionMetadataStore(t.db, 'us-east-1');
+    await s.createBucket(bucketRecord('b'));
+    await assert.rejects(s.putObjectVersion(objectVersion('b', 'a\u0000b', 'v1')), (e: unknown) => (e as { code?: string; status?: number }).code === 'InvalidArgument' && (e as { status?: number }).status === 400);
+    await assert.rejects(s.createUpload(upload('u1', 'b', 'a\u0000b')), (e: unknown) => (e as { status?: number }).status === 400);
+    assert.deepEqual(await s.listVersions('b', { limit: 10 }), []);
+    assert.equal(await s.bucketHasContent('b'), false);
+  });
+
   describe('schema versions', () => {
     it('an empty database asks for `meridian migrate`; migrate brings it to this version; a newer one is refused', async () => {
       const url = await server.createDatabase();

@@ -73,6 +73,9 @@ describe('gateways on PostgreSQL (MERIDIAN_METADATA_URL)', { skip }, () => {
     // A conditional create decided in the database: the second gateway's attempt fails with 412.
     await s3a.send(new PutObjectCommand({ Bucket: 'shared', Key: 'once', Body: 'a', IfNoneMatch: '*' }));
     await assert.rejects(s3b.send(new PutObjectCommand({ Bucket: 'shared', Key: 'once', Body: 'b', IfNoneMatch: '*' })), (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode === 412);
+    // A key PostgreSQL text cannot hold (U+0000): 400, not a 500.
+    await assert.rejects(s3a.send(new PutObjectCommand({ Bucket: 'shared', Key: 'nul\u0000key', Body: 'x' })), (e: { name?: string; $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode === 400 && e.name === 'InvalidArgument');
+
     // PostgreSQL down: requests fail fast with 503 (SDKs retry that); back up, the gateways reconnect by themselves.
     const once = s3Client(a);
     once.config.maxAttempts = async () => 1;

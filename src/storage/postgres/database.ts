@@ -9,6 +9,7 @@
  * flushes of concurrent commits itself (commit_delay / the WAL writer).
  */
 import pg from 'pg';
+import { ServiceError } from '../../common/errors.js';
 import { MetadataUnavailable } from '../errors.js';
 
 const { Pool, types } = pg;
@@ -52,8 +53,17 @@ export function isUnavailable(e: unknown): boolean {
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(message);
 }
 
+/**
+ * What to throw for a failed statement: MetadataUnavailable when the database is out of reach, a
+ * 400 for text PostgreSQL cannot store (U+0000 in a key: SQLite stores it, PostgreSQL `text`
+ * cannot), else the error itself.
+ */
 function unavailableOr(e: unknown): unknown {
-  return isUnavailable(e) && !(e instanceof MetadataUnavailable) ? new MetadataUnavailable(e) : e;
+  if (isUnavailable(e) && !(e instanceof MetadataUnavailable)) return new MetadataUnavailable(e);
+  if ((e as { code?: unknown }).code === '22021') {
+    return new ServiceError('InvalidArgument', 400, 'Object keys, upload ids and version ids containing the character U+0000 cannot be stored by this deployment (PostgreSQL metadata).');
+  }
+  return e;
 }
 
 /** SQLSTATEs after which the whole transaction may simply run again. */
