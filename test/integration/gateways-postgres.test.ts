@@ -77,6 +77,7 @@ describe('several gateways on one PostgreSQL', { skip }, () => {
   let pg: ThrowawayPostgres;
   const running: MeridianProcess[] = [];
   const dirs: string[] = [];
+  let database = '';
   const keys = { accessKeyId: 'AKIAPGGATEWAYSTEST01', secretAccessKey: 'pg-gateways-test-secret-key-0123456789ab' };
 
   before(async () => {
@@ -95,6 +96,7 @@ describe('several gateways on one PostgreSQL', { skip }, () => {
   /** A fresh database and data directory, migrated, and `n` gateways on them (started one by one). */
   async function deployment(n: number, env: Record<string, string> = {}, perGateway: (i: number) => Record<string, string> = () => ({})): Promise<MeridianProcess[]> {
     const url = await pg.createDatabase();
+    database = new URL(url).pathname.slice(1);
     const dataDir = mkdtempSync(join(tmpdir(), 'meridian-pg-gws-'));
     dirs.push(dataDir);
     const migrated = await meridianOnDataDir(['migrate', '--metadata-url', url], dataDir);
@@ -284,7 +286,9 @@ describe('several gateways on one PostgreSQL', { skip }, () => {
   });
 
   it('PostgreSQL restarted under load: 503 while it is down, the gateways come back by themselves, nothing acknowledged lost', async () => {
-    const [a, b] = await deployment(2, { MERIDIAN_REPLICATION_POLL_MS: '500' });
+    // A claim that PostgreSQL committed as it shut down, whose answer never reached the gateway, is
+    // claimable again when its lease runs out: a short lease here.
+    const [a, b] = await deployment(2, { MERIDIAN_REPLICATION_POLL_MS: '500', MERIDIAN_REPLICATION_LEASE_MS: '5000' });
     const names = await setUpReplication(a!);
     const gateways = [a!, b!];
     const acked = new Map<string, string>();
@@ -337,7 +341,11 @@ describe('several gateways on one PostgreSQL', { skip }, () => {
         } catch {
           return undefined;
         }
-      }, 120_000);
+      }, 120_000).catch(async (e) => {
+        console.log(`# ${key} ${versionId} not replicated; outbox:\n${await pg.psql('SELECT id, key, version_id, attempts, claimed_until, not_before, parked, last_error FROM outbox', database)}`);
+        console.log(a!.logs().slice(-3000));
+        throw e;
+      });
       assert.ok(ok);
     }
     assert.equal(a!.child.exitCode, null);
