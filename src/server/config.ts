@@ -18,6 +18,7 @@ export interface Config {
   /**
    * MERIDIAN_METADATA_URL (or `serve --metadata-url`): every region's metadata and the global
    * stores in this PostgreSQL database instead of SQLite files under dataDir (scale-out mode).
+   * In split mode, the regions served here; the global stores too only on the home region's host.
    */
   metadataUrl?: string;
   /** Connections each server process keeps to the metadata database at most (MERIDIAN_METADATA_POOL_SIZE). */
@@ -188,7 +189,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (env.MERIDIAN_METADATA_URL) {
     if (!isPostgresUrl(env.MERIDIAN_METADATA_URL)) throw new Error(`MERIDIAN_METADATA_URL must be a postgres:// or postgresql:// URL, got '${env.MERIDIAN_METADATA_URL.replace(/\/\/[^@/]*@/, '//…@')}'`);
-    if (config.split) throw new Error('MERIDIAN_METADATA_URL cannot be combined with split mode (MERIDIAN_REGIONS) yet: every gateway of a PostgreSQL deployment serves all regions');
     config.metadataUrl = env.MERIDIAN_METADATA_URL;
   }
   if (env.MERIDIAN_TEST_MIN_PART_SIZE) config.testMinPartSize = int('MERIDIAN_TEST_MIN_PART_SIZE', env.MERIDIAN_TEST_MIN_PART_SIZE, 5 * 1024 * 1024);

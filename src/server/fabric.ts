@@ -30,7 +30,7 @@ import { lifecycleTask } from '../services/s3/lifecycle.js';
 import { S3Service } from '../services/s3/s3-service.js';
 import { SseEngine, sseS3KeyFor } from '../services/s3/sse.js';
 import { StsService } from '../services/sts/sts-service.js';
-import type { BackgroundLeadership, BucketRecord } from '../storage/types.js';
+import type { BackgroundLeadership, BucketRecord, PeerNonceStore } from '../storage/types.js';
 import { createFsBlobStore, soleLeadership, openGlobalStores, openKmsKeyStore, openRegionMetadataStore, type GlobalStores, type PostgresMetadata, type RegionMetadataStore, type KmsKeyStore } from '../storage/index.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -92,6 +92,8 @@ export class Fabric {
   /** Writes replicas into the regions served here (in-process replication and peers' requests). */
   readonly replicaWriter: ReplicaWriter;
   private readonly peerWriters = new Map<string, PeerReplicaClient>();
+  /** Split mode on PostgreSQL: peer nonces shared with the other gateways on the database (else each process's own only). */
+  readonly peerNonces: PeerNonceStore | undefined;
   /** Injected faults: only with MERIDIAN_FAULTS=on (otherwise undefined, and no hook is in place). */
   readonly faults: FaultRegistry | undefined;
 
@@ -108,7 +110,9 @@ export class Fabric {
     // Split mode: the home region's process owns the global stores; the others ask it.
     const split = config.split;
     this.ownsGlobal = !split || split.regions.includes(split.home);
-    this.global = pg ? pg.global : this.ownsGlobal ? openGlobalStores(join(config.dataDir, 'global', 'global.db')) : remoteGlobalStores(split!.peers[split!.home]!, split!, log);
+    // On PostgreSQL too: a non-home host's database keeps its regions only, never bucket names or IAM.
+    this.global = !this.ownsGlobal ? remoteGlobalStores(split!.peers[split!.home]!, split!, log) : pg ? pg.global : openGlobalStores(join(config.dataDir, 'global', 'global.db'));
+    this.peerNonces = split && pg ? pg.peerNonces : undefined;
     this.replicaWriter = new ReplicaWriter(async (region) => (this.serves(region) ? this.region(region).s3ctx : undefined));
     this.authorizer = new Authorizer(this.global.iam, clock);
     this.identity = new IdentityResolver(this.global.iam, clock);

@@ -110,6 +110,9 @@ export function signPeerRequest(keys: PeerKeys, p: PeerRequestParts, now = Date.
 export interface VerifiedPeerRequest {
   signature: string;
   content: string;
+  /** The request's nonce and date (ms), for a replay check shared with other gateways (shared-nonces.ts). */
+  nonce: string;
+  date: number;
   client?: ForwardedClient;
 }
 
@@ -183,7 +186,7 @@ export class PeerVerifier {
       throw e;
     }
     if (!this.nonces.remember(nonce, at, now)) throw new PeerAuthError('the peer request was already received once (replayed nonce)');
-    const out: VerifiedPeerRequest = { signature, content };
+    const out: VerifiedPeerRequest = { signature, content, nonce, date: at };
     if (client) {
       const c = decodeClient(client);
       if (!c) throw new PeerAuthError('malformed forwarded client');

@@ -27,6 +27,7 @@ import { AdminApi } from './admin-api.js';
 import { ConsoleAssets, isConsolePath } from './console-assets.js';
 import { handleInternal, INTERNAL_PREFIX } from './internal-api.js';
 import { proxyToPeer, SIGNED_REQUEST_BODY } from './peer-proxy.js';
+import { rememberShared } from './shared-nonces.js';
 import { claimsPeer, PeerAuthError, PeerVerifier, sha256Hex, signPeerResponse, TRAILER, UNSIGNED, type VerifiedPeerRequest } from './peer-protocol.js';
 import { streamWithTrailer } from './peer-streams.js';
 import { joinBody } from './request-body.js';
@@ -197,6 +198,9 @@ export class RequestPipeline {
     let peer: VerifiedPeerRequest;
     try {
       peer = this.peers.verify(incoming.method, incoming.rawPath, incoming.rawQuery, incoming.headers);
+      // Several gateways on one PostgreSQL database: each one's cache alone would let a request
+      // captured on its way to one gateway be replayed to another, so they share the nonces.
+      if (this.fabric.peerNonces) await rememberShared(this.fabric.peerNonces, peer);
     } catch (e) {
       if (!(e instanceof PeerAuthError)) throw e;
       this.fabric.log.warn({ requestId: incoming.requestId, from: incoming.remoteAddress, path: incoming.rawPath, reason: e.message }, 'peer request refused');

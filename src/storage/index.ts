@@ -2,7 +2,7 @@
  * The storage layer's factories. Callers decide paths; every store resolves writes only once they
  * are durable. Interfaces are in ./types.js.
  */
-import type { BackgroundLeadership, BucketDirectory, IamStore, KmsKeyStore, RegionMetadataStore } from './types.js';
+import type { BackgroundLeadership, BucketDirectory, IamStore, KmsKeyStore, PeerNonceStore, RegionMetadataStore } from './types.js';
 import { FsBlobStore, type FsBlobStoreOptions } from './fs/blob-store.js';
 import { SqliteBucketDirectory } from './sqlite/bucket-directory.js';
 import { SqliteConnection, type ConnectionOptions } from './sqlite/connection.js';
@@ -15,6 +15,7 @@ import { PgDatabase, type PgDatabaseOptions } from './postgres/database.js';
 import { PgIamStore } from './postgres/iam-store.js';
 import { PgKmsKeyStore } from './postgres/kms-key-store.js';
 import { PgLeadership } from './postgres/leadership.js';
+import { PgPeerNonceStore } from './postgres/peer-nonces.js';
 import { checkPostgresSchema, migratePostgres, PG_SCHEMA_VERSION, postgresSchemaVersion } from './postgres/migrate.js';
 import { PgRegionMetadataStore } from './postgres/region-metadata-store.js';
 import { OutboxNotificationListener, type OutboxWakeUp } from './postgres/outbox-notifications.js';
@@ -92,6 +93,8 @@ export interface PostgresMetadata {
    * undefined after each (re)connection of the listening session (poll every region once).
    */
   onOutboxWork(fn: OutboxWakeUp): () => void;
+  /** Split mode: the peer-protocol nonces every gateway on this database has accepted. */
+  peerNonces: PeerNonceStore;
   /** Leader election for the time-driven background work among the gateways on this database (its own connection). */
   leadership(options: { retryMs: number; onError?: (e: unknown) => void }): BackgroundLeadership;
   /** Close the pool and the listening session (after every store is done). */
@@ -141,6 +144,7 @@ export async function openPostgresMetadata(url: string, options: PgDatabaseOptio
     global: { directory: new PgBucketDirectory(db), iam: new PgIamStore(db), close: async () => undefined },
     regionStore: (region, o = {}) => new PgRegionMetadataStore(db, region, o.clock ? { clock: o.clock } : {}),
     kmsKeyStore: (region) => new PgKmsKeyStore(db, region),
+    peerNonces: new PgPeerNonceStore(db),
     onOutboxWork: (fn) => (listener ??= new OutboxNotificationListener(url, options.applicationName ?? 'meridian')).subscribe(fn),
     leadership: (o) => new PgLeadership({ url, retryMs: o.retryMs, applicationName: `${options.applicationName ?? 'meridian'} (leader election)`, ...(o.onError ? { onError: o.onError } : {}) }),
     close: async () => {

@@ -534,6 +534,12 @@ export interface ChangeFeed {
   changeToken(): Promise<string>;
 }
 
+/** Peer-protocol nonces already accepted, shared by the gateways of one database (split mode on PostgreSQL). */
+export interface PeerNonceStore {
+  /** Record a nonce until expiresAt (ms); false if any gateway recorded it already. */
+  remember(nonce: string, expiresAt: number, now: number): Promise<boolean>;
+}
+
 /**
  * Which process of a deployment runs the time-driven background work (KMS rotation and deletion,
  * lifecycle expiration, pruning, expired STS sessions, the orphan sweep): exactly one at a time.

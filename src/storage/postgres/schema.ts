@@ -304,4 +304,16 @@ export const PG_MIGRATIONS: readonly { description: string; sql: string }[] = [
     FOR EACH STATEMENT EXECUTE FUNCTION bump_kms_generation();
   `,
   },
+  {
+    description: 'peer-protocol nonces seen by any gateway (split mode replay protection)',
+    sql: `
+  -- Split mode with several gateways per host: a signed peer request replayed to another gateway
+  -- than the one that received it must be refused too, so the nonces are the database's.
+  CREATE TABLE peer_nonces (
+    nonce text COLLATE "C" PRIMARY KEY,
+    expires_at bigint NOT NULL
+  );
+  CREATE INDEX peer_nonces_expiry ON peer_nonces (expires_at);
+  `,
+  },
 ];
