@@ -63,7 +63,8 @@ describe('regions on separate hosts, each with its PostgreSQL and two gateways',
       regions: ['us-east-1', 'us-east-2'],
       delayMs: 20,
       gateways: 2,
-      env: { MERIDIAN_REPLICATION_POLL_MS: '200' },
+      // A short lease, so the survivor takes the killed gateway's tasks over within the test (default 5 min).
+      env: { MERIDIAN_REPLICATION_POLL_MS: '200', MERIDIAN_REPLICATION_LEASE_MS: '5000' },
       hostEnv: async ({ host, net, dataDir, defer }) => {
         const pg = await startThrowawayPostgres({ launcher: net.launcher(host) });
         defer(() => pg.destroy());
