@@ -7,11 +7,11 @@
  * the link is healed, and every version converges exactly once (the survivor takes the dead
  * gateway's tasks over after their lease).
  *
- * Needs root (namespaces), Debian's PostgreSQL, and a build that runs split mode on PostgreSQL.
+ * Each host's gateways keep their region in their own database; us-east-2's use the home's global
+ * stores (accounts, IAM, bucket names) over the peer protocol. Needs root (namespaces) and Debian's PostgreSQL.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { eventually } from '../support/clients.js';
 import { netnsUnavailable } from '../support/netns.js';
@@ -23,19 +23,7 @@ import { bodyOf, listAllVersions } from '../support/version-listing.js';
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CONVERGE_MS = 240_000;
 
-/**
- * Split mode on PostgreSQL: each host's gateways keep their region in their own database and ask
- * the home for the global data. Until the server supports it (it refuses MERIDIAN_METADATA_URL
- * with MERIDIAN_REGIONS, or has no MERIDIAN_METADATA_URL), this scenario is skipped.
- */
-function gatewaysUnsupported(): string | undefined {
-  const config = readFileSync(`${ROOT}src/server/config.ts`, 'utf8');
-  if (!config.includes('MERIDIAN_METADATA_URL')) return 'this build of `meridian serve` has no MERIDIAN_METADATA_URL (PostgreSQL gateways) yet';
-  if (/MERIDIAN_METADATA_URL cannot be combined with split mode/.test(config)) return 'this build refuses split mode (MERIDIAN_REGIONS) on PostgreSQL (MERIDIAN_METADATA_URL) yet';
-  return undefined;
-}
-
-const skip = netnsUnavailable() ?? postgresUnavailable() ?? gatewaysUnsupported();
+const skip = netnsUnavailable() ?? postgresUnavailable();
 
 describe('regions on separate hosts, each with its PostgreSQL and two gateways', { skip }, () => {
   let hosts: SeparateHosts;
