@@ -70,11 +70,19 @@ export async function steadyLag(
   // PUTs acknowledged per second over the whole schedule: below `rate` when Meridian could not keep up
   // (the PUTs queued), so the rate was not sustained.
   const achievedRate = total / ((performance.now() - start) / 1000);
+  // With several workers the status request may land on one that has not yet heard (from the one
+  // running replication, through the cluster primary) of the last outcomes: wait for them a little.
+  let drainedAt: number | undefined;
   for (;;) {
     const r = await client.ok({ method: 'GET', path: `/_meridian/replication/status?bucket=${bucket}`, region, service: 's3', collect: true }, 'replication status');
     const status = JSON.parse(r.body!.toString('utf8')) as { pending: { operations: number }; failed: { total: number }; lag: { count: number; p50Ms: number; p99Ms: number; maxMs: number } };
     if (status.failed.total > 0) throw new Error(`${status.failed.total} versions FAILED to replicate`);
     if (status.pending.operations === 0) {
+      drainedAt ??= performance.now();
+      if (status.lag.count < total && performance.now() - drainedAt < 5000) {
+        await sleep(50);
+        continue;
+      }
       if (status.lag.count !== total) throw new Error(`lag measured for ${status.lag.count} of ${total} versions`);
       return { p50Ms: status.lag.p50Ms, p99Ms: status.lag.p99Ms, maxMs: status.lag.maxMs, count: status.lag.count, putP50Ms: percentileOf(putMs.sort((a, b) => a - b), 50), achievedRate };
     }

@@ -24,6 +24,9 @@ async function serve(opts: { regions?: string; peer?: string[]; home?: string; m
   const { workers, reason } = workersFor(config);
   if (reason) out(reason);
   const m = workers > 1 ? await runPrimary(config, { workers, out }) : await startMeridian(config);
+  // Before the banner: whoever reads "listening" may stop the server at once, and a SIGTERM arriving
+  // before a listener exists would kill the process without stopping its workers.
+  stopOnSignals(() => m.close(), out);
   out(`Meridian listening on http://${config.host}:${m.httpPort}` + (m.httpsPort !== undefined ? ` and https://${config.host}:${m.httpsPort}` : ''));
   out(`Data directory: ${config.dataDir}`);
   if (config.metadataUrl) out(`Metadata: PostgreSQL ${redactUrl(config.metadataUrl)}`);
@@ -40,17 +43,19 @@ async function serve(opts: { regions?: string; peer?: string[]; home?: string; m
   } else {
     out(`Account ${m.root.accountId}, root access key ${m.root.accessKeyId}`);
   }
-  stopOnSignals(() => m.close(), out);
 }
 
 /** A cluster worker: serves requests on the primary's sockets; stops on SIGTERM, or when the primary is gone. */
 async function serveAsWorker(config: Config): Promise<void> {
   const group = new ClusterWorkerGroup();
+  // The primary died (SIGKILL): nothing restarts this worker or hands it connections; stop serving
+  // (at once if it dies while this worker is still starting).
+  let stop: ((why: string) => void) | undefined;
+  process.on('disconnect', () => (stop ? stop('primary gone') : process.exit(1)));
   const m = await startMeridian(config, { group });
+  stop = stopOnSignals(() => m.close(), () => undefined);
+  if (!process.connected) return stop('primary gone');
   group.ready();
-  const stop = stopOnSignals(() => m.close(), () => undefined);
-  // The primary died (SIGKILL): nothing restarts this worker or hands it connections; stop serving.
-  process.on('disconnect', () => stop('primary gone'));
 }
 
 function stopOnSignals(close: () => Promise<void>, out: (s: string) => void): (why: string) => void {

@@ -36,3 +36,25 @@ export class ServiceError extends Error {
 export function isServiceError(e: unknown): e is ServiceError {
   return e instanceof ServiceError;
 }
+
+/**
+ * A dependency of this request (in split mode the home region's process, which owns IAM, STS,
+ * accounts and bucket names) cannot be reached right now: 503 ServiceUnavailable with Retry-After,
+ * which AWS clients retry. Not a verdict on the request, so nothing may treat it as one (a
+ * replication task meeting it stays PENDING; see replica-writer.ts failureFrom).
+ */
+export class DependencyUnavailableError extends ServiceError {
+  constructor(
+    message: string,
+    /** What could not be reached, for logs (e.g. the home's URL). */
+    readonly dependency: string,
+    retryAfterSeconds = 1,
+  ) {
+    super('ServiceUnavailable', 503, message, {}, { 'retry-after': String(retryAfterSeconds) });
+    this.name = 'DependencyUnavailableError';
+  }
+}
+
+export function isDependencyUnavailable(e: unknown): e is DependencyUnavailableError {
+  return e instanceof DependencyUnavailableError;
+}

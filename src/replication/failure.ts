@@ -41,13 +41,15 @@ export class TransientReplicationError extends Error {
 }
 
 /**
- * The destination did not answer (connection refused or reset, timeout, 5xx, throttling): the
+ * The destination did not answer (connection refused or reset, timeout, 5xx, throttling), or
+ * something needed to reach it could not be reached (split mode: the home region's process): the
  * whole destination backs off and is probed, rather than each of its tasks on its own timer.
  */
 export class DestinationUnavailableError extends TransientReplicationError {
   constructor(
     readonly destinationBucket: string,
-    readonly region: string,
+    /** Unknown when what failed was finding out (the home region's process, which knows, away). */
+    readonly region: string | undefined,
     message: string,
   ) {
     super(message);

@@ -3,6 +3,7 @@
  * configuration → destination bucket → assume the role → read the source as the role →
  * write the replica (delete marker, tag change) as the role.
  */
+import { isDependencyUnavailable } from '../common/errors.js';
 import type { OutboxTask } from '../storage/types.js';
 import { findRule } from './rules.js';
 import { DestinationUnavailableError, ReplicationFailure, TransientReplicationError } from './failure.js';
@@ -10,6 +11,19 @@ import type { DestinationBucket, ReplicationTransport, RoleCredentials, WriteOpt
 import type { RoleSessionCache } from './role-sessions.js';
 
 export async function replicateTask(task: OutboxTask, transport: ReplicationTransport, sessions: RoleSessionCache, opts: WriteOptions = {}): Promise<void> {
+  const seen: { destination?: DestinationBucket } = {};
+  try {
+    await stages(task, transport, sessions, opts, seen);
+  } catch (e) {
+    // Something every stage may need (in split mode the home region's process: the destination's
+    // name, the role's session, the policies) could not be reached. Not a verdict: the task waits
+    // with its destination's, parked and probed, so it runs within seconds of that coming back.
+    if (isDependencyUnavailable(e)) throw new DestinationUnavailableError(task.destinationBucket, seen.destination?.region, e.message);
+    throw e;
+  }
+}
+
+async function stages(task: OutboxTask, transport: ReplicationTransport, sessions: RoleSessionCache, opts: WriteOptions, seen: { destination?: DestinationBucket }): Promise<void> {
   const config = await transport.replicationConfig(task.bucket);
   const rule = findRule(config, task.ruleId);
   // A rule removed while the task waited: the version is no longer tracked.
@@ -22,6 +36,7 @@ export async function replicateTask(task: OutboxTask, transport: ReplicationTran
   if (!owner) throw new ReplicationFailure('SrcBucketNotFound', `Source bucket ${task.bucket} not found`);
   const destination = await transport.findDestination(task.destinationBucket);
   if (!destination) throw new ReplicationFailure('DstBucketNotFound', `Destination bucket ${task.destinationBucket} not found`);
+  seen.destination = destination;
 
   const creds: RoleCredentials = await sessions.get(config.role, owner, task.bucket, () => transport.assumeRole(config.role, owner, task.bucket));
 

@@ -36,7 +36,8 @@ export async function replicationStatusReport(store: RegionMetadataStore, bucket
   const [backlog, failures, tasks] = await Promise.all([
     store.replicationBacklog(bucket),
     store.replicationFailures(bucket),
-    store.listOutboxTasks({ bucket, limit: 10_000 }),
+    // Only the (at most 20) retrying ones: a backlog of thousands of due tasks is not read to find them.
+    store.listOutboxTasks({ bucket, retrying: true, limit: 20 }),
   ]);
   const age = (t: number) => Math.max(0, Math.round((now - t) / 100) / 10);
   const report: ReplicationStatusReport = {
@@ -58,22 +59,19 @@ export async function replicationStatusReport(store: RegionMetadataStore, bucket
         })
         .sort((a, b) => b.count - a.count),
     },
-    retrying: tasks
-      .filter((t) => t.attempts > 0)
-      .slice(0, 20)
-      .map((t) => {
-        const probe = t.parked ? extras.unreachable?.find((d) => d.destinationBucket === t.destinationBucket)?.nextProbeAt : undefined;
-        const r: ReplicationStatusReport['retrying'][number] = {
-          key: t.key,
-          versionId: t.versionId,
-          destinationBucket: t.destinationBucket,
-          attempts: t.attempts,
-          nextAttemptAt: new Date(t.parked ? (probe ?? now) : t.notBefore).toISOString(),
-        };
-        if (t.lastError !== undefined) r.lastError = t.lastError;
-        if (t.parked) r.parked = true;
-        return r;
-      }),
+    retrying: tasks.map((t) => {
+      const probe = t.parked ? extras.unreachable?.find((d) => d.destinationBucket === t.destinationBucket)?.nextProbeAt : undefined;
+      const r: ReplicationStatusReport['retrying'][number] = {
+        key: t.key,
+        versionId: t.versionId,
+        destinationBucket: t.destinationBucket,
+        attempts: t.attempts,
+        nextAttemptAt: new Date(t.parked ? (probe ?? now) : t.notBefore).toISOString(),
+      };
+      if (t.lastError !== undefined) r.lastError = t.lastError;
+      if (t.parked) r.parked = true;
+      return r;
+    }),
     unreachableDestinations: (extras.unreachable ?? [])
       .filter((d) => backlog.some((b) => b.destinationBucket === d.destinationBucket))
       .map((d) => {

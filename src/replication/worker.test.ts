@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OffsetClock } from '../common/clock.js';
+import { DependencyUnavailableError } from '../common/errors.js';
 import { openRegionMetadataStore } from '../storage/index.js';
 import type { ObjectVersion, RegionMetadataStore } from '../storage/types.js';
 import type { ReplicationConfiguration } from './config.js';
@@ -176,6 +177,36 @@ describe('replication worker', () => {
       assert.ok(transport.written.indexOf(`k${i}@v1`) < transport.written.indexOf(`k${i}@v2`), `k${i}: v1 before v2`);
       assert.equal((await store.getObjectVersion('src', `k${i}`, 'v2'))?.replicationStatus, 'COMPLETED');
     }
+  });
+
+  it('the home region away (split mode: no destination lookup, no role session): tasks park PENDING, none FAILED, and complete once it answers', async () => {
+    let homeAway = true;
+    const away = () => new DependencyUnavailableError("The home region us-east-1's process (IAM, STS, accounts, bucket names) at http://127.0.0.1:9 is not reachable (connect ECONNREFUSED). Please retry later.", 'http://127.0.0.1:9');
+    const findDestination = transport.findDestination.bind(transport);
+    transport.findDestination = async (bucket: string) => {
+      if (homeAway) throw away();
+      return findDestination(bucket);
+    };
+    for (let i = 0; i < 4; i++) await putVersion(`k${i}`, 'v1');
+    worker.start();
+    await until(async () => (await store.parkedOutboxDestinations())[0]?.tasks === 4);
+    assert.match(worker.unreachableDestinations()[0]?.lastError ?? '', /home region us-east-1's process .* is not reachable/);
+    // The destination is known; now the role's session cannot be had.
+    homeAway = false;
+    const assumeRole = transport.assumeRole.bind(transport);
+    let sessionAway = true;
+    transport.assumeRole = async (roleArn: string) => {
+      if (sessionAway) throw away();
+      return assumeRole(roleArn);
+    };
+    await until(async () => (worker.unreachableDestinations()[0]?.failedProbes ?? 0) >= 2);
+    assert.equal(worker.unreachableDestinations()[0]?.region, 'us-east-2');
+    for (let i = 0; i < 4; i++) assert.equal((await store.getObjectVersion('src', `k${i}`, 'v1'))?.replicationStatus, 'PENDING');
+    assert.equal(events.filter((e) => e.kind === 'failed').length, 0);
+    sessionAway = false;
+    await until(async () => (await store.countOutboxTasks()) === 0);
+    for (let i = 0; i < 4; i++) assert.equal((await store.getObjectVersion('src', `k${i}`, 'v1'))?.replicationStatus, 'COMPLETED');
+    assert.equal(transport.written.length, 4);
   });
 
   it('a task that keeps failing before the destination does not block the probe of the others', async () => {

@@ -262,12 +262,30 @@ export class ReplicationWorker {
       }
       // Anything else is treated as transient: the version stays PENDING and the task retries.
       const message = e instanceof Error ? e.message : String(e);
-      await store.retryOutboxTask(task.id, clock.now() + backoffMs(task.attempts), message).catch(() => undefined);
+      await this.untilRecorded(() => store.retryOutboxTask(task.id, clock.now() + backoffMs(task.attempts), message));
       // A probe that hit trouble before reaching the destination (a rule disabled, …) leaves its task
       // with a per-task backoff; the destination has not answered, so it stays probed.
       if (task.parked) this.destinations.unreachable(task.destinationBucket, { message, probedId: task.id });
       this.emit({ kind: 'retry', task, message });
       return false;
+    }
+  }
+
+  /**
+   * Give a claimed task back, retrying while the store cannot be reached (its database restarting):
+   * otherwise the task would wait out its whole lease before anyone tried it again. Gives up at
+   * the lease's end, when the task is claimable again anyway, or when the worker stops.
+   */
+  private async untilRecorded(record: () => Promise<void>): Promise<void> {
+    const until = this.opts.clock.now() + (this.opts.leaseMs ?? 5 * 60 * 1000);
+    for (;;) {
+      try {
+        await record();
+        return;
+      } catch {
+        if (this.stopped || this.opts.clock.now() >= until) return;
+        await new Promise<void>((r) => this.timers.setTimeout(r, Math.min(1000, this.opts.pollMs)));
+      }
     }
   }
 

@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { isPostgresUrl } from '../storage/index.js';
-import { parsePeers, splitConfig, type SplitConfig } from './peers.js';
+import { DEFAULT_PEER_TIMEOUTS, parsePeers, splitConfig, type SplitConfig } from './peers.js';
 
 export type KmsOverHttpPolicy = 'loopback' | 'always' | 'never';
 
@@ -36,6 +36,8 @@ export interface Config {
   virtualHostDomains: string[];
   /** Replication worker poll interval when idle (ms); new work wakes it immediately. */
   replicationPollMs: number;
+  /** How long a claimed replication task stays another worker's before anyone may take it over (ms). */
+  replicationLeaseMs: number;
   /** Split mode (MERIDIAN_REGIONS set): the regions served here, the peers serving others, the home region. */
   split?: SplitConfig;
   /** URL that receives every replication event as an S3 event notification (POST, JSON). */
@@ -155,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .map((s) => s.trim())
       .filter(Boolean),
     replicationPollMs: int('MERIDIAN_REPLICATION_POLL_MS', env.MERIDIAN_REPLICATION_POLL_MS, 1000),
+    replicationLeaseMs: int('MERIDIAN_REPLICATION_LEASE_MS', env.MERIDIAN_REPLICATION_LEASE_MS, 5 * 60 * 1000),
     replicationThresholdMs: int('MERIDIAN_REPLICATION_THRESHOLD_MS', env.MERIDIAN_REPLICATION_THRESHOLD_MS, 15 * 60 * 1000),
     logLevel: env.MERIDIAN_LOG_LEVEL ?? 'info',
     testClock: ['on', 'true', '1'].includes((env.MERIDIAN_TEST_CLOCK ?? '').toLowerCase()),
@@ -178,6 +181,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const regions = env.MERIDIAN_REGIONS.split(',').map((r) => r.trim()).filter(Boolean);
     const peers = parsePeers((env.MERIDIAN_PEERS ?? '').split(',').map((p) => p.trim()).filter(Boolean));
     config.split = splitConfig(regions, peers, env.MERIDIAN_HOME_REGION || undefined, env.MERIDIAN_PEER_SECRET, env.MERIDIAN_PEER_CA || undefined);
+    config.split.timeouts = {
+      connectMs: positive('MERIDIAN_PEER_CONNECT_TIMEOUT_MS', env.MERIDIAN_PEER_CONNECT_TIMEOUT_MS, DEFAULT_PEER_TIMEOUTS.connectMs),
+      rpcMs: positive('MERIDIAN_PEER_RPC_TIMEOUT_MS', env.MERIDIAN_PEER_RPC_TIMEOUT_MS, DEFAULT_PEER_TIMEOUTS.rpcMs),
+    };
   }
   if (env.MERIDIAN_METADATA_URL) {
     if (!isPostgresUrl(env.MERIDIAN_METADATA_URL)) throw new Error(`MERIDIAN_METADATA_URL must be a postgres:// or postgresql:// URL, got '${env.MERIDIAN_METADATA_URL.replace(/\/\/[^@/]*@/, '//…@')}'`);

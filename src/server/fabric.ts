@@ -32,7 +32,7 @@ import { SseEngine, sseS3KeyFor } from '../services/s3/sse.js';
 import { StsService } from '../services/sts/sts-service.js';
 import type { BackgroundLeadership, BucketRecord } from '../storage/types.js';
 import { createFsBlobStore, soleLeadership, openGlobalStores, openKmsKeyStore, openRegionMetadataStore, type GlobalStores, type PostgresMetadata, type RegionMetadataStore, type KmsKeyStore } from '../storage/index.js';
-import { workersFor, type Config } from './config.js';
+import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { ReplicationWebhook } from './replication-webhook.js';
 import { BUCKET_RPC_PATH } from './internal-api.js';
@@ -108,7 +108,7 @@ export class Fabric {
     // Split mode: the home region's process owns the global stores; the others ask it.
     const split = config.split;
     this.ownsGlobal = !split || split.regions.includes(split.home);
-    this.global = pg ? pg.global : this.ownsGlobal ? openGlobalStores(join(config.dataDir, 'global', 'global.db')) : remoteGlobalStores(split!.peers[split!.home]!, split!);
+    this.global = pg ? pg.global : this.ownsGlobal ? openGlobalStores(join(config.dataDir, 'global', 'global.db')) : remoteGlobalStores(split!.peers[split!.home]!, split!, log);
     this.replicaWriter = new ReplicaWriter(async (region) => (this.serves(region) ? this.region(region).s3ctx : undefined));
     this.authorizer = new Authorizer(this.global.iam, clock);
     this.identity = new IdentityResolver(this.global.iam, clock);
@@ -190,6 +190,8 @@ export class Fabric {
       if (!this.closed && this.group.background && this.serves(region)) this.region(region).worker.wake();
     });
     group.onBackground(() => this.takeOverBackground());
+    // PostgreSQL: tasks any gateway commits wake this one's workers at once (polling stays underneath).
+    pg?.onOutboxWork((region) => this.wakeForOutbox(region));
     if (group !== singleProcess && group.background) log.info({ pid: process.pid }, 'this worker runs the background work (replication, time-driven tasks, sweeps)');
     this.leadership = pg
       ? pg.leadership({ retryMs: config.leaderRetryMs, onError: (e) => log.warn({ err: e }, 'leader election: connection to PostgreSQL lost; trying again') })
@@ -242,6 +244,16 @@ export class Fabric {
     }
   }
 
+  /** New outbox tasks in a region (undefined: maybe in any): its worker, here in the background process, claims now. */
+  private wakeForOutbox(region: string | undefined): void {
+    if (this.closed || !this.group.background) return;
+    const regions = region === undefined ? [...this.regions.keys()] : [region];
+    for (const name of regions) {
+      // A region another gateway opened first is opened here too, so every gateway shares its work.
+      if (this.serves(name) && (this.regions.has(name) || this.regionHasData(name))) this.region(name).worker.wake();
+    }
+  }
+
   /** Whether this process serves a region (all of them, unless in split mode). */
   serves(region: string): boolean {
     return isKnownRegion(region) && (!this.config.split || this.config.split.regions.includes(region));
@@ -256,7 +268,7 @@ export class Fabric {
   async bucketRecord(region: string, name: string): Promise<BucketRecord | undefined> {
     if (this.serves(region)) return this.region(region).s3ctx.meta.getBucket(name);
     const peer = this.peerFor(region);
-    return peer ? peerCall<BucketRecord | undefined>(peer, this.config.split!, BUCKET_RPC_PATH, { region, name }) : undefined;
+    return peer ? peerCall<BucketRecord | undefined>(peer, this.config.split!, BUCKET_RPC_PATH, { region, name }, `the ${region} region's process at ${peer}`) : undefined;
   }
 
   private peerWriter(region: string): PeerReplicaClient | undefined {
@@ -319,9 +331,13 @@ export class Fabric {
       keys = openKmsKeyStore(sqlite);
     }
     const faults = this.faults;
-    // Several workers or gateways share the directory: none may clear tmp/ under another's upload.
-    const soleUser = workersFor(this.config).workers === 1 && !this.config.metadataUrl;
-    const fsBlobs = createFsBlobStore(join(dir, 'blobs'), { deleteGraceMs: this.config.blobDeleteGraceMs, orphanGraceMs: this.config.blobOrphanGraceMs, soleUser });
+    const fsBlobs = createFsBlobStore(join(dir, 'blobs'), {
+      deleteGraceMs: this.config.blobDeleteGraceMs,
+      orphanGraceMs: this.config.blobOrphanGraceMs,
+      // Cluster workers, or gateways on PostgreSQL, write into the same directory: another one's
+      // writes in progress are not leftovers.
+      soleUser: this.group === singleProcess && this.pg === undefined,
+    });
     const blobs = faults ? withEnospcFaults(fsBlobs, () => faults.enospc(name), (f) => faults.injected(f)) : fsBlobs;
     const kms = new KmsService({
       region: name,
@@ -384,6 +400,7 @@ export class Fabric {
       transport,
       clock: this.clock,
       pollMs: this.config.replicationPollMs,
+      leaseMs: this.config.replicationLeaseMs,
       delayMs: this.config.testReplicationDelayMs,
       ...(faults ? { paused: () => faults.workersPaused(name) !== undefined } : {}),
       onEvent: (e) => {

@@ -16,10 +16,12 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
-import { ServiceError } from '../common/errors.js';
+import { DependencyUnavailableError, ServiceError } from '../common/errors.js';
 import type { ServiceResponse } from '../services/protocol/response.js';
 import { H, PeerAuthError, sha256Hex, signPeerRequest, TRAILER, UNSIGNED, verifyPeerResponse, type ForwardedClient, type PeerKeys } from './peer-protocol.js';
 import { verifiedStream } from './peer-streams.js';
+import { boundConnect } from './peer-timeouts.js';
+import { DEFAULT_PEER_TIMEOUTS, type PeerTimeouts } from './peers.js';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
 /** A signed body is one the peer built in memory; anything near this size is not. */
@@ -57,7 +59,7 @@ export interface ProxiedRequest {
   client: ForwardedClient;
 }
 
-export async function proxyToPeer(baseUrl: string, req: ProxiedRequest, keys: PeerKeys, ca?: Buffer): Promise<ServiceResponse> {
+export async function proxyToPeer(baseUrl: string, req: ProxiedRequest, keys: PeerKeys, ca?: Buffer, timeouts: PeerTimeouts = DEFAULT_PEER_TIMEOUTS): Promise<ServiceResponse> {
   const base = new URL(baseUrl);
   const headers: Record<string, string | string[]> = {};
   // A client's own x-meridian-peer-* headers never pass: only this process speaks for the hop.
@@ -72,6 +74,8 @@ export async function proxyToPeer(baseUrl: string, req: ProxiedRequest, keys: Pe
       resolve,
     );
     r.on('error', reject);
+    // Only the connection is bounded here: how long the answer takes depends on the body's size.
+    boundConnect(r, https, timeouts.connectMs, base.origin);
     if (small) {
       r.end(small);
     } else {
@@ -80,7 +84,7 @@ export async function proxyToPeer(baseUrl: string, req: ProxiedRequest, keys: Pe
       });
     }
   }).catch((e: unknown) => {
-    throw new ServiceError('ServiceUnavailable', 503, `The region's process at ${baseUrl} is not reachable: ${e instanceof Error ? e.message : String(e)}`);
+    throw new DependencyUnavailableError(`The region's process at ${baseUrl} is not reachable: ${e instanceof Error ? e.message : String(e)}`, baseUrl);
   });
   const refuse = (e: unknown): never => {
     upstream.destroy();

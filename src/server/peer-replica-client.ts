@@ -19,14 +19,15 @@ import { recordRemoteDecisions } from '../services/s3/replication-explain.js';
 import { encodeEnvelope, replicaBody, REPLICA_PATH, sealedForWire, versionForWire, wirePartSize, type ReplicaEnvelope } from '../services/s3/replica-wire.js';
 import { signRequest } from './auth/index.js';
 import { sha256Hex, signPeerRequest, verifyPeerResponse } from './peer-protocol.js';
-import type { SplitConfig } from './peers.js';
+import { boundConnect } from './peer-timeouts.js';
+import { DEFAULT_PEER_TIMEOUTS, type SplitConfig } from './peers.js';
 import { frameReplica } from './replica-framing.js';
 
 export class PeerReplicaClient implements RemoteReplicaWriter {
   constructor(
     private readonly baseUrl: string,
     /** The peer keys, and the CA certificate(s) to trust for an https peer. */
-    private readonly split: Pick<SplitConfig, 'keys' | 'ca'>,
+    private readonly split: Pick<SplitConfig, 'keys' | 'ca' | 'timeouts'>,
   ) {}
 
   private async send(creds: RoleCredentials, envelope: ReplicaEnvelope, data?: { stream: Readable; length: number }): Promise<void> {
@@ -47,6 +48,8 @@ export class PeerReplicaClient implements RemoteReplicaWriter {
       const req = (https ? httpsRequest : httpRequest)(url, { method: 'PUT', headers, timeout: 120_000, ...(https && this.split.ca ? { ca: this.split.ca } : {}) }, resolve);
       req.on('error', reject);
       req.on('timeout', () => req.destroy(new Error(`peer ${this.baseUrl} timed out`)));
+      // The transfer has its own long idle timeout; a destination that does not even connect is known in seconds.
+      boundConnect(req, https, (this.split.timeouts ?? DEFAULT_PEER_TIMEOUTS).connectMs, url.origin);
       pipeline(body, req).catch((e: unknown) => req.destroy(e instanceof Error ? e : new Error(String(e))));
     });
     const chunks: Buffer[] = [];

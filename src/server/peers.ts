@@ -8,7 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { DependencyUnavailableError } from '../common/errors.js';
 import { isKnownRegion } from '../regions/known-regions.js';
+import { boundConnect, PeerUnreachableError } from './peer-timeouts.js';
 import { derivePeerKeys, openRpc, PeerAuthError, sealRpc, sha256Hex, signPeerRequest, verifyPeerResponse, type PeerKeys } from './peer-protocol.js';
 
 export interface SplitConfig {
@@ -23,7 +25,26 @@ export interface SplitConfig {
   keys: PeerKeys;
   /** CA certificate(s) that https peers' certificates must chain to (MERIDIAN_PEER_CA). */
   ca?: Buffer;
+  /** How long a peer may take to accept a connection and to answer a small RPC (defaults: DEFAULT_PEER_TIMEOUTS). */
+  timeouts?: PeerTimeouts;
 }
+
+export interface PeerTimeouts {
+  /** TCP connect plus TLS handshake (MERIDIAN_PEER_CONNECT_TIMEOUT_MS). */
+  connectMs: number;
+  /**
+   * A whole small RPC — global-store calls, bucket records — from sending to the last byte of the
+   * answer (MERIDIAN_PEER_RPC_TIMEOUT_MS). Also what bounds a request sent on a pooled keep-alive
+   * connection that died silently (a cut link, a stopped process): nothing else would notice it.
+   */
+  rpcMs: number;
+}
+
+/**
+ * A few seconds: on a healthy link a connection is accepted in milliseconds and a global-store call
+ * (an SQLite lookup at the home) answers in well under a second, even on a busy home.
+ */
+export const DEFAULT_PEER_TIMEOUTS: PeerTimeouts = { connectMs: 3000, rpcMs: 5000 };
 
 export function parsePeers(list: string[]): Record<string, string> {
   const peers: Record<string, string> = {};
@@ -55,48 +76,89 @@ export function splitConfig(regions: string[], peers: Record<string, string>, ho
 
 const MAX_RPC_ANSWER = 64 * 1024 * 1024;
 
-/** One request to a peer over http(s), its answer read whole (bounded). */
+/**
+ * One request to a peer over http(s), its answer read whole (bounded). A peer that cannot be reached
+ * — refused, reset, unreachable, no connection within `connectMs`, no whole answer within
+ * `rpcMs` — is a PeerUnreachableError; anything it answered is returned as it is.
+ */
 export async function peerRequest(
   url: URL,
-  init: { method: string; headers: Record<string, string>; body?: Buffer; ca?: Buffer; timeoutMs?: number },
+  init: { method: string; headers: Record<string, string>; body?: Buffer; ca?: Buffer; timeouts?: PeerTimeouts },
 ): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
   const https = url.protocol === 'https:';
-  const res = await new Promise<IncomingMessage>((resolve, reject) => {
-    const r = (https ? httpsRequest : httpRequest)(url, { method: init.method, headers: init.headers, timeout: init.timeoutMs ?? 30_000, ...(https && init.ca ? { ca: init.ca } : {}) }, resolve);
-    r.on('error', reject);
-    r.on('timeout', () => r.destroy(new Error(`peer ${url.origin} timed out`)));
-    r.end(init.body);
-  });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of res) {
-    size += (c as Buffer).length;
-    if (size > MAX_RPC_ANSWER) {
-      res.destroy();
-      throw new Error(`peer ${url.origin} answered more than ${MAX_RPC_ANSWER} bytes`);
-    }
-    chunks.push(c as Buffer);
+  const { connectMs, rpcMs } = init.timeouts ?? DEFAULT_PEER_TIMEOUTS;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await new Promise((resolve, reject) => {
+      const r = (https ? httpsRequest : httpRequest)(url, { method: init.method, headers: init.headers, ...(https && init.ca ? { ca: init.ca } : {}) });
+      // The whole exchange, not socket inactivity: a dead pooled connection never goes idle in a way
+      // the socket would notice before TCP gives up (minutes), and a trickling answer must end too.
+      timer = setTimeout(() => {
+        const late = new PeerUnreachableError(url.origin, `no answer within ${rpcMs} ms`, 'ETIMEDOUT');
+        reject(late);
+        r.destroy(late);
+      }, rpcMs);
+      boundConnect(r, https, connectMs, url.origin);
+      r.on('error', (e) => reject(PeerUnreachableError.from(url.origin, e)));
+      r.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_RPC_ANSWER) {
+            res.destroy();
+            reject(new Error(`peer ${url.origin} answered more than ${MAX_RPC_ANSWER} bytes`));
+            return;
+          }
+          chunks.push(c);
+        });
+        res.on('error', (e) => reject(PeerUnreachableError.from(url.origin, e)));
+        res.on('close', () => {
+          if (!res.complete) reject(new PeerUnreachableError(url.origin, 'the connection closed before the whole answer', 'ECONNRESET'));
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+      });
+      r.end(init.body);
+    });
+  } finally {
+    clearTimeout(timer);
   }
-  return { status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) };
 }
 
 /**
  * A call to a peer's internal RPC endpoint: the JSON payload sealed (AES-256-GCM) and the request
  * signed; the answer refused unless its signature (bound to this request) and body digest verify.
  */
-export async function peerCall<T>(baseUrl: string, split: Pick<SplitConfig, 'keys' | 'ca'>, path: string, payload: unknown): Promise<T> {
+export async function peerCall<T>(
+  baseUrl: string,
+  split: Pick<SplitConfig, 'keys' | 'ca' | 'timeouts'>,
+  path: string,
+  payload: unknown,
+  /** Who the peer is, for the message of an unavailability error (e.g. "the home region's process"). */
+  peerName = `the peer process at ${baseUrl}`,
+): Promise<T> {
   const { keys } = split;
   const body = sealRpc(keys.requestEnc, Buffer.from(JSON.stringify(payload)));
   const signed = signPeerRequest(keys, { method: 'POST', path, query: '', content: sha256Hex(body) });
   const url = new URL(baseUrl + path);
   const init: Parameters<typeof peerRequest>[1] = { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length), ...signed.headers }, body };
   if (split.ca) init.ca = split.ca;
-  const res = await peerRequest(url, init);
+  if (split.timeouts) init.timeouts = split.timeouts;
+  let res: Awaited<ReturnType<typeof peerRequest>>;
+  try {
+    res = await peerRequest(url, init);
+  } catch (e) {
+    if (e instanceof PeerUnreachableError) throw new DependencyUnavailableError(`${capitalized(peerName)} is not reachable (${e.message}). Please retry later.`, baseUrl);
+    throw e;
+  }
   let verified: ReturnType<typeof verifyPeerResponse>;
   try {
     verified = verifyPeerResponse(keys, signed.signature, res.status, res.headers);
     if (verified.content !== sha256Hex(res.body)) throw new PeerAuthError('the peer response body does not match its signed digest');
   } catch (e) {
+    // An unsigned 503 is the peer refusing a request from before its restart (a nonce it cannot
+    // check yet) — or a forgery, which can do no more than a cut link: either way, not available.
+    if (res.status === 503) throw new DependencyUnavailableError(`${capitalized(peerName)} is not accepting requests yet. Please retry later.`, baseUrl);
     throw new Error(`peer ${baseUrl}${path}: refused its answer (HTTP ${res.status}): ${e instanceof Error ? e.message : String(e)}`);
   }
   if (res.status !== 200) {
@@ -106,8 +168,14 @@ export async function peerCall<T>(baseUrl: string, split: Pick<SplitConfig, 'key
     } catch {
       /* not JSON */
     }
+    // The peer is there but cannot serve now (its own disk or database away): as passing as unreachable.
+    if (res.status === 503) throw new DependencyUnavailableError(`${capitalized(peerName)} cannot serve right now (${message}). Please retry later.`, baseUrl);
     throw new Error(`peer ${baseUrl}${path}: ${message}`);
   }
   const parsed = JSON.parse(openRpc(keys.responseEnc, res.body).toString('utf8')) as { result?: T };
   return parsed.result as T;
+}
+
+function capitalized(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }

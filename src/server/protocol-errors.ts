@@ -2,7 +2,7 @@
  * SigV4 and identity errors are raised with S3's codes; KMS (JSON) and IAM/STS (Query) answer
  * the same situations with their own codes and statuses (reference §5.13).
  */
-import { ServiceError } from '../common/errors.js';
+import { isDependencyUnavailable, ServiceError } from '../common/errors.js';
 
 const KMS: Record<string, [string, number]> = {
   InvalidAccessKeyId: ['UnrecognizedClientException', 400],
@@ -43,4 +43,14 @@ export function authErrorFor(protocol: 'json' | 'query', e: ServiceError): Servi
   if (!mapped) return e;
   const [code, status] = mapped;
   return new ServiceError(code, status, MESSAGES[code] ?? e.message);
+}
+
+/**
+ * A dependency that cannot be reached, as each protocol says it: S3 and the Query services (IAM,
+ * STS) with the generic 503 ServiceUnavailable; KMS with its modelled fault for this,
+ * DependencyTimeoutException (503, "you can retry the request"), which SDKs know by name.
+ */
+export function unavailableErrorFor(protocol: 'restXml' | 'json' | 'query', e: ServiceError): ServiceError {
+  if (protocol !== 'json' || !isDependencyUnavailable(e)) return e;
+  return new ServiceError('DependencyTimeoutException', 503, e.message, e.fields, e.headers);
 }

@@ -12,6 +12,8 @@
  * process clears the cache.
  */
 import type { BucketDirectory, GlobalStores, IamStore } from '../storage/index.js';
+import type { Logger } from './logger.js';
+import { PeerReachability } from './peer-reachability.js';
 import { peerCall, type SplitConfig } from './peers.js';
 
 const CACHE_MS = 2000;
@@ -104,8 +106,18 @@ export class RemoteStores {
   }
 }
 
-export function remoteGlobalStores(homeUrl: string, split: Pick<SplitConfig, 'keys' | 'ca'>): GlobalStores {
-  const remote = new RemoteStores((call) => peerCall(homeUrl, split, GLOBAL_RPC_PATH, call));
+/**
+ * The global stores at the home region's process. A home that cannot be reached makes every call a
+ * DependencyUnavailableError (503 to clients, a retry for replication) within the peer timeouts,
+ * and at once while it stays unreachable (peer-reachability.ts).
+ */
+export function remoteGlobalStores(homeUrl: string, split: Pick<SplitConfig, 'keys' | 'ca' | 'timeouts' | 'home'>, log?: Pick<Logger, 'warn' | 'info'>): GlobalStores {
+  const reachability = new PeerReachability((c) => {
+    if (!c.reachable) log?.warn({ home: split.home, url: homeUrl, reason: c.error.message }, 'home region unreachable: requests that need IAM, STS, accounts or bucket names answer 503 until it is back');
+    else log?.info({ home: split.home, url: homeUrl, downMs: c.downMs }, 'home region reachable again');
+  });
+  const name = `the home region ${split.home}'s process (IAM, STS, accounts, bucket names) at ${homeUrl}`;
+  const remote = new RemoteStores((call) => reachability.call(() => peerCall(homeUrl, split, GLOBAL_RPC_PATH, call, name)));
   return { iam: remote.proxy<IamStore>('iam'), directory: remote.proxy<BucketDirectory>('directory'), close: async () => undefined };
 }
 

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { ServiceError, isServiceError } from '../common/errors.js';
+import { isDependencyUnavailable, ServiceError, isServiceError } from '../common/errors.js';
 import { storageFaultOf, storageFullError } from '../common/storage-faults.js';
 import { isKnownRegion } from '../regions/known-regions.js';
 import type { Principal } from '../policy/types.js';
@@ -21,7 +21,7 @@ import type { S3Request } from '../services/s3/s3-request.js';
 import { STS_OPERATIONS, STS_XMLNS } from '../services/sts/handlers.js';
 import { createPayloadVerifier, readCredentialScope, verifySignature, type SigningRequest, type VerifiedSignature } from './auth/index.js';
 import type { Fabric } from './fabric.js';
-import { authErrorFor } from './protocol-errors.js';
+import { authErrorFor, unavailableErrorFor } from './protocol-errors.js';
 import { handleTestClock, isTestClockRequest } from './test-clock.js';
 import { AdminApi } from './admin-api.js';
 import { ConsoleAssets, isConsolePath } from './console-assets.js';
@@ -137,7 +137,7 @@ export class RequestPipeline {
     let err: ServiceError;
     const full = isServiceError(e) ? undefined : storageFullError(e);
     if (isServiceError(e)) {
-      err = e;
+      err = unavailableErrorFor(protocol, e);
     } else if (full) {
       this.fabric.log.warn({ err: e, requestId: req.requestId, method: req.method, path: req.rawPath }, storageFaultOf(e) === 'unavailable' ? 'metadata database unavailable' : 'out of storage space');
       err = full;
@@ -261,7 +261,7 @@ export class RequestPipeline {
     const peer = this.fabric.peerFor(region);
     if (!peer) throw new ServiceError('InvalidRequest', 400, `Region ${region} is not served by this Meridian process and no --peer serves it.`);
     const split = this.fabric.config.split!;
-    return proxyToPeer(peer, { ...req, client: { address: req.remoteAddress, secure: req.secure } }, split.keys, split.ca);
+    return proxyToPeer(peer, { ...req, client: { address: req.remoteAddress, secure: req.secure } }, split.keys, split.ca, split.timeouts);
   }
 
   /** /_meridian/internal/: what peer processes ask (split mode). */
@@ -286,7 +286,14 @@ export class RequestPipeline {
     // A bucket in a region another process serves: that process answers (split mode).
     const bucket = new URLSearchParams(req.rawQuery).get('bucket');
     if (bucket && this.fabric.config.split) {
-      const entry = await this.fabric.global.directory.lookup(bucket).catch(() => undefined);
+      let entry: Awaited<ReturnType<typeof this.fabric.global.directory.lookup>>;
+      try {
+        entry = await this.fabric.global.directory.lookup(bucket);
+      } catch (e) {
+        // Without the home, where the bucket lives is unknown: answering from here could be wrong.
+        if (isDependencyUnavailable(e)) return { ...plainJson(503, { error: { code: e.code, message: e.message } }), headers: { 'content-type': 'application/json', ...e.headers } };
+        entry = undefined;
+      }
       if (entry && !this.fabric.serves(entry.region) && this.fabric.peerFor(entry.region)) return this.proxy(req, entry.region).catch((e) => plainJson(503, { error: { code: 'ServiceUnavailable', message: String(e instanceof Error ? e.message : e) } }));
     }
     let adminBody: Buffer | undefined;

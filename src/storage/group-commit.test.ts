@@ -111,6 +111,35 @@ describe('group commit', () => {
     db.close();
   });
 
+  it('a batch of non-durable writes only commits without an fsync; one durable write makes the batch durable', async () => {
+    const db = openTestDb('light.db');
+    const gc = new GroupCommit(db);
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    // The synchronous setting in force while each batch runs (and so at its COMMIT): 1 = NORMAL, 2 = FULL.
+    const sync = () => db.pragma('synchronous', { simple: true }) as number;
+    const light = await Promise.all([gc.write(() => (insert.run('lease'), sync()), { durable: false }), gc.write(() => sync(), { durable: false })]);
+    assert.deepEqual(light, [1, 1]);
+    assert.equal(sync(), 2, 'FULL again after the light batch');
+    const mixed = await Promise.all([gc.write(() => sync(), { durable: false }), gc.write(() => (insert.run('object'), sync()))]);
+    assert.deepEqual(mixed, [2, 2]);
+    assert.deepEqual([gc.stats.transactions, gc.stats.lightTransactions], [2, 1]);
+    assert.deepEqual(await gc.read(() => db.prepare('SELECT COUNT(*) AS n FROM t').get()), { n: 2 });
+    db.close();
+  });
+
+  it('an outbox claim is a lease: it commits without an fsync of its own', async () => {
+    const store = openRegionMetadataStore(join(dir, 'claims.db'), 'us-east-1');
+    await store.createBucket(bucketRecord('b'));
+    await store.putObjectVersion(objectVersion('b', 'k', 'v1'), [{ bucket: 'b', key: 'k', versionId: 'v1', operation: 'put', destinationBucket: 'd', ruleId: 'r' }]);
+    const stats = store.connection.commits.stats;
+    const light = stats.lightTransactions;
+    assert.equal((await store.claimOutboxTasks(Date.now(), 10, 60_000)).length, 1);
+    assert.equal(stats.lightTransactions - light, 1);
+    await store.completeOutboxTask((await store.listOutboxTasks({ limit: 1 }))[0]!.id);
+    assert.equal(stats.lightTransactions - light, 1, 'completing is durable');
+    await store.close();
+  });
+
   it('refuses asynchronous operations and writes after close', async () => {
     const db = openTestDb('misuse.db');
     const gc = new GroupCommit(db);

@@ -17,6 +17,7 @@ import { PgKmsKeyStore } from './postgres/kms-key-store.js';
 import { PgLeadership } from './postgres/leadership.js';
 import { checkPostgresSchema, migratePostgres, PG_SCHEMA_VERSION, postgresSchemaVersion } from './postgres/migrate.js';
 import { PgRegionMetadataStore } from './postgres/region-metadata-store.js';
+import { OutboxNotificationListener, type OutboxWakeUp } from './postgres/outbox-notifications.js';
 import type { Clock } from '../common/clock.js';
 import Database from 'better-sqlite3';
 import { existsSync, readdirSync } from 'node:fs';
@@ -86,9 +87,14 @@ export interface PostgresMetadata {
   regionStore(region: string, options?: { clock?: Clock }): RegionMetadataStore;
   /** A region's KMS key store. */
   kmsKeyStore(region: string): KmsKeyStore;
+  /**
+   * Told when any gateway commits replication tasks for a region (LISTEN/NOTIFY), and with
+   * undefined after each (re)connection of the listening session (poll every region once).
+   */
+  onOutboxWork(fn: OutboxWakeUp): () => void;
   /** Leader election for the time-driven background work among the gateways on this database (its own connection). */
   leadership(options: { retryMs: number; onError?: (e: unknown) => void }): BackgroundLeadership;
-  /** Close the pool (after every store is done). */
+  /** Close the pool and the listening session (after every store is done). */
   close(): Promise<void>;
 }
 
@@ -129,13 +135,18 @@ export async function openPostgresMetadata(url: string, options: PgDatabaseOptio
     await db.close();
     throw e;
   }
+  let listener: OutboxNotificationListener | undefined;
   return {
     url,
     global: { directory: new PgBucketDirectory(db), iam: new PgIamStore(db), close: async () => undefined },
     regionStore: (region, o = {}) => new PgRegionMetadataStore(db, region, o.clock ? { clock: o.clock } : {}),
     kmsKeyStore: (region) => new PgKmsKeyStore(db, region),
+    onOutboxWork: (fn) => (listener ??= new OutboxNotificationListener(url, options.applicationName ?? 'meridian')).subscribe(fn),
     leadership: (o) => new PgLeadership({ url, retryMs: o.retryMs, applicationName: `${options.applicationName ?? 'meridian'} (leader election)`, ...(o.onError ? { onError: o.onError } : {}) }),
-    close: () => db.close(),
+    close: async () => {
+      await listener?.close();
+      await db.close();
+    },
   };
 }
 

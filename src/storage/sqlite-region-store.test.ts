@@ -43,6 +43,27 @@ describe('sqlite region store', () => {
     assert.throws(() => openDatabase(path, { migrations: ['CREATE TABLE a (x)'] }), /newer/);
   });
 
+  it('two processes opening a new database together: the one that finds it migrated by the other meanwhile applies nothing twice', () => {
+    const path = join(dir, 'raced.db');
+    const other = () => openDatabase(path, { migrations: REGION_MIGRATIONS }).close();
+    // The other process (a second connection) migrates right after this one read the schema version
+    // and before it takes the write lock: the moment the migration list is first looked at.
+    let raced = false;
+    const migrations = new Proxy([...REGION_MIGRATIONS], {
+      get(target, prop, receiver) {
+        if (prop === 'length' && !raced) {
+          raced = true;
+          other();
+        }
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    const db = openDatabase(path, { migrations });
+    assert.ok(raced);
+    assert.equal(db.pragma('user_version', { simple: true }), REGION_MIGRATIONS.length);
+    db.close();
+  });
+
   it('refuses to delete a bucket that still has versions or uploads (foreign keys)', async () => {
     const s = openRegionMetadataStore(join(dir, 'fk.db'), 'us-east-1');
     await s.createBucket(bucketRecord('b'));
@@ -99,6 +120,23 @@ describe('sqlite region store', () => {
       checked.push(sql);
     }
     assert.ok(checked.length >= 12, `checked ${checked.length} statements`);
+    await s.close();
+  });
+
+  it('replication status reads only what it reports: FAILED versions and retrying tasks by their partial indexes', async () => {
+    const s = openRegionMetadataStore(join(dir, 'status-plans.db'), 'us-east-1');
+    await s.createBucket(bucketRecord('b'));
+    await s.replicationFailures('b');
+    await s.listOutboxTasks({ bucket: 'b', retrying: true, limit: 20 });
+    const plan = (needle: string, index: string) => {
+      const sql = s.connection.preparedSql().find((q) => q.includes(needle))!;
+      const params = Array.from(sql.matchAll(/\?/g), () => 'x');
+      const steps = (s.connection.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);
+      assert.ok(steps.some((d) => d.includes(`USING INDEX ${index}`)), `${sql}\n  -> ${steps.join(' | ')}`);
+      for (const d of steps) assert.doesNotMatch(d, /TEMP B-TREE/, `${sql}\n  -> ${steps.join(' | ')}`);
+    };
+    plan("replication_status = 'FAILED'", 'object_versions_failed');
+    plan('attempts > 0', 'outbox_retrying');
     await s.close();
   });
 

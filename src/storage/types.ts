@@ -428,8 +428,11 @@ export interface RegionMetadataStore {
   parkedOutboxDestinations(): Promise<{ destinationBucket: string; tasks: number }[]>;
   /** Tasks not yet completed (for status tools and tests). */
   countOutboxTasks(bucket?: string): Promise<number>;
-  /** Pending tasks, oldest first (status tools, the replication-time threshold watch). */
-  listOutboxTasks(options: { bucket?: string; createdBefore?: number; limit: number }): Promise<OutboxTask[]>;
+  /**
+   * Pending tasks, oldest first (status tools, the replication-time threshold watch). `retrying`:
+   * only those that already failed at least once (attempts > 0), found without reading the rest.
+   */
+  listOutboxTasks(options: { bucket?: string; createdBefore?: number; retrying?: boolean; limit: number }): Promise<OutboxTask[]>;
   /** Pending work grouped by source bucket, destination and rule. */
   replicationBacklog(bucket?: string): Promise<ReplicationBacklog[]>;
   /** FAILED versions of a bucket counted by destination and reason. */

@@ -35,7 +35,9 @@ import { bytes } from './helpers.js';
 let m: MeridianProcess;
 
 before(async () => {
-  m = await startMeridianProcess({ tls: false, env: { MERIDIAN_WORKERS: '2', MERIDIAN_LOG_LEVEL: 'debug' } });
+  // A poll interval longer than any wait below: replication queued by the worker that does not run
+  // it is started by the wake-up it sends through the primary, not found by polling.
+  m = await startMeridianProcess({ tls: false, env: { MERIDIAN_WORKERS: '2', MERIDIAN_LOG_LEVEL: 'debug', MERIDIAN_REPLICATION_POLL_MS: '120000' } });
 });
 
 after(async () => {
@@ -170,7 +172,18 @@ describe('two workers serve the same data', () => {
     assert.equal(await get(), 200);
   });
 
-  it('SSE-KMS objects written through either worker replicate to the other region, re-encrypted under the destination key', async () => {
+  it('replication queued by the worker that does not run it starts at once (woken through the primary, not by polling)', async () => {
+    const s = await setUpReplication(m);
+    const background = await eventually(async () => backgroundPid(m));
+    const other = a.pid === background ? b : a;
+    assert.notEqual(other.pid, background);
+    const out = await other.s3.send(new PutObjectCommand({ Bucket: s.src, Key: 'woken', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: s.srcKeyArn }));
+    assert.equal(await workerOf(out.$metadata.requestId), other.pid);
+    // The replication worker polls every 120 s here: only the wake-up can make this in time.
+    await eventually(async () => ((await other.s3.send(new HeadObjectCommand({ Bucket: s.src, Key: 'woken' }))).ReplicationStatus === 'COMPLETED' ? true : undefined), 30_000);
+  });
+
+  it('SSE-KMS objects written through either worker replicate to the other region at once, re-encrypted under the destination key', async () => {
     const s = await setUpReplication(m);
     const keys = Array.from({ length: 12 }, (_, i) => `obj-${i}`);
     const versions = new Map<string, string>();
@@ -274,6 +287,14 @@ async function convergesExactlyOnce(p: MeridianProcess, s: { src: string; dest: 
   }
 }
 
+it('SIGTERM to the primary stops every worker gracefully, and the primary exits 0', async () => {
+  const p = await startMeridianProcess({ tls: false, env: { MERIDIAN_WORKERS: '2' } });
+  const workers = await eventually(async () => (p.workerPids().length === 2 ? p.workerPids() : undefined));
+  await p.stop();
+  assert.deepEqual({ code: p.child.exitCode, signal: p.child.signalCode }, { code: 0, signal: null });
+  for (const pid of workers) assert.ok(!isRunning(pid), `worker ${pid} stopped with the primary`);
+});
+
 describe('crashes with two workers', () => {
   /** Each replication task waits this long once claimed, so the kills land with replication in flight. */
   const env = { MERIDIAN_WORKERS: '2', MERIDIAN_TEST_REPLICATION_DELAY_MS: '300' };
@@ -317,5 +338,11 @@ describe('crashes with two workers', () => {
     for (const pid of pids) assert.ok(!isRunning(pid), `process ${pid} is gone`);
     p = await startMeridianProcess({ dataDir: p.dataDir, accessKeyId: p.accessKeyId, secretAccessKey: p.secretAccessKey, tls: false, env });
     await convergesExactlyOnce(p, s, load.acknowledged);
+  });
+
+  it('SIGKILL of the primary alone: its workers stop too (nothing would restart them or hand them connections)', async () => {
+    const workers = await eventually(async () => (p.workerPids().length === 2 ? p.workerPids() : undefined));
+    process.kill(p.child.pid!, 'SIGKILL');
+    await eventually(async () => (workers.every((pid) => !isRunning(pid)) ? true : undefined), 20_000);
   });
 });

@@ -35,9 +35,13 @@ export interface RemoteReplicaWriter {
   writeTags(creds: RoleCredentials, destination: DestinationBucket, key: string, versionId: string, tags: Record<string, string> | undefined, opts?: WriteOptions): Promise<void>;
 }
 
-/** Map a service error to a failure reason, given what each kind of error means at this stage. */
+/**
+ * Map a service error to a failure reason, given what each kind of error means at this stage. A
+ * server fault (5xx: a dependency unavailable, an internal error) is no verdict on the replica, so
+ * it is never mapped, not even to the fallback: it stays what it is and the task is retried.
+ */
 export function failureFrom(e: unknown, mapping: Partial<Record<string, FailureReason>>, fallback?: FailureReason): unknown {
-  if (!isServiceError(e)) return e;
+  if (!isServiceError(e) || e.isServerFault) return e;
   const reason = mapping[e.code] ?? fallback;
   return reason ? new ReplicationFailure(reason, `${e.code}: ${e.message}`, e.message) : e;
 }
@@ -112,7 +116,9 @@ export class ReplicaWriter {
     if (tags) {
       try {
         await this.require(dst, caller, 's3:ReplicateTags', v.key, 'DstPutTaggingNotPermitted');
-      } catch {
+      } catch (e) {
+        // Only a denial drops the tags; a decision that could not be made (the home away) retries the replica.
+        if (!(e instanceof ReplicationFailure)) throw e;
         tags = undefined;
       }
     }

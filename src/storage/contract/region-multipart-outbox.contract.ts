@@ -236,6 +236,13 @@ export function outboxCases(make: StoreFactory<RegionMetadataStore>): void {
       assert.deepEqual(listed.map((t) => [t.key, t.operation]), [['a', 'put'], ['a', 'put'], ['b', 'put'], ['c', 'delete-marker'], ['b', 'tags']]);
       assert.equal((await s.listOutboxTasks({ limit: 2 })).length, 2);
       assert.deepEqual(await s.listOutboxTasks({ createdBefore: 0, limit: 10 }), []);
+      // Retrying: only tasks that already failed once, oldest first.
+      assert.deepEqual(await s.listOutboxTasks({ bucket: B, retrying: true, limit: 10 }), []);
+      await s.retryOutboxTask(listed[2]!.id, 0, 'peer timed out');
+      await s.parkOutboxTask(listed[0]!.id, 'destination unreachable');
+      const retrying = await s.listOutboxTasks({ bucket: B, retrying: true, limit: 10 });
+      assert.deepEqual(retrying.map((t) => [t.id, t.attempts, t.lastError]), [[listed[0]!.id, 1, 'destination unreachable'], [listed[2]!.id, 1, 'peer timed out']]);
+      assert.equal((await s.listOutboxTasks({ bucket: B, retrying: true, limit: 1 })).length, 1);
     });
   });
 

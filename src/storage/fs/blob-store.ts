@@ -115,7 +115,12 @@ export class FsBlobStore implements BlobStore {
     for (let i = 0; i < 256; i++) {
       const name = i.toString(16).padStart(2, '0');
       if (!existing.has(name)) {
-        mkdirSync(join(dir, name));
+        try {
+          mkdirSync(join(dir, name));
+        } catch (e) {
+          // Another gateway on the shared directory opened this region at the same moment.
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        }
         added = true;
       }
     }

@@ -132,6 +132,12 @@ export class PgDatabase {
         throw unavailableOr(e);
       }
       let broken = false;
+      // The connection may die between two statements (PostgreSQL shut down): with no query running,
+      // the client emits 'error', which would end the process if nobody listened. The next statement fails anyway.
+      const onError = () => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(client);
@@ -148,6 +154,7 @@ export class PgDatabase {
         if (isUnavailable(e)) broken = true;
         throw unavailableOr(e);
       } finally {
+        client.off('error', onError);
         client.release(broken ? true : undefined);
       }
     }

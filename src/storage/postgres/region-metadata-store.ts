@@ -195,7 +195,7 @@ export class PgRegionMetadataStore implements RegionMetadataStore {
   releaseOutboxClaims(): Promise<number> {
     return this.outbox.releaseAll();
   }
-  listOutboxTasks(options: { bucket?: string; createdBefore?: number; limit: number }): Promise<OutboxTask[]> {
+  listOutboxTasks(options: { bucket?: string; createdBefore?: number; retrying?: boolean; limit: number }): Promise<OutboxTask[]> {
     return this.outbox.list(options);
   }
   replicationBacklog(bucket?: string): Promise<ReplicationBacklog[]> {

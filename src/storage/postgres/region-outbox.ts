@@ -12,6 +12,7 @@
 import type { NewOutboxTask, OutboxTask, ReplicationBacklog } from '../types.js';
 import { setIf } from '../sqlite/codec.js';
 import type { PgDatabase, Tx } from './database.js';
+import { NOTIFY_OUTBOX_SQL } from './outbox-notifications.js';
 
 interface OutboxRow {
   id: number;
@@ -71,6 +72,8 @@ export class PgRegionOutbox {
         [this.region, t.bucket, t.key, t.versionId, t.operation, t.destinationBucket, t.ruleId, t.notBefore ?? now, now],
       );
     }
+    // Every gateway's workers hear of the new tasks at commit (and not at all if this rolls back).
+    await tx.query(NOTIFY_OUTBOX_SQL, [this.region]);
   }
 
   /** Due, unleased, first of their key: oldest due first, skipping rows another claim holds. */
@@ -161,7 +164,7 @@ export class PgRegionOutbox {
     return row?.n ?? 0;
   }
 
-  async list(o: { bucket?: string; createdBefore?: number; limit: number }): Promise<OutboxTask[]> {
+  async list(o: { bucket?: string; createdBefore?: number; retrying?: boolean; limit: number }): Promise<OutboxTask[]> {
     const where = ['region = $1'];
     const params: (string | number)[] = [this.region];
     if (o.bucket !== undefined) {
@@ -172,6 +175,7 @@ export class PgRegionOutbox {
       params.push(o.createdBefore);
       where.push(`created_at < $${params.length}`);
     }
+    if (o.retrying) where.push('attempts > 0');
     const rows = await this.db.query<OutboxRow>(
       `SELECT ${COLUMNS} FROM outbox WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ${Math.max(0, Math.floor(o.limit))}`,
       params,

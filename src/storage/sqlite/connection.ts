@@ -4,7 +4,7 @@
  * region metadata and its KMS keys), so they also share commits.
  */
 import type Database from 'better-sqlite3';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, type WriteOptions } from './group-commit.js';
 import { openDatabase, type SqliteDatabase } from './open-database.js';
 
 export interface ConnectionOptions {
@@ -42,9 +42,9 @@ export class SqliteConnection {
     return [...this.statements.keys()];
   }
 
-  /** Queue a synchronous write; resolves after its transaction is durable. */
-  write<T>(fn: () => T): Promise<T> {
-    return this.commits.write(fn);
+  /** Queue a synchronous write; resolves after its transaction is durable (committed only, with `durable: false`). */
+  write<T>(fn: () => T, options?: WriteOptions): Promise<T> {
+    return this.commits.write(fn, options);
   }
 
   /** Run a synchronous read at once. */

@@ -7,6 +7,11 @@
  * resolve after COMMIT has returned (with synchronous = FULL the WAL is fsynced by then), never
  * before. Batches are bounded so one batch cannot hold the event loop for long.
  *
+ * A write queued with `durable: false` (a lease on outbox tasks, which a crash voids anyway) needs no
+ * fsync of its own: a batch made only of such writes commits with synchronous = NORMAL — atomic and
+ * consistent, made durable by the next FULL commit — so it does not hold the event loop (and the
+ * write lock) for an fsync. A batch with any durable write commits FULL, as always.
+ *
  * Reads run at once, outside any transaction, and see only committed state: there is never an open
  * transaction between two turns of the event loop, because a batch runs start to finish in one turn.
  */
@@ -21,16 +26,24 @@ export interface GroupCommitStats {
   failedOperations: number;
   /** Largest number of operations seen in one batch. */
   largestBatch: number;
+  /** Transactions committed without an fsync (every write in them non-durable). */
+  lightTransactions: number;
+}
+
+export interface WriteOptions {
+  /** Whether the write must be on disk when its promise resolves (default true). */
+  durable?: boolean;
 }
 
 interface QueuedWrite {
   fn: () => unknown;
+  durable: boolean;
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
 }
 
 export class GroupCommit {
-  readonly stats: GroupCommitStats = { transactions: 0, operations: 0, failedOperations: 0, largestBatch: 0 };
+  readonly stats: GroupCommitStats = { transactions: 0, operations: 0, failedOperations: 0, largestBatch: 0, lightTransactions: 0 };
   private queue: QueuedWrite[] = [];
   private scheduled = false;
   private closed = false;
@@ -54,13 +67,14 @@ export class GroupCommit {
     this.savepoint = db.prepare('SAVEPOINT op');
     this.release = db.prepare('RELEASE op');
     this.rollbackTo = db.prepare('ROLLBACK TO op');
+
   }
 
   /** Queue a write. It must be synchronous: it runs inside the batch's transaction. */
-  write<T>(fn: () => T): Promise<T> {
+  write<T>(fn: () => T, options: WriteOptions = {}): Promise<T> {
     if (this.closed) return Promise.reject(new Error('database is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ fn, durable: options.durable !== false, resolve: resolve as (v: unknown) => void, reject });
       this.schedule();
     });
   }
@@ -98,7 +112,17 @@ export class GroupCommit {
     const batch = this.queue.splice(0, this.maxBatch);
     if (this.queue.length > 0) this.schedule();
     if (batch.length === 0) return;
+    const durable = batch.some((op) => op.durable);
+    // Not prepared statements: SQLite applies this pragma when it compiles it, not when it runs.
+    if (!durable) this.db.pragma('synchronous = NORMAL');
+    try {
+      this.commitBatch(batch);
+    } finally {
+      if (!durable) this.db.pragma('synchronous = FULL');
+    }
+  }
 
+  private commitBatch(batch: QueuedWrite[]): void {
     try {
       this.begin.run();
     } catch (e) {
@@ -155,6 +179,7 @@ export class GroupCommit {
       return;
     }
     this.stats.transactions++;
+    if (!batch.some((op) => op.durable)) this.stats.lightTransactions++;
     this.stats.operations += done.length;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
     // Only now, with the commit durable, do callers learn of success.

@@ -184,4 +184,10 @@ export const REGION_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER kms_aliases_upd AFTER UPDATE ON kms_aliases BEGIN UPDATE kms_changes SET n = n + 1 WHERE id = 0; END;
   CREATE TRIGGER kms_aliases_del AFTER DELETE ON kms_aliases BEGIN UPDATE kms_changes SET n = n + 1 WHERE id = 0; END;
   `,
+  // 7: replication status without scanning: a bucket's FAILED versions, and its tasks that already
+  // failed once (retrying), each by its own small partial index instead of every version or task.
+  `
+  CREATE INDEX object_versions_failed ON object_versions(bucket) WHERE replication_status = 'FAILED';
+  CREATE INDEX outbox_retrying ON outbox(bucket, created_at, id) WHERE attempts > 0;
+  `,
 ];

@@ -117,8 +117,8 @@ export const createBucket: S3Handler = async (ctx, req): Promise<ServiceResponse
   }
   const region = targetRegion(req.region, constraint);
 
-  const existing = await ctx.directory.lookup(name);
-  if (existing) {
+  // Taken already: answered as AWS does, also when another gateway's CreateBucket of the name won the claim below.
+  const taken = (existing: NonNullable<Awaited<ReturnType<typeof ctx.directory.lookup>>>) => {
     if (existing.ownerAccountId !== account) {
       throw new ServiceError('BucketAlreadyExists', 409, 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.', { BucketName: name });
     }
@@ -128,13 +128,17 @@ export const createBucket: S3Handler = async (ctx, req): Promise<ServiceResponse
       return { status: 200, headers: { location: `/${name}` } };
     }
     throw new ServiceError('BucketAlreadyOwnedByYou', 409, 'Your previous request to create the named bucket succeeded and you already own it.', { BucketName: name });
-  }
+  };
+  const existing = await ctx.directory.lookup(name);
+  if (existing) return taken(existing);
   if (region !== ctx.region) {
     // The request reached this region's handler (signed for us-east-1) but the bucket belongs elsewhere.
     const target = await ctx.peers.regionStore(region);
     if (!target) throw new ServiceError('InvalidLocationConstraint', 400, `Region ${region} is not served by this Meridian.`, { LocationConstraint: constraint ?? '' });
   }
   if (!(await ctx.directory.claim({ name, region, ownerAccountId: account }))) {
+    const winner = await ctx.directory.lookup(name);
+    if (winner) return taken(winner);
     throw new ServiceError('OperationAborted', 409, 'A conflicting conditional operation is currently in progress against this resource. Please try again.', { BucketName: name });
   }
   const record: BucketRecord = {
