@@ -445,7 +445,8 @@ function render(r: GatewayResult): string {
   const m = r.machine;
   return [
     `Meridian gateways on PostgreSQL (${r.settings.mode} run, ${r.startedAt}, ${r.durationS.toFixed(0)} s)`,
-    `machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}, kernel ${m.kernel}, node ${m.node}; load average ${m.loadAverageAtStart.toFixed(2)} at start`,
+    `machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}, kernel ${m.kernel}, node ${m.node}; load average ${m.loadAverageAtStart.toFixed(2)} at start` +
+      (m.outsideCpuShare !== undefined ? `; about ${(m.outsideCpuShare * 100).toFixed(0)}% of all CPU time went to processes other than the client, PostgreSQL and this one (gateways included)` : ''),
     `PostgreSQL: fsync, synchronous_commit, full_page_writes on; every gateway MERIDIAN_WORKERS=1; ${r.settings.concurrency} requests in flight split over the gateways`,
     `listed keys loaded by ${r.listLoad}`,
     '',
