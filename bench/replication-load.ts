@@ -13,6 +13,9 @@ import type { ReplicationScenario } from './scenario.js';
 
 const S3_XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
+/** A client, or several gateways' clients taking turns (bench/gateways.ts): only `ok` is used. */
+export type Requester = Pick<BenchClient, 'ok'>;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function percentileOf(sorted: number[], p: number): number {
@@ -21,7 +24,7 @@ export function percentileOf(sorted: number[], p: number): number {
 }
 
 /** Re-put the scenario's rule with the given status (Disabled pauses live replication). */
-export async function setRuleStatus(client: BenchClient, scenario: ReplicationScenario, status: 'Enabled' | 'Disabled'): Promise<void> {
+export async function setRuleStatus(client: Requester, scenario: ReplicationScenario, status: 'Enabled' | 'Disabled'): Promise<void> {
   const { source, destination, roleArn } = scenario;
   const config =
     `<ReplicationConfiguration xmlns="${S3_XMLNS}"><Role>${roleArn}</Role>` +
@@ -36,19 +39,16 @@ export async function setRuleStatus(client: BenchClient, scenario: ReplicationSc
 }
 
 /**
- * Open loop at `rate` 4 KiB SSE-KMS PUTs per second for `seconds` (PUTs go out on schedule whatever
- * replication does). The lag of each version — from its PUT's commit (the outbox task is written in
- * the same transaction) to COMPLETED — is taken from Meridian's own measurement, the figures
- * `meridian replication status` shows: polling every version from the client would itself be the
- * load (thousands of HEADs per second). Returns the server's p50/p99 and the client's PUT latencies.
+ * The open loop alone: `rate` 4 KiB SSE-KMS PUTs per second for `seconds`, named steady-<i>, sent on
+ * schedule whatever replication does. Returns how many, the PUTs' p50 and the rate acknowledged.
  */
-export async function steadyLag(
-  client: BenchClient,
+export async function steadyPuts(
+  client: Requester,
   scenario: ReplicationScenario,
   body: Buffer,
   rate: number,
   seconds: number,
-): Promise<{ p50Ms: number; p99Ms: number; maxMs: number; count: number; putP50Ms: number; achievedRate: number }> {
+): Promise<{ total: number; putP50Ms: number; achievedRate: number }> {
   const { bucket, region, keyArn } = scenario.source;
   const inFlight: Promise<void>[] = [];
   const putMs: number[] = [];
@@ -70,6 +70,25 @@ export async function steadyLag(
   // PUTs acknowledged per second over the whole schedule: below `rate` when Meridian could not keep up
   // (the PUTs queued), so the rate was not sustained.
   const achievedRate = total / ((performance.now() - start) / 1000);
+  return { total, putP50Ms: percentileOf(putMs.sort((a, b) => a - b), 50), achievedRate };
+}
+
+/**
+ * Open loop at `rate` 4 KiB SSE-KMS PUTs per second for `seconds` (PUTs go out on schedule whatever
+ * replication does). The lag of each version — from its PUT's commit (the outbox task is written in
+ * the same transaction) to COMPLETED — is taken from Meridian's own measurement, the figures
+ * `meridian replication status` shows: polling every version from the client would itself be the
+ * load (thousands of HEADs per second). Returns the server's p50/p99 and the client's PUT latencies.
+ */
+export async function steadyLag(
+  client: Requester,
+  scenario: ReplicationScenario,
+  body: Buffer,
+  rate: number,
+  seconds: number,
+): Promise<{ p50Ms: number; p99Ms: number; maxMs: number; count: number; putP50Ms: number; achievedRate: number }> {
+  const { bucket, region } = scenario.source;
+  const { total, putP50Ms, achievedRate } = await steadyPuts(client, scenario, body, rate, seconds);
   // With several workers the status request may land on one that has not yet heard (from the one
   // running replication, through the cluster primary) of the last outcomes: wait for them a little.
   let drainedAt: number | undefined;
@@ -84,7 +103,7 @@ export async function steadyLag(
         continue;
       }
       if (status.lag.count !== total) throw new Error(`lag measured for ${status.lag.count} of ${total} versions`);
-      return { p50Ms: status.lag.p50Ms, p99Ms: status.lag.p99Ms, maxMs: status.lag.maxMs, count: status.lag.count, putP50Ms: percentileOf(putMs.sort((a, b) => a - b), 50), achievedRate };
+      return { p50Ms: status.lag.p50Ms, p99Ms: status.lag.p99Ms, maxMs: status.lag.maxMs, count: status.lag.count, putP50Ms, achievedRate };
     }
     await sleep(50);
   }
@@ -99,7 +118,7 @@ export interface ThroughputResult {
   bytes: number;
 }
 
-export async function replicationThroughput(client: BenchClient, scenario: ReplicationScenario, size: number, count: number, tag: string): Promise<ThroughputResult> {
+export async function replicationThroughput(client: Requester, scenario: ReplicationScenario, size: number, count: number, tag: string): Promise<ThroughputResult> {
   const { bucket, region, keyArn } = scenario.source;
   const chunk = Buffer.alloc(1024 * 1024, 7);
   const repeat = Math.ceil(size / chunk.length);

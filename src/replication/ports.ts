@@ -38,7 +38,19 @@ export interface SourceVersion {
   /** Tags are included only if the role may read them (s3:GetObjectVersionTagging). */
   tags?: Record<string, string>;
   sealed?: SealedSource;
-  parts: { partNumber: number; size: number; etag?: string; checksum?: Record<string, string>; open(): Readable }[];
+  parts: {
+    partNumber: number;
+    size: number;
+    etag?: string;
+    checksum?: Record<string, string>;
+    open(): Readable;
+    /**
+     * The same bytes at once, for a small part already in memory (stored inline, or received whole):
+     * replicas of small objects then need no stream machinery, whose per-object cost (Readable.from,
+     * stream.pipeline and the AbortError its finish allocates) outweighed the copy itself.
+     */
+    bytes?(): Buffer;
+  }[];
   /** A source received from another process: resolves once its bytes are proven intact; the writer awaits it before committing. */
   verify?(): Promise<void>;
 }

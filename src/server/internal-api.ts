@@ -9,18 +9,19 @@
  *        authenticated with SigV4 and authorized here by the same ReplicaWriter the in-process
  *        path uses. The peer secret alone gives no access to it.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { ServiceError, isServiceError } from '../common/errors.js';
 import { ReplicationFailure } from '../replication/failure.js';
+import type { SourceVersion } from '../replication/ports.js';
 import type { Caller } from '../services/caller.js';
 import type { ServiceResponse } from '../services/protocol/response.js';
 import type { ReplicaWriter } from '../services/s3/replica-writer.js';
-import { decodeEnvelope, REPLICA_PATH, sourceFromWire, versionFromWire } from '../services/s3/replica-wire.js';
+import { decodeEnvelope, REPLICA_PATH, sourceFromWire, sourceFromWireBytes, versionFromWire, type ReplicaEnvelope } from '../services/s3/replica-wire.js';
 import { withRecordedDecisions } from '../services/s3/replication-explain.js';
 import type { GlobalStores } from '../storage/index.js';
 import type { BucketRecord } from '../storage/types.js';
 import { openRpc, sealRpc, sha256Hex, type PeerKeys, type VerifiedPeerRequest } from './peer-protocol.js';
-import { readFramedReplica } from './replica-framing.js';
+import { parseFramedReplica, readFramedReplica } from './replica-framing.js';
 import { GLOBAL_RPC_PATH, serveGlobalRpc } from './remote-global-stores.js';
 
 export const INTERNAL_PREFIX = '/_meridian/internal/';
@@ -90,8 +91,25 @@ export async function handleInternal(deps: InternalApiDeps, req: InternalRequest
   }
 }
 
-async function replica(deps: InternalApiDeps, req: InternalRequest, peer: VerifiedPeerRequest): Promise<ServiceResponse> {
-  const caller = await deps.authenticate();
+/**
+ * Bodies up to this size (small objects, delete markers, tag changes) are read whole and checked
+ * before anything is looked at; larger ones stream into the replica and are checked before it commits.
+ */
+const WHOLE_BODY_LIMIT = 256 * 1024;
+
+/** The envelope and, for an object, its source; `done` drains what the writer left unread. */
+async function receiveReplica(deps: InternalApiDeps, req: InternalRequest, peer: VerifiedPeerRequest): Promise<{ e: ReplicaEnvelope; source?: SourceVersion; done(): void }> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isSafeInteger(declared) && declared >= 0 && declared <= WHOLE_BODY_LIMIT) {
+    // One read, no stream machinery per replica (most replicas are small objects).
+    const framed = parseFramedReplica(await readAll(req.body, WHOLE_BODY_LIMIT), deps.keys, peer.signature, peer.content);
+    const e = decodeEnvelope(framed.envelope);
+    if (!deps.serves(e.destination.region)) throw new ServiceError('InvalidRequest', 400, `Region ${e.destination.region} is not served here`);
+    // Data comes only with an object that is to be written (a dry run sends its envelope alone).
+    if ((e.op !== 'object' || e.dryRun) && framed.data.length > 0) throw new ServiceError('RequestEntityTooLarge', 413, 'Request body too large');
+    if (e.op !== 'object') return { e, done: () => undefined };
+    return { e, source: e.dryRun ? sourceFromWire(e, Readable.from([])) : sourceFromWireBytes(e, framed.data), done: () => undefined };
+  }
   const framed = await readFramedReplica(req.body, deps.keys, peer.signature, peer.content);
   const e = decodeEnvelope(framed.envelope);
   if (!deps.serves(e.destination.region)) throw new ServiceError('InvalidRequest', 400, `Region ${e.destination.region} is not served here`);
@@ -101,6 +119,13 @@ async function replica(deps: InternalApiDeps, req: InternalRequest, peer: Verifi
     await readAll(framed.data, 0);
     framed.check();
   }
+  // Whatever the writer did not read (a failure before the data) is drained, so the connection can be reused.
+  return { e, ...(source ? { source } : {}), done: () => void framed.data.resume() };
+}
+
+async function replica(deps: InternalApiDeps, req: InternalRequest, peer: VerifiedPeerRequest): Promise<ServiceResponse> {
+  const caller = await deps.authenticate();
+  const { e, source, done } = await receiveReplica(deps, req, peer);
   const opts = e.dryRun ? { dryRun: true } : {};
   const run = () => {
     switch (e.op) {
@@ -114,8 +139,7 @@ async function replica(deps: InternalApiDeps, req: InternalRequest, peer: Verifi
   };
   const outcome = await withRecordedDecisions(run);
   const decisions = e.dryRun ? outcome.decisions : undefined;
-  // Whatever the writer did not read (a failure before the data) is drained, so the connection can be reused.
-  framed.data.resume();
+  done();
   if (outcome.error === undefined) return json(200, { decisions });
   const err = outcome.error;
   if (err instanceof ReplicationFailure) {

@@ -16,12 +16,12 @@ import type { DestinationBucket, RoleCredentials, SourceVersion, WriteOptions } 
 import type { ObjectVersion } from '../storage/types.js';
 import type { RemoteReplicaWriter, ReplicaSettings } from '../services/s3/replica-writer.js';
 import { recordRemoteDecisions } from '../services/s3/replication-explain.js';
-import { encodeEnvelope, replicaBody, REPLICA_PATH, sealedForWire, versionForWire, wirePartSize, type ReplicaEnvelope } from '../services/s3/replica-wire.js';
+import { encodeEnvelope, replicaBody, replicaBytes, REPLICA_PATH, sealedForWire, versionForWire, wirePartSize, type ReplicaEnvelope } from '../services/s3/replica-wire.js';
 import { signRequest } from './auth/index.js';
 import { sha256Hex, signPeerRequest, verifyPeerResponse } from './peer-protocol.js';
 import { boundConnect } from './peer-timeouts.js';
 import { DEFAULT_PEER_TIMEOUTS, type SplitConfig } from './peers.js';
-import { frameReplica } from './replica-framing.js';
+import { frameReplica, frameReplicaBuffer } from './replica-framing.js';
 
 export class PeerReplicaClient implements RemoteReplicaWriter {
   constructor(
@@ -30,9 +30,11 @@ export class PeerReplicaClient implements RemoteReplicaWriter {
     private readonly split: Pick<SplitConfig, 'keys' | 'ca' | 'timeouts'>,
   ) {}
 
-  private async send(creds: RoleCredentials, envelope: ReplicaEnvelope, data?: { stream: Readable; length: number }): Promise<void> {
+  /** `data`: the object's bytes, streamed, or (a small object) whole in memory. */
+  private async send(creds: RoleCredentials, envelope: ReplicaEnvelope, data?: { stream: Readable; length: number } | Buffer): Promise<void> {
     const url = new URL(REPLICA_PATH, this.baseUrl);
-    const framed = frameReplica(encodeEnvelope(envelope), data?.stream, data?.length ?? 0);
+    const json = encodeEnvelope(envelope);
+    const framed = Buffer.isBuffer(data) ? frameReplicaBuffer(json, data) : frameReplica(json, data?.stream, data?.length ?? 0);
     // The role signs (the destination authorizes it); the peer keys authenticate the request, its body and the answer.
     const headers = signRequest(
       { method: 'PUT', url, headers: { 'content-length': String(framed.length), 'content-type': 'application/octet-stream' }, body: 'UNSIGNED-PAYLOAD' },
@@ -50,7 +52,8 @@ export class PeerReplicaClient implements RemoteReplicaWriter {
       req.on('timeout', () => req.destroy(new Error(`peer ${this.baseUrl} timed out`)));
       // The transfer has its own long idle timeout; a destination that does not even connect is known in seconds.
       boundConnect(req, https, (this.split.timeouts ?? DEFAULT_PEER_TIMEOUTS).connectMs, url.origin);
-      pipeline(body, req).catch((e: unknown) => req.destroy(e instanceof Error ? e : new Error(String(e))));
+      if (Buffer.isBuffer(body)) req.end(body);
+      else pipeline(body, req).catch((e: unknown) => req.destroy(e instanceof Error ? e : new Error(String(e))));
     });
     const chunks: Buffer[] = [];
     let size = 0;
@@ -105,6 +108,8 @@ export class PeerReplicaClient implements RemoteReplicaWriter {
       envelope.dryRun = true;
       return this.send(creds, envelope);
     }
+    const whole = replicaBytes(source);
+    if (whole) return this.send(creds, envelope, whole);
     return this.send(creds, envelope, { stream: replicaBody(source), length: source.parts.reduce((n, p) => n + wirePartSize(sealed !== undefined, p.size), 0) });
   }
 

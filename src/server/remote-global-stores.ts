@@ -112,12 +112,16 @@ export class RemoteStores {
  * and at once while it stays unreachable (peer-reachability.ts).
  */
 export function remoteGlobalStores(homeUrl: string, split: Pick<SplitConfig, 'keys' | 'ca' | 'timeouts' | 'home'>, log?: Pick<Logger, 'warn' | 'info'>): GlobalStores {
-  const reachability = new PeerReachability((c) => {
-    if (!c.reachable) log?.warn({ home: split.home, url: homeUrl, reason: c.error.message }, 'home region unreachable: requests that need IAM, STS, accounts or bucket names answer 503 until it is back');
-    else log?.info({ home: split.home, url: homeUrl, downMs: c.downMs }, 'home region reachable again');
-  });
   const name = `the home region ${split.home}'s process (IAM, STS, accounts, bucket names) at ${homeUrl}`;
-  const remote = new RemoteStores((call) => reachability.call(() => peerCall(homeUrl, split, GLOBAL_RPC_PATH, call, name)));
+  const send = (call: GlobalRpc) => peerCall(homeUrl, split, GLOBAL_RPC_PATH, call, name);
+  const reachability = new PeerReachability(
+    () => send({ store: 'iam', method: 'changeToken', args: [] }),
+    (c) => {
+      if (!c.reachable) log?.warn({ home: split.home, url: homeUrl, reason: c.error.message, effect: 'requests that need IAM, STS, accounts or bucket names answer 503 until it is back' }, 'home region unreachable');
+      else log?.info({ home: split.home, url: homeUrl, downMs: c.downMs }, 'home region reachable again');
+    },
+  );
+  const remote = new RemoteStores((call) => reachability.call(() => send(call)));
   return { iam: remote.proxy<IamStore>('iam'), directory: remote.proxy<BucketDirectory>('directory'), close: async () => undefined };
 }
 

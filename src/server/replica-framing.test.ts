@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { derivePeerKeys } from './peer-protocol.js';
-import { frameReplica, readFramedReplica } from './replica-framing.js';
+import { frameReplica, frameReplicaBuffer, parseFramedReplica, readFramedReplica } from './replica-framing.js';
 
 const keys = derivePeerKeys('a shared secret of some length');
 const SIG = 'ab'.repeat(32);
@@ -56,5 +56,39 @@ describe('replica framing', () => {
     const { content, bytes } = await framed();
     await assert.rejects(read(bytes.subarray(0, bytes.length - 10), content), (e: { code?: string }) => e.code === 'IncompleteBody');
     await assert.rejects(read(bytes.subarray(0, 3), content), (e: { code?: string }) => e.code === 'IncompleteBody');
+  });
+});
+
+describe('replica framing, small bodies whole', () => {
+  const bad = (code: string) => (e: { code?: string }) => e.code === code;
+
+  it('a body framed in memory is byte for byte the streamed one, and either reader takes it', async () => {
+    const { content, bytes } = await framed();
+    const whole = frameReplicaBuffer(envelope, Buffer.from('hello'));
+    assert.equal(whole.content, content);
+    assert.deepEqual(whole.body(keys, SIG), bytes);
+    assert.equal(whole.length, bytes.length);
+    const parsed = parseFramedReplica(bytes, keys, SIG, content);
+    assert.equal(parsed.envelope.toString(), envelope.toString());
+    assert.equal(parsed.data.toString(), 'hello');
+    const streamed = await read(whole.body(keys, SIG), content);
+    assert.equal(streamed.data, 'hello');
+    streamed.check();
+  });
+
+  it('refuses, before anything is used, a changed data byte, a changed envelope, another request signature, a cut body', async () => {
+    const { content, bytes } = await framed();
+    const data = Buffer.from(bytes);
+    data[4 + envelope.length + 1]! ^= 1;
+    assert.throws(() => parseFramedReplica(data, keys, SIG, content), bad('BadDigest'));
+    const env = Buffer.from(bytes);
+    env[6]! ^= 1;
+    assert.throws(() => parseFramedReplica(env, keys, SIG, content), bad('BadDigest'));
+    assert.throws(() => parseFramedReplica(bytes, keys, 'cd'.repeat(32), content), bad('BadDigest'));
+    assert.throws(() => parseFramedReplica(bytes.subarray(0, bytes.length - 10), keys, SIG, content), bad('IncompleteBody'));
+    assert.throws(() => parseFramedReplica(Buffer.concat([bytes, Buffer.from('x')]), keys, SIG, content), bad('BadDigest'));
+    assert.throws(() => parseFramedReplica(bytes.subarray(0, 4 + envelope.length + 3), keys, SIG, content), bad('IncompleteBody'));
+    assert.throws(() => parseFramedReplica(bytes.subarray(0, 3), keys, SIG, content), bad('IncompleteBody'));
+    assert.throws(() => parseFramedReplica(bytes, keys, SIG, 'sha256'), bad('InvalidRequest'));
   });
 });

@@ -48,6 +48,21 @@ export function frameReplica(envelopeJson: Buffer, data: Readable | undefined, d
   };
 }
 
+/** frameReplica for data already in memory: the whole body as one Buffer (one write, no stream). */
+export function frameReplicaBuffer(envelopeJson: Buffer, data: Buffer): { content: string; length: number; body(keys: PeerKeys, requestSignature: string): Buffer } {
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(envelopeJson.length);
+  const length = 4 + envelopeJson.length + data.length + TAG_SIZE;
+  return {
+    content: TAG_PREFIX + sha256Hex(envelopeJson),
+    length,
+    body: (keys, requestSignature) => {
+      const digest = createHash('sha256').update(head).update(envelopeJson).update(data).digest();
+      return Buffer.concat([head, envelopeJson, data, bodyTag(keys, requestSignature, digest)], length);
+    },
+  };
+}
+
 /** Hashes and passes on every byte but the last TAG_SIZE, which it keeps as the tag. */
 class TagHoldback extends Transform {
   private tail = Buffer.alloc(0);
@@ -122,4 +137,25 @@ export async function readFramedReplica(body: Readable, keys: PeerKeys, requestS
       }
     },
   };
+}
+
+/**
+ * The receiver, for a small body read whole: the same checks as readFramedReplica (envelope digest,
+ * then the closing tag), all of them before anything is done with it.
+ */
+export function parseFramedReplica(body: Buffer, keys: PeerKeys, requestSignature: string, content: string): { envelope: Buffer; data: Buffer } {
+  if (!content.startsWith(TAG_PREFIX)) throw new ServiceError('InvalidRequest', 400, 'A replica request must declare its envelope digest (TAG:<sha256>)');
+  if (body.length < 4) throw new ServiceError('IncompleteBody', 400, 'The replica body ended inside its envelope');
+  const length = body.readUInt32BE(0);
+  if (length > MAX_ENVELOPE) throw new ServiceError('InvalidRequest', 400, `The replica envelope is ${length} bytes (at most ${MAX_ENVELOPE})`);
+  if (body.length < 4 + length) throw new ServiceError('IncompleteBody', 400, 'The replica body ended inside its envelope');
+  const envelope = body.subarray(4, 4 + length);
+  if (sha256Hex(envelope) !== content.slice(TAG_PREFIX.length)) throw new ServiceError('BadDigest', 400, 'The replica envelope does not match the digest the peer signed');
+  if (body.length < 4 + length + TAG_SIZE) throw new ServiceError('IncompleteBody', 400, 'The replica body ended before its closing tag');
+  const end = body.length - TAG_SIZE;
+  const digest = createHash('sha256').update(body.subarray(0, end)).digest();
+  if (!checkBodyTag(keys, requestSignature, digest, body.subarray(end))) {
+    throw new ServiceError('BadDigest', 400, 'The replica body does not match the digest the peer signed (altered in transit)');
+  }
+  return { envelope, data: body.subarray(4 + length, end) };
 }

@@ -15,11 +15,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
+import { ListKeysCommand } from '@aws-sdk/client-kms';
 import { eventually } from '../support/clients.js';
 import { netnsUnavailable } from '../support/netns.js';
 import type { ScenarioNames } from '../support/replication-documents.js';
@@ -156,6 +158,8 @@ describe('regions on separate hosts (network namespaces, 20 ms apart)', { skip: 
  * the two others. The home's link is cut while replication from us-east-2 to us-west-2 is under
  * way: neither the role's session nor the destination's authorization of it can be had, which is
  * a passing fault, not a failure — the versions stay PENDING and complete once the home is back.
+ * Meanwhile us-east-2's own S3 and KMS requests, which need the home for credentials, policies and
+ * bucket names, answer AWS's 503 (ServiceUnavailable; KMS DependencyTimeoutException), not 500.
  */
 describe('regions on separate hosts: the home host cut off during replication between the two others', { skip: unavailable }, () => {
   let hosts: SeparateHosts;
@@ -197,6 +201,24 @@ describe('regions on separate hosts: the home host cut off during replication be
     await eventually(async () => ((hosts.regions['us-east-2']!.process.logs().match(/replication will retry/g) ?? []).length > retriesBefore ? true : undefined), 60_000, 200);
     const retry = hosts.regions['us-east-2']!.process.logs().split('\n').filter((l) => l.includes('replication will retry')).at(-1);
     t.diagnostic(`while the home was away: ${retry}`);
+    // us-east-2's own requests need the home (credentials, policies, bucket names): AWS's 503, which clients retry.
+    const answers: [string, () => Promise<unknown>, string][] = [
+      ['GetObject', () => source.send(new GetObjectCommand({ Bucket: src, Key: first.key })), 'ServiceUnavailable'],
+      ['PutObject', () => source.send(new PutObjectCommand({ Bucket: src, Key: 'while-home-away', Body: 'x' })), 'ServiceUnavailable'],
+      ['CreateBucket', () => source.send(new CreateBucketCommand({ Bucket: `home-away-${Date.now()}`, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } })), 'ServiceUnavailable'],
+      ['KMS ListKeys', () => hosts.kms('us-east-2').send(new ListKeysCommand({})), 'DependencyTimeoutException'],
+    ];
+    for (const [name, request, code] of answers) {
+      const started = Date.now();
+      const e = await request().then(
+        () => assert.fail(`${name} succeeded while the home was cut off`),
+        (err: { name: string; message: string; $metadata?: { httpStatusCode?: number } }) => err,
+      );
+      t.diagnostic(`home cut off: ${name} answered ${e.$metadata?.httpStatusCode} ${e.name} in ${Date.now() - started} ms`);
+      assert.equal(e.$metadata?.httpStatusCode, 503, `${name}: ${e.name} ${e.message}`);
+      assert.equal(e.name, code, `${name}: ${e.message}`);
+      assert.match(e.message, /home region us-east-1/);
+    }
     hosts.net.heal('use1');
     const healedAt = Date.now();
 

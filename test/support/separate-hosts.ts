@@ -18,15 +18,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, PutBucketReplicationCommand, PutBucketVersioningCommand, S3Client, type BucketLocationConstraint } from '@aws-sdk/client-s3';
-import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { S3Client } from '@aws-sdk/client-s3';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { generate } from 'selfsigned';
 import { startMeridianProcess, type MeridianProcess } from './meridian-process.js';
 import { TestNetwork } from './netns.js';
 import { TcpDelayProxy } from './tcp-delay-proxy.js';
-import { permissionsPolicy, replicationConfiguration, trustPolicy, type ScenarioNames } from './replication-documents.js';
+import type { ScenarioNames } from './replication-documents.js';
+import { setUpReplicationBetween } from './replication-setup.js';
 
 const HTTP_PORT = 9000;
 const TLS_PORT = 9443;
@@ -234,27 +235,5 @@ export async function startRegionsOnSeparateHosts(opts: SeparateHostsOptions): P
  * SseKmsEncryptedObjects and ReplicaKmsKeyID.
  */
 export async function setUpReplicationAcrossHosts(hosts: SeparateHosts, srcRegion: string, destRegion: string): Promise<ScenarioNames> {
-  const tag = randomBytes(4).toString('hex');
-  const src = `src-${tag}`;
-  const dest = `dest-${tag}`;
-  const srcKeyArn = (await hosts.kms(srcRegion).send(new CreateKeyCommand({ Description: 'source key' }))).KeyMetadata!.Arn!;
-  const destKeyArn = (await hosts.kms(destRegion).send(new CreateKeyCommand({ Description: 'replica key' }))).KeyMetadata!.Arn!;
-  const bucket = async (region: string, name: string) => {
-    const s3 = hosts.s3(region);
-    await s3.send(new CreateBucketCommand({ Bucket: name, ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }) }));
-    await s3.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
-  };
-  await bucket(srcRegion, src);
-  await bucket(destRegion, dest);
-  const roleName = `s3-crr-with-kms-role-${tag}`;
-  const roleArn = (await hosts.iam().send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trustPolicy('s3.amazonaws.com') }))).Role!.Arn!;
-  // The walkthrough's documents name us-east-1 → us-east-2; put these regions in kms:ViaService.
-  const policy = permissionsPolicy({ src, dest, srcKeyArn, destKeyArn })
-    .replaceAll('s3.us-east-2.amazonaws.com', '@DEST@')
-    .replaceAll('s3.us-east-1.amazonaws.com', `s3.${srcRegion}.amazonaws.com`)
-    .replaceAll('@DEST@', `s3.${destRegion}.amazonaws.com`);
-  await hosts.iam().send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: 'replication', PolicyDocument: policy }));
-  const names = { src, dest, srcKeyArn, destKeyArn, roleArn };
-  await hosts.s3(srcRegion).send(new PutBucketReplicationCommand({ Bucket: src, ReplicationConfiguration: JSON.parse(replicationConfiguration(names)) }));
-  return names;
+  return setUpReplicationBetween(hosts, srcRegion, destRegion);
 }

@@ -37,6 +37,8 @@ export interface SplitPairOptions {
   prepare?: (side: 'east1' | 'east2', dataDir: string) => void;
   /** The ports to listen on (default: free ones). */
   ports?: Record<'east1' | 'east2', number>;
+  /** The regions each side serves (default: us-east-1 on east1, the home; us-east-2 on east2). */
+  regions?: Partial<Record<'east1' | 'east2', string[]>>;
 }
 
 export async function startSplitPair(env: Record<string, string> = {}, opts: SplitPairOptions = {}): Promise<SplitPair> {
@@ -47,7 +49,7 @@ export async function startSplitPair(env: Record<string, string> = {}, opts: Spl
   const secret = randomBytes(24).toString('hex');
   opts.prepare?.('east1', dirs.east1);
   opts.prepare?.('east2', dirs.east2);
-  const regionOf = { east1: 'us-east-1', east2: 'us-east-2' };
+  const regionsOf = { east1: opts.regions?.east1 ?? ['us-east-1'], east2: opts.regions?.east2 ?? ['us-east-2'] };
   const other = { east1: 'east2', east2: 'east1' } as const;
   const pair = {} as SplitPair;
   pair.start = async (side) => {
@@ -57,7 +59,7 @@ export async function startSplitPair(env: Record<string, string> = {}, opts: Spl
       tls: opts.tls?.[side] ?? false,
       accessKeyId,
       secretAccessKey,
-      args: ['--regions', regionOf[side], '--peer', `${regionOf[peer]}=${opts.via?.[peer] ?? `http://127.0.0.1:${ports[peer]}`}`, '--home', 'us-east-1'],
+      args: ['--regions', regionsOf[side].join(','), ...regionsOf[peer].flatMap((r) => ['--peer', `${r}=${opts.via?.[peer] ?? `http://127.0.0.1:${ports[peer]}`}`]), '--home', 'us-east-1'],
       env: { MERIDIAN_PORT: String(ports[side]), MERIDIAN_PEER_SECRET: secret, ...env, ...opts.sideEnv?.[side] },
     });
     pair[side] = m;

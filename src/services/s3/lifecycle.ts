@@ -7,6 +7,7 @@
  * class is served online). Versions still pending replication wait, as on AWS.
  */
 import type { BucketRecord, MultipartUpload, RegionMetadataStore, StoredObjectVersion } from '../../storage/types.js';
+import { WriteConditionFailed } from '../../storage/errors.js';
 import type { Caller } from '../caller.js';
 import { deleteKey } from './handlers/deletes.js';
 import type { LifecycleFilter, LifecycleRule } from './lifecycle-config.js';
@@ -115,8 +116,14 @@ export async function applyLifecycle(ctx: S3Context, bucket: BucketRecord, rules
     if (!current.isDeleteMarker) {
       const due = rules.filter((r) => ruleMatches(r, current)).map((r) => currentExpiry(r, current)).filter((t): t is number => t !== undefined);
       if (due.length > 0 && now >= Math.min(...due) && settled(current)) {
-        await deleteKey(ctx, owner, bucket, current.key, undefined, { replicate: false });
-        out.expired++;
+        // Only the version this sweep judged due (by its ETag, checked at commit): a second sweep that
+        // read the same history, or a PUT since, finds it gone or replaced and leaves the key alone.
+        try {
+          await deleteKey(ctx, owner, bucket, current.key, undefined, { replicate: false, condition: { kind: 'if-match', etag: current.etag } });
+          out.expired++;
+        } catch (e) {
+          if (!(e instanceof WriteConditionFailed)) throw e;
+        }
       }
     } else if (versions.length === 1 && rules.some((r) => r.expiration?.expiredObjectDeleteMarker && ruleMatches(r, { key: current.key, size: 0 }))) {
       // An expired object delete marker: the only thing left of its key.

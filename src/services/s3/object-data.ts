@@ -48,6 +48,33 @@ export async function writeEncryptedBlob(blobs: BlobStore, plaintext: Readable, 
 }
 
 /**
+ * Encrypt a plaintext already in memory (a small replica's part) into a new blob: one encryptBuffer
+ * call, same format as the stream. `size` is the part's declared size, which the bytes must match.
+ */
+export async function writeEncryptedBuffer(blobs: BlobStore, plaintext: Buffer, dataKey: Buffer, size: number): Promise<BlobRef> {
+  if (plaintext.length !== size) throw new Error(`part is ${plaintext.length} bytes, not the ${size} declared`);
+  return storeWhole(blobs, encryptBuffer(dataKey, plaintext));
+}
+
+/** writeSealedBlob for sealed bytes already in memory, with the same length check. */
+export async function writeSealedBuffer(blobs: BlobStore, sealed: Buffer, plainSize: number): Promise<BlobRef> {
+  const expected = encryptedSize(plainSize);
+  if (sealed.length !== expected) throw new Error(`sealed part is ${sealed.length > expected ? 'longer' : 'shorter'} than the ${expected} bytes its ${plainSize}-byte plaintext encrypts to`);
+  return storeWhole(blobs, sealed);
+}
+
+async function storeWhole(blobs: BlobStore, stored: Buffer): Promise<BlobRef> {
+  const writer = blobs.createWriter();
+  try {
+    await writer.write(stored);
+    return await writer.finish();
+  } catch (e) {
+    await writer.abort().catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
  * A small stream, whole (at most `limit` bytes: the payload verifier enforces the declared length, this
  * bounds memory should a caller pass a wrong one). Listeners rather than `for await`, whose async
  * iterator machinery cost more than the rest of a 4 KiB body's handling; like it, a stream that fails,

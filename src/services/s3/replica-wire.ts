@@ -93,6 +93,37 @@ export function replicaBody(source: SourceVersion): Readable {
   );
 }
 
+/** The same body as one Buffer when every part's bytes are in memory (a small object); else undefined. */
+export function replicaBytes(source: SourceVersion): Buffer | undefined {
+  if (!source.parts.every((p) => p.bytes)) return undefined;
+  const pieces = source.parts.map((p) => p.bytes!());
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+}
+
+/**
+ * The receiving side for a body received whole (and already authenticated): each part's bytes are
+ * a slice of `data`, which must hold exactly the declared parts.
+ */
+export function sourceFromWireBytes(e: ReplicaEnvelope, data: Buffer): SourceVersion {
+  const sealed = e.sealed !== undefined;
+  let offset = 0;
+  const parts = (e.parts ?? []).map((p) => {
+    const size = wirePartSize(sealed, p.size);
+    if (offset + size > data.length) throw new ServiceError('IncompleteBody', 400, 'The replica body ended before its declared parts');
+    const bytes = data.subarray(offset, offset + size);
+    offset += size;
+    const part: SourceVersion['parts'][number] = { partNumber: p.partNumber, size: p.size, open: () => Readable.from([bytes], { objectMode: false }), bytes: () => bytes };
+    if (p.etag !== undefined) part.etag = p.etag;
+    if (p.checksum) part.checksum = p.checksum;
+    return part;
+  });
+  if (offset !== data.length) throw new ServiceError('IncompleteBody', 400, `The replica body is ${data.length - offset} bytes longer than its declared parts`);
+  const source: SourceVersion = { version: versionFromWire(e), parts };
+  if (e.tags) source.tags = e.tags;
+  if (e.sealed) source.sealed = { wrappedKey: Buffer.from(e.sealed.wrappedKey, 'base64'), customerKeyMd5: e.sealed.customerKeyMd5, wrapLabel: e.sealed.wrapLabel };
+  return source;
+}
+
 /**
  * The receiving side: a SourceVersion whose parts read their bytes off the request body, in order.
  * Its `verify` (run before the replica is committed) reads the body to its end — refusing any byte

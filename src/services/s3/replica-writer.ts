@@ -14,7 +14,7 @@ import type { DestinationBucket, RoleCredentials, SourceVersion, WriteOptions } 
 import type { BlobRef, ObjectEncryption, ObjectPart, ObjectVersion } from '../../storage/types.js';
 import type { Caller } from '../caller.js';
 import { bucketEncryption } from './bucket-encryption.js';
-import { writeEncryptedBlob, writeSealedBlob } from './object-data.js';
+import { writeEncryptedBlob, writeEncryptedBuffer, writeSealedBlob, writeSealedBuffer } from './object-data.js';
 import type { S3Context } from './s3-context.js';
 
 /** What of the rule's Destination the destination needs. */
@@ -128,7 +128,7 @@ export class ReplicaWriter {
       if (opts.dryRun) return;
       const { wrappedKey, customerKeyMd5, wrapLabel } = source.sealed;
       const encryption: ObjectEncryption = { algorithm: 'AES256', wrappedKey, customerKeyMd5, customerWrapLabel: wrapLabel };
-      await this.store(dst, destination, settings, source, tags, encryption, (p) => writeSealedBlob(ctx.blobs, p.open(), p.size));
+      await this.store(dst, destination, settings, source, tags, encryption, (p) => (p.bytes ? writeSealedBuffer(ctx.blobs, p.bytes(), p.size) : writeSealedBlob(ctx.blobs, p.open(), p.size)));
       return;
     }
 
@@ -150,7 +150,10 @@ export class ReplicaWriter {
         encryption = ctx.sse.wrapDataKeySseS3(destination.name, v.key, dataKey);
       }
       if (opts.dryRun) return;
-      await this.store(dst, destination, settings, source, tags, encryption, (p) => writeEncryptedBlob(ctx.blobs, p.open(), dataKey));
+      // A small part is sealed in one call (in memory already, or gathered: its size is declared), not through the encrypting stream.
+      await this.store(dst, destination, settings, source, tags, encryption, (p) =>
+        p.bytes ? writeEncryptedBuffer(ctx.blobs, p.bytes(), dataKey, p.size) : writeEncryptedBlob(ctx.blobs, p.open(), dataKey, p.size),
+      );
     } finally {
       dataKey.fill(0);
     }

@@ -12,7 +12,7 @@ import type { ObjectPart, ObjectVersion } from '../../storage/types.js';
 import type { Caller } from '../caller.js';
 import type { IdentityResolver } from '../iam/identity.js';
 import { StsService } from '../sts/sts-service.js';
-import { readObjectData, readSealedBlob } from './object-data.js';
+import { inlineObjectData, readObjectData, readSealedBlob } from './object-data.js';
 import { failureFrom, ReplicaWriter, type RemoteReplicaWriter, type ReplicaSettings } from './replica-writer.js';
 import type { S3Context } from './s3-context.js';
 import { customerWrapLabelOf } from './sse.js';
@@ -30,8 +30,9 @@ export interface ReplicationTransportDeps {
 
 const S3_SERVICE = 's3.amazonaws.com';
 
-function sourcePart(p: ObjectPart, open: () => Readable): SourceVersion['parts'][number] {
+function sourcePart(p: ObjectPart, open: () => Readable, bytes?: () => Buffer): SourceVersion['parts'][number] {
   const part: SourceVersion['parts'][number] = { partNumber: p.partNumber, size: p.size, open };
+  if (bytes) part.bytes = bytes;
   if (p.etag !== undefined) part.etag = p.etag;
   if (p.checksum) part.checksum = p.checksum;
   return part;
@@ -130,7 +131,10 @@ export class InProcessReplicationTransport implements ReplicationTransport {
       return withTags({
         version: v,
         sealed: { wrappedKey: enc.wrappedKey, customerKeyMd5: enc.customerKeyMd5, wrapLabel: customerWrapLabelOf(bucket, key, enc) },
-        parts: v.parts.map((p: ObjectPart) => sourcePart(p, () => readSealedBlob(ctx.blobs, p.blob))),
+        parts: v.parts.map((p: ObjectPart) => {
+          const blob = p.blob;
+          return sourcePart(p, () => readSealedBlob(ctx.blobs, blob), blob.kind === 'inline' ? () => blob.data : undefined);
+        }),
       });
     }
     let dataKey: Buffer;
@@ -142,7 +146,10 @@ export class InProcessReplicationTransport implements ReplicationTransport {
         { AccessDenied: 'SrcGetObjectNotPermitted', 'KMS.DisabledException': 'SrcKmsKeyInvalidState', 'KMS.KMSInvalidStateException': 'SrcKmsKeyInvalidState', 'KMS.NotFoundException': 'SrcKmsKeyInvalidState' },
       );
     }
-    return withTags({ version: v, parts: v.parts.map((p: ObjectPart) => sourcePart(p, () => readObjectData(ctx.blobs, [p], dataKey))) });
+    return withTags({
+      version: v,
+      parts: v.parts.map((p: ObjectPart) => sourcePart(p, () => readObjectData(ctx.blobs, [p], dataKey), p.blob.kind === 'inline' ? () => inlineObjectData([p], dataKey)! : undefined)),
+    });
   }
 
   async readSourceTags(creds: RoleCredentials, bucket: string, key: string, versionId: string): Promise<Record<string, string> | undefined> {

@@ -1,6 +1,6 @@
 /** DeleteObject and DeleteObjects (multi-object delete): versioned, suspended and unversioned buckets. */
 import { isServiceError } from '../../../common/errors.js';
-import type { BucketRecord, ObjectVersion } from '../../../storage/types.js';
+import type { BucketRecord, ObjectVersion, WriteCondition } from '../../../storage/types.js';
 import { children, malformedXml, parseXml, text, token, toXml, type XmlObject } from '../../protocol/xml.js';
 import { blobsOf } from '../object-data.js';
 import { readSmallBody, requireChecksumHeader, S3_XMLNS } from '../request-body.js';
@@ -32,7 +32,8 @@ export async function deleteKey(
   bucket: BucketRecord,
   key: string,
   versionId: string | undefined,
-  opts: { replicate?: boolean } = {},
+  /** `condition`: the delete marker is written only if it holds at commit (else WriteConditionFailed, nothing written). */
+  opts: { replicate?: boolean; condition?: WriteCondition } = {},
 ): Promise<DeleteOutcome> {
   if (versionId !== undefined) {
     const removed = await ctx.meta.deleteObjectVersion(bucket.name, key, versionId);
@@ -67,7 +68,7 @@ export async function deleteKey(
   };
   // Delete markers made by lifecycle are never replicated (reference §2.1).
   const outbox = opts.replicate === false ? [] : await planVersionReplication(ctx, marker);
-  const { displaced } = await ctx.meta.putObjectVersion(marker, outbox);
+  const { displaced } = await ctx.meta.putObjectVersion(marker, outbox, opts.condition);
   await afterCommit(ctx, displaced, outbox.length > 0);
   return { deleteMarker: true, deleteMarkerVersionId: marker.versionId };
 }
