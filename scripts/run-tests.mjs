@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: type-check, check layer boundaries, then run every *.test.ts with node's test runner.
+// `npm test`: type-check, compile the server if its build is stale, then run every *.test.ts with node's test runner.
 // Usage: npm test [-- <path filter>...]   e.g. `npm test -- policy` runs only files whose path contains "policy".
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -33,6 +33,9 @@ if (filters.length === 0) {
   // The web console has its own settings (DOM library, JSX).
   if (run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', 'console']) !== 0) process.exit(1);
 }
+
+// The servers the tests start run what `npm start` runs: the compiled build, brought up to date here.
+if (run(process.execPath, [join(root, 'scripts/build-server.mjs'), '--if-stale']) !== 0) process.exit(1);
 
 const files = ['src', 'test', 'bench']
   .filter((d) => existsSync(join(root, d)))

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join, resolve } from 'node:path';
-import { signRequest, type SigningCredentials } from '../server/auth/index.js';
+import { signRequest, type SigningCredentials } from '../server/auth/sign.js';
 
 export interface ClientOptions {
   endpoint?: string;

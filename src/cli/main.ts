@@ -3,14 +3,15 @@ import { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, workersFor, type Config } from '../server/config.js';
-import { ClusterWorkerGroup, isClusterWorker, runPrimary } from '../server/cluster.js';
-import { startMeridian } from '../server/server.js';
-import { createAccount, newAccountId } from '../server/accounts.js';
-import { migratePostgresMetadata, migrateSqliteMetadata, openGlobalStores, openPostgresMetadata, type GlobalStores } from '../storage/index.js';
+import type { GlobalStores } from '../storage/index.js';
 import { faultCommands } from './faults.js';
 import { replicationCommands } from './replication.js';
-import { runExplain, type ExplainOptions } from './explain.js';
-import { runFsck } from './fsck.js';
+import type { ExplainOptions } from './explain.js';
+
+// The server, the stores and the tools are imported where a command needs them: a cluster primary
+// (serve with MERIDIAN_WORKERS > 1) then loads only what forks and watches workers.
+const server = () => import('../server/server.js');
+const storage = () => import('../storage/index.js');
 
 async function serve(opts: { regions?: string; peer?: string[]; home?: string; metadataUrl?: string }): Promise<void> {
   // Split mode from the command line: the same settings as MERIDIAN_REGIONS / _PEERS / _HOME_REGION.
@@ -19,11 +20,12 @@ async function serve(opts: { regions?: string; peer?: string[]; home?: string; m
   if (opts.peer?.length) process.env.MERIDIAN_PEERS = opts.peer.join(',');
   if (opts.home) process.env.MERIDIAN_HOME_REGION = opts.home;
   const config = loadConfig();
+  const { isClusterWorker, runPrimary } = await import('../server/cluster.js');
   if (isClusterWorker()) return serveAsWorker(config);
   const out = (s: string) => process.stdout.write(s + '\n');
   const { workers, reason } = workersFor(config);
   if (reason) out(reason);
-  const m = workers > 1 ? await runPrimary(config, { workers, out }) : await startMeridian(config);
+  const m = workers > 1 ? await runPrimary(config, { workers, out }) : await (await server()).startMeridian(config);
   // Before the banner: whoever reads "listening" may stop the server at once, and a SIGTERM arriving
   // before a listener exists would kill the process without stopping its workers.
   stopOnSignals(() => m.close(), out);
@@ -47,6 +49,8 @@ async function serve(opts: { regions?: string; peer?: string[]; home?: string; m
 
 /** A cluster worker: serves requests on the primary's sockets; stops on SIGTERM, or when the primary is gone. */
 async function serveAsWorker(config: Config): Promise<void> {
+  const { ClusterWorkerGroup } = await import('../server/cluster.js');
+  const { startMeridian } = await server();
   const group = new ClusterWorkerGroup();
   // The primary died (SIGKILL): nothing restarts this worker or hands it connections; stop serving
   // (at once if it dies while this worker is still starting).
@@ -81,6 +85,7 @@ function redactUrl(url: string): string {
 
 /** The global stores of the configured backend (SQLite file under the data directory, or PostgreSQL). */
 async function openConfiguredGlobalStores(config: ReturnType<typeof loadConfig>): Promise<GlobalStores> {
+  const { openGlobalStores, openPostgresMetadata } = await storage();
   if (config.metadataUrl) {
     const pg = await openPostgresMetadata(config.metadataUrl, { max: 2, applicationName: 'meridian cli' });
     return { ...pg.global, close: () => pg.close() };
@@ -95,6 +100,7 @@ async function migrate(opts: { metadataUrl?: string }): Promise<void> {
   if (opts.metadataUrl) process.env.MERIDIAN_METADATA_URL = opts.metadataUrl;
   const config = loadConfig();
   const out = (s: string) => process.stdout.write(s + '\n');
+  const { migratePostgresMetadata, migrateSqliteMetadata } = await storage();
   if (config.metadataUrl) {
     const { from, to } = await migratePostgresMetadata(config.metadataUrl);
     out(from === to ? `PostgreSQL ${redactUrl(config.metadataUrl)}: schema version ${to}, up to date` : `PostgreSQL ${redactUrl(config.metadataUrl)}: schema version ${from} -> ${to}`);
@@ -109,6 +115,7 @@ async function migrate(opts: { metadataUrl?: string }): Promise<void> {
 async function accountsCreate(opts: { name: string; id?: string }): Promise<void> {
   const config = loadConfig();
   if (opts.id !== undefined && !/^\d{12}$/.test(opts.id)) throw new Error(`--id must be 12 digits, got '${opts.id}'`);
+  const { createAccount, newAccountId } = await import('../server/accounts.js');
   const stores = await openConfiguredGlobalStores(config);
   try {
     const accountId = opts.id ?? (await newAccountId(stores.iam));
@@ -160,6 +167,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--insecure', 'evaluate as a plain-HTTP request (aws:SecureTransport=false)')
     .option('--json', 'print the request and decision as JSON')
     .action(async (opts: ExplainOptions) => {
+      const { runExplain } = await import('./explain.js');
       process.exitCode = await runExplain(opts, (s) => process.stdout.write(s + '\n'));
     });
   program
@@ -168,7 +176,15 @@ export async function main(argv: string[]): Promise<void> {
     .option('--repair', 'remove orphaned files (objects with missing or damaged blobs are reported, never removed); run with the server stopped')
     .action(async (opts: { repair?: boolean }) => {
       sqliteOnly('fsck');
+      const { runFsck } = await import('./fsck.js');
       process.exitCode = await runFsck(loadConfig().dataDir, opts, (s) => process.stdout.write(s + '\n'));
+    });
+  program
+    .command('_first-start', { hidden: true })
+    .description('a cluster primary\'s first start, in a child process (first-start.ts)')
+    .action(async () => {
+      const { firstStartChild } = await import('../server/first-start.js');
+      await firstStartChild(loadConfig());
     });
   try {
     await program.parseAsync(argv, { from: 'user' });

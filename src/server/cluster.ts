@@ -3,19 +3,17 @@
  * HTTPS listening sockets, over the same data directory (SQLite in WAL mode; each worker has its own
  * connections and group commit, and waits for the others' write lock through busy_timeout).
  *
- * The primary serves no request. It does the first start once (root credentials, the TLS
- * certificate, the ports when 0 was asked), forks the workers, restarts one that dies, names the
+ * The primary serves no request. It has the first start done once (root credentials, the TLS
+ * certificate: first-start.ts, in a child process), picks the ports when 0 was asked, forks the workers, restarts one that dies, names the
  * worker that runs the background work (worker-group.ts) and names another when that one dies, and
  * relays the workers' messages. SIGTERM or SIGINT to it stops every worker gracefully.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { openGlobalStores, openPostgresMetadata } from '../storage/index.js';
 import type { ReplicationEvent } from '../replication/worker.js';
-import { ensureDefaultAccount, type RootCredentials } from './accounts.js';
+import type { RootCredentials } from './accounts.js';
 import type { Config } from './config.js';
-import { loadOperatorCertificate, loadOrCreateCertificate } from './tls.js';
+import { firstStartInChild } from './first-start.js';
 import type { WorkerGroup } from './worker-group.js';
 
 type Message =
@@ -69,20 +67,9 @@ function freePort(host: string): Promise<number> {
 }
 
 export async function runPrimary(config: Config, opts: PrimaryOptions): Promise<PrimaryStarted> {
-  // First start, once, before any worker exists: nothing here can race.
-  // The account lives where the workers will look for it: PostgreSQL (schema checked) or the SQLite file.
-  const pg = config.metadataUrl ? await openPostgresMetadata(config.metadataUrl, { max: 2, applicationName: 'meridian primary' }) : undefined;
-  const global = pg ? pg.global : openGlobalStores(join(config.dataDir, 'global', 'global.db'));
-  let credentials: RootCredentials;
-  let generated: boolean;
-  try {
-    const envKeys = config.rootAccessKeyId && config.rootSecretAccessKey ? { accessKeyId: config.rootAccessKeyId, secretAccessKey: config.rootSecretAccessKey } : undefined;
-    ({ credentials, generated } = await ensureDefaultAccount(global.iam, config.dataDir, config.accountId, Date.now(), envKeys));
-  } finally {
-    await global.close();
-    await pg?.close();
-  }
-  const tls = config.tlsPort === null ? undefined : config.tlsCertFile && config.tlsKeyFile ? loadOperatorCertificate(config.tlsCertFile, config.tlsKeyFile) : await loadOrCreateCertificate(config.dataDir);
+  // First start, once, before any worker exists: nothing here can race. In a child process, so this
+  // one never loads the stores (first-start.ts).
+  const { credentials, generated, certFile } = await firstStartInChild();
   // Workers asking for port 0 would each get their own; the primary picks one port per listener for all.
   const httpPort = config.port === 0 ? await freePort(config.host) : config.port;
   const httpsPort = config.tlsPort === null ? undefined : config.tlsPort === 0 ? await freePort(config.host) : config.tlsPort;
@@ -200,9 +187,9 @@ export async function runPrimary(config: Config, opts: PrimaryOptions): Promise<
       );
     },
   };
-  if (httpsPort !== undefined && tls) {
+  if (httpsPort !== undefined && certFile) {
     started.httpsPort = httpsPort;
-    started.certFile = tls.certFile;
+    started.certFile = certFile;
     started.operatorCert = config.tlsCertFile !== undefined;
   }
   return started;

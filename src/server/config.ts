@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { isPostgresUrl } from '../storage/index.js';
+import { isPostgresUrl } from '../storage/metadata-url.js';
 import { DEFAULT_PEER_TIMEOUTS, parsePeers, splitConfig, type SplitConfig } from './peers.js';
 
 export type KmsOverHttpPolicy = 'loopback' | 'always' | 'never';

@@ -111,19 +111,99 @@ describe('group commit', () => {
     db.close();
   });
 
-  it('a batch of non-durable writes only commits without an fsync; one durable write makes the batch durable', async () => {
-    const db = openTestDb('light.db');
+  it('COMMIT itself does not fsync (synchronous = NORMAL); each write resolves after an fsync of the WAL', async () => {
+    const db = openTestDb('normal.db');
     const gc = new GroupCommit(db);
+    assert.equal(db.pragma('synchronous', { simple: true }), 1);
     const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
-    // The synchronous setting in force while each batch runs (and so at its COMMIT): 1 = NORMAL, 2 = FULL.
-    const sync = () => db.pragma('synchronous', { simple: true }) as number;
-    const light = await Promise.all([gc.write(() => (insert.run('lease'), sync()), { durable: false }), gc.write(() => sync(), { durable: false })]);
-    assert.deepEqual(light, [1, 1]);
-    assert.equal(sync(), 2, 'FULL again after the light batch');
-    const mixed = await Promise.all([gc.write(() => sync(), { durable: false }), gc.write(() => (insert.run('object'), sync()))]);
-    assert.deepEqual(mixed, [2, 2]);
-    assert.deepEqual([gc.stats.transactions, gc.stats.lightTransactions], [2, 1]);
-    assert.deepEqual(await gc.read(() => db.prepare('SELECT COUNT(*) AS n FROM t').get()), { n: 2 });
+    await Promise.all([gc.write(() => insert.run('a')), gc.write(() => insert.run('b'))]);
+    assert.deepEqual([gc.stats.transactions, gc.stats.walSyncs], [1, 1]);
+    await gc.close();
+    db.close();
+  });
+
+  it('a write resolves only once an fsync that started after its COMMIT has completed', async () => {
+    const db = openTestDb('held.db');
+    const events: string[] = [];
+    const held: ((err: Error | null) => void)[] = [];
+    const gc = new GroupCommit(db, 512, {
+      syncWal: (done) => {
+        events.push('fsync started');
+        held.push(done);
+      },
+    });
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    let resolved = false;
+    const w = gc.write(() => (events.push('commit'), insert.run('x'))).then(() => (resolved = true));
+    await waitFor(() => held.length === 1);
+    assert.deepEqual(events, ['commit', 'fsync started']);
+    // Committed (another reader sees it), but not yet acknowledged.
+    assert.deepEqual(db.prepare('SELECT v FROM t').all(), [{ v: 'x' }]);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(resolved, false, 'no success before the fsync completes');
+    held.shift()!(null);
+    await w;
+    assert.equal(resolved, true);
+    db.close();
+  });
+
+  it('batches committed while an fsync runs share the next one', async () => {
+    const db = openTestDb('shared.db');
+    const held: ((err: Error | null) => void)[] = [];
+    const gc = new GroupCommit(db, 512, { syncWal: (done) => held.push(done) });
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const first = gc.write(() => insert.run('first'));
+    await waitFor(() => held.length === 1);
+    // Three more batches (one per turn of the event loop) while the first fsync is held.
+    const later: Promise<unknown>[] = [];
+    for (let i = 0; i < 3; i++) {
+      later.push(gc.write(() => insert.run(`later${i}`)));
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(gc.stats.transactions, 4);
+    assert.equal(held.length, 1, 'one fsync at a time');
+    held.shift()!(null);
+    await first;
+    await waitFor(() => held.length === 1);
+    held.shift()!(null);
+    await Promise.all(later);
+    assert.equal(gc.stats.walSyncs, 2, 'the three later batches shared one fsync');
+    db.close();
+  });
+
+  it('a failed fsync rejects the writes it covered (an I/O error), and later writes go on', async () => {
+    const db = openTestDb('eio.db');
+    let fail = true;
+    const gc = new GroupCommit(db, 512, {
+      syncWal: (done) => setImmediate(() => done(fail ? Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }) : null)),
+    });
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    await assert.rejects(gc.write(() => insert.run('lost?')), (e: NodeJS.ErrnoException) => e.code === 'EIO');
+    assert.equal(gc.stats.failedOperations, 1);
+    fail = false;
+    await gc.write(() => insert.run('after'));
+    db.close();
+  });
+
+  it('a non-durable write asks for no fsync, but resolves no earlier than the durable writes committed before it', async () => {
+    const db = openTestDb('light.db');
+    const held: ((err: Error | null) => void)[] = [];
+    const gc = new GroupCommit(db, 512, { syncWal: (done) => held.push(done) });
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const order: string[] = [];
+    const durable = gc.write(() => insert.run('object')).then(() => order.push('durable'));
+    await waitFor(() => held.length === 1);
+    const lease = gc.write(() => insert.run('lease'), { durable: false }).then(() => order.push('lease'));
+    await waitFor(() => gc.stats.transactions === 2);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(order, [], 'the lease waits for the object it may lead to');
+    held.shift()!(null);
+    await Promise.all([durable, lease]);
+    assert.deepEqual(order, ['durable', 'lease']);
+    // Nothing pending: a lease alone commits and resolves without any fsync.
+    await gc.write(() => insert.run('lease2'), { durable: false });
+    assert.deepEqual([gc.stats.walSyncs, gc.stats.lightTransactions, held.length], [1, 2, 0]);
     db.close();
   });
 
@@ -133,10 +213,13 @@ describe('group commit', () => {
     await store.putObjectVersion(objectVersion('b', 'k', 'v1'), [{ bucket: 'b', key: 'k', versionId: 'v1', operation: 'put', destinationBucket: 'd', ruleId: 'r' }]);
     const stats = store.connection.commits.stats;
     const light = stats.lightTransactions;
+    const syncs = stats.walSyncs;
     assert.equal((await store.claimOutboxTasks(Date.now(), 10, 60_000)).length, 1);
     assert.equal(stats.lightTransactions - light, 1);
+    assert.equal(stats.walSyncs - syncs, 0);
     await store.completeOutboxTask((await store.listOutboxTasks({ limit: 1 }))[0]!.id);
     assert.equal(stats.lightTransactions - light, 1, 'completing is durable');
+    assert.equal(stats.walSyncs - syncs, 1);
     await store.close();
   });
 
@@ -149,3 +232,8 @@ describe('group commit', () => {
     db.close();
   });
 });
+
+async function waitFor(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 2));
+  assert.ok(cond(), 'condition not reached');
+}

@@ -120,10 +120,7 @@ export function soleLeadership(): BackgroundLeadership {
   };
 }
 
-/** Is this a PostgreSQL URL (the only database MERIDIAN_METADATA_URL can name today)? */
-export function isPostgresUrl(url: string): boolean {
-  return /^postgres(ql)?:\/\//.test(url);
-}
+export { isPostgresUrl } from './metadata-url.js';
 
 /**
  * Open the PostgreSQL metadata database and check its schema: it must be at exactly this build's

@@ -3,18 +3,28 @@
  *
  * A write is a synchronous function queued here. On the next turn of the event loop (setImmediate)
  * the queue runs inside ONE transaction, each operation inside its own SAVEPOINT: an operation that
- * throws rolls back only its own changes and rejects only its own promise. The successful promises
- * resolve after COMMIT has returned (with synchronous = FULL the WAL is fsynced by then), never
- * before. Batches are bounded so one batch cannot hold the event loop for long.
+ * throws rolls back only its own changes and rejects only its own promise.
  *
- * A write queued with `durable: false` (a lease on outbox tasks, which a crash voids anyway) needs no
- * fsync of its own: a batch made only of such writes commits with synchronous = NORMAL — atomic and
- * consistent, made durable by the next FULL commit — so it does not hold the event loop (and the
- * write lock) for an fsync. A batch with any durable write commits FULL, as always.
+ * Durability without blocking the event loop: the database runs with synchronous = NORMAL, so COMMIT
+ * appends the batch to the WAL and returns without an fsync (and releases the write lock at once,
+ * which the other cluster workers wait on). The successful promises of a batch resolve only after an
+ * fsync of the WAL that STARTED AFTER the batch's COMMIT has completed, run on libuv's thread pool
+ * while the main thread goes on with the next requests. Batches committed while an fsync runs share
+ * the next one. A SIGKILL never loses a committed batch (its frames are in the kernel's page cache);
+ * power loss can lose only batches whose fsync had not completed, none of which was acknowledged.
+ * SQLite's own checkpoints still fsync the WAL before copying it into the database file and the
+ * database file before the WAL is reused, so what is on disk is always a consistent database.
+ * (docs/decisions.md, "Group commit fsyncs the WAL off the event loop".)
  *
- * Reads run at once, outside any transaction, and see only committed state: there is never an open
+ * A write queued with `durable: false` (a lease on outbox tasks, which a crash voids anyway) does not
+ * ask for an fsync of its own, but it resolves no earlier than every durable write committed before
+ * it: a replication worker never acts on an outbox task whose object could still vanish.
+ *
+ * Reads run at once, outside any transaction, and see committed state: there is never an open
  * transaction between two turns of the event loop, because a batch runs start to finish in one turn.
+ * A read can see a commit whose fsync is still running; it survives anything but power loss.
  */
+import { closeSync, fsync, openSync } from 'node:fs';
 import type { SqliteDatabase } from './open-database.js';
 
 export interface GroupCommitStats {
@@ -22,17 +32,28 @@ export interface GroupCommitStats {
   transactions: number;
   /** Operations that committed. */
   operations: number;
-  /** Operations rolled back (their promise rejected). */
+  /** Operations rolled back, or whose fsync failed (their promise rejected). */
   failedOperations: number;
   /** Largest number of operations seen in one batch. */
   largestBatch: number;
-  /** Transactions committed without an fsync (every write in them non-durable). */
+  /** Transactions committed without asking for an fsync (every write in them non-durable). */
   lightTransactions: number;
+  /** fsyncs of the WAL run (each covers every batch committed before it started). */
+  walSyncs: number;
 }
 
 export interface WriteOptions {
   /** Whether the write must be on disk when its promise resolves (default true). */
   durable?: boolean;
+}
+
+export interface GroupCommitOptions {
+  /**
+   * Makes every commit so far durable, off the main thread, then calls back (with an error if the
+   * disk failed). Default: fsync of the database's `-wal` file on libuv's thread pool. Tests pass
+   * their own to observe or hold the fsync.
+   */
+  syncWal?: (done: (err: Error | null) => void) => void;
 }
 
 interface QueuedWrite {
@@ -42,8 +63,14 @@ interface QueuedWrite {
   reject: (reason: unknown) => void;
 }
 
+/** A committed operation waiting to be told. */
+interface Committed {
+  op: QueuedWrite;
+  value: unknown;
+}
+
 export class GroupCommit {
-  readonly stats: GroupCommitStats = { transactions: 0, operations: 0, failedOperations: 0, largestBatch: 0, lightTransactions: 0 };
+  readonly stats: GroupCommitStats = { transactions: 0, operations: 0, failedOperations: 0, largestBatch: 0, lightTransactions: 0, walSyncs: 0 };
   private queue: QueuedWrite[] = [];
   private scheduled = false;
   private closed = false;
@@ -53,11 +80,20 @@ export class GroupCommit {
   private readonly savepoint;
   private readonly release;
   private readonly rollbackTo;
+  /** Undefined for an in-memory database: nothing to make durable. */
+  private readonly syncWal: ((done: (err: Error | null) => void) => void) | undefined;
+  private walFd: number | undefined;
+  /** Committed, waiting for an fsync that has not started yet. */
+  private awaitingSync: Committed[] | undefined;
+  /** Covered by the fsync running now. */
+  private inSync: Committed[] | undefined;
+  private syncIdle: (() => void)[] = [];
 
   constructor(
     private readonly db: SqliteDatabase,
     /** Operations per transaction at most. */
     readonly maxBatch = 512,
+    options: GroupCommitOptions = {},
   ) {
     // IMMEDIATE takes the write lock up front, so a busy database waits at BEGIN (busy_timeout)
     // instead of failing an operation half-way.
@@ -67,7 +103,11 @@ export class GroupCommit {
     this.savepoint = db.prepare('SAVEPOINT op');
     this.release = db.prepare('RELEASE op');
     this.rollbackTo = db.prepare('ROLLBACK TO op');
-
+    if (!db.memory) {
+      // COMMIT no longer fsyncs: this class does, before it tells anyone (see the header).
+      db.pragma('synchronous = NORMAL');
+      this.syncWal = options.syncWal ?? ((done) => this.fsyncWalFile(done));
+    }
   }
 
   /** Queue a write. It must be synchronous: it runs inside the batch's transaction. */
@@ -89,7 +129,7 @@ export class GroupCommit {
     }
   }
 
-  /** Resolves once every write queued before this call has committed (or failed). */
+  /** Resolves once every write queued before this call has committed and is durable (or failed). */
   flush(): Promise<void> {
     if (this.closed) return Promise.resolve();
     return this.write(() => undefined);
@@ -99,6 +139,11 @@ export class GroupCommit {
   async close(): Promise<void> {
     await this.flush();
     this.closed = true;
+    if (this.awaitingSync || this.inSync) await new Promise<void>((resolve) => this.syncIdle.push(resolve));
+    if (this.walFd !== undefined) {
+      closeSync(this.walFd);
+      this.walFd = undefined;
+    }
   }
 
   private schedule(): void {
@@ -112,26 +157,21 @@ export class GroupCommit {
     const batch = this.queue.splice(0, this.maxBatch);
     if (this.queue.length > 0) this.schedule();
     if (batch.length === 0) return;
-    const durable = batch.some((op) => op.durable);
-    // Not prepared statements: SQLite applies this pragma when it compiles it, not when it runs.
-    if (!durable) this.db.pragma('synchronous = NORMAL');
-    try {
-      this.commitBatch(batch);
-    } finally {
-      if (!durable) this.db.pragma('synchronous = FULL');
-    }
+    const done = this.commitBatch(batch);
+    if (done) this.afterCommit(done, batch.some((op) => op.durable));
   }
 
-  private commitBatch(batch: QueuedWrite[]): void {
+  /** Runs the batch in one transaction; returns the operations that committed (undefined if none could). */
+  private commitBatch(batch: QueuedWrite[]): Committed[] | undefined {
     try {
       this.begin.run();
     } catch (e) {
       for (const op of batch) op.reject(e);
       this.stats.failedOperations += batch.length;
-      return;
+      return undefined;
     }
 
-    let done: { op: QueuedWrite; value: unknown }[] = [];
+    let done: Committed[] = [];
     for (let i = 0; i < batch.length; i++) {
       const op = batch[i]!;
       try {
@@ -164,7 +204,7 @@ export class GroupCommit {
           } catch (e2) {
             for (const rest of batch.slice(i + 1)) rest.reject(e2);
             this.stats.failedOperations += batch.length - i - 1;
-            return;
+            return undefined;
           }
         }
       }
@@ -176,13 +216,63 @@ export class GroupCommit {
       if (this.db.inTransaction) this.rollback.run();
       for (const d of done) d.op.reject(e);
       this.stats.failedOperations += done.length;
-      return;
+      return undefined;
     }
     this.stats.transactions++;
-    if (!batch.some((op) => op.durable)) this.stats.lightTransactions++;
     this.stats.operations += done.length;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
-    // Only now, with the commit durable, do callers learn of success.
+    return done;
+  }
+
+  /** Tell the batch's callers, once what they wrote (and everything committed before it) is durable. */
+  private afterCommit(done: Committed[], durable: boolean): void {
+    if (!durable) this.stats.lightTransactions++;
+    if (!this.syncWal) {
+      settle(done, null);
+    } else if (durable) {
+      (this.awaitingSync ??= []).push(...done);
+      this.startSync();
+    } else if (this.awaitingSync) {
+      // Durable batches committed earlier wait for the next fsync: so does this one.
+      this.awaitingSync.push(...done);
+    } else if (this.inSync) {
+      this.inSync.push(...done);
+    } else {
+      settle(done, null);
+    }
+  }
+
+  private startSync(): void {
+    if (this.inSync || !this.awaitingSync || !this.syncWal) return;
+    const group = (this.inSync = this.awaitingSync);
+    this.awaitingSync = undefined;
+    this.stats.walSyncs++;
+    this.syncWal((err) => {
+      this.inSync = undefined;
+      if (err) this.stats.failedOperations += group.length;
+      settle(group, err);
+      this.startSync();
+      if (!this.inSync && !this.awaitingSync) for (const resolve of this.syncIdle.splice(0)) resolve();
+    });
+  }
+
+  private fsyncWalFile(done: (err: Error | null) => void): void {
+    try {
+      // The WAL file keeps its inode while any connection is open (SQLite deletes it only when the
+      // last connection closes, and truncates rather than replaces it), so one descriptor serves.
+      this.walFd ??= openSync(`${this.db.name}-wal`, 'r');
+    } catch (e) {
+      done(e as Error);
+      return;
+    }
+    fsync(this.walFd, done);
+  }
+}
+
+function settle(done: Committed[], err: Error | null): void {
+  if (err) {
+    for (const d of done) d.op.reject(err);
+  } else {
     for (const d of done) d.op.resolve(d.value);
   }
 }

@@ -24,7 +24,8 @@ export function openDatabase(path: string, options: OpenDatabaseOptions): Sqlite
     // failing with SQLITE_BUSY, including the switch to WAL on a file another process is creating.
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
     db.pragma('journal_mode = WAL');
-    // FULL: the WAL is fsynced at every commit, so a commit is durable when it returns.
+    // FULL while migrating (each migration durable when it returns); the group commit that takes the
+    // connection over switches to NORMAL and fsyncs the WAL itself, off the event loop.
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     migrate(db, options.migrations);
