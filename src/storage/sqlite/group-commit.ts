@@ -9,8 +9,8 @@
  * appends the batch to the WAL and returns without an fsync (and releases the write lock at once,
  * which the other cluster workers wait on). The successful promises of a batch resolve only after an
  * fsync of the WAL that STARTED AFTER the batch's COMMIT has completed, run on libuv's thread pool
- * while the main thread goes on with the next requests. Batches committed while an fsync runs share
- * the next one. A SIGKILL never loses a committed batch (its frames are in the kernel's page cache);
+ * while the main thread goes on with the next requests. Writes queued while an fsync runs commit
+ * together when it completes, and share the next fsync. A SIGKILL never loses a committed batch (its frames are in the kernel's page cache);
  * power loss can lose only batches whose fsync had not completed, none of which was acknowledged.
  * SQLite's own checkpoints still fsync the WAL before copying it into the database file and the
  * database file before the WAL is reused, so what is on disk is always a consistent database.
@@ -88,6 +88,8 @@ export class GroupCommit {
   /** Covered by the fsync running now. */
   private inSync: Committed[] | undefined;
   private syncIdle: (() => void)[] = [];
+  /** A batch came due while an fsync ran: it runs when that fsync completes. */
+  private batchAfterSync = false;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -154,6 +156,13 @@ export class GroupCommit {
 
   private runBatch(): void {
     this.scheduled = false;
+    // While an fsync runs, writes keep queueing and commit together once it completes: one
+    // transaction and one fsync for all of them, as when the fsync held the event loop, but
+    // with the event loop free meanwhile.
+    if (this.inSync) {
+      this.batchAfterSync = true;
+      return;
+    }
     const batch = this.queue.splice(0, this.maxBatch);
     if (this.queue.length > 0) this.schedule();
     if (batch.length === 0) return;
@@ -251,6 +260,10 @@ export class GroupCommit {
       this.inSync = undefined;
       if (err) this.stats.failedOperations += group.length;
       settle(group, err);
+      if (this.batchAfterSync) {
+        this.batchAfterSync = false;
+        this.runBatch();
+      }
       this.startSync();
       if (!this.inSync && !this.awaitingSync) for (const resolve of this.syncIdle.splice(0)) resolve();
     });
