@@ -157,7 +157,8 @@ describe('replication worker', () => {
     for (let i = 0; i < 10; i++) for (const v of ['v1', 'v2']) await putVersion(`k${i}`, v);
     worker.start();
     // The v1s park; each v2 waits unclaimed behind its key's v1 (per-key order).
-    await until(async () => (await store.parkedOutboxDestinations())[0]?.tasks === 10);
+    // Parked in the store, and known to the worker (it learns when the park is durable, a moment after others can read it).
+    await until(async () => (await store.parkedOutboxDestinations())[0]?.tasks === 10 && worker.unreachableDestinations().length === 1);
     assert.ok(worker.probeTimers() <= 1, 'one timer for the destination (none while its probe runs)');
     assert.deepEqual(worker.unreachableDestinations().map((d) => [d.destinationBucket, d.region, d.lastError]), [['dst', 'us-east-2', 'connect ECONNREFUSED 127.0.0.1:9001']]);
     // Probes keep failing: each tries one task, the others wait untried.
@@ -189,7 +190,7 @@ describe('replication worker', () => {
     };
     for (let i = 0; i < 4; i++) await putVersion(`k${i}`, 'v1');
     worker.start();
-    await until(async () => (await store.parkedOutboxDestinations())[0]?.tasks === 4);
+    await until(async () => (await store.parkedOutboxDestinations())[0]?.tasks === 4 && worker.unreachableDestinations().length === 1);
     assert.match(worker.unreachableDestinations()[0]?.lastError ?? '', /home region us-east-1's process .* is not reachable/);
     // The destination is known; now the role's session cannot be had.
     homeAway = false;
@@ -248,7 +249,7 @@ describe('replication worker', () => {
     }
     worker.start();
     // Slow polls over 100,000 rows: the check must not starve the worker it watches.
-    await until(async () => (await store.parkedOutboxDestinations())[0]?.tasks === N, 300_000, 500);
+    await until(async () => (await store.parkedOutboxDestinations())[0]?.tasks === N && worker.unreachableDestinations().length === 1, 300_000, 500);
     assert.ok(worker.probeTimers() <= 1, 'one timer for the destination (none while its probe runs)');
     assert.equal(worker.unreachableDestinations().length, 1);
     assert.ok(transport.tried < 1000, `parked without being tried (${transport.tried} writes tried)`);

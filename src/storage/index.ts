@@ -10,16 +10,9 @@ import { GLOBAL_MIGRATIONS } from './sqlite/global-schema.js';
 import { SqliteIamStore } from './sqlite/iam-store.js';
 import { SqliteKmsKeyStore } from './sqlite/kms-key-store.js';
 import { SqliteRegionMetadataStore, type RegionStoreOptions } from './sqlite/region-metadata-store.js';
-import { PgBucketDirectory } from './postgres/bucket-directory.js';
-import { PgDatabase, type PgDatabaseOptions } from './postgres/database.js';
-import { PgIamStore } from './postgres/iam-store.js';
-import { PgKmsKeyStore } from './postgres/kms-key-store.js';
-import { PgLeadership } from './postgres/leadership.js';
-import { PgPeerNonceStore } from './postgres/peer-nonces.js';
-import { checkPostgresSchema, migratePostgres, PG_SCHEMA_VERSION, postgresSchemaVersion } from './postgres/migrate.js';
-import { PgRegionMetadataStore } from './postgres/region-metadata-store.js';
-import { OutboxNotificationListener, type OutboxWakeUp } from './postgres/outbox-notifications.js';
 import type { Clock } from '../common/clock.js';
+import type { PgDatabaseOptions } from './postgres/database.js';
+import type { OutboxWakeUp } from './postgres/outbox-notifications.js';
 import Database from 'better-sqlite3';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -125,50 +118,22 @@ export { isPostgresUrl } from './metadata-url.js';
 /**
  * Open the PostgreSQL metadata database and check its schema: it must be at exactly this build's
  * version (older: run `meridian migrate`; newer: this build is too old). Rejects with
- * SchemaVersionMismatch or the connection error, and closes the pool it opened.
+ * SchemaVersionMismatch or the connection error, and closes the pool it opened. The PostgreSQL
+ * stores and their driver are loaded only here (postgres-metadata.ts): an embedded server never
+ * carries them (about 15 MB per process).
  */
 export async function openPostgresMetadata(url: string, options: PgDatabaseOptions = {}): Promise<PostgresMetadata> {
-  const db = new PgDatabase(url, options);
-  try {
-    await checkPostgresSchema(db);
-  } catch (e) {
-    await db.close();
-    throw e;
-  }
-  let listener: OutboxNotificationListener | undefined;
-  return {
-    url,
-    global: { directory: new PgBucketDirectory(db), iam: new PgIamStore(db), close: async () => undefined },
-    regionStore: (region, o = {}) => new PgRegionMetadataStore(db, region, o.clock ? { clock: o.clock } : {}),
-    kmsKeyStore: (region) => new PgKmsKeyStore(db, region),
-    peerNonces: new PgPeerNonceStore(db),
-    onOutboxWork: (fn) => (listener ??= new OutboxNotificationListener(url, options.applicationName ?? 'meridian')).subscribe(fn),
-    leadership: (o) => new PgLeadership({ url, retryMs: o.retryMs, applicationName: `${options.applicationName ?? 'meridian'} (leader election)`, ...(o.onError ? { onError: o.onError } : {}) }),
-    close: async () => {
-      await listener?.close();
-      await db.close();
-    },
-  };
+  return (await import('./postgres-metadata.js')).openPostgresMetadata(url, options);
 }
 
 /** Create or upgrade the PostgreSQL schema (`meridian migrate`). */
 export async function migratePostgresMetadata(url: string): Promise<{ from: number; to: number }> {
-  const db = new PgDatabase(url, { max: 1 });
-  try {
-    return await migratePostgres(db);
-  } finally {
-    await db.close();
-  }
+  return (await import('./postgres-metadata.js')).migratePostgresMetadata(url);
 }
 
 /** The schema version of a PostgreSQL metadata database (0: none yet) and the one this build needs. */
 export async function postgresMetadataVersion(url: string): Promise<{ found: number; known: number }> {
-  const db = new PgDatabase(url, { max: 1 });
-  try {
-    return { found: await postgresSchemaVersion(db), known: PG_SCHEMA_VERSION };
-  } finally {
-    await db.close();
-  }
+  return (await import('./postgres-metadata.js')).postgresMetadataVersion(url);
 }
 
 // ---------------------------------------------------------------------------------------------
