@@ -6,7 +6,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 import { writeFileDurably } from '../common/durable-file.js';
 
 export interface TlsMaterial {
@@ -48,6 +47,8 @@ export async function loadOrCreateCertificate(dataDir: string): Promise<TlsMater
   if (existsSync(certFile) && existsSync(keyFile)) {
     return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8'), certFile, generated: false };
   }
+  // Loaded only to generate one (first start): about 16 MB per process otherwise, in every worker.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keySize: 2048,
     notAfterDate: new Date(Date.now() + 3650 * 24 * 3600 * 1000),

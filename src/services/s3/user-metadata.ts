@@ -5,7 +5,13 @@
  * "mail-safe", so a response header never carries raw non-ASCII bytes; ASCII values go both ways
  * unchanged. RFC 2047 is done by libmime (nodemailer's MIME library).
  */
-import libmime from 'libmime';
+import { createRequire } from 'node:module';
+import type Libmime from 'libmime';
+
+// Loaded on the first non-ASCII value: with its character-set tables it costs about 12 MB of memory
+// per process, and most deployments never send a non-ASCII metadata value.
+let libmime: typeof Libmime | undefined;
+const load = (): typeof Libmime => (libmime ??= createRequire(import.meta.url)('libmime') as typeof Libmime);
 
 const NON_ASCII = /[^\x00-\x7f]/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -22,5 +28,5 @@ export function storedMetadataValue(received: string): string {
 
 /** A stored value as a response header: ASCII as is, anything else one RFC 2047 B-encoded word. */
 export function metadataHeaderValue(stored: string): string {
-  return NON_ASCII.test(stored) ? libmime.encodeWord(stored, 'B', 0) : stored;
+  return NON_ASCII.test(stored) ? load().encodeWord(stored, 'B', 0) : stored;
 }
