@@ -32,13 +32,23 @@ export interface StatusExtras {
   faults?: Fault[];
 }
 
-export async function replicationStatusReport(store: RegionMetadataStore, bucket: string, lag: LagSummary, now: number, extras: StatusExtras = {}): Promise<ReplicationStatusReport> {
+/**
+ * The report for a bucket: what the store holds (backlog, failures, retrying tasks), then what this
+ * process recorded in memory (`lag`, `extras`), read only after every write it committed before the
+ * store was read has been acknowledged and its outcome recorded: a task the store no longer shows as
+ * pending is then counted in the lag (`replication wait` returns with every outcome counted).
+ */
+export async function replicationStatusReport(store: RegionMetadataStore, bucket: string, lag: () => LagSummary, now: number, extrasOf: () => StatusExtras = () => ({})): Promise<ReplicationStatusReport> {
   const [backlog, failures, tasks] = await Promise.all([
     store.replicationBacklog(bucket),
     store.replicationFailures(bucket),
     // Only the (at most 20) retrying ones: a backlog of thousands of due tasks is not read to find them.
     store.listOutboxTasks({ bucket, retrying: true, limit: 20 }),
   ]);
+  await store.settled();
+  // The callers' continuations (which record outcomes) run in microtasks: let them all run first.
+  await new Promise((resolve) => setImmediate(resolve));
+  const extras = extrasOf();
   const age = (t: number) => Math.max(0, Math.round((now - t) / 100) / 10);
   const report: ReplicationStatusReport = {
     bucket,
@@ -80,7 +90,7 @@ export async function replicationStatusReport(store: RegionMetadataStore, bucket
         if (d.nextProbeAt !== undefined) u.nextProbeAt = new Date(d.nextProbeAt).toISOString();
         return u;
       }),
-    lag,
+    lag: lag(),
   };
   if (extras.faults) {
     report.faults = extras.faults.map((f) => {

@@ -15,7 +15,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { ServiceError, isServiceError } from '../common/errors.js';
 import { BATCH_SELECTORS, batchReportCsv, type BatchFilter, type BatchSelector } from '../replication/batch.js';
 import { renderExplanation } from '../replication/explain.js';
-import { replicationStatusReport } from '../replication/status.js';
+import { replicationStatusReport, type StatusExtras } from '../replication/status.js';
 import type { Caller } from '../services/caller.js';
 import type { ServiceResponse } from '../services/protocol/response.js';
 import { batchJobReport, startBatchReplication } from '../services/s3/replication-batch.js';
@@ -82,9 +82,12 @@ export class AdminApi {
     switch (`${req.method} ${path}`) {
       case 'GET /replication/status': {
         const { bucket, runtime } = await this.bucketFor(caller, required(q, 'bucket'), 's3:GetReplicationConfiguration');
-        const extras: Parameters<typeof replicationStatusReport>[4] = { unreachable: runtime.worker.unreachableDestinations() };
-        if (this.fabric.faults) extras.faults = this.fabric.faults.list();
-        return json(200, await replicationStatusReport(runtime.s3ctx.meta, bucket, this.fabric.monitor.lagOf(bucket), this.fabric.clock.now(), extras));
+        const extras = () => {
+          const e: StatusExtras = { unreachable: runtime.worker.unreachableDestinations() };
+          if (this.fabric.faults) e.faults = this.fabric.faults.list();
+          return e;
+        };
+        return json(200, await replicationStatusReport(runtime.s3ctx.meta, bucket, () => this.fabric.monitor.lagOf(bucket), this.fabric.clock.now(), extras));
       }
       case 'GET /replication/explain': {
         const { bucket, runtime } = await this.bucketFor(caller, required(q, 'bucket'), 's3:GetReplicationConfiguration');

@@ -173,6 +173,25 @@ describe('group commit', () => {
     db.close();
   });
 
+  it('settled() resolves at once when nothing waits, else only after every write committed before it was told', async () => {
+    const db = openTestDb('settled.db');
+    const held: ((err: Error | null) => void)[] = [];
+    const gc = new GroupCommit(db, 512, { syncWal: (done) => held.push(done) });
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    await gc.settled(); // idle: no fsync asked for
+    assert.equal(held.length, 0);
+    const order: string[] = [];
+    const w = gc.write(() => insert.run('x')).then(() => order.push('write told'));
+    await waitFor(() => held.length === 1); // committed (visible), its fsync running
+    const s = gc.settled().then(() => order.push('settled'));
+    held.shift()!(null);
+    await waitFor(() => held.length === 1); // the flush's own fsync
+    held.shift()!(null);
+    await Promise.all([w, s]);
+    assert.deepEqual(order, ['write told', 'settled']);
+    db.close();
+  });
+
   it('a failed fsync rejects the writes it covered (an I/O error), and later writes go on', async () => {
     const db = openTestDb('eio.db');
     let fail = true;

@@ -449,6 +449,14 @@ export interface RegionMetadataStore {
    */
   releaseOutboxClaims(): Promise<number>;
 
+  /**
+   * Resolves once every write this process committed before the call has been acknowledged to its
+   * caller. A commit is visible to readers a moment before (embedded SQLite: while its WAL fsync
+   * runs), so a report that reads the store and then what callers recorded in memory (replication
+   * lag, events) waits for this in between.
+   */
+  settled(): Promise<void>;
+
   close(): Promise<void>;
 }
 

@@ -209,6 +209,9 @@ export class PgRegionMetadataStore implements RegionMetadataStore {
   }
 
   /** Closes the database only if this store opened it (it is usually shared with other stores). */
+  /** A PostgreSQL commit is acknowledged as it becomes visible: nothing to wait for. */
+  async settled(): Promise<void> {}
+
   async close(): Promise<void> {
     if (this.ownsDatabase) await this.db.close();
   }

@@ -137,6 +137,15 @@ export class GroupCommit {
     return this.write(() => undefined);
   }
 
+  /**
+   * Resolves once every write committed before this call has been told (its promise settled): at
+   * once when nothing waits for an fsync, else after a flush (which settles after all of them).
+   */
+  settled(): Promise<void> {
+    if (this.closed || (!this.inSync && !this.awaitingSync && this.queue.length === 0 && !this.batchAfterSync)) return Promise.resolve();
+    return this.flush();
+  }
+
   /** Flush, then refuse further writes. The caller closes the database. */
   async close(): Promise<void> {
     await this.flush();

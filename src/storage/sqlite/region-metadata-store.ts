@@ -218,6 +218,10 @@ export class SqliteRegionMetadataStore implements RegionMetadataStore {
     return this.objects.queueReplication(bucket, key, versionId, outbox);
   }
 
+  settled(): Promise<void> {
+    return this.connection.commits.settled();
+  }
+
   close(): Promise<void> {
     return this.connection.close();
   }
