@@ -2,7 +2,8 @@
 // `npm test`: type-check, compile the server if its build is stale, then run every *.test.ts with node's test runner.
 // Usage: npm test [-- <path filter>...]   e.g. `npm test -- policy` runs only files whose path contains "policy".
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -43,11 +44,20 @@ const files = ['src', 'test', 'bench']
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
 console.log(`== ${files.length} test files`);
+// TAP on stdout as always; the failures alone also go to a file, printed again after the summary.
+const failuresDir = mkdtempSync(join(tmpdir(), 'meridian-test-failures-'));
+const failuresFile = join(failuresDir, 'failures.txt');
 const status = run(process.execPath, [
   '--import', 'tsx',
   '--test',
   '--test-concurrency=2',
   '--test-timeout=600000',
+  '--test-reporter=tap', '--test-reporter-destination=stdout',
+  `--test-reporter=${join(root, 'scripts/failures-reporter.mjs')}`, `--test-reporter-destination=${failuresFile}`,
   ...files,
 ]);
+const failures = existsSync(failuresFile) ? readFileSync(failuresFile, 'utf8') : '';
+rmSync(failuresDir, { recursive: true, force: true });
+if (failures.trim()) console.log(`\n== failing tests (also above, in place)\n${failures.trimEnd()}`);
+else if (status !== 0) console.log(`\n== the test runner exited with ${status} but reported no failing test`);
 process.exit(status);
