@@ -92,6 +92,12 @@ export interface Config {
    * the number of cores). 1 is a single process with no cluster primary. See workersFor().
    */
   workers: number;
+  /**
+   * Request bodies declared at least this large have their MD5 (and SHA-256, when the payload is
+   * signed) computed on a helper thread, beside the event loop's encryption and writes
+   * (MERIDIAN_DIGEST_THREAD_MIN_BYTES, default 1 MiB; `off`: always on the event loop).
+   */
+  digestThreadMinBytes: number | null;
 }
 
 /**
@@ -177,6 +183,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     faults: ['on', 'true', '1'].includes((env.MERIDIAN_FAULTS ?? '').toLowerCase()),
     workers: positive('MERIDIAN_WORKERS', env.MERIDIAN_WORKERS, availableParallelism()),
+    digestThreadMinBytes:
+      env.MERIDIAN_DIGEST_THREAD_MIN_BYTES === 'off' ? null : int('MERIDIAN_DIGEST_THREAD_MIN_BYTES', env.MERIDIAN_DIGEST_THREAD_MIN_BYTES, 1024 * 1024),
   };
   if (env.MERIDIAN_REGIONS) {
     const regions = env.MERIDIAN_REGIONS.split(',').map((r) => r.trim()).filter(Boolean);

@@ -365,7 +365,8 @@ export class RequestPipeline {
       }
       let auth: { caller: Caller; sig?: VerifiedSignature };
       auth = await this.authenticate(signing, true, req);
-      const verifier = createPayloadVerifier(auth.sig, payloadHeaders(req));
+      const minBytes = this.fabric.config.digestThreadMinBytes;
+      const verifier = createPayloadVerifier(auth.sig, payloadHeaders(req), minBytes === null ? {} : { digestThreadMinBytes: minBytes });
       joinBody(req.body, verifier.stream);
       const s3Request: S3Request = {
         method: req.method,

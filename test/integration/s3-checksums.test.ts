@@ -71,6 +71,21 @@ describe('PutObject checksums', () => {
     assert.match(r3.text, /<Code>InvalidDigest<\/Code>/);
     await rejects(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'bad-digest' })), 'NotFound', 404);
   });
+
+  test('large bodies (hashed on the digest thread): the ETag is their MD5, a wrong Content-MD5 or SHA-256 stores nothing', async () => {
+    const body = randomBytes(3 * 1024 * 1024 + 5);
+    const md5 = createHash('md5').update(body);
+    const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'large', Body: body }));
+    assert.equal(put.ETag, `"${md5.copy().digest('hex')}"`);
+    assert.deepEqual(await bytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'large' }))).Body), body);
+    const wrongMd5 = await signedFetch(m, 'PUT', `/${bucket}/large-bad`, { body, headers: { 'content-md5': createHash('md5').update('x').digest('base64') } });
+    assert.equal(wrongMd5.status, 400);
+    assert.match(wrongMd5.text, /<Code>BadDigest<\/Code>/);
+    const wrongSha = await signedFetch(m, 'PUT', `/${bucket}/large-bad`, { body, payloadHash: createHash('sha256').update('x').digest('hex') });
+    assert.equal(wrongSha.status, 400);
+    assert.match(wrongSha.text, /<Code>XAmzContentSHA256Mismatch<\/Code>/);
+    await rejects(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'large-bad' })), 'NotFound', 404);
+  });
 });
 
 describe('multipart checksums', () => {

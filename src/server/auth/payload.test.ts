@@ -1,7 +1,7 @@
 /** Plain (non-chunked) bodies: x-amz-content-sha256, Content-MD5 and flexible checksums (reference §5.5, §6.3). */
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { CHECKSUM_ALGORITHMS, computeChecksum } from '../../crypto/checksums.js';
 import { createPayloadVerifier } from './payload.js';
 import type { VerifiedSignature } from './sigv4.js';
@@ -158,4 +158,55 @@ test('an empty body verifies against the empty-string hash and checksums', async
   const sha = createHash('sha256').digest('hex');
   const { result } = await runStream(createPayloadVerifier(sig(sha), { 'x-amz-checksum-crc32': 'AAAAAA==' }), [empty]);
   assert.deepEqual(result, { decodedLength: 0, md5: 'd41d8cd98f00b204e9800998ecf8427e', checksum: { algorithm: 'CRC32', value: 'AAAAAA==' } });
+});
+
+describe('large bodies hashed on the digest thread give the same results and the same errors', () => {
+  const onThread = { digestThreadMinBytes: 1024 };
+  const big = randomBytes(3 * 1024 * 1024 + 17);
+  const bigSha = createHash('sha256').update(big).digest('hex');
+  const bigMd5 = createHash('md5').update(big).digest();
+  /** The body in uneven pieces, as sockets deliver it. */
+  const pieces = (b: Buffer): Buffer[] => {
+    const out: Buffer[] = [];
+    for (let i = 0, n = 1; i < b.length; i += n, n = ((n * 7 + 13) % 200_000) + 1) out.push(b.subarray(i, i + n));
+    return out;
+  };
+  const length = { 'content-length': String(big.length) };
+
+  test('MD5 and x-amz-content-sha256 of a 3 MiB body', async () => {
+    const { output, result } = await runStream(createPayloadVerifier(sig(bigSha), length, onThread), pieces(big));
+    assert.ok(output.equals(big));
+    assert.deepEqual(result, { decodedLength: big.length, md5: bigMd5.toString('hex') });
+  });
+
+  test('a body not matching x-amz-content-sha256 is XAmzContentSHA256Mismatch with the hash computed there', async () => {
+    await assert.rejects(runStream(createPayloadVerifier(sig('0'.repeat(64)), length, onThread), pieces(big)), (e: unknown) => {
+      serviceError('XAmzContentSHA256Mismatch')(e);
+      assert.equal((e as { fields: Record<string, string> }).fields.S3ComputedContentSHA256, bigSha);
+      return true;
+    });
+  });
+
+  test('Content-MD5: correct passes, wrong is BadDigest', async () => {
+    await runStream(createPayloadVerifier(sig('UNSIGNED-PAYLOAD'), { ...length, 'content-md5': bigMd5.toString('base64') }, onThread), pieces(big));
+    await assert.rejects(
+      runStream(createPayloadVerifier(sig('UNSIGNED-PAYLOAD'), { ...length, 'content-md5': BODY_MD5.toString('base64') }, onThread), pieces(big)),
+      serviceError('BadDigest'),
+    );
+  });
+
+  test('an aws-chunked body is hashed as decoded (its declared decoded length decides)', async () => {
+    const headers = { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': String(big.length) };
+    const { output, result } = await runStream(createPayloadVerifier(sig(bigSha), headers, onThread), [encodeAwsChunked(big, { chunkSize: 65_536 })]);
+    assert.ok(output.equals(big));
+    assert.equal(result.md5, bigMd5.toString('hex'));
+  });
+
+  test('many bodies at once each get their own digests', async () => {
+    const bodies = Array.from({ length: 12 }, (_, i) => randomBytes(1024 * 1024 + i * 1000));
+    const results = await Promise.all(
+      bodies.map((b) => runStream(createPayloadVerifier(sig('UNSIGNED-PAYLOAD'), { 'content-length': String(b.length) }, onThread), pieces(b))),
+    );
+    results.forEach(({ result }, i) => assert.equal(result.md5, createHash('md5').update(bodies[i]!).digest('hex')));
+  });
 });

@@ -8,10 +8,11 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { ServiceError } from '../../common/errors.js';
 import { badDigest, invalidRequest, malformedTrailer } from './auth-errors.js';
 import { AwsChunkedDecoder } from './aws-chunked.js';
-import type { HeaderBag } from './canonical.js';
+import { headerValue, type HeaderBag } from './canonical.js';
 import { planPayload, type PayloadPlan } from './payload-plan.js';
 import { createChecksum, isValidChecksumValue, type ChecksumAlgorithm, type IncrementalChecksum } from '../../crypto/checksums.js';
 import type { VerifiedSignature } from './sigv4.js';
+import { OffloadedDigests, type OffloadedAlgorithm } from '../../crypto/digest-thread.js';
 
 export interface PayloadResult {
   decodedLength: number;
@@ -23,6 +24,11 @@ export interface PayloadResult {
 export interface PayloadVerifierOptions {
   /** Compute this checksum when the request names none (e.g. S3's default CRC64NVME). */
   defaultChecksum?: ChecksumAlgorithm;
+  /**
+   * Bodies declaring at least this many bytes are hashed (MD5, and SHA-256 when signed) on the digest
+   * thread instead of the event loop. Undefined: never.
+   */
+  digestThreadMinBytes?: number;
 }
 
 /** Digests of the empty body, for requests that have none (GET, HEAD, DELETE): no hash objects built. */
@@ -36,12 +42,23 @@ class PayloadVerifier extends Transform {
   private readonly wantSha256: boolean;
   private readonly checksum: IncrementalChecksum | undefined;
   private readonly decoder: AwsChunkedDecoder | undefined;
+  /** MD5 (and SHA-256) computed on the digest thread, for large bodies. */
+  private readonly offloaded: OffloadedDigests | undefined;
+  /** The digest thread asked this body to wait before sending more. */
+  private offloadWait: Promise<void> | undefined;
   private length = 0;
   result: PayloadResult | undefined;
 
-  constructor(private readonly plan: PayloadPlan) {
+  constructor(
+    private readonly plan: PayloadPlan,
+    offload: boolean,
+  ) {
     super();
     this.wantSha256 = plan.expectedSha256 !== undefined;
+    if (offload) {
+      const algorithms: OffloadedAlgorithm[] = this.wantSha256 ? ['md5', 'sha256'] : ['md5'];
+      this.offloaded = new OffloadedDigests(algorithms);
+    }
     if (plan.checksumAlgorithm !== undefined) this.checksum = createChecksum(plan.checksumAlgorithm);
     if (plan.chunked) {
       this.decoder = new AwsChunkedDecoder({ ...plan.chunked, onData: (b) => this.accept(b) });
@@ -50,8 +67,13 @@ class PayloadVerifier extends Transform {
 
   private accept(b: Buffer): void {
     if (b.length === 0) return;
-    (this.md5 ??= createHash('md5')).update(b);
-    if (this.wantSha256) (this.sha256 ??= createHash('sha256')).update(b);
+    if (this.offloaded) {
+      const wait = this.offloaded.update(b);
+      if (wait) this.offloadWait = wait;
+    } else {
+      (this.md5 ??= createHash('md5')).update(b);
+      if (this.wantSha256) (this.sha256 ??= createHash('sha256')).update(b);
+    }
     this.checksum?.update(b);
     this.length += b.length;
     this.push(b);
@@ -61,26 +83,50 @@ class PayloadVerifier extends Transform {
     try {
       if (this.decoder) this.decoder.write(chunk);
       else this.accept(chunk);
-      cb();
     } catch (e) {
       cb(e as Error);
+      return;
     }
+    const wait = this.offloadWait;
+    if (!wait) return cb();
+    // The digest thread is behind: take no more of the body until it catches up.
+    this.offloadWait = undefined;
+    wait.then(() => cb(), cb);
   }
 
   override _flush(cb: TransformCallback): void {
+    let digests: Promise<Buffer[]> | undefined;
     try {
-      this.finish();
-      cb();
+      this.decoder?.end();
+      digests = this.offloaded?.digest();
     } catch (e) {
       cb(e as Error);
+      return;
     }
+    const done = (md5: Buffer | undefined, sha256Hex: string | undefined): void => {
+      try {
+        this.finish(md5, sha256Hex);
+        cb();
+      } catch (e) {
+        cb(e as Error);
+      }
+    };
+    if (!digests) return done(this.md5?.digest(), this.sha256?.digest('hex'));
+    digests.then(
+      ([md5, sha256]) => done(this.length > 0 ? md5 : undefined, this.length > 0 ? sha256?.toString('hex') : undefined),
+      (e: Error) => cb(e),
+    );
   }
 
-  private finish(): void {
+  override _destroy(error: Error | null, cb: (error: Error | null) => void): void {
+    this.offloaded?.discard();
+    cb(error);
+  }
+
+  private finish(md5Digest: Buffer | undefined, sha256Hex: string | undefined): void {
     const plan = this.plan;
-    this.decoder?.end();
     if (plan.expectedSha256 !== undefined) {
-      const computed = this.sha256 ? this.sha256.digest('hex') : EMPTY_SHA256_HEX;
+      const computed = sha256Hex ?? EMPTY_SHA256_HEX;
       if (computed !== plan.expectedSha256.toLowerCase()) {
         throw new ServiceError(
           'XAmzContentSHA256Mismatch',
@@ -107,7 +153,7 @@ class PayloadVerifier extends Transform {
         throw badDigest(`The ${algorithm} you specified did not match the calculated checksum.`);
       }
     }
-    const md5 = this.md5 ? this.md5.digest() : EMPTY_MD5;
+    const md5 = md5Digest ?? EMPTY_MD5;
     if (plan.contentMd5 !== undefined && !md5.equals(plan.contentMd5)) {
       throw badDigest('The Content-MD5 you specified did not match what we received.');
     }
@@ -127,7 +173,9 @@ export function createPayloadVerifier(
   options: PayloadVerifierOptions = {},
 ): { stream: Transform; result: () => PayloadResult } {
   const plan = planPayload(sig, headers, options.defaultChecksum);
-  const stream = new PayloadVerifier(plan);
+  const declared = plan.chunked ? plan.chunked.decodedLength : Number(headerValue(headers, 'content-length') ?? 0);
+  const offload = options.digestThreadMinBytes !== undefined && declared >= options.digestThreadMinBytes;
+  const stream = new PayloadVerifier(plan, offload);
   return {
     stream,
     result: () => {
