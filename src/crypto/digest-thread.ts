@@ -139,6 +139,10 @@ class DigestThread {
     return this.worker !== undefined;
   }
 
+  get bodyCount(): number {
+    return this.bodies.size;
+  }
+
   /** For tests: end the thread as a crash would. */
   async terminateForTest(): Promise<void> {
     await this.worker?.terminate();
@@ -153,6 +157,11 @@ function thread(): DigestThread {
 /** Whether the helper thread is up (it starts with the first large body and stops when idle). */
 export function digestThreadRunning(): boolean {
   return shared?.running ?? false;
+}
+
+/** Bodies the thread holds state for (each request's is dropped when it ends, however it ends). */
+export function digestThreadBodies(): number {
+  return shared?.bodyCount ?? 0;
 }
 
 /** For tests: how long an idle thread lives. */

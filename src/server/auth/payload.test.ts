@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { CHECKSUM_ALGORITHMS, computeChecksum } from '../../crypto/checksums.js';
 import { createPayloadVerifier } from './payload.js';
+import { digestThreadBodies } from '../../crypto/digest-thread.js';
 import type { VerifiedSignature } from './sigv4.js';
 import { encodeAwsChunked, runStream, serviceError } from './test-support.js';
 
@@ -208,5 +209,19 @@ describe('large bodies hashed on the digest thread give the same results and the
       bodies.map((b) => runStream(createPayloadVerifier(sig('UNSIGNED-PAYLOAD'), { 'content-length': String(b.length) }, onThread), pieces(b))),
     );
     results.forEach(({ result }, i) => assert.equal(result.md5, createHash('md5').update(bodies[i]!).digest('hex')));
+  });
+
+  test('a body abandoned half-way (the client went away) leaves nothing behind on the thread', async () => {
+    const before = digestThreadBodies();
+    const v = createPayloadVerifier(sig('UNSIGNED-PAYLOAD'), length, onThread);
+    v.stream.on('data', () => undefined);
+    v.stream.on('error', () => undefined);
+    const closed = new Promise((resolve) => v.stream.on('close', resolve));
+    v.stream.write(big.subarray(0, 1024 * 1024));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(digestThreadBodies(), before + 1);
+    v.stream.destroy(new Error('client aborted'));
+    await closed;
+    assert.equal(digestThreadBodies(), before);
   });
 });
