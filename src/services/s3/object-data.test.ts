@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { FsBlobStore } from '../../storage/index.js';
 import type { ObjectPart } from '../../storage/types.js';
-import { inlineObjectData, readObjectData, writeEncryptedBlob, type ByteRange } from './object-data.js';
+import { inlineObjectData, openObjectData, readObjectData, writeEncryptedBlob, type ByteRange } from './object-data.js';
 
 async function collect(r: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -63,6 +63,37 @@ test('writeEncryptedBlob with a small declared size: same bytes back, source err
     setImmediate(() => failing.destroy(new Error('bad checksum')));
     await assert.rejects(writeEncryptedBlob(blobs, failing, dataKey, 4096), /bad checksum/);
     await assert.rejects(writeEncryptedBlob(blobs, Readable.from([randomBytes(200)]), dataKey, 100), /longer than its declared/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('openObjectData: a stream destroyed before it is read closes the file its first read opened, and releases the blob', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'object-data-'));
+  try {
+    const blobs = new FsBlobStore(dir, { inlineThreshold: 1000, readChunkBytes: 64 * 1024 });
+    const dataKey = randomBytes(32);
+    const body = randomBytes(1024 * 1024);
+    const part: ObjectPart = { partNumber: 1, size: body.length, blob: await writeEncryptedBlob(blobs, Readable.from([body]), dataKey) };
+    assert.equal(part.blob.kind, 'file');
+    const path = join(dir, (part.blob as { id: string }).id.slice(0, 2), (part.blob as { id: string }).id);
+    const openOnIt = () => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === path;
+      } catch {
+        return false;
+      }
+    }).length;
+    const stream = await openObjectData(blobs, [part], dataKey);
+    assert.equal(openOnIt(), 1, 'the first segment was read, the file is still open for the rest');
+    const closed = new Promise((resolve) => stream.once('close', resolve));
+    stream.destroy();
+    await closed;
+    for (let i = 0; i < 50 && openOnIt() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(openOnIt(), 0);
+    // Read whole, it still gives the object back.
+    assert.deepEqual(await collect(await openObjectData(blobs, [part], dataKey)), body);
+    assert.equal(openOnIt(), 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

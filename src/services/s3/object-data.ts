@@ -250,7 +250,12 @@ export async function openObjectData(blobs: BlobStore, parts: ObjectPart[], data
     }
   }
   const stream = Readable.from(rest(), { objectMode: false, highWaterMark: 1 << 20 });
-  stream.once('close', release);
+  stream.once('close', () => {
+    // A stream destroyed before its first read never starts rest(), whose finally would close the
+    // file the first read left open: close it here (a no-op once the source has finished).
+    source.return(undefined).catch(() => undefined);
+    release();
+  });
   return stream;
 }
 
