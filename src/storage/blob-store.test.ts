@@ -170,7 +170,7 @@ describe('fs blob store', () => {
     assert.ok(existsSync(path));
     releaseB();
     await until(() => !existsSync(path));
-    assert.equal(store.pendingDeletes, 0);
+    await until(() => store.pendingDeletes === 0); // the unlink's completion reaches the store just after
   });
 
   it('with a grace period, delete only schedules removal; the sweep leaves such files alone; close carries it out', async () => {
@@ -198,7 +198,22 @@ describe('fs blob store', () => {
     assert.equal(store.pendingDeletes, 1);
     release();
     await until(() => !existsSync(store.pathOf((held as { id: string }).id)));
-    assert.equal(store.pendingDeletes, 0);
+    await until(() => store.pendingDeletes === 0);
+  });
+
+  it('files freed together are unlinked one at a time, not all at once (they would fill the thread pool the WAL fsyncs on)', async () => {
+    const store = createFsBlobStore(freshDir(), { inlineThreshold: 10 });
+    const refs = [];
+    for (let i = 0; i < 20; i++) refs.push(await writeBlob(store, randomBytes(50)));
+    const release = store.retain(refs);
+    await store.delete(refs);
+    await sleep(30); // the (zero) grace passes: they wait for their reader now
+    assert.equal(store.queuedRemovals, 0);
+    release(); // all twenty are free at this instant
+    assert.equal(store.queuedRemovals, 20, 'one unlink under way, nineteen waiting behind it');
+    assert.ok(refs.filter((r) => existsSync(store.pathOf((r as { id: string }).id))).length >= 19, 'at most the first is gone yet');
+    await until(() => store.pendingDeletes === 0);
+    assert.equal(refs.filter((r) => existsSync(store.pathOf((r as { id: string }).id))).length, 0);
   });
 
   it('removes leftover temp files when created (a crash mid-write), keeps finished blobs', async () => {

@@ -223,8 +223,34 @@ export class FsBlobStore implements BlobStore {
 
   private removeDoomed(id: string): void {
     this.doomed.delete(id);
-    // A failure here (I/O error) leaves an orphan, which the sweep or fsck removes later.
-    unlinkIfExists(this.pathOf(id)).catch(() => undefined);
+    this.removals.push(id);
+    if (!this.removing) void this.drainRemovals();
+  }
+
+  /**
+   * Files to unlink, one at a time. Unlinking a large file is slow in the kernel and runs on libuv's
+   * thread pool, which also fsyncs the metadata WAL: a grace period ending for many large files at
+   * once used to start every unlink together, fill the pool, and hold commits (acknowledged PUTs,
+   * replication) back for seconds. One at a time leaves the other pool threads to the rest.
+   */
+  private readonly removals: string[] = [];
+  private removing = false;
+
+  private async drainRemovals(): Promise<void> {
+    this.removing = true;
+    try {
+      for (let id = this.removals.shift(); id !== undefined; id = this.removals.shift()) {
+        // A failure here (I/O error) leaves an orphan, which the sweep or fsck removes later.
+        await unlinkIfExists(this.pathOf(id)).catch(() => undefined);
+      }
+    } finally {
+      this.removing = false;
+    }
+  }
+
+  /** Files waiting in the removal queue (tests). */
+  get queuedRemovals(): number {
+    return this.removals.length + (this.removing ? 1 : 0);
   }
 
   retain(refs: BlobRef[]): () => void {
@@ -248,7 +274,7 @@ export class FsBlobStore implements BlobStore {
 
   /** Deletions not carried out yet (tests, fsck). */
   get pendingDeletes(): number {
-    return this.doomed.size;
+    return this.doomed.size + this.queuedRemovals;
   }
 
   async close(): Promise<void> {
@@ -256,7 +282,7 @@ export class FsBlobStore implements BlobStore {
     this.graceTimer = undefined;
     this.graceQueue = [];
     this.graceHead = 0;
-    const ids = [...this.doomed.keys()];
+    const ids = [...this.doomed.keys(), ...this.removals.splice(0)];
     this.doomed.clear();
     for (const id of ids) await unlinkIfExists(this.pathOf(id)).catch(() => undefined);
   }
