@@ -6,6 +6,7 @@
  * backoff. Tasks of one key run in order; different keys run concurrently, up to `batchSize` in flight.
  */
 import type { Clock } from '../common/clock.js';
+import { beginReadEpoch } from '../common/read-epoch.js';
 import { realTimers, type Timers } from '../common/timers.js';
 import type { OutboxTask, RegionMetadataStore } from '../storage/types.js';
 import { DestinationBackoff, type DestinationStatus, type ProbeOptions } from './destinations.js';
@@ -223,6 +224,8 @@ export class ReplicationWorker {
   /** True if the task left the outbox (COMPLETED or FAILED recorded). */
   private async process(task: OutboxTask): Promise<boolean> {
     const { store, clock } = this.opts;
+    // What it reads (configurations, policies, keys) is checked against other processes' commits anew.
+    beginReadEpoch();
     // A destination known to be down: park without trying (only its probe goes through).
     if (!task.parked && this.destinations.isUnreachable(task.destinationBucket)) {
       const message = `destination unreachable, waiting for it to answer a probe: ${this.destinations.lastError(task.destinationBucket)}`;

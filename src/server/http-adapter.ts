@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { newHostId, newRequestId } from '../common/ids.js';
+import { beginReadEpoch } from '../common/read-epoch.js';
 import type { HttpLimits } from './config.js';
 import { watchBody } from './http-limits.js';
 import type { Logger } from './logger.js';
@@ -79,6 +80,8 @@ function sendStream(body: Readable, res: ServerResponse, end: boolean): Promise<
 
 export function createRequestListener(pipelineStages: RequestPipeline, log: Logger, secure: boolean, limits: HttpLimits) {
   return (req: IncomingMessage, res: ServerResponse): void => {
+    // Cached rows (bucket configurations, access keys) are checked against other processes' commits once per request.
+    beginReadEpoch();
     watchBody(req, limits);
     const requestId = newRequestId();
     const hostId = newHostId();

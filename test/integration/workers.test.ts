@@ -2,8 +2,9 @@
  * MERIDIAN_WORKERS=2: two worker processes behind the same ports, over the same data. Each client
  * below keeps one connection, pinned to a known worker (found from the worker's own request log),
  * so a request is made to land on the other worker on purpose: what one worker writes, the other
- * reads at once; a policy, IAM or KMS key change made through one is enforced by the other on the
- * very next request; replication queued by either is done by the one that runs it. A worker
+ * reads at once; a policy, IAM, access key, bucket setting or KMS key change made through one is
+ * enforced by the other on the very next request (each worker caches those rows and checks them
+ * against the other's commits once per request); replication queued by either is done by the one that runs it. A worker
  * SIGKILLed under load is replaced while the other keeps serving, and nothing it acknowledged is lost.
  */
 import { after, before, describe, it } from 'node:test';
@@ -15,18 +16,29 @@ import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteBucketEncryptionCommand,
   DeleteBucketPolicyCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
+  PutBucketEncryptionCommand,
   PutBucketPolicyCommand,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { CreateAccessKeyCommand, CreateUserCommand, DeleteUserPolicyCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import {
+  CreateAccessKeyCommand,
+  CreateUserCommand,
+  DeleteAccessKeyCommand,
+  DeleteUserPolicyCommand,
+  IAMClient,
+  PutUserPolicyCommand,
+  UpdateAccessKeyCommand,
+} from '@aws-sdk/client-iam';
 import { eventually, type Credentials } from '../support/clients.js';
 import { isRunning, startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
 import { setUpReplication } from '../support/replication-setup.js';
@@ -151,6 +163,53 @@ describe('two workers serve the same data', () => {
     assert.equal(await get(), '403 AccessDenied');
     await a.iam.send(new PutUserPolicyCommand({ UserName: userName, PolicyName: 'all', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }) }));
     assert.equal(await get(), 200);
+  });
+
+  it('an access key made Inactive or deleted through one worker is refused by the other on the next request', async () => {
+    const bucket = `w-${randomBytes(4).toString('hex')}`;
+    await a.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const userName = `u-${randomBytes(4).toString('hex')}`;
+    await a.iam.send(new CreateUserCommand({ UserName: userName }));
+    await a.iam.send(new PutUserPolicyCommand({ UserName: userName, PolicyName: 'all', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }) }));
+    const key = (await a.iam.send(new CreateAccessKeyCommand({ UserName: userName }))).AccessKey!;
+    const [u1, u2] = await pinnedClients({ accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! });
+    const reader = u1.pid === a.pid ? u2 : u1;
+    const list = () => status(reader.s3.send(new ListObjectsV2Command({ Bucket: bucket })));
+    assert.equal(await list(), 200); // the reader's worker now holds the key in memory
+
+    await a.iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: key.AccessKeyId!, Status: 'Inactive' }));
+    assert.equal(await list(), '403 InvalidAccessKeyId');
+    await a.iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: key.AccessKeyId!, Status: 'Active' }));
+    assert.equal(await list(), 200);
+    await a.iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: key.AccessKeyId! }));
+    assert.equal(await list(), '403 InvalidAccessKeyId');
+  });
+
+  it('bucket versioning and default encryption changed through one worker apply on the other at once', async () => {
+    const bucket = `w-${randomBytes(4).toString('hex')}`;
+    await a.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    // Worker b reads the bucket and its (absent) configurations first.
+    const first = await b.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: '1' }));
+    assert.equal(first.VersionId, undefined);
+    assert.equal(first.ServerSideEncryption, 'AES256');
+
+    await a.s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    const keyId = (await a.kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
+    await a.s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: bucket,
+        ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyId } }] },
+      }),
+    );
+    const second = await b.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: '2' }));
+    assert.equal(await workerOf(second.$metadata.requestId), b.pid);
+    assert.ok(second.VersionId, 'versioning enabled through worker a applies on worker b');
+    assert.equal(second.ServerSideEncryption, 'aws:kms');
+    assert.match(second.SSEKMSKeyId ?? '', new RegExp(keyId));
+
+    await a.s3.send(new DeleteBucketEncryptionCommand({ Bucket: bucket }));
+    const third = await b.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: '3' }));
+    assert.equal(third.ServerSideEncryption, 'AES256');
   });
 
   it('a KMS key disabled through one worker is refused by the other on the next request, and enabled again likewise', async () => {

@@ -21,6 +21,7 @@ import { SqliteConnection, type ConnectionOptions } from './connection.js';
 import { GLOBAL_MIGRATIONS } from './global-schema.js';
 import { SqliteIamGroups } from './iam-groups.js';
 import { merge, SqliteIamPolicies } from './iam-policies.js';
+import { RowCache } from './row-cache.js';
 
 const lc = (name: string): string => name.toLowerCase();
 
@@ -55,6 +56,12 @@ function principalOf(owner: CredentialOwner): string | null {
 
 export class SqliteIamStore extends SqliteIamPolicies implements IamStore {
   private readonly getKeyStmt: Database.Statement;
+  /**
+   * Access keys by id, read by every signed request. This file is written rarely (IAM, STS, bucket
+   * names), so any commit through this connection or another one drops them. Unknown ids are not
+   * kept: a new session's key works at once, and made-up ids cannot fill memory.
+   */
+  private readonly keyRows: RowCache<KeyRow | undefined>;
   private readonly groups: SqliteIamGroups;
 
   constructor(
@@ -65,6 +72,7 @@ export class SqliteIamStore extends SqliteIamPolicies implements IamStore {
     super(conn);
     // The hot path: every signed request resolves its access key id here.
     this.getKeyStmt = conn.stmt('SELECT * FROM iam_access_keys WHERE access_key_id = ?');
+    this.keyRows = new RowCache(conn, { clearOnAnyCommit: true, keepMisses: false });
     this.groups = new SqliteIamGroups(conn);
   }
 
@@ -129,7 +137,7 @@ export class SqliteIamStore extends SqliteIamPolicies implements IamStore {
 
   getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined> {
     return this.conn.read(() => {
-      const r = this.getKeyStmt.get(accessKeyId) as KeyRow | undefined;
+      const r = this.keyRows.get(accessKeyId, () => this.getKeyStmt.get(accessKeyId) as KeyRow | undefined);
       return r ? toKey(r) : undefined;
     });
   }

@@ -2,6 +2,7 @@
 import type { BucketRecord } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 import { fromJson, setIf, toJson } from './codec.js';
+import { RowCache } from './row-cache.js';
 
 interface BucketRow {
   name: string;
@@ -27,10 +28,26 @@ function toBucket(r: BucketRow): BucketRecord {
 }
 
 export class RegionBuckets {
-  constructor(private readonly conn: SqliteConnection) {}
+  /**
+   * Bucket rows and configuration values, read by nearly every request: cached, dropped by this
+   * class's writes and, through the bucket_changes counter (region-schema.ts), by other processes'.
+   */
+  private readonly cache: RowCache<BucketRow | string | undefined>;
+
+  constructor(private readonly conn: SqliteConnection) {
+    this.cache = new RowCache(conn, { counterSql: 'SELECT n FROM bucket_changes WHERE id = 0' });
+  }
+
+  /** A write of buckets or bucket_configs: run it and forget what was cached (inside the write). */
+  private change<T>(fn: () => T): Promise<T> {
+    return this.conn.write(() => {
+      this.cache.clear();
+      return fn();
+    });
+  }
 
   create(b: BucketRecord): Promise<void> {
-    return this.conn.write(() => {
+    return this.change(() => {
       this.conn
         .stmt(`INSERT INTO buckets (name, region, owner_account_id, created_at, versioning, location_constraint, object_ownership)
                VALUES (?, ?, ?, ?, ?, ?, ?)`)
@@ -44,7 +61,10 @@ export class RegionBuckets {
   }
 
   get(name: string): Promise<BucketRecord | undefined> {
-    return this.conn.read(() => this.getSync(name));
+    return this.conn.read(() => {
+      const row = this.cache.get(`b/${name}`, () => this.conn.stmt('SELECT * FROM buckets WHERE name = ?').get(name) as BucketRow | undefined);
+      return row ? toBucket(row as BucketRow) : undefined;
+    });
   }
 
   list(): Promise<BucketRecord[]> {
@@ -53,7 +73,7 @@ export class RegionBuckets {
 
   /** Patch fields; a missing bucket is ignored. An `objectOwnership: undefined` in the patch clears it. */
   update(name: string, patch: Partial<Omit<BucketRecord, 'name' | 'region'>>): Promise<void> {
-    return this.conn.write(() => {
+    return this.change(() => {
       const cur = this.getSync(name);
       if (!cur) return;
       const next: BucketRecord = { ...cur, ...patch, name: cur.name, region: cur.region };
@@ -69,7 +89,7 @@ export class RegionBuckets {
    * version or upload still names the bucket, so a PUT racing the emptiness check cannot be orphaned.
    */
   delete(name: string): Promise<void> {
-    return this.conn.write(() => {
+    return this.change(() => {
       this.conn.stmt('DELETE FROM buckets WHERE name = ?').run(name);
     });
   }
@@ -86,15 +106,15 @@ export class RegionBuckets {
 
   getConfig<T>(bucket: string, kind: string): Promise<T | undefined> {
     return this.conn.read(() => {
-      const row = this.conn.stmt('SELECT value FROM bucket_configs WHERE bucket = ? AND kind = ?').get(bucket, kind) as
-        | { value: string }
-        | undefined;
-      return row ? fromJson<T>(row.value) : undefined;
+      const value = this.cache.get(`c/${kind}/${bucket}`, () =>
+        this.conn.stmt('SELECT value FROM bucket_configs WHERE bucket = ? AND kind = ?').pluck().get(bucket, kind) as string | undefined,
+      );
+      return value === undefined ? undefined : fromJson<T>(value as string);
     });
   }
 
   putConfig(bucket: string, kind: string, value: unknown): Promise<void> {
-    return this.conn.write(() => {
+    return this.change(() => {
       this.conn
         .stmt(`INSERT INTO bucket_configs (bucket, kind, value) VALUES (?, ?, ?)
                ON CONFLICT (bucket, kind) DO UPDATE SET value = excluded.value`)
@@ -103,7 +123,7 @@ export class RegionBuckets {
   }
 
   deleteConfig(bucket: string, kind: string): Promise<void> {
-    return this.conn.write(() => {
+    return this.change(() => {
       this.conn.stmt('DELETE FROM bucket_configs WHERE bucket = ? AND kind = ?').run(bucket, kind);
     });
   }

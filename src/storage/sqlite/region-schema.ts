@@ -190,4 +190,17 @@ export const REGION_MIGRATIONS: readonly string[] = [
   CREATE INDEX object_versions_failed ON object_versions(bucket) WHERE replication_status = 'FAILED';
   CREATE INDEX outbox_retrying ON outbox(bucket, created_at, id) WHERE attempts > 0;
   `,
+  // 8: a change counter for buckets and their configurations, bumped by triggers in the writing
+  // transaction, so a process that caches them (RegionBuckets) sees other processes' changes at once
+  // and keeps its cache while they only write objects.
+  `
+  CREATE TABLE bucket_changes (id INTEGER PRIMARY KEY CHECK (id = 0), n INTEGER NOT NULL);
+  INSERT INTO bucket_changes (id, n) VALUES (0, 0);
+  CREATE TRIGGER buckets_ins AFTER INSERT ON buckets BEGIN UPDATE bucket_changes SET n = n + 1 WHERE id = 0; END;
+  CREATE TRIGGER buckets_upd AFTER UPDATE ON buckets BEGIN UPDATE bucket_changes SET n = n + 1 WHERE id = 0; END;
+  CREATE TRIGGER buckets_del AFTER DELETE ON buckets BEGIN UPDATE bucket_changes SET n = n + 1 WHERE id = 0; END;
+  CREATE TRIGGER bucket_configs_ins AFTER INSERT ON bucket_configs BEGIN UPDATE bucket_changes SET n = n + 1 WHERE id = 0; END;
+  CREATE TRIGGER bucket_configs_upd AFTER UPDATE ON bucket_configs BEGIN UPDATE bucket_changes SET n = n + 1 WHERE id = 0; END;
+  CREATE TRIGGER bucket_configs_del AFTER DELETE ON bucket_configs BEGIN UPDATE bucket_changes SET n = n + 1 WHERE id = 0; END;
+  `,
 ];
