@@ -11,10 +11,10 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { beginReadEpoch } from '../common/read-epoch.js';
 import { bucketRecord, objectVersion } from './contract/fixtures.js';
-import { openIamStore, openRegionMetadataStore } from './index.js';
+import { openIamStore, openKmsKeyStore, openRegionMetadataStore } from './index.js';
 import { SqliteConnection } from './sqlite/connection.js';
 import { RowCache } from './sqlite/row-cache.js';
-import type { AccessKeyRecord } from './types.js';
+import type { AccessKeyRecord, KmsKeyRecord } from './types.js';
 
 let dir: string;
 before(async () => {
@@ -110,13 +110,13 @@ describe('row cache', () => {
     await t.close();
   });
 
-  it('clear() (a write through this connection) takes effect at once, within the same epoch', async () => {
-    const t = twoConnections('own.db', { counterSql: 'SELECT n FROM changes WHERE id = 0' });
+  it('a write through this connection that notes its topic takes effect at once, within the same epoch', async () => {
+    const t = twoConnections('own.db', { topic: 'cfg', counterSql: 'SELECT n FROM changes WHERE id = 0' });
     await t.set(t.mine, 'k', 'old');
     beginReadEpoch();
     assert.equal(await t.read('k'), 'old');
     await t.mine.write(() => {
-      t.cache.clear();
+      t.mine.noteChange('cfg');
       t.mine.stmt('UPDATE cfg SET v = ? WHERE k = ?').run('new', 'k');
     });
     assert.equal(await t.read('k'), 'new');
@@ -203,5 +203,30 @@ describe('bucket and access key caches in the stores', () => {
     assert.equal((await mine.getAccessKey('ASIASESSION'))?.sessionToken, 't');
     await mine.close();
     await theirs.close();
+  });
+
+  it('the KMS change token is read again only when keys may have changed: here at once, elsewhere from the next request', async () => {
+    const path = join(dir, 'kms.db');
+    const mineRegion = openRegionMetadataStore(path, 'us-east-1');
+    const theirsRegion = openRegionMetadataStore(path, 'us-east-1');
+    const mine = openKmsKeyStore(mineRegion);
+    const theirs = openKmsKeyStore(theirsRegion);
+    const k = { keyId: 'k1', arn: 'arn:aws:kms:us-east-1:111122223333:key/k1', accountId: '111122223333', region: 'us-east-1', createdAt: 1, description: '', keyState: 'Enabled', keyUsage: 'ENCRYPT_DECRYPT', keySpec: 'SYMMETRIC_DEFAULT', origin: 'AWS_KMS', keyManager: 'CUSTOMER', multiRegion: false, policy: '{}', tags: [], rotationEnabled: false, materials: [] } as KmsKeyRecord;
+    beginReadEpoch();
+    const t0 = await mine.changeToken();
+    await mine.createKey(k);
+    const t1 = await mine.changeToken();
+    assert.notEqual(t1, t0, 'a write through this connection moves the token at once');
+    // Objects written by another process leave it alone; a key change there moves it from the next request.
+    await theirsRegion.createBucket(bucketRecord('kb'));
+    beginReadEpoch();
+    assert.equal(await mine.changeToken(), t1);
+    await theirs.updateKey('111122223333', 'k1', { keyState: 'Disabled' });
+    beginReadEpoch();
+    const t2 = await mine.changeToken();
+    assert.notEqual(t2, t1);
+    assert.equal((await mine.getKey('111122223333', 'k1'))?.keyState, 'Disabled');
+    await mineRegion.close();
+    await theirsRegion.close();
   });
 });

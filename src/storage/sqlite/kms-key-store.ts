@@ -38,15 +38,39 @@ function toAlias(r: AliasRow): KmsAliasRecord {
 }
 
 export class SqliteKmsKeyStore implements KmsKeyStore {
+  /** The counter as last read, and what could have moved it since: another connection's commit, a write here. */
+  private token: { value: string; dataVersion: unknown; localChanges: number } | undefined;
+
   constructor(private readonly conn: SqliteConnection) {}
 
-  /** The region's KMS change counter (bumped by triggers on keys and aliases, whoever writes). */
+  /**
+   * The region's KMS change counter (bumped by triggers on keys and aliases, whoever writes). Asked
+   * for on every SSE-KMS request (CachedKmsKeyStore), so it is read again only when it may have
+   * moved: this connection wrote KMS rows, or another connection committed (data_version, checked
+   * once per request).
+   */
   changeToken(): Promise<string> {
-    return this.conn.read(() => String(this.conn.stmt('SELECT n FROM kms_changes WHERE id = 0').pluck().get()));
+    return this.conn.read(() => {
+      const dataVersion = this.conn.dataVersion();
+      const localChanges = this.conn.changesTo('kms');
+      const t = this.token;
+      if (t && t.dataVersion === dataVersion && t.localChanges === localChanges) return t.value;
+      const value = String(this.conn.stmt('SELECT n FROM kms_changes WHERE id = 0').pluck().get());
+      this.token = { value, dataVersion, localChanges };
+      return value;
+    });
+  }
+
+  /** Every write here: KMS rows may change, so the change token is read again. */
+  private change<T>(fn: () => T): Promise<T> {
+    return this.conn.write(() => {
+      this.conn.noteChange('kms');
+      return fn();
+    });
   }
 
   createKey(key: KmsKeyRecord): Promise<void> {
-    return this.conn.write(() => {
+    return this.change(() => {
       this.conn
         .stmt('INSERT INTO kms_keys (account_id, key_id, created_at, body) VALUES (?, ?, ?, ?)')
         .run(key.accountId, key.keyId, key.createdAt, encodeKey(key));
@@ -88,7 +112,7 @@ export class SqliteKmsKeyStore implements KmsKeyStore {
     patch: Partial<Omit<KmsKeyRecord, 'keyId' | 'arn' | 'accountId' | 'region'>>,
     onlyIf?: (current: KmsKeyRecord) => boolean,
   ): Promise<boolean> {
-    return this.conn.write(() => {
+    return this.change(() => {
       const cur = this.getSync(accountId, keyId);
       if (!cur || (onlyIf && !onlyIf(cur))) return false;
       const next: KmsKeyRecord = { ...cur, ...patch, keyId: cur.keyId, arn: cur.arn, accountId: cur.accountId, region: cur.region };
@@ -102,7 +126,7 @@ export class SqliteKmsKeyStore implements KmsKeyStore {
 
   /** Removes the key and the aliases that point at it (KMS deletes a key's aliases with it). */
   deleteKey(accountId: string, keyId: string): Promise<void> {
-    return this.conn.write(() => {
+    return this.change(() => {
       this.conn.stmt('DELETE FROM kms_keys WHERE account_id = ? AND key_id = ?').run(accountId, keyId);
       this.conn.stmt('DELETE FROM kms_aliases WHERE account_id = ? AND target_key_id = ?').run(accountId, keyId);
       this.conn.stmt('DELETE FROM kms_grants WHERE account_id = ? AND key_id = ?').run(accountId, keyId);
@@ -110,7 +134,7 @@ export class SqliteKmsKeyStore implements KmsKeyStore {
   }
 
   createAlias(alias: KmsAliasRecord): Promise<boolean> {
-    return this.conn.write(() => {
+    return this.change(() => {
       const info = this.conn
         .stmt(`INSERT INTO kms_aliases (account_id, alias_name, target_key_id, created_at, updated_at)
                VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
@@ -138,7 +162,7 @@ export class SqliteKmsKeyStore implements KmsKeyStore {
   }
 
   updateAlias(accountId: string, aliasName: string, targetKeyId: string, updatedAt: number): Promise<void> {
-    return this.conn.write(() => {
+    return this.change(() => {
       this.conn
         .stmt('UPDATE kms_aliases SET target_key_id = ?, updated_at = ? WHERE account_id = ? AND alias_name = ?')
         .run(targetKeyId, updatedAt, accountId, aliasName);
@@ -146,13 +170,13 @@ export class SqliteKmsKeyStore implements KmsKeyStore {
   }
 
   deleteAlias(accountId: string, aliasName: string): Promise<void> {
-    return this.conn.write(() => {
+    return this.change(() => {
       this.conn.stmt('DELETE FROM kms_aliases WHERE account_id = ? AND alias_name = ?').run(accountId, aliasName);
     });
   }
 
   createGrant(grant: KmsGrantRecord): Promise<void> {
-    return this.conn.write(() => {
+    return this.change(() => {
       this.conn
         .stmt('INSERT INTO kms_grants (account_id, key_id, grant_id, grant_token, retiring_principal, created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(grant.accountId, grant.keyId, grant.grantId, grant.grantToken, grant.retiringPrincipal ?? null, grant.createdAt, toJson(grant));
@@ -183,7 +207,7 @@ export class SqliteKmsKeyStore implements KmsKeyStore {
   }
 
   deleteGrant(accountId: string, keyId: string, grantId: string): Promise<boolean> {
-    return this.conn.write(
+    return this.change(
       () => this.conn.stmt('DELETE FROM kms_grants WHERE account_id = ? AND key_id = ? AND grant_id = ?').run(accountId, keyId, grantId).changes === 1,
     );
   }

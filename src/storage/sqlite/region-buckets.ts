@@ -35,13 +35,13 @@ export class RegionBuckets {
   private readonly cache: RowCache<BucketRow | string | undefined>;
 
   constructor(private readonly conn: SqliteConnection) {
-    this.cache = new RowCache(conn, { counterSql: 'SELECT n FROM bucket_changes WHERE id = 0' });
+    this.cache = new RowCache(conn, { topic: 'buckets', counterSql: 'SELECT n FROM bucket_changes WHERE id = 0' });
   }
 
-  /** A write of buckets or bucket_configs: run it and forget what was cached (inside the write). */
+  /** A write of buckets or bucket_configs: what any cache of them on this connection holds is dropped. */
   private change<T>(fn: () => T): Promise<T> {
     return this.conn.write(() => {
-      this.cache.clear();
+      this.conn.noteChange('buckets');
       return fn();
     });
   }

@@ -5,10 +5,10 @@
  * cost far more than the same statement in a loop (measured: 4–5 µs alone, 15–20 µs in the server).
  *
  * What drops them:
- * - a write through this connection: the store's write methods call clear() inside the write, or,
- *   with `clearOnAnyCommit`, any transaction this connection commits does;
+ * - a write through this connection: writes of the cached tables call `conn.noteChange(topic)`
+ *   inside the write, or, with `clearOnAnyCommit`, any transaction this connection commits does;
  * - a commit by any other connection (another cluster worker, a CLI command): SQLite's
- *   `PRAGMA data_version` changes. With a `counter` (a one-row table that triggers on the cached
+ *   `PRAGMA data_version` moves. With a `counter` (a one-row table that triggers on the cached
  *   tables bump), the rows are dropped only if it moved too, so other workers' object writes do not
  *   empty the cache; without one, any other commit does.
  * The database is asked at most once per read epoch (common/read-epoch.ts): once per request.
@@ -16,10 +16,11 @@
  * Values are the raw rows (or undefined for "no row"); callers build fresh objects from them, so no
  * caller can change what another one reads.
  */
-import { currentReadEpoch } from '../../common/read-epoch.js';
 import type { SqliteConnection } from './connection.js';
 
 export interface RowCacheOptions {
+  /** The topic this connection's writes of the cached tables note (SqliteConnection.noteChange). */
+  topic?: string;
   /** SQL reading a change counter bumped by triggers on the cached tables, in any connection. */
   counterSql?: string;
   /** Drop everything when this connection commits any transaction (for rarely written files). */
@@ -32,10 +33,10 @@ export interface RowCacheOptions {
 
 export class RowCache<V> {
   private readonly rows = new Map<string, V>();
-  private checkedEpoch = -1;
+  private localChanges = 0;
+  private transactions = -1;
   private dataVersion: unknown;
   private counter: unknown;
-  private transactions = -1;
   private readonly maxEntries: number;
 
   constructor(
@@ -56,30 +57,30 @@ export class RowCache<V> {
     return value;
   }
 
-  /** Forget everything (a write through this connection changed, or may have changed, the rows). */
-  clear(): void {
-    this.rows.clear();
-  }
-
   private validate(): void {
-    if (this.opts.clearOnAnyCommit) {
+    const { topic, clearOnAnyCommit, counterSql } = this.opts;
+    if (topic !== undefined) {
+      const n = this.conn.changesTo(topic);
+      if (n !== this.localChanges) {
+        this.localChanges = n;
+        this.rows.clear();
+      }
+    }
+    if (clearOnAnyCommit) {
       const t = this.conn.commits.stats.transactions;
       if (t !== this.transactions) {
         this.transactions = t;
         this.rows.clear();
       }
     }
-    const epoch = currentReadEpoch();
-    if (epoch === this.checkedEpoch) return;
-    this.checkedEpoch = epoch;
-    const dataVersion = this.conn.stmt('PRAGMA data_version').pluck().get();
+    const dataVersion = this.conn.dataVersion();
     if (dataVersion === this.dataVersion) return;
     this.dataVersion = dataVersion;
-    if (this.opts.counterSql === undefined) {
+    if (counterSql === undefined) {
       this.rows.clear();
       return;
     }
-    const counter = this.conn.stmt(this.opts.counterSql).pluck().get();
+    const counter = this.conn.stmt(counterSql).pluck().get();
     if (counter !== this.counter) {
       this.counter = counter;
       this.rows.clear();
