@@ -8,6 +8,13 @@
 import type { ClientRequest } from 'node:http';
 
 export class PeerUnreachableError extends Error {
+  /**
+   * The connection failed before it was up (refused or reset during TCP or TLS set-up, not a
+   * timeout): nothing of the request reached the peer, so sending it again on a new connection is
+   * safe, and behind a balancer whose one backend just died it usually reaches a live one.
+   */
+  beforeConnection = false;
+
   constructor(
     readonly origin: string,
     message: string,

@@ -7,10 +7,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type Socket } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
+import { connect as netConnect, createServer as createNetServer, type Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DependencyUnavailableError } from '../common/errors.js';
 import { derivePeerKeys, openRpc, PeerVerifier, sealRpc, sha256Hex, signPeerResponse } from './peer-protocol.js';
 import { peerCall } from './peers.js';
+import { loadOrCreateCertificate } from './tls.js';
 
 const keys = derivePeerKeys('a shared secret of some length');
 const timeouts = { connectMs: 300, rpcMs: 600 };
@@ -18,13 +23,13 @@ const split = { keys, timeouts };
 const PATH = '/_meridian/internal/global';
 
 /** A home that answers peer RPCs with their own payload, or holds them unanswered while `hang` is set. */
-function echoHome() {
+function echoHome(tls?: { cert: string; key: string }) {
   const verifier = new PeerVerifier(keys, Date.now() - 1000);
   const connections = new Set<Socket>();
   const held: ServerResponse[] = [];
   let hang = false;
   let accepted = 0;
-  const server: Server = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -38,7 +43,8 @@ function echoHome() {
       res.writeHead(200, signPeerResponse(keys, peer.signature, 200, { 'content-type': 'application/octet-stream' }, sha256Hex(body)));
       res.end(body);
     });
-  });
+  };
+  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
   server.on('connection', (s: Socket) => {
     accepted++;
     connections.add(s);
@@ -54,7 +60,7 @@ function echoHome() {
     },
     async listen(): Promise<string> {
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      return `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as { port: number }).port}`;
     },
     async close(): Promise<void> {
       for (const s of connections) s.destroy();
@@ -118,6 +124,49 @@ describe('peer calls without an answer', () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => silent.close(() => r()));
     }
+  });
+
+  it('behind a balancer whose other backend just died (a connection reset during the TLS handshake), the call is sent again on a new connection and answered', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-peer-tls-'));
+    const tls = await loadOrCreateCertificate(dir);
+    const live = echoHome(tls);
+    const liveUrl = new URL(await live.listen());
+    // Round robin over a dead backend and the live one: the dead one's turn resets the connection.
+    let turn = 0;
+    const sockets = new Set<Socket>();
+    const balancer = createNetServer((client) => {
+      sockets.add(client);
+      client.on('close', () => sockets.delete(client));
+      if (turn++ % 2 === 0) {
+        client.resetAndDestroy();
+        return;
+      }
+      const upstream = netConnect(Number(liveUrl.port), '127.0.0.1');
+      sockets.add(upstream);
+      client.pipe(upstream).pipe(client);
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((r) => balancer.listen(0, '127.0.0.1', r));
+    try {
+      const url = `https://127.0.0.1:${(balancer.address() as { port: number }).port}`;
+      const tlsSplit = { keys, timeouts, ca: Buffer.from(tls.cert) };
+      assert.deepEqual(await peerCall(url, tlsSplit, PATH, { n: 1 }, 'the home'), { n: 1 });
+      assert.equal(turn, 2, 'the first connection was reset, the second reached the live backend');
+      assert.deepEqual(await peerCall(url, tlsSplit, PATH, { n: 2 }, 'the home'), { n: 2 });
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => balancer.close(() => r()));
+      await live.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a refused connection is tried once more, then the peer counts as away', async () => {
+    const port = await closedPort();
+    const started = Date.now();
+    await assert.rejects(peerCall(`http://127.0.0.1:${port}`, split, PATH, {}, 'the home'), unavailable('ECONNREFUSED'));
+    assert.ok(Date.now() - started < 1000);
   });
 
   it('an https peer whose TLS handshake never completes is a 503 after the connect timeout', async () => {

@@ -99,7 +99,18 @@ export async function peerRequest(
         r.destroy(late);
       }, rpcMs);
       boundConnect(r, https, connectMs, url.origin);
-      r.on('error', (e) => reject(PeerUnreachableError.from(url.origin, e)));
+      // Whether the connection got up: an error before that means the request never left.
+      let connecting = false;
+      r.once('socket', (socket) => {
+        if (r.reusedSocket || (!https && !socket.connecting)) return;
+        connecting = true;
+        socket.once(https ? 'secureConnect' : 'connect', () => (connecting = false));
+      });
+      r.on('error', (e) => {
+        const err = PeerUnreachableError.from(url.origin, e);
+        if (connecting && err.code !== 'ETIMEDOUT') err.beforeConnection = true;
+        reject(err);
+      });
       r.on('response', (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -139,17 +150,24 @@ export async function peerCall<T>(
 ): Promise<T> {
   const { keys } = split;
   const body = sealRpc(keys.requestEnc, Buffer.from(JSON.stringify(payload)));
-  const signed = signPeerRequest(keys, { method: 'POST', path, query: '', content: sha256Hex(body) });
   const url = new URL(baseUrl + path);
-  const init: Parameters<typeof peerRequest>[1] = { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length), ...signed.headers }, body };
-  if (split.ca) init.ca = split.ca;
-  if (split.timeouts) init.timeouts = split.timeouts;
+  let signed: ReturnType<typeof signPeerRequest>;
   let res: Awaited<ReturnType<typeof peerRequest>>;
-  try {
-    res = await peerRequest(url, init);
-  } catch (e) {
-    if (e instanceof PeerUnreachableError) throw new DependencyUnavailableError(`${capitalized(peerName)} is not reachable (${e.message}). Please retry later.`, baseUrl);
-    throw e;
+  for (let attempt = 1; ; attempt++) {
+    signed = signPeerRequest(keys, { method: 'POST', path, query: '', content: sha256Hex(body) });
+    const init: Parameters<typeof peerRequest>[1] = { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length), ...signed.headers }, body };
+    if (split.ca) init.ca = split.ca;
+    if (split.timeouts) init.timeouts = split.timeouts;
+    try {
+      res = await peerRequest(url, init);
+      break;
+    } catch (e) {
+      // Refused or reset while connecting: the request never left, so one more connection is tried
+      // at once (a balancer in front of several gateways sends it to another) before the peer counts as away.
+      if (e instanceof PeerUnreachableError && e.beforeConnection && attempt < 2) continue;
+      if (e instanceof PeerUnreachableError) throw new DependencyUnavailableError(`${capitalized(peerName)} is not reachable (${e.message}). Please retry later.`, baseUrl);
+      throw e;
+    }
   }
   let verified: ReturnType<typeof verifyPeerResponse>;
   try {
