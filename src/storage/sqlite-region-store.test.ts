@@ -140,6 +140,37 @@ describe('sqlite region store', () => {
     await s.close();
   });
 
+  it('an outbox claim never visits the tasks in flight: two ranges of outbox_due, no sort', async () => {
+    const s = openRegionMetadataStore(join(dir, 'claim-plans.db'), 'us-east-1');
+    await s.createBucket(bucketRecord('b'));
+    const now = Date.now();
+    for (let i = 0; i < 100; i++) {
+      const v = `v${i}`;
+      await s.putObjectVersion(objectVersion('b', `k${i}`, v), [{ bucket: 'b', key: `k${i}`, versionId: v, operation: 'put', destinationBucket: 'd', ruleId: 'r', notBefore: now - 1000 + i }]);
+    }
+    // 64 in flight, then the next claim takes the 36 others in due order.
+    const first = await s.claimOutboxTasks(now, 64, 60_000);
+    assert.deepEqual(first.map((t) => t.key), Array.from({ length: 64 }, (_, i) => `k${i}`));
+    const second = await s.claimOutboxTasks(now, 64, 60_000);
+    assert.deepEqual(second.map((t) => t.key), Array.from({ length: 36 }, (_, i) => `k${64 + i}`));
+    assert.equal((await s.claimOutboxTasks(now, 64, 60_000)).length, 0, 'live leases are not handed out again');
+    // A task given back is claimable again; leases that ran out come back.
+    await s.retryOutboxTask(second[0]!.id, now, 'transient');
+    assert.deepEqual((await s.claimOutboxTasks(now, 10, 60_000)).map((t) => t.key), ['k64']);
+    assert.deepEqual((await s.claimOutboxTasks(now + 30_000, 10, 60_000)).map((t) => t.key), [], 'leases still running');
+    const expired = await s.claimOutboxTasks(now + 60_000, 200, 60_000);
+    assert.equal(expired.length, 100);
+    for (const sql of s.connection.preparedSql().filter((q) => /FROM outbox o WHERE parked = 0/.test(q))) {
+      const params = Array.from(sql.matchAll(/\?/g), () => now);
+      const steps = (s.connection.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);
+      assert.ok(steps.some((d) => /SEARCH o USING INDEX outbox_due \(claimed_until[=>]/.test(d)), `${sql}\n  -> ${steps.join(' | ')}`);
+      // Only the few lapsed leases are sorted; the tasks not leased come in index order.
+      const pattern = sql.includes('claimed_until = 0') ? /TEMP B-TREE|^SCAN/ : /^SCAN/;
+      for (const d of steps) assert.doesNotMatch(d, pattern, `${sql}\n  -> ${steps.join(' | ')}`);
+    }
+    await s.close();
+  });
+
   it('access keys are found by primary key', async () => {
     const conn = SqliteConnection.open(join(dir, 'global.db'), GLOBAL_MIGRATIONS);
     const iam = new SqliteIamStore(conn);
