@@ -9,11 +9,13 @@ import { findRule } from './rules.js';
 import { DestinationUnavailableError, ReplicationFailure, TransientReplicationError } from './failure.js';
 import type { DestinationBucket, ReplicationTransport, RoleCredentials, WriteOptions } from './ports.js';
 import type { RoleSessionCache } from './role-sessions.js';
+import type { TransferWindow } from './transfer-window.js';
 
-export async function replicateTask(task: OutboxTask, transport: ReplicationTransport, sessions: RoleSessionCache, opts: WriteOptions = {}): Promise<void> {
+/** `window`: a replica's bytes wait there for room before they are sent (the worker's; none for a dry run). */
+export async function replicateTask(task: OutboxTask, transport: ReplicationTransport, sessions: RoleSessionCache, opts: WriteOptions = {}, window?: TransferWindow): Promise<void> {
   const seen: { destination?: DestinationBucket } = {};
   try {
-    await stages(task, transport, sessions, opts, seen);
+    await stages(task, transport, sessions, opts, seen, window);
   } catch (e) {
     // Something every stage may need (in split mode the home region's process: the destination's
     // name, the role's session, the policies) could not be reached. Not a verdict: the task waits
@@ -23,7 +25,14 @@ export async function replicateTask(task: OutboxTask, transport: ReplicationTran
   }
 }
 
-async function stages(task: OutboxTask, transport: ReplicationTransport, sessions: RoleSessionCache, opts: WriteOptions, seen: { destination?: DestinationBucket }): Promise<void> {
+async function stages(
+  task: OutboxTask,
+  transport: ReplicationTransport,
+  sessions: RoleSessionCache,
+  opts: WriteOptions,
+  seen: { destination?: DestinationBucket },
+  window: TransferWindow | undefined,
+): Promise<void> {
   const config = await transport.replicationConfig(task.bucket);
   const rule = findRule(config, task.ruleId);
   // A rule removed while the task waited: the version is no longer tracked.
@@ -54,7 +63,12 @@ async function stages(task: OutboxTask, transport: ReplicationTransport, session
     }
     case 'put': {
       const source = await transport.readSource(creds, task.bucket, task.key, task.versionId);
-      await atDestination(destination, () => transport.writeReplica(creds, destination, rule, source, opts));
+      const release = await window?.admit(source.version.size);
+      try {
+        await atDestination(destination, () => transport.writeReplica(creds, destination, rule, source, opts));
+      } finally {
+        release?.();
+      }
       return;
     }
   }

@@ -40,6 +40,8 @@ class ScriptedTransport implements ReplicationTransport {
   down = false;
   /** Writes tried (answered or not). */
   tried = 0;
+  /** The size each source version reports (0 unless set). */
+  size = 0;
   async replicationConfig() {
     return CONFIG;
   }
@@ -50,7 +52,7 @@ class ScriptedTransport implements ReplicationTransport {
     return '000000000000';
   }
   async readSource(_c: RoleCredentials, _bucket: string, key: string, versionId: string): Promise<SourceVersion> {
-    return { version: version(key, versionId), parts: [] };
+    return { version: { ...version(key, versionId), size: this.size }, parts: [] };
   }
   async findDestination(bucket: string) {
     return { name: bucket, region: 'us-east-2', ownerAccountId: '000000000000' };
@@ -323,6 +325,49 @@ describe('replication worker', () => {
     await until(async () => (await store.countOutboxTasks()) === 0);
     assert.equal(transport.written.length, 12);
     assert.equal(peak, 3);
+  });
+
+  it('small replicas run up to batchSize at once, large ones only about maxBytesInFlight worth', async () => {
+    await worker.stop();
+    const window = (batchSize: number, maxBytesInFlight: number) =>
+      new ReplicationWorker({ region: 'us-east-1', store, transport, clock, pollMs: 20, batchSize, maxBytesInFlight, onEvent: (e) => events.push(e) });
+    let inFlight = 0;
+    let peak = 0;
+    let open!: () => void;
+    let gate = new Promise<void>((r) => (open = r));
+    transport.gate = async () => {
+      peak = Math.max(peak, ++inFlight);
+      await gate;
+      inFlight--;
+    };
+    // 300 small versions: the window grows past the 64 it starts with (sizes unknown) to all 200 slots.
+    transport.size = 4096;
+    worker = window(200, 1024 * 1024);
+    for (let i = 0; i < 300; i++) await putVersion(`small${i}`, 'v1');
+    worker.start();
+    await until(async () => inFlight === 200);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(peak, 200, 'never more than batchSize');
+    open();
+    await until(async () => (await store.countOutboxTasks()) === 0);
+    await worker.stop();
+
+    // Large versions (400 KiB against 1 MiB in flight): two are sent at once, and no more are claimed meanwhile.
+    transport.size = 400 * 1024;
+    peak = 0;
+    gate = new Promise<void>((r) => (open = r));
+    worker = window(200, 1024 * 1024);
+    for (let i = 0; i < 20; i++) await putVersion(`large${i}`, 'v1');
+    worker.start();
+    await until(async () => inFlight === 2);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(peak, 2);
+    assert.equal(worker.window.inFlight, 800 * 1024);
+    open();
+    await until(async () => (await store.countOutboxTasks()) === 0);
+    assert.equal(peak, 2);
+    assert.equal(worker.window.tasks(), 2, 'the window now holds about 1 MiB of such replicas');
+    assert.equal(worker.window.inFlight, 0);
   });
 
   it('a task claimed by a process that died is picked up at once by the next one owning the store', async () => {

@@ -3,7 +3,8 @@
  * through the replication stages, and records the outcome on the source version — COMPLETED,
  * FAILED with AWS's reason, or still PENDING. A destination that does not answer has its tasks
  * parked and is probed (destinations.ts); other transient trouble retries the task after a
- * backoff. Tasks of one key run in order; different keys run concurrently, up to `batchSize` in flight.
+ * backoff. Tasks of one key run in order; different keys run concurrently, as many as the transfer
+ * window allows (transfer-window.ts: up to `batchSize` small replicas, fewer large ones).
  */
 import type { Clock } from '../common/clock.js';
 import { beginReadEpoch } from '../common/read-epoch.js';
@@ -14,6 +15,7 @@ import { DestinationUnavailableError, ReplicationFailure } from './failure.js';
 import type { ReplicationTransport } from './ports.js';
 import { replicateTask } from './replicate-task.js';
 import { RoleSessionCache } from './role-sessions.js';
+import { TransferWindow } from './transfer-window.js';
 
 export interface ReplicationEvent {
   /** parked: the destination is unreachable, so the task waits in the outbox without being tried. */
@@ -33,8 +35,10 @@ export interface ReplicationWorkerOptions {
   clock: Clock;
   /** Idle poll interval; wake() starts work at once. */
   pollMs: number;
-  /** Tasks in flight at most (claimed and not finished). */
+  /** Tasks in flight at most (claimed and not finished); default 256. */
   batchSize?: number;
+  /** Replica bytes sent at once at most (a larger single replica goes alone); default 256 MiB. */
+  maxBytesInFlight?: number;
   leaseMs?: number;
   onEvent?: (e: ReplicationEvent) => void;
   /** Tests only: a claimed task waits this long before it runs (crash tests catch work in flight). */
@@ -68,12 +72,14 @@ export class ReplicationWorker {
   /** Ids of the tasks in flight: a lease that expires under a slow write must not start the same task twice here. */
   private readonly running = new Set<number>();
   readonly sessions: RoleSessionCache;
+  readonly window: TransferWindow;
   private readonly destinations: DestinationBackoff;
   private readonly timers: Timers;
 
   constructor(private readonly opts: ReplicationWorkerOptions) {
     this.timers = opts.timers ?? realTimers;
     this.sessions = new RoleSessionCache(opts.clock);
+    this.window = new TransferWindow({ maxTasks: opts.batchSize ?? 256, maxBytes: opts.maxBytesInFlight ?? 256 * 1024 * 1024 });
     this.destinations = new DestinationBackoff((d, afterId) => this.probe(d, afterId), () => opts.clock.now(), { ...opts.probe, timers: this.timers });
   }
 
@@ -150,12 +156,12 @@ export class ReplicationWorker {
    * slow replica does not hold back the ones behind it.
    */
   private async fill(): Promise<void> {
-    const slots = this.opts.batchSize ?? 64;
     const lease = this.opts.leaseMs ?? 5 * 60 * 1000;
     for (;;) {
       if (this.stopped) return;
       this.again = false;
-      const room = slots - this.inFlight;
+      // While replicas queue for bytes there is work enough: claiming more would only start their leases.
+      const room = this.window.waiting > 0 ? 0 : this.window.tasks() - this.inFlight;
       this.saturated = room <= 0;
       if (room <= 0) return;
       if (this.opts.paused?.()) return; // the poll timer looks again
@@ -236,7 +242,7 @@ export class ReplicationWorker {
     }
     try {
       if (this.opts.delayMs) await new Promise<void>((r) => this.timers.setTimeout(r, this.opts.delayMs!));
-      await replicateTask(task, this.opts.transport, this.sessions);
+      await replicateTask(task, this.opts.transport, this.sessions, {}, this.window);
       await store.completeOutboxTask(task.id, { bucket: task.bucket, key: task.key, versionId: task.versionId, status: 'COMPLETED', destination: task.destinationBucket, ruleId: task.ruleId });
       this.emit({ kind: 'completed', task, latencyMs: clock.now() - task.createdAt });
       await this.answered(task.destinationBucket);
