@@ -66,21 +66,17 @@ export class RegionOutbox {
    */
   claim(now: number, limit: number, leaseMs: number): Promise<OutboxTask[]> {
     return this.conn.write(() => {
-      // Due and not held by a live lease, oldest due first. Per-key order: a task waits while an older
-      // task of its key and destination is still in the outbox (parked, backing off, or leased — by a
-      // crashed process too), as a probe's claim does (outbox_by_key answers it). Read as two ranges
-      // of outbox_due, so the tasks in flight are never visited: leases that ran out (a crashed or
-      // stalled holder's, a lapsed probe's: few, sorted) and tasks not leased (claimed_until = 0, in
-      // index order); the first `limit` of each, merged, are the first `limit` of both.
-      const olderOfKey = 'NOT EXISTS (SELECT 1 FROM outbox p WHERE p.bucket = o.bucket AND p.key = o.key AND p.destination_bucket = o.destination_bucket AND p.id < o.id)';
-      const want = Math.max(0, limit);
-      const lapsed = this.conn
-        .stmt(`SELECT ${COLUMNS} FROM outbox o WHERE parked = 0 AND claimed_until > 0 AND claimed_until <= ? AND not_before <= ? AND ${olderOfKey} ORDER BY not_before, id LIMIT ?`)
-        .all(now, now, want) as OutboxRow[];
-      const free = this.conn
-        .stmt(`SELECT ${COLUMNS} FROM outbox o WHERE parked = 0 AND claimed_until = 0 AND not_before <= ? AND ${olderOfKey} ORDER BY not_before, id LIMIT ?`)
-        .all(now, want) as OutboxRow[];
-      const rows = lapsed.length === 0 ? free : [...lapsed, ...free].sort((x, y) => x.not_before - y.not_before || x.id - y.id).slice(0, want);
+      // Due and not held by a live lease; oldest due first. Claimed-but-unexpired rows are skipped by
+      // the filter (there are at most as many as the workers hold). Per-key order: a task waits while
+      // an older task of its key and destination is still in the outbox (parked, backing off, or
+      // leased — by a crashed process too), as a probe's claim does (outbox_by_key answers it).
+      const rows = this.conn
+        .stmt(
+          `SELECT ${COLUMNS} FROM outbox o WHERE parked = 0 AND not_before <= ? AND claimed_until <= ?
+             AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.bucket = o.bucket AND p.key = o.key AND p.destination_bucket = o.destination_bucket AND p.id < o.id)
+           ORDER BY not_before, id LIMIT ?`,
+        )
+        .all(now, now, Math.max(0, limit)) as OutboxRow[];
       const lease = this.conn.stmt('UPDATE outbox SET claimed_until = ? WHERE id = ?');
       for (const r of rows) lease.run(now + leaseMs, r.id);
       return rows.map(toTask);

@@ -203,12 +203,4 @@ export const REGION_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER bucket_configs_upd AFTER UPDATE ON bucket_configs BEGIN UPDATE bucket_changes SET n = n + 1 WHERE id = 0; END;
   CREATE TRIGGER bucket_configs_del AFTER DELETE ON bucket_configs BEGIN UPDATE bucket_changes SET n = n + 1 WHERE id = 0; END;
   `,
-  // 9: claims skip the tasks already leased. The due index led with not_before, so every claim walked
-  // past all the tasks in flight (the oldest due ones) before reaching a free one: about 1 µs each, on
-  // every wake-up of the worker. Leading with claimed_until, never-claimed tasks (0) are one range in
-  // due order, and expired leases another; live leases are not visited.
-  `
-  DROP INDEX outbox_due;
-  CREATE INDEX outbox_due ON outbox(claimed_until, not_before, id) WHERE parked = 0;
-  `,
 ];
