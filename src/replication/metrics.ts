@@ -24,6 +24,8 @@ export interface ReplicationMetricsOptions {
   unreachable?: () => DestinationStatus[];
   /** Injected faults (MERIDIAN_FAULTS=on only). */
   faults?: FaultRegistry;
+  /** Split mode: replicas sent to peer processes in bundles, by destination region. */
+  bundles?: () => { region: string; bundles: number; replicas: number }[];
 }
 
 function labelsOf(b: { bucket: string; destinationBucket: string; ruleId: string }): Labels {
@@ -82,6 +84,22 @@ export function createReplicationMetrics(opts: ReplicationMetricsOptions): Regis
         for (const d of unreachable()) this.set({ DestinationBucket: d.destinationBucket, Region: d.region ?? '' }, d.failedProbes);
       },
     });
+  }
+  const bundles = opts.bundles;
+  if (bundles) {
+    const counter = (name: string, help: string, value: (b: { bundles: number; replicas: number }) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['Region'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const b of bundles()) this.inc({ Region: b.region }, value(b));
+        },
+      });
+    counter('meridian_replica_bundles_total', 'Split mode: requests that carried small replicas to the process serving a destination region', (b) => b.bundles);
+    counter('meridian_replica_bundled_replicas_total', 'Split mode: small replicas sent in those requests (÷ bundles = replicas per request)', (b) => b.replicas);
   }
   const faults = opts.faults;
   if (faults) {

@@ -174,6 +174,7 @@ export class Fabric {
       monitor: this.monitor,
       unreachable: () => [...this.regions.values()].flatMap((r) => r.worker.unreachableDestinations()),
       ...(this.faults ? { faults: this.faults } : {}),
+      ...(config.split ? { bundles: () => [...this.peerWriters].map(([region, w]) => ({ region, bundles: w.bundler.stats.bundles, replicas: w.bundler.stats.items })) } : {}),
       backlog: async () => (await Promise.all([...this.regions.values()].map((r) => r.s3ctx.meta.replicationBacklog()))).flat(),
     });
     this.webhook = config.replicationWebhook ? new ReplicationWebhook(config.replicationWebhook, log) : undefined;

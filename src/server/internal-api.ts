@@ -8,6 +8,8 @@
  *        (replica-framing.ts) and signed, in addition, with the replication role's own credentials:
  *        authenticated with SigV4 and authorized here by the same ReplicaWriter the in-process
  *        path uses. The peer secret alone gives no access to it.
+ *   PUT  /_meridian/internal/replicas a bundle of small object replicas (replica-wire.ts), signed the
+ *        same two ways; each is authorized and written on its own and answered in a list.
  */
 import { Readable } from 'node:stream';
 import { ServiceError, isServiceError } from '../common/errors.js';
@@ -16,7 +18,7 @@ import type { SourceVersion } from '../replication/ports.js';
 import type { Caller } from '../services/caller.js';
 import type { ServiceResponse } from '../services/protocol/response.js';
 import type { ReplicaWriter } from '../services/s3/replica-writer.js';
-import { decodeEnvelope, REPLICA_PATH, sourceFromWire, sourceFromWireBytes, versionFromWire, type ReplicaEnvelope } from '../services/s3/replica-wire.js';
+import { BUNDLE_MAX_BYTES, decodeBundle, decodeEnvelope, REPLICA_BUNDLE_PATH, REPLICA_PATH, sourceFromWire, sourceFromWireBytes, versionFromWire, type ReplicaEnvelope } from '../services/s3/replica-wire.js';
 import { withRecordedDecisions } from '../services/s3/replication-explain.js';
 import type { GlobalStores } from '../storage/index.js';
 import type { BucketRecord } from '../storage/types.js';
@@ -68,6 +70,7 @@ export async function handleInternal(deps: InternalApiDeps, req: InternalRequest
   try {
     if (!req.peer) throw new ServiceError('AccessDenied', 403, 'Internal endpoints answer authenticated peers only (x-meridian-peer-* headers)');
     if (req.method === 'PUT' && req.rawPath === REPLICA_PATH) return await replica(deps, req, req.peer);
+    if (req.method === 'PUT' && req.rawPath === REPLICA_BUNDLE_PATH) return await replicaBundle(deps, req, req.peer);
     if (req.method !== 'POST' || (req.rawPath !== GLOBAL_RPC_PATH && req.rawPath !== BUCKET_RPC_PATH)) {
       throw new ServiceError('NotFound', 404, `No internal endpoint ${req.method} ${req.rawPath}`);
     }
@@ -129,6 +132,42 @@ async function settle<T>(fn: () => Promise<T>): Promise<{ decisions?: undefined;
   } catch (error) {
     return { error };
   }
+}
+
+/** How one replica's failure travels back: a reason is permanent (FAILED), anything else is retried. */
+export interface ReplicaAnswerError {
+  code: string;
+  message: string;
+  reason?: string;
+  detail?: string;
+}
+
+function answerError(err: unknown): ReplicaAnswerError {
+  if (err instanceof ReplicationFailure) return { code: 'ReplicationFailure', reason: err.reason, message: err.message, ...(err.detail !== undefined ? { detail: err.detail } : {}) };
+  if (isServiceError(err)) return { code: err.code, message: err.message };
+  return { code: 'InternalError', message: err instanceof Error ? err.message : String(err) };
+}
+
+/**
+ * A bundle of small object replicas: the role is authenticated and the body checked once; then every
+ * replica is authorized and written on its own, all at once (their commits share fsyncs), and the
+ * answer lists each one's outcome in order. A bundle that does not verify writes nothing.
+ */
+async function replicaBundle(deps: InternalApiDeps, req: InternalRequest, peer: VerifiedPeerRequest): Promise<ServiceResponse> {
+  const caller = await deps.authenticate();
+  const body = await readAll(req.body, BUNDLE_MAX_BYTES);
+  if (sha256Hex(body) !== peer.content) throw new ServiceError('BadDigest', 400, 'The replica bundle does not match the digest the peer signed (altered in transit)');
+  const items = decodeBundle(body);
+  const results = await Promise.all(
+    items.map(async ({ envelope: e, data }) => {
+      const { error } = await settle(async () => {
+        if (!deps.serves(e.destination.region)) throw new ServiceError('InvalidRequest', 400, `Region ${e.destination.region} is not served here`);
+        await deps.writer.writeReplica(caller, e.destination, e.settings ?? {}, sourceFromWireBytes(e, data), {});
+      });
+      return error === undefined ? {} : { error: answerError(error) };
+    }),
+  );
+  return json(200, { results });
 }
 
 async function replica(deps: InternalApiDeps, req: InternalRequest, peer: VerifiedPeerRequest): Promise<ServiceResponse> {

@@ -25,6 +25,7 @@ import { setUpReplication } from '../support/replication-setup.js';
 import { freePort, startSplitPair, type SplitPair } from '../support/split-mode.js';
 
 const REPLICA = '/_meridian/internal/replica';
+const BUNDLE = '/_meridian/internal/replicas';
 const GLOBAL = '/_meridian/internal/global';
 
 describe('split mode: a man in the middle between the processes', () => {
@@ -47,37 +48,43 @@ describe('split mode: a man in the middle between the processes', () => {
     await toEast2?.close();
   });
 
-  it('a replica altered in transit is refused and nothing is written; it completes once the relay behaves', async () => {
-    const s = await setUpReplication(pair.east1);
-    const src = s3Client(pair.east1, 'us-east-1');
-    const dest = s3Client(pair.east2, 'us-east-2');
-    const answers: number[] = [];
-    toEast2.alterRequest = (r) => (r.path === REPLICA ? { ...r, body: flipByte(r.body, -40) } : undefined);
-    toEast2.alterAnswer = (r, a) => {
-      if (r.path === REPLICA) answers.push(a.status);
-      return undefined;
-    };
-    const body = 'replicate me, byte for byte. '.repeat(40);
-    const put = await src.send(new PutObjectCommand({ Bucket: s.src, Key: 'altered.txt', Body: body, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: s.srcKeyArn }));
-    // Two attempts answered: the first was refused, and the source tried again.
-    await eventually(async () => (answers.length >= 2 ? true : undefined), 30_000);
-    assert.ok(answers.every((status) => status === 400), `every altered replica is refused (answers: ${answers.join(', ')})`);
-    await assert.rejects(dest.send(new HeadObjectCommand({ Bucket: s.dest, Key: 'altered.txt' })), (e: { name: string }) => e.name === 'NotFound');
-    assert.equal((await src.send(new HeadObjectCommand({ Bucket: s.src, Key: 'altered.txt' }))).ReplicationStatus, 'PENDING');
+  // Small objects travel in bundles (several replicas to a request), larger ones in a request each.
+  for (const { kind, path, size } of [
+    { kind: 'a small replica (in a bundle)', path: BUNDLE, size: 1200 },
+    { kind: 'a large replica (streamed alone)', path: REPLICA, size: 300 * 1024 },
+  ]) {
+    it(`${kind} altered in transit is refused and nothing is written; it completes once the relay behaves`, async () => {
+      const s = await setUpReplication(pair.east1);
+      const src = s3Client(pair.east1, 'us-east-1');
+      const dest = s3Client(pair.east2, 'us-east-2');
+      const answers: number[] = [];
+      toEast2.alterRequest = (r) => (r.path === path ? { ...r, body: flipByte(r.body, -40) } : undefined);
+      toEast2.alterAnswer = (r, a) => {
+        if (r.path === path) answers.push(a.status);
+        return undefined;
+      };
+      const body = Buffer.from('replicate me, byte for byte. '.repeat(Math.ceil(size / 29))).subarray(0, size);
+      const put = await src.send(new PutObjectCommand({ Bucket: s.src, Key: 'altered.txt', Body: body, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: s.srcKeyArn }));
+      // Two attempts answered: the first was refused, and the source tried again.
+      await eventually(async () => (answers.length >= 2 ? true : undefined), 30_000);
+      assert.ok(answers.every((status) => status === 400), `every altered replica is refused (answers: ${answers.join(', ')})`);
+      await assert.rejects(dest.send(new HeadObjectCommand({ Bucket: s.dest, Key: 'altered.txt' })), (e: { name: string }) => e.name === 'NotFound');
+      assert.equal((await src.send(new HeadObjectCommand({ Bucket: s.src, Key: 'altered.txt' }))).ReplicationStatus, 'PENDING');
 
-    toEast2.behave();
-    await eventually(async () => ((await src.send(new HeadObjectCommand({ Bucket: s.src, Key: 'altered.txt' }))).ReplicationStatus === 'COMPLETED' ? true : undefined), 60_000);
-    const replica = await dest.send(new GetObjectCommand({ Bucket: s.dest, Key: 'altered.txt' }));
-    assert.equal(replica.VersionId, put.VersionId);
-    assert.equal(await replica.Body!.transformToString(), body);
-  });
+      toEast2.behave();
+      await eventually(async () => ((await src.send(new HeadObjectCommand({ Bucket: s.src, Key: 'altered.txt' }))).ReplicationStatus === 'COMPLETED' ? true : undefined), 60_000);
+      const replica = await dest.send(new GetObjectCommand({ Bucket: s.dest, Key: 'altered.txt' }));
+      assert.equal(replica.VersionId, put.VersionId);
+      assert.ok(Buffer.from(await replica.Body!.transformToByteArray()).equals(body), 'the replica holds the bytes the source stored');
+    });
+  }
 
   it('an answer forged by the relay is not taken for the destination\'s: the version stays PENDING and is sent again', async () => {
     const s = await setUpReplication(pair.east1);
     const src = s3Client(pair.east1, 'us-east-1');
     let attempts = 0;
     toEast2.forge = (r) => {
-      if (r.path !== REPLICA) return undefined;
+      if (r.path !== REPLICA && r.path !== BUNDLE) return undefined;
       attempts++;
       return { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from('{}') };
     };

@@ -2,8 +2,8 @@
  * Regions as separate processes: us-east-1 and us-east-2 each served by its own `meridian serve
  * --regions … --peer …`. Clients use either endpoint; requests for the other region are passed on;
  * IAM lives in the home process. Replicas travel signed with the role's credentials and are
- * authorized by the destination process. The destination is SIGKILLed under load and restarted,
- * then the source: every version converges, exactly once.
+ * authorized by the destination process, small ones several to a request. The destination is
+ * SIGKILLed under load and restarted, then the source: every version converges, exactly once.
  *
  * The pair runs with MERIDIAN_TEST_MIN_PART_SIZE=1024 (a tests-only knob) so an object of 1,000
  * parts costs a megabyte rather than 5 GB.
@@ -11,9 +11,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectAttributesCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectAttributesCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutBucketPolicyCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { eventually, s3Client } from '../support/clients.js';
 import { meridianCli } from '../support/meridian-cli.js';
+import { signedFetch } from './signed-fetch.js';
 import { setUpReplication } from '../support/replication-setup.js';
 import { startSplitPair, type SplitPair } from '../support/split-mode.js';
 
@@ -105,6 +106,52 @@ describe('split mode: one process per region', () => {
     assert.ok(bytes.equals(Buffer.concat(Array.from({ length: 1000 }, (_, i) => partBody(i + 1)))), 'the replica has the source bytes');
     const attrs = await dest.send(new GetObjectAttributesCommand({ Bucket: s.dest, Key: key, ObjectAttributes: ['ObjectParts'] }));
     assert.equal(attrs.ObjectParts?.TotalPartsCount, 1000);
+  });
+
+  it('small replicas travel several to a request; each is authorized on its own, so a denied key fails alone', async () => {
+    const s = await setUpReplication(pair.east1);
+    const src = s3Client(pair.east1, 'us-east-1');
+    const dest = s3Client(pair.east2, 'us-east-2');
+    // The destination refuses the role some keys: in a bundle, those fail and the rest are written.
+    await dest.send(
+      new PutBucketPolicyCommand({
+        Bucket: s.dest,
+        Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: { AWS: s.roleArn }, Action: 's3:ReplicateObject', Resource: `arn:aws:s3:::${s.dest}/denied/*` }] }),
+      }),
+    );
+    const bundled = async (): Promise<{ bundles: number; replicas: number }> => {
+      const text = (await signedFetch(pair.east1, 'GET', '/_meridian/metrics')).text;
+      const value = (name: string) => Number(new RegExp(`^${name}\\{Region="us-east-2"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      return { bundles: value('meridian_replica_bundles_total'), replicas: value('meridian_replica_bundled_replicas_total') };
+    };
+    const before = await bundled();
+    const keys = Array.from({ length: 120 }, (_, i) => `${i % 10 === 3 ? 'denied' : 'ok'}/${String(i).padStart(3, '0')}`);
+    const versions = new Map<string, string>();
+    await Promise.all(
+      keys.map(async (key) => {
+        const put = await src.send(new PutObjectCommand({ Bucket: s.src, Key: key, Body: bodyOf(key, 2000), ServerSideEncryption: 'aws:kms', SSEKMSKeyId: s.srcKeyArn }));
+        versions.set(key, put.VersionId!);
+      }),
+    );
+    const statusOf = async (key: string) => (await src.send(new HeadObjectCommand({ Bucket: s.src, Key: key }))).ReplicationStatus;
+    await eventually(async () => ((await Promise.all(keys.map(statusOf))).every((st) => st === 'COMPLETED' || st === 'FAILED') ? true : undefined), 60_000);
+    for (const key of keys) {
+      if (key.startsWith('denied/')) {
+        assert.equal(await statusOf(key), 'FAILED', key);
+        await assert.rejects(dest.send(new HeadObjectCommand({ Bucket: s.dest, Key: key })), (e: { name: string }) => e.name === 'NotFound');
+        continue;
+      }
+      assert.equal(await statusOf(key), 'COMPLETED', key);
+      const replica = await dest.send(new GetObjectCommand({ Bucket: s.dest, Key: key }));
+      assert.equal(replica.VersionId, versions.get(key));
+      assert.equal(replica.SSEKMSKeyId, s.destKeyArn, 'each replica is encrypted under the destination key');
+      assert.ok(Buffer.from(await replica.Body!.transformToByteArray()).equals(bodyOf(key, 2000)), `${key}: the replica holds the source bytes`);
+    }
+    const after = await bundled();
+    const bundles = after.bundles - before.bundles;
+    const replicas = after.replicas - before.replicas;
+    assert.ok(replicas >= keys.length, `every small replica went in a bundle (${replicas} of ${keys.length}, retries included)`);
+    assert.ok(bundles < replicas, `bundles carried several replicas each (${replicas} replicas in ${bundles} requests)`);
   });
 
   it('a permission missing at the destination fails there, and explain shows the destination\'s checks', async () => {

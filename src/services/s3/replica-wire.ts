@@ -43,10 +43,74 @@ export function decodeEnvelope(json: Buffer): ReplicaEnvelope {
   } catch {
     throw new ServiceError('MalformedJSON', 400, 'The replica envelope is not JSON');
   }
+  return checkEnvelope(e);
+}
+
+function checkEnvelope(e: ReplicaEnvelope): ReplicaEnvelope {
   if (!e || typeof e !== 'object' || !['object', 'delete-marker', 'tags'].includes(e.op) || !e.destination || typeof e.destination.region !== 'string') {
     throw new ServiceError('InvalidRequest', 400, 'The replica envelope lacks its operation or destination');
   }
   return e;
+}
+
+/**
+ * A bundle: several small object replicas in one request between peers, so that the per-request
+ * work (HTTP, the role's SigV4, the peer signatures, the answer) is paid once for all of them:
+ *
+ *   u32 big-endian index length │ index (JSON: { items: [{ envelope, length }] }) │ each item's data, in order
+ *
+ * The whole body is small, so the peer signature covers its SHA-256 directly (checked before anything
+ * is parsed). Each item is written, authorized and answered on its own.
+ */
+export const REPLICA_BUNDLE_PATH = '/_meridian/internal/replicas';
+/** Items in one bundle at most (the receiver refuses more). */
+export const BUNDLE_MAX_ITEMS = 256;
+/** A bundle's body at most (the receiver refuses more). */
+export const BUNDLE_MAX_BYTES = 8 * 1024 * 1024;
+
+export interface BundleItem {
+  envelope: ReplicaEnvelope;
+  /** The object's body: its parts' plaintext (sealed: stored bytes), one after another. */
+  data: Buffer;
+}
+
+export function encodeBundle(items: readonly BundleItem[]): Buffer {
+  const index = Buffer.from(JSON.stringify({ items: items.map((i) => ({ envelope: i.envelope, length: i.data.length })) }));
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(index.length);
+  return Buffer.concat([head, index, ...items.map((i) => i.data)]);
+}
+
+/** The items of a bundle body (already authenticated); malformed bundles are refused whole. */
+export function decodeBundle(body: Buffer): BundleItem[] {
+  const malformed = (why: string) => new ServiceError('InvalidRequest', 400, `Malformed replica bundle: ${why}`);
+  if (body.length > BUNDLE_MAX_BYTES) throw new ServiceError('RequestEntityTooLarge', 413, `A replica bundle is at most ${BUNDLE_MAX_BYTES} bytes`);
+  if (body.length < 4) throw malformed('it ends inside its index length');
+  const indexLength = body.readUInt32BE(0);
+  if (4 + indexLength > body.length) throw malformed('it ends inside its index');
+  let index: { items?: unknown };
+  try {
+    index = JSON.parse(body.subarray(4, 4 + indexLength).toString('utf8')) as { items?: unknown };
+  } catch {
+    throw new ServiceError('MalformedJSON', 400, 'The replica bundle index is not JSON');
+  }
+  const entries = index?.items;
+  if (!Array.isArray(entries) || entries.length === 0) throw malformed('its index lists no items');
+  if (entries.length > BUNDLE_MAX_ITEMS) throw malformed(`${entries.length} items (at most ${BUNDLE_MAX_ITEMS})`);
+  let offset = 4 + indexLength;
+  const items = entries.map((entry: { envelope?: ReplicaEnvelope; length?: unknown }, n) => {
+    const length = entry?.length;
+    if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) throw malformed(`item ${n} has no valid length`);
+    if (offset + length > body.length) throw malformed(`item ${n} ends beyond the body`);
+    const envelope = checkEnvelope(entry.envelope as ReplicaEnvelope);
+    // Bundles carry object replicas only; dry runs, delete markers and tag changes go one by one.
+    if (envelope.op !== 'object' || envelope.dryRun) throw malformed(`item ${n} is not an object replica`);
+    const data = body.subarray(offset, offset + length);
+    offset += length;
+    return { envelope, data };
+  });
+  if (offset !== body.length) throw malformed(`${body.length - offset} bytes after its last item`);
+  return items;
 }
 
 /** The metadata of a version as sent: everything but blobs, wrapped keys and source-side state. */
