@@ -25,6 +25,7 @@ async function serve(opts: { regions?: string; peer?: string[]; home?: string; m
   const out = (s: string) => process.stdout.write(s + '\n');
   const { workers, reason } = workersFor(config);
   if (reason) out(reason);
+  if (workers === 1) (await import('../server/v8-tuning.js')).applyServerV8Flags();
   const m = workers > 1 ? await runPrimary(config, { workers, out }) : await (await server()).startMeridian(config);
   // Before the banner: whoever reads "listening" may stop the server at once, and a SIGTERM arriving
   // before a listener exists would kill the process without stopping its workers.

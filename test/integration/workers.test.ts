@@ -10,6 +10,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import {
@@ -345,6 +346,20 @@ async function convergesExactlyOnce(p: MeridianProcess, s: { src: string; dest: 
     assert.ok((await bytes(replica.Body)).equals(bodyOf(key)), `replica of ${key} has the source bytes`);
   }
 }
+
+it('workers run with the server\'s V8 settings: one GC thread each, and the request path optimized sooner after a start', async () => {
+  const p = await startMeridianProcess({ tls: false, env: { MERIDIAN_WORKERS: '2' } });
+  try {
+    const workers = await eventually(async () => (p.workerPids().length === 2 ? p.workerPids() : undefined));
+    for (const pid of workers) {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      assert.ok(argv.includes('--single-threaded-gc'), `worker ${pid}: ${argv.join(' ')}`);
+      assert.ok(argv.includes('--interrupt-budget=16384'), `worker ${pid}: ${argv.join(' ')}`);
+    }
+  } finally {
+    await p.stop();
+  }
+});
 
 it('SIGTERM to the primary stops every worker gracefully, and the primary exits 0', async () => {
   const p = await startMeridianProcess({ tls: false, env: { MERIDIAN_WORKERS: '2' } });
