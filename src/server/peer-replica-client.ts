@@ -36,9 +36,10 @@ interface PeerAnswer {
 }
 
 /** A failure the destination reported for one replica: a reason is permanent (FAILED), anything else is retried. */
-function replicaError(baseUrl: string, status: number, error: ReplicaAnswerError | undefined): Error {
+function replicaError(baseUrl: string, status: number | 'bundled', error: ReplicaAnswerError | undefined): Error {
   if (error?.reason) return new ReplicationFailure(error.reason as FailureReason, error.message ?? error.reason, error.detail);
-  return new Error(`peer ${baseUrl} answered HTTP ${status}${error?.code ? ` ${error.code}: ${error.message}` : ''}`);
+  const what = status === 'bundled' ? 'did not write a replica of the bundle' : `answered HTTP ${status}`;
+  return new Error(`peer ${baseUrl} ${what}${error?.code ? ` ${error.code}: ${error.message}` : ''}`);
 }
 
 export class PeerReplicaClient implements RemoteReplicaWriter {
@@ -123,7 +124,7 @@ export class PeerReplicaClient implements RemoteReplicaWriter {
     if (this.bundles) {
       const body = encodeBundle(items);
       const { status, answer } = await this.exchange(creds, items[0]!.envelope.destination.region, REPLICA_BUNDLE_PATH, sha256Hex(body), body.length, () => body);
-      if (status === 200 && Array.isArray(answer.results)) return answer.results.map((r) => (r?.error ? replicaError(this.baseUrl, 200, r.error) : undefined));
+      if (status === 200 && Array.isArray(answer.results)) return answer.results.map((r) => (r?.error ? replicaError(this.baseUrl, 'bundled', r.error) : undefined));
       if (status !== 404 || answer.error?.code !== 'NotFound') throw replicaError(this.baseUrl, status, answer.error);
       this.bundles = false;
     }

@@ -2,8 +2,8 @@
  * V8 settings of a serving process.
  *
  * A freshly started server spent about twice the CPU per request on its first few thousand requests
- * (a 4 KiB PUT: 630–650 µs over the first 3,000 against 350–390 µs later, one process; 1,160–1,280
- * against 680–700 µs with two workers) while V8 profiled the request path and tiered it up, function
+ * (a 4 KiB PUT: 623–647 µs over the first 3,000 against 350–397 µs later, one process; 1,100–1,280
+ * against 580–700 µs with two workers) while V8 profiled the request path and tiered it up, function
  * by function. The interrupt budget is how much bytecode a function runs between V8's checks on
  * whether to optimize it; a quarter of the default (67,584) gets the hot path optimized after a
  * quarter of the calls. Measured: the first 3,000 PUTs 440–463 µs each (one process) and 767–817 µs
