@@ -14,7 +14,7 @@ import type { ReplicationEvent } from '../replication/worker.js';
 import type { RootCredentials } from './accounts.js';
 import type { Config } from './config.js';
 import { firstStartInChild } from './first-start.js';
-import { SERVER_V8_FLAGS } from './v8-tuning.js';
+import { serverV8Flags } from './v8-tuning.js';
 import type { WorkerGroup } from './worker-group.js';
 
 type Message =
@@ -105,9 +105,8 @@ export async function runPrimary(config: Config, opts: PrimaryOptions): Promise<
 
   // One GC thread per worker: with a worker per core, V8's parallel GC helpers only compete with the
   // other workers for the same cores (measured: GET 1 MiB 2.6 ms of CPU instead of 2.8–3.2 ms).
-  // SERVER_V8_FLAGS: the request path optimized sooner after a start (server/v8-tuning.ts).
-  const own = new Set(process.execArgv.map((a) => a.split('=')[0]));
-  cluster.setupPrimary({ execArgv: [...process.execArgv, '--single-threaded-gc', ...SERVER_V8_FLAGS.filter((f) => !own.has(f.split('=')[0]))] });
+  // And the request path optimized sooner after a start (server/v8-tuning.ts).
+  cluster.setupPrimary({ execArgv: [...process.execArgv, '--single-threaded-gc', ...serverV8Flags()] });
   const fork = (): Worker => {
     const w = cluster.fork(env);
     w.on('error', () => undefined); // a send to a worker that just died; its exit is handled below

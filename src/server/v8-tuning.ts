@@ -9,18 +9,25 @@
  * quarter of the calls. Measured: the first 3,000 PUTs 440–463 µs each (one process) and 767–817 µs
  * (two workers); later requests cost the same as before. Every process that serves requests gets it:
  * cluster workers on their command line, a single process as it starts (before the server's modules
- * are loaded, so every function of the request path is compiled with it).
+ * are loaded, so every function of the request path is compiled with it). An operator's own value
+ * on node's command line wins.
  */
 import { setFlagsFromString } from 'node:v8';
 
-export const SERVER_V8_FLAGS: readonly string[] = ['--interrupt-budget=16384'];
+const FLAGS: readonly string[] = ['--interrupt-budget=16384'];
+
+/** Whether the operator set this flag (`--name` or `--name=value`) on node's command line (NODE_OPTIONS cannot carry it). */
+function setByOperator(flag: string): boolean {
+  const name = flag.split('=')[0]!;
+  return process.execArgv.some((a) => a.split('=')[0] === name);
+}
+
+/** The flags for a cluster worker's command line: those the operator did not set already. */
+export function serverV8Flags(): string[] {
+  return FLAGS.filter((f) => !setByOperator(f));
+}
 
 /** For a process that will serve in itself (MERIDIAN_WORKERS=1): call before importing the server. */
 export function applyServerV8Flags(): void {
-  for (const flag of SERVER_V8_FLAGS) {
-    // Already on the command line (a cluster worker, or an operator's own setting): leave it.
-    const name = flag.split('=')[0]!;
-    if (process.execArgv.some((a) => a.split('=')[0] === name)) continue;
-    setFlagsFromString(flag);
-  }
+  for (const flag of serverV8Flags()) setFlagsFromString(flag);
 }
