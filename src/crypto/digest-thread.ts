@@ -258,10 +258,14 @@ export class OffloadedDigests {
     });
   }
 
-  /** Forget the body (an aborted request): the thread drops its state. */
+  /** Forget the body (an aborted request, or one whose digests are no longer wanted): the thread drops its state. */
   discard(): void {
     if (this.state === 'done') return;
     this.state = 'done';
+    // A producer waiting for the thread goes on: nothing it sends is hashed any more.
+    const resume = this.resume;
+    this.resume = undefined;
+    resume?.();
     if (this.batch) this.thread.returnBuffer(this.batch.buffer as ArrayBuffer);
     this.batch = undefined;
     this.thread.unregister(this.id, true);

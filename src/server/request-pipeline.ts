@@ -374,6 +374,7 @@ export class RequestPipeline {
         headers: flatHeaders(req.headers),
         body: verifier.stream,
         payload: verifier.result,
+        withoutMd5: verifier.withoutMd5,
         caller: auth.caller,
         region,
         requestId: req.requestId,

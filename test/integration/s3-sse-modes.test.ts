@@ -155,6 +155,13 @@ describe('SSE-C (§5.7)', () => {
     assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'copy-k2' }))).Body!.transformToString(), 'travelling');
     const plain = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'copy-plain', CopySource: `${bucket}/copy-k2` }));
     assert.equal(plain.ServerSideEncryption, 'AES256', 'no SSE headers: the bucket default (SSE-S3), not the source key');
+    // The copy's ETag follows its own encryption: the MD5 for SSE-S3 only (reference §5.5).
+    const md5 = `"${createHash('md5').update('travelling').digest('hex')}"`;
+    assert.equal(plain.CopyObjectResult?.ETag, md5);
+    for (const copy of [toC, toK2]) {
+      assert.match(copy.CopyObjectResult!.ETag!, /^"[0-9a-f]{32}"$/);
+      assert.notEqual(copy.CopyObjectResult!.ETag, md5);
+    }
   });
 
   test('a bucket that blocks SSE-C refuses SSE-C writes with 403 AccessDenied and still serves existing SSE-C objects', async () => {

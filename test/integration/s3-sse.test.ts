@@ -73,6 +73,23 @@ describe('SSE-KMS', () => {
     assert.ok((await bytes(range.Body)).equals(body.subarray(65000, 70001)));
   });
 
+  test('a large SSE-KMS PUT is stored intact without its MD5: a new ETag with every write; a wrong Content-MD5 is still BadDigest', async () => {
+    const body = randomBytes(3 * 1024 * 1024 + 11); // past the size hashed on the helper thread
+    const put = (extra: { ContentMD5?: string } = {}) =>
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'kms/large', Body: body, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyId, ...extra }));
+    const first = await put();
+    const second = await put({ ContentMD5: createHash('md5').update(body).digest('base64') });
+    for (const p of [first, second]) {
+      assert.match(p.ETag!, /^"[0-9a-f]{32}"$/);
+      assert.notEqual(p.ETag, `"${md5(body)}"`);
+    }
+    assert.notEqual(first.ETag, second.ETag, 'each write of an SSE-KMS object gets its own ETag');
+    await rejects(put({ ContentMD5: createHash('md5').update('something else').digest('base64') }), 'BadDigest', 400);
+    const get = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'kms/large' }));
+    assert.equal(get.ETag, second.ETag, 'the rejected PUT stored nothing');
+    assert.ok((await bytes(get.Body)).equals(body));
+  });
+
   test('the key ARN, an alias name and an alias ARN all resolve to the key ARN; a stream body works too', async () => {
     const alias = `alias/sse-${randomBytes(4).toString('hex')}`;
     await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: keyId }));

@@ -225,3 +225,75 @@ describe('large bodies hashed on the digest thread give the same results and the
     assert.equal(digestThreadBodies(), before);
   });
 });
+
+describe('withoutMd5: a handler with no use for the MD5 (SSE-KMS and SSE-C ETags are not one) stops it', () => {
+  const onThread = { digestThreadMinBytes: 1024 };
+  const big = randomBytes(3 * 1024 * 1024 + 5);
+  const bigSha = createHash('sha256').update(big).digest('hex');
+  const length = { 'content-length': String(big.length) };
+  const halves = (b: Buffer): Buffer[] => [b.subarray(0, 1 << 20), b.subarray(1 << 20)];
+
+  /** Writes the first piece, lets it through, calls withoutMd5, then writes the rest. */
+  const runDropping = (v: ReturnType<typeof createPayloadVerifier>, pieces: Buffer[]) =>
+    new Promise<{ output: Buffer; result: ReturnType<typeof v.result> }>((resolve, reject) => {
+      const out: Buffer[] = [];
+      v.stream.on('data', (b: Buffer) => out.push(b));
+      v.stream.on('error', reject);
+      v.stream.on('end', () => resolve({ output: Buffer.concat(out), result: v.result() }));
+      v.stream.write(pieces[0]);
+      setImmediate(() => {
+        v.withoutMd5();
+        for (const p of pieces.slice(1)) v.stream.write(p);
+        v.stream.end();
+      });
+    });
+
+  test('a small body: the bytes and the checksum as before, no MD5', async () => {
+    const v = createPayloadVerifier(sig(BODY_SHA), { 'x-amz-content-sha256': BODY_SHA, 'x-amz-checksum-crc32': computeChecksum('CRC32', BODY) });
+    const { output, result } = await runDropping(v, [BODY.subarray(0, 5), BODY.subarray(5)]);
+    assert.ok(output.equals(BODY));
+    assert.deepEqual(result, { decodedLength: BODY.length, checksum: { algorithm: 'CRC32', value: computeChecksum('CRC32', BODY) } });
+  });
+
+  test('a Content-MD5 is still checked (and the MD5 reported): wrong is BadDigest', async () => {
+    const good = await runDropping(createPayloadVerifier(sig('UNSIGNED-PAYLOAD'), { 'content-md5': BODY_MD5.toString('base64') }), [BODY.subarray(0, 5), BODY.subarray(5)]);
+    assert.equal(good.result.md5, BODY_MD5.toString('hex'));
+    const other = createHash('md5').update('other').digest('base64');
+    await assert.rejects(runDropping(createPayloadVerifier(sig('UNSIGNED-PAYLOAD'), { 'content-md5': other }), [BODY.subarray(0, 5), BODY.subarray(5)]), serviceError('BadDigest'));
+    await assert.rejects(runDropping(createPayloadVerifier(sig('UNSIGNED-PAYLOAD'), { ...length, 'content-md5': other }, onThread), halves(big)), serviceError('BadDigest'));
+  });
+
+  test('a large unsigned body leaves the digest thread at once', async () => {
+    const before = digestThreadBodies();
+    const v = createPayloadVerifier(sig('UNSIGNED-PAYLOAD'), length, onThread);
+    const done = runDropping(v, halves(big));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(digestThreadBodies(), before, 'the body is no longer on the thread');
+    const { output, result } = await done;
+    assert.ok(output.equals(big));
+    assert.deepEqual(result, { decodedLength: big.length });
+  });
+
+  test('a large signed body keeps its SHA-256 checked on the thread', async () => {
+    const { result } = await runDropping(createPayloadVerifier(sig(bigSha), length, onThread), halves(big));
+    assert.deepEqual(result, { decodedLength: big.length });
+    await assert.rejects(runDropping(createPayloadVerifier(sig('0'.repeat(64)), length, onThread), halves(big)), serviceError('XAmzContentSHA256Mismatch'));
+  });
+
+  test('a body waiting for the thread when its MD5 is dropped goes on (no hang)', async () => {
+    const v = createPayloadVerifier(sig('UNSIGNED-PAYLOAD'), length, onThread);
+    const out: Buffer[] = [];
+    v.stream.on('data', (b: Buffer) => out.push(b));
+    const ended = new Promise((resolve, reject) => {
+      v.stream.on('end', resolve);
+      v.stream.on('error', reject);
+    });
+    // Written all at once: more batches than the thread takes before the body must wait.
+    for (let i = 0; i < big.length; i += 64 * 1024) v.stream.write(big.subarray(i, i + 64 * 1024));
+    v.withoutMd5();
+    v.stream.end();
+    await ended;
+    assert.ok(Buffer.concat(out).equals(big));
+    assert.equal(v.result().md5, undefined);
+  });
+});

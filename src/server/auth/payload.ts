@@ -16,8 +16,8 @@ import { OffloadedDigests, type OffloadedAlgorithm } from '../../crypto/digest-t
 
 export interface PayloadResult {
   decodedLength: number;
-  /** Hex MD5 of the decoded payload (S3 ETags). */
-  md5: string;
+  /** Hex MD5 of the decoded payload (S3 ETags); undefined when the handler said it needs none. */
+  md5?: string;
   checksum?: { algorithm: ChecksumAlgorithm; value: string /* base64 */ };
 }
 
@@ -43,7 +43,9 @@ class PayloadVerifier extends Transform {
   private readonly checksum: IncrementalChecksum | undefined;
   private readonly decoder: AwsChunkedDecoder | undefined;
   /** MD5 (and SHA-256) computed on the digest thread, for large bodies. */
-  private readonly offloaded: OffloadedDigests | undefined;
+  private offloaded: OffloadedDigests | undefined;
+  /** The handler will not use the MD5 (see withoutMd5). */
+  private md5Dropped = false;
   /** The digest thread asked this body to wait before sending more. */
   private offloadWait: Promise<void> | undefined;
   private length = 0;
@@ -71,12 +73,28 @@ class PayloadVerifier extends Transform {
       const wait = this.offloaded.update(b);
       if (wait) this.offloadWait = wait;
     } else {
-      (this.md5 ??= createHash('md5')).update(b);
+      if (!this.md5Dropped) (this.md5 ??= createHash('md5')).update(b);
       if (this.wantSha256) (this.sha256 ??= createHash('sha256')).update(b);
     }
     this.checksum?.update(b);
     this.length += b.length;
     this.push(b);
+  }
+
+  /**
+   * The handler will not use the MD5 (an SSE-KMS or SSE-C object's ETag is not one): stop computing it,
+   * unless Content-MD5 asks for it to be checked. Bytes already hashed are simply forgotten. When the
+   * thread hashes MD5 alone for this body, the body leaves it (a wait for it ends at once); with
+   * SHA-256 as well it stays there and its MD5 is ignored.
+   */
+  withoutMd5(): void {
+    if (this.plan.contentMd5 !== undefined || this.md5Dropped) return;
+    this.md5Dropped = true;
+    this.md5 = undefined;
+    if (this.offloaded && !this.wantSha256) {
+      this.offloaded.discard();
+      this.offloaded = undefined;
+    }
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -113,7 +131,7 @@ class PayloadVerifier extends Transform {
     };
     if (!digests) return done(this.md5?.digest(), this.sha256?.digest('hex'));
     digests.then(
-      ([md5, sha256]) => done(this.length > 0 ? md5 : undefined, this.length > 0 ? sha256?.toString('hex') : undefined),
+      ([md5, sha256]) => done(this.length > 0 && !this.md5Dropped ? md5 : undefined, this.length > 0 ? sha256?.toString('hex') : undefined),
       (e: Error) => cb(e),
     );
   }
@@ -153,11 +171,14 @@ class PayloadVerifier extends Transform {
         throw badDigest(`The ${algorithm} you specified did not match the calculated checksum.`);
       }
     }
-    const md5 = md5Digest ?? EMPTY_MD5;
-    if (plan.contentMd5 !== undefined && !md5.equals(plan.contentMd5)) {
-      throw badDigest('The Content-MD5 you specified did not match what we received.');
+    this.result = { decodedLength: this.length };
+    if (!this.md5Dropped) {
+      const md5 = md5Digest ?? EMPTY_MD5;
+      if (plan.contentMd5 !== undefined && !md5.equals(plan.contentMd5)) {
+        throw badDigest('The Content-MD5 you specified did not match what we received.');
+      }
+      this.result.md5 = md5.toString('hex');
     }
-    this.result = { decodedLength: this.length, md5: md5.toString('hex') };
     if (checksum) this.result.checksum = checksum;
   }
 }
@@ -171,7 +192,7 @@ export function createPayloadVerifier(
   sig: VerifiedSignature | undefined,
   headers: HeaderBag,
   options: PayloadVerifierOptions = {},
-): { stream: Transform; result: () => PayloadResult } {
+): { stream: Transform; result: () => PayloadResult; withoutMd5: () => void } {
   const plan = planPayload(sig, headers, options.defaultChecksum);
   const declared = plan.chunked ? plan.chunked.decodedLength : Number(headerValue(headers, 'content-length') ?? 0);
   const offload = options.digestThreadMinBytes !== undefined && declared >= options.digestThreadMinBytes;
@@ -182,5 +203,6 @@ export function createPayloadVerifier(
       if (!stream.result) throw new Error('payload result read before the body stream ended successfully');
       return stream.result;
     },
+    withoutMd5: () => stream.withoutMd5(),
   };
 }

@@ -163,27 +163,32 @@ export async function openCopySource(src: CopySource, caller: S3Request['caller'
   return body;
 }
 
-/** A pass-through that measures what flows: length, MD5 and optionally one flexible checksum. */
+/** A pass-through that measures what flows: length, MD5 (unless `withMd5` is false) and optionally one flexible checksum. */
 export class DigestingStream extends Transform {
   length = 0;
-  private readonly md5: Hash = createHash('md5');
+  private readonly md5: Hash | undefined;
   private readonly checksum: IncrementalChecksum | undefined;
 
-  constructor(readonly algorithm?: ChecksumAlgorithm) {
+  constructor(
+    readonly algorithm?: ChecksumAlgorithm,
+    withMd5 = true,
+  ) {
     super();
+    if (withMd5) this.md5 = createHash('md5');
     if (algorithm) this.checksum = createChecksum(algorithm);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.length += chunk.length;
-    this.md5.update(chunk);
+    this.md5?.update(chunk);
     this.checksum?.update(chunk);
     cb(null, chunk);
   }
 
-  /** Hex MD5 and base64 checksum; valid after the stream ended. */
-  digests(): { md5: string; checksum?: string } {
-    const out: { md5: string; checksum?: string } = { md5: this.md5.digest('hex') };
+  /** Hex MD5 (when computed) and base64 checksum; valid after the stream ended. */
+  digests(): { md5?: string; checksum?: string } {
+    const out: { md5?: string; checksum?: string } = {};
+    if (this.md5) out.md5 = this.md5.digest('hex');
     if (this.checksum) out.checksum = this.checksum.digest().toString('base64');
     return out;
   }

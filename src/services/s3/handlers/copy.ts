@@ -20,7 +20,7 @@ import { COPY_SOURCE, customerKeyFromHeaders } from '../sse-customer.js';
 import { planVersionReplication, versionIdForWrite } from '../versions.js';
 import { objectAclForWrite, objectOwnerFor } from './acl.js';
 import { partNumberOf, uploadFor } from './multipart.js';
-import { afterCommit, etagFor, validateKey } from './objects.js';
+import { afterCommit, etagFor, etagIsMd5, validateKey } from './objects.js';
 import { conditionalWriteError, conditionalWriteOf } from '../conditional-writes.js';
 
 const MAX_COPY_SIZE = 5 * 1024 ** 3;
@@ -54,7 +54,7 @@ function asStream(data: Readable | Buffer): Readable {
 }
 
 /** Copy plaintext from the source into a new blob sealed under `dataKey`, measuring it on the way. */
-async function copyBytes(ctx: S3Context, src: CopySource, req: S3Request, dataKey: Buffer, algorithm: ChecksumAlgorithm | undefined, range?: ByteRange) {
+async function copyBytes(ctx: S3Context, src: CopySource, req: S3Request, dataKey: Buffer, algorithm: ChecksumAlgorithm | undefined, withMd5: boolean, range?: ByteRange) {
   const sourceKey = customerKeyFromHeaders(req.headers, COPY_SOURCE);
   let opened;
   try {
@@ -64,7 +64,7 @@ async function copyBytes(ctx: S3Context, src: CopySource, req: S3Request, dataKe
   }
   const input = asStream(opened);
   // Joined with pipeline: a failed write destroys the source read too (its descriptor closes).
-  const digest = pipeline(input, new DigestingStream(algorithm), () => undefined);
+  const digest = pipeline(input, new DigestingStream(algorithm, withMd5), () => undefined);
   const blob = await writeEncryptedBlob(ctx.blobs, digest, dataKey);
   return { blob, size: digest.length, ...digest.digests() };
 }
@@ -116,7 +116,7 @@ export const copyObject: S3Handler = async (ctx, req, bucket, auth) => {
   }
   const { dataKey, encryption } = fresh;
   try {
-    const copied = await copyBytes(ctx, src, req, dataKey, algorithm);
+    const copied = await copyBytes(ctx, src, req, dataKey, algorithm, etagIsMd5(encryption));
     const version: ObjectVersion = {
       bucket: bucket!.name,
       key,
@@ -124,7 +124,7 @@ export const copyObject: S3Handler = async (ctx, req, bucket, auth) => {
       isDeleteMarker: false,
       lastModified: ctx.clock.now(),
       size: copied.size,
-      etag: etagFor(encryption, copied.md5, dataKey),
+      etag: etagFor(encryption, copied.md5),
       ownerAccountId: objectOwnerFor(bucket!, req),
       // The storage class is not copied: it is the request's, or STANDARD.
       storageClass: meta.storageClass,
@@ -186,11 +186,12 @@ export const uploadPartCopy: S3Handler = async (ctx, req, bucket, auth) => {
   }
   let copied;
   try {
-    copied = await copyBytes(ctx, src, req, dataKey, algorithm, range);
+    copied = await copyBytes(ctx, src, req, dataKey, algorithm, true, range);
   } finally {
     dataKey.fill(0);
   }
-  const part: UploadedPart = { partNumber, size: copied.size, etag: copied.md5, lastModified: ctx.clock.now(), blob: copied.blob };
+  // A part's ETag is its MD5 (computed: copyBytes was asked for it).
+  const part: UploadedPart = { partNumber, size: copied.size, etag: copied.md5!, lastModified: ctx.clock.now(), blob: copied.blob };
   if (algorithm && copied.checksum) part.checksum = { [algorithm]: copied.checksum };
   let replaced;
   try {

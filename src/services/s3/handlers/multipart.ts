@@ -139,7 +139,7 @@ export const uploadPart: S3Handler = async (ctx, req, bucket) => {
     customer?.key.fill(0);
   }
   // A part sent without a checksum still gets the upload's, so the upload can complete (FULL_OBJECT needs every part's CRC).
-  const digest = upload.checksumAlgorithm && !declaresChecksum(req) ? new DigestingStream(upload.checksumAlgorithm as ChecksumAlgorithm) : undefined;
+  const digest = upload.checksumAlgorithm && !declaresChecksum(req) ? new DigestingStream(upload.checksumAlgorithm as ChecksumAlgorithm, false) : undefined;
   let blob;
   try {
     blob = await writeEncryptedBlob(ctx.blobs, digest ? pipeline(req.body, digest, () => undefined) : req.body, dataKey);
@@ -152,7 +152,8 @@ export const uploadPart: S3Handler = async (ctx, req, bucket) => {
     await ctx.blobs.delete([blob]);
     throw invalidRequest(`Checksum Type mismatch occurred, expected checksum Type: ${upload.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${payload.checksum.algorithm.toLowerCase()}`);
   }
-  const part: UploadedPart = { partNumber, size: payload.decodedLength, etag: payload.md5, lastModified: ctx.clock.now(), blob };
+  // A part's ETag is its MD5 (this handler never drops it).
+  const part: UploadedPart = { partNumber, size: payload.decodedLength, etag: payload.md5!, lastModified: ctx.clock.now(), blob };
   if (payload.checksum) part.checksum = { [payload.checksum.algorithm]: payload.checksum.value };
   let replaced;
   try {

@@ -1,5 +1,5 @@
 /** Object operations: PutObject, GetObject, HeadObject (deletes live in deletes.ts). */
-import { createHmac } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { ServiceError } from '../../../common/errors.js';
 import type { BucketRecord, ObjectEncryption, ObjectVersion, StoredObjectVersion } from '../../../storage/types.js';
@@ -23,13 +23,22 @@ export function validateKey(key: string): void {
 }
 
 /**
- * The ETag of an SSE-KMS or SSE-C object is not the MD5 of its data (reference §5.5): derive it from
- * the data key so it is stable for the object and reveals nothing about the plaintext.
+ * Whether an object written with this encryption has the MD5 of its data as ETag: plaintext and SSE-S3
+ * objects do; SSE-KMS, DSSE-KMS and SSE-C objects do not (reference §5.5), so their writes need not
+ * hash the body at all (MD5 is the costliest step of a large PUT after the disk).
  */
-export function etagFor(encryption: Pick<ObjectEncryption, 'algorithm' | 'customerKeyMd5'>, md5: string, dataKey: Buffer): string {
-  if (encryption.algorithm === 'aws:kms' || encryption.algorithm === 'aws:kms:dsse' || encryption.customerKeyMd5) {
-    return createHmac('md5', dataKey).update(md5).digest('hex');
-  }
+export function etagIsMd5(encryption: Pick<ObjectEncryption, 'algorithm' | 'customerKeyMd5'>): boolean {
+  return !(encryption.algorithm === 'aws:kms' || encryption.algorithm === 'aws:kms:dsse' || encryption.customerKeyMd5);
+}
+
+/**
+ * The ETag of a single-part write: the data's MD5, or, where that is not the rule (etagIsMd5), 32 hex
+ * digits drawn at random when the version is written. Like AWS's, it then changes with every write
+ * and reveals nothing about the plaintext.
+ */
+export function etagFor(encryption: Pick<ObjectEncryption, 'algorithm' | 'customerKeyMd5'>, md5: string | undefined): string {
+  if (!etagIsMd5(encryption)) return randomBytes(16).toString('hex');
+  if (md5 === undefined) throw new Error('the MD5 of an object whose ETag is its MD5 was not computed');
   return md5;
 }
 
@@ -62,6 +71,8 @@ export const putObject: S3Handler = async (ctx, req, bucket) => {
   } finally {
     encRequest.customer?.key.fill(0);
   }
+  // Before the body is read on: its MD5 is needed only when the ETag is the MD5.
+  if (!etagIsMd5(encryption)) req.withoutMd5?.();
   try {
     const blob = await writeEncryptedBlob(ctx.blobs, req.body, dataKey, length);
     const payload = req.payload();
@@ -72,7 +83,7 @@ export const putObject: S3Handler = async (ctx, req, bucket) => {
       isDeleteMarker: false,
       lastModified: ctx.clock.now(),
       size: payload.decodedLength,
-      etag: etagFor(encryption, payload.md5, dataKey),
+      etag: etagFor(encryption, payload.md5),
       ownerAccountId: objectOwnerFor(bucket!, req),
       storageClass: meta.storageClass,
       systemMetadata: meta.systemMetadata,
