@@ -2,7 +2,7 @@
  * Server CPU per request, measured from /proc/<pid>/stat around a fixed number of requests
  * (`node bin/run-ts.mjs scripts/request-cost.ts put,get,head,get1m --n 2000`). Optionally with a CPU
  * profile of the server (`--prof DIR`: node --cpu-prof, written when the server exits) or GC traces
- * (`--trace-gc`). A tool for finding where a request's time goes; `npm run bench` is the benchmark.
+ * (`--trace-gc`); `--large-in-flight N` runs N 64 MiB transfers at once (default 1). A tool for finding where a request's time goes; `npm run bench` is the benchmark.
  */
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
