@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DependencyUnavailableError } from '../common/errors.js';
 import { derivePeerKeys, openRpc, PeerVerifier, sealRpc, sha256Hex, signPeerResponse } from './peer-protocol.js';
-import { peerCall } from './peers.js';
+import { PEER_IDLE_SOCKET_MS, peerCall } from './peers.js';
 import { loadOrCreateCertificate } from './tls.js';
 
 const keys = derivePeerKeys('a shared secret of some length');
@@ -198,5 +198,15 @@ describe('peer calls without an answer', () => {
     // The silent connection was dropped: the next call opens a new one and is answered.
     assert.deepEqual(await peerCall(url, split, PATH, { n: 4 }, 'the home'), { n: 4 });
     assert.equal(home.accepted, before + 1);
+  });
+
+  it('a connection idle longer than PEER_IDLE_SOCKET_MS is not reused (one left across a partition may be dead): the next call opens a new one', async () => {
+    await peerCall(url, split, PATH, { n: 1 }, 'the home');
+    const before = home.accepted;
+    await new Promise((r) => setTimeout(r, PEER_IDLE_SOCKET_MS + 300));
+    assert.deepEqual(await peerCall(url, split, PATH, { n: 2 }, 'the home'), { n: 2 });
+    assert.equal(home.accepted, before + 1, 'the call after the quiet spell came on a new connection');
+    assert.deepEqual(await peerCall(url, split, PATH, { n: 3 }, 'the home'), { n: 3 });
+    assert.equal(home.accepted, before + 1, 'calls close together share it');
   });
 });

@@ -6,8 +6,8 @@
  * any request.
  */
 import { readFileSync } from 'node:fs';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { DependencyUnavailableError } from '../common/errors.js';
 import { isKnownRegion } from '../regions/known-regions.js';
 import { boundConnect, PeerUnreachableError } from './peer-timeouts.js';
@@ -77,6 +77,19 @@ export function splitConfig(regions: string[], peers: Record<string, string>, ho
 const MAX_RPC_ANSWER = 64 * 1024 * 1024;
 
 /**
+ * How long an RPC connection may sit unused in the pool. Short: a connection left idle across a
+ * network partition may have been closed by the other side (a balancer whose backend died) without
+ * this process hearing of it, the FIN lost with the link; the next call sent on it then waited out
+ * the whole RPC timeout (5 s) after the link was back. Busy peers reuse connections within
+ * milliseconds; an idle one pays a new handshake per call, about a millisecond.
+ */
+export const PEER_IDLE_SOCKET_MS = 1000;
+const rpcAgents = {
+  http: new HttpAgent({ keepAlive: true, timeout: PEER_IDLE_SOCKET_MS }),
+  https: new HttpsAgent({ keepAlive: true, timeout: PEER_IDLE_SOCKET_MS }),
+};
+
+/**
  * One request to a peer over http(s), its answer read whole (bounded). A peer that cannot be reached
  * — refused, reset, unreachable, no connection within `connectMs`, no whole answer within
  * `rpcMs` — is a PeerUnreachableError; anything it answered is returned as it is.
@@ -90,7 +103,7 @@ export async function peerRequest(
   let timer: NodeJS.Timeout | undefined;
   try {
     return await new Promise((resolve, reject) => {
-      const r = (https ? httpsRequest : httpRequest)(url, { method: init.method, headers: init.headers, ...(https && init.ca ? { ca: init.ca } : {}) });
+      const r = (https ? httpsRequest : httpRequest)(url, { method: init.method, headers: init.headers, agent: https ? rpcAgents.https : rpcAgents.http, ...(https && init.ca ? { ca: init.ca } : {}) });
       // The whole exchange, not socket inactivity: a dead pooled connection never goes idle in a way
       // the socket would notice before TCP gives up (minutes), and a trickling answer must end too.
       timer = setTimeout(() => {
