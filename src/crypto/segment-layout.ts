@@ -9,9 +9,10 @@
  * so reordering, truncation at a segment boundary and appending all fail authentication.
  * This file holds the pure arithmetic and key/nonce derivation; the streams live in segmented-aead.ts.
  */
-import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { secureRandomBytes as randomBytes } from '../common/random.js';
 import { CryptoIntegrityError } from './errors.js';
+import { KeyCache } from './key-cache.js';
 
 export const SEGMENT_SIZE = 65536;
 export const HEADER_SIZE = 24;
@@ -116,9 +117,30 @@ export function parseHeader(header: Buffer): SegmentHeader {
   };
 }
 
-/** Segment key = HKDF-SHA256(data key, header salt, 'meridian/segment/v1'). */
+/**
+ * Segment key = HKDF-SHA256(data key, header salt, 'meridian/segment/v1'), for opening a blob: cached
+ * when the data key was marked with reuseDerivedKeys.
+ */
 export function segmentKey(dataKey: Buffer, salt: Buffer): KeyObject {
   if (dataKey.length !== DATA_KEY_SIZE) throw new RangeError(`data key must be ${DATA_KEY_SIZE} bytes, got ${dataKey.length}`);
+  if (!reusable.has(dataKey)) return deriveSegmentKey(dataKey, salt);
+  // Keyed by the salt (random per blob, stored in its header); a hit counts only for the very data key
+  // it was derived from, so another key that meets the same salt derives its own.
+  const id = salt.toString('latin1');
+  const hit = derivedKeys.get(id);
+  if (hit && timingSafeEqual(hit.dataKey, dataKey)) return hit.key;
+  const key = deriveSegmentKey(dataKey, salt);
+  derivedKeys.set(id, { dataKey: Buffer.from(dataKey), key });
+  return key;
+}
+
+/** The segment key for sealing a new blob (a fresh salt: never cached). */
+export function segmentKeyForSealing(dataKey: Buffer, salt: Buffer): KeyObject {
+  if (dataKey.length !== DATA_KEY_SIZE) throw new RangeError(`data key must be ${DATA_KEY_SIZE} bytes, got ${dataKey.length}`);
+  return deriveSegmentKey(dataKey, salt);
+}
+
+function deriveSegmentKey(dataKey: Buffer, salt: Buffer): KeyObject {
   // HKDF-SHA256 (RFC 5869) written out as its two HMACs: identical output, but a third of the cost
   // of hkdfSync, which builds KeyObjects and a job for every call (once per object read or written).
   // An empty salt is HashLen zero bytes, which is what HMAC makes of an empty key.
@@ -128,6 +150,26 @@ export function segmentKey(dataKey: Buffer, salt: Buffer): KeyObject {
   const key = createSecretKey(derived); // KeyObject keeps its own copy
   derived.fill(0);
   return key;
+}
+
+/** Segment keys of recently read blobs (see reuseDerivedKeys); evicted entries' data key copies are zeroed. */
+const derivedKeys = new KeyCache<{ dataKey: Buffer; key: KeyObject }>(4096, (e) => e.dataKey.fill(0));
+const reusable = new WeakSet<Buffer>();
+
+/**
+ * Lets the segment keys derived from this data key Buffer stay cached after use, so the next read of
+ * the same blob skips the derivation. For the keys of SSE-S3 and SSE-KMS objects being read; never for
+ * SSE-C (nothing derived from a customer's key outlives its request) nor for keys that seal new blobs
+ * (sealing derives with segmentKeyForSealing, which never caches: a fresh salt is never met again).
+ */
+export function reuseDerivedKeys(dataKey: Buffer): Buffer {
+  reusable.add(dataKey);
+  return dataKey;
+}
+
+/** How many derived keys are cached (tests). */
+export function derivedKeyCacheSize(): number {
+  return derivedKeys.size;
 }
 
 /** Nonce of segment `index`: prefix (7) | uint32be(index) | 0x01 if last else 0x00. */

@@ -19,6 +19,7 @@ import {
   plainSizeFor,
   segmentCount,
   segmentKey,
+  segmentKeyForSealing,
   segmentNonce,
   segmentPlainLength,
 } from './segment-layout.js';
@@ -61,7 +62,7 @@ class EncryptStream extends Transform {
     super();
     const header = newHeader();
     const { salt, prefix } = parseHeader(header);
-    this.#key = segmentKey(dataKey, salt);
+    this.#key = segmentKeyForSealing(dataKey, salt);
     this.#prefix = prefix;
     this.#aad = aad;
     this.push(header);
@@ -314,7 +315,7 @@ export function createDecryptStream(
 export function encryptBuffer(dataKey: Buffer, plaintext: Buffer, aad: Buffer = EMPTY): Buffer {
   const header = newHeader();
   const { salt, prefix } = parseHeader(header);
-  const key = segmentKey(dataKey, salt);
+  const key = segmentKeyForSealing(dataKey, salt);
   const segments = segmentCount(plaintext.length);
   const parts: Buffer[] = [header];
   for (let i = 0; i < segments; i++) {

@@ -172,4 +172,28 @@ describe('tampering', () => {
     s3 = s3Client(m);
     await rejects(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'inline' })), 'InternalError', 500);
   });
+
+  test("keys cached by earlier reads do not open another object's bytes: records swapped while the server runs answer 500", async () => {
+    // Both objects read first, so the server holds their unwrapped and derived keys in its caches.
+    const bodies = { 'swap-a': randomBytes(3000), 'swap-b': randomBytes(3000), 'swap-c': randomBytes(3000) };
+    for (const [key, body] of Object.entries(bodies)) {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+      assert.ok((await bytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body)).equals(body));
+    }
+    const db = new Database(join(m.dataDir, 'us-east-1', 'meta.db'));
+    try {
+      const row = (key: string) =>
+        db.prepare('SELECT seq, encryption, inline_data FROM object_versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1').get(bucket, key) as { seq: number; encryption: string; inline_data: Buffer };
+      const a = row('swap-a');
+      // b gets a's wrapped key and bytes: a's key is bound to a's name, so it does not unwrap as b's.
+      db.prepare('UPDATE object_versions SET encryption = ?, inline_data = ? WHERE seq = ?').run(a.encryption, a.inline_data, row('swap-b').seq);
+      // c keeps its own key but gets a's bytes: sealed under another data key, they fail authentication.
+      db.prepare('UPDATE object_versions SET inline_data = ? WHERE seq = ?').run(a.inline_data, row('swap-c').seq);
+    } finally {
+      db.close();
+    }
+    await rejects(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'swap-b' })), 'InternalError', 500);
+    await rejects(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'swap-c' })), 'InternalError', 500);
+    assert.ok((await bytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'swap-a' }))).Body)).equals(bodies['swap-a']), 'a still reads');
+  });
 });

@@ -6,7 +6,7 @@
  */
 import { secureRandomBytes as randomBytes } from '../../common/random.js';
 import type { Clock } from '../../common/clock.js';
-import { InvalidCiphertextError, openKmsCiphertext, parseKmsCiphertext, sealKmsCiphertext, unwrapKey, wrapKey } from '../../crypto/index.js';
+import { InvalidCiphertextError, KeyCache, openKmsCiphertext, parseKmsCiphertext, sealKmsCiphertext, unwrapKey, wrapKey } from '../../crypto/index.js';
 import { denialMessage } from '../../policy/index.js';
 import type { ConditionValue } from '../../policy/types.js';
 import type { IamStore, KmsKeyRecord, KmsKeyStore } from '../../storage/types.js';
@@ -58,6 +58,8 @@ export class KmsService {
   /** Every read and write of keys goes through this cache (see cached-key-store.ts). */
   readonly store: KmsKeyStore;
   private readonly materialCache = new Map<string, Buffer>();
+  /** Plaintexts of recently opened blobs (S3 data keys read again and again), zeroed when evicted. */
+  readonly #opened = new KeyCache<Buffer>(4096, (k) => k.fill(0));
 
   constructor(readonly deps: KmsServiceDeps) {
     this.region = deps.region;
@@ -305,7 +307,17 @@ export class KmsService {
   /** Open a blob with its key's material; wrong context or damage is InvalidCiphertextException. */
   open(key: KmsKeyRecord, materialId: string, blob: Buffer, context?: Record<string, string>): Buffer {
     try {
-      return openKmsCiphertext(blob, this.material(key, materialId).key, context);
+      const material = this.material(key, materialId); // first: material deleted since is not found
+      // A hit needs the same key, material, context and ciphertext bytes that authenticated before.
+      const id = `${key.arn}\0${material.id}\0${JSON.stringify(context ?? null)}\0${blob.toString('latin1')}`;
+      let plaintext = this.#opened.get(id);
+      if (!plaintext) {
+        plaintext = openKmsCiphertext(blob, material.key, context);
+        // Data keys only (32 bytes): large Decrypt payloads are rarely opened twice and would crowd memory.
+        if (plaintext.length > 64) return plaintext;
+        this.#opened.set(id, plaintext);
+      }
+      return Buffer.from(plaintext); // the caller's copy, which it may zero
     } catch (e) {
       if (e instanceof InvalidCiphertextError || (e instanceof Error && e.name === 'CryptoIntegrityError')) throw kmsError('InvalidCiphertextException', '');
       throw e;

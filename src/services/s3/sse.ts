@@ -7,7 +7,7 @@
 import { hkdfSync } from 'node:crypto';
 import { secureRandomBytes as randomBytes } from '../../common/random.js';
 import { ServiceError, isServiceError } from '../../common/errors.js';
-import { unwrapKey, wrapKey } from '../../crypto/index.js';
+import { KeyCache, reuseDerivedKeys, unwrapKey, wrapKey } from '../../crypto/index.js';
 import type { ObjectEncryption } from '../../storage/types.js';
 import { viaService, type Caller } from '../caller.js';
 import type { KmsService } from '../kms/kms-service.js';
@@ -136,7 +136,25 @@ export function kmsErrorForS3(e: unknown): unknown {
 }
 
 export class SseEngine {
+  /** SSE-S3 data keys of recently read objects, by label and wrapped key (zeroed when evicted). */
+  readonly #sseS3DataKeys = new KeyCache<Buffer>(4096, (k) => k.fill(0));
+
   constructor(private readonly deps: SseDeps) {}
+
+  /**
+   * An SSE-S3 object's data key, unwrapped once and then served from the cache: a hit needs the very
+   * wrapped bytes and label that authenticated before under this region's SSE-S3 key.
+   */
+  #sseS3DataKey(bucket: string, key: string, wrapped: Buffer): Buffer {
+    const label = sseS3Label(bucket, key);
+    const id = `${label}\0${wrapped.toString('latin1')}`;
+    let dataKey = this.#sseS3DataKeys.get(id);
+    if (!dataKey) {
+      dataKey = unwrapKey(this.deps.sseS3Key, wrapped, label);
+      this.#sseS3DataKeys.set(id, dataKey);
+    }
+    return Buffer.from(dataKey); // the caller's copy, which it zeroes when done
+  }
 
   private kmsCaller(caller: Caller): Caller {
     return viaService(caller, `s3.${this.deps.region}.amazonaws.com`);
@@ -216,11 +234,11 @@ export class SseEngine {
       this.requireSecureForCustomerKey(caller);
       return unwrapKey(customer.key, encryption.wrappedKey, customerWrapLabelOf(bucket, key, encryption));
     }
-    if (encryption.algorithm === 'AES256') return unwrapKey(this.deps.sseS3Key, encryption.wrappedKey, sseS3Label(bucket, key));
+    if (encryption.algorithm === 'AES256') return reuseDerivedKeys(this.#sseS3DataKey(bucket, key, encryption.wrappedKey));
     this.requireSecureForKms(caller);
     try {
       const { plaintext } = await this.deps.kms.decrypt(this.kmsCaller(caller), encryption.wrappedKey, encryption.context);
-      return plaintext;
+      return reuseDerivedKeys(plaintext);
     } catch (e) {
       throw kmsErrorForS3(e);
     }
@@ -232,7 +250,7 @@ export class SseEngine {
    */
   async dataKeyForMaintenance(bucket: string, key: string, encryption: ObjectEncryption): Promise<Buffer | undefined> {
     if (encryption.customerKeyMd5) return undefined;
-    if (encryption.algorithm === 'AES256') return unwrapKey(this.deps.sseS3Key, encryption.wrappedKey, sseS3Label(bucket, key));
+    if (encryption.algorithm === 'AES256') return this.#sseS3DataKey(bucket, key, encryption.wrappedKey);
     const { key: kmsKey, materialId } = await this.deps.kms.keyOfBlob(encryption.wrappedKey);
     return this.deps.kms.open(kmsKey, materialId, encryption.wrappedKey, encryption.context);
   }

@@ -1,0 +1,72 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { KeyCache } from './key-cache.js';
+import { derivedKeyCacheSize, reuseDerivedKeys } from './segment-layout.js';
+import { decryptBuffer, encryptBuffer } from './segmented-aead.js';
+import { CryptoIntegrityError } from './errors.js';
+
+describe('KeyCache: a bounded LRU of key material', () => {
+  it('keeps at most `capacity` entries, evicting the least recently used, and hands each evicted value to onEvict', () => {
+    const evicted: string[] = [];
+    const cache = new KeyCache<string>(2, (v) => evicted.push(v));
+    cache.set('a', 'A');
+    cache.set('b', 'B');
+    assert.equal(cache.get('a'), 'A'); // a is now the most recent
+    cache.set('c', 'C');
+    assert.deepEqual(evicted, ['B']);
+    assert.equal(cache.get('b'), undefined);
+    assert.equal(cache.get('a'), 'A');
+    assert.equal(cache.get('c'), 'C');
+    assert.equal(cache.size, 2);
+  });
+
+  it('replacing an entry evicts the old value; clear evicts everything', () => {
+    const evicted: Buffer[] = [];
+    const cache = new KeyCache<Buffer>(4, (v) => {
+      evicted.push(v);
+      v.fill(0);
+    });
+    const first = Buffer.from([1, 2, 3]);
+    cache.set('k', first);
+    cache.set('k', Buffer.from([4, 5, 6]));
+    assert.deepEqual(evicted, [first]);
+    assert.deepEqual(first, Buffer.from([0, 0, 0]), 'the replaced key bytes were zeroed');
+    cache.clear();
+    assert.equal(cache.size, 0);
+    assert.equal(evicted.length, 2);
+  });
+
+  it('refuses a capacity below one', () => {
+    assert.throws(() => new KeyCache(0), RangeError);
+  });
+});
+
+describe('derived segment keys of data keys marked for reuse', () => {
+  it('a second read of the same blob decrypts the same, from the cached key', () => {
+    const dataKey = randomBytes(32);
+    const plaintext = randomBytes(5000);
+    const blob = encryptBuffer(dataKey, plaintext);
+    const before = derivedKeyCacheSize();
+    assert.deepEqual(decryptBuffer(reuseDerivedKeys(Buffer.from(dataKey)), blob), plaintext);
+    assert.equal(derivedKeyCacheSize(), before + 1);
+    assert.deepEqual(decryptBuffer(reuseDerivedKeys(Buffer.from(dataKey)), blob), plaintext);
+    assert.equal(derivedKeyCacheSize(), before + 1, 'the second read found the key it derived the first time');
+  });
+
+  it('another data key meeting a cached salt derives its own key, so the wrong key still fails', () => {
+    const dataKey = randomBytes(32);
+    const blob = encryptBuffer(dataKey, randomBytes(100));
+    decryptBuffer(reuseDerivedKeys(Buffer.from(dataKey)), blob); // cached under the blob's salt
+    assert.throws(() => decryptBuffer(reuseDerivedKeys(randomBytes(32)), blob), CryptoIntegrityError);
+    assert.throws(() => decryptBuffer(randomBytes(32), blob), CryptoIntegrityError);
+  });
+
+  it('sealing and unmarked keys never enter the cache', () => {
+    const before = derivedKeyCacheSize();
+    const dataKey = randomBytes(32);
+    const blob = encryptBuffer(dataKey, randomBytes(100));
+    decryptBuffer(dataKey, blob);
+    assert.equal(derivedKeyCacheSize(), before);
+  });
+});
