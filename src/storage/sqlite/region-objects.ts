@@ -60,6 +60,12 @@ const COLUMNS = `v.seq, v.bucket, v.key, v.version_id, v.is_delete_marker, v.las
 const IS_LATEST = `(v.seq = (SELECT h.seq FROM object_versions h WHERE h.bucket = v.bucket AND h.key = v.key
   ORDER BY h.seq DESC LIMIT 1)) AS is_latest`;
 
+// Every GET and HEAD runs one of these: built once, not per call (the statement cache is keyed by the text).
+const GET_LATEST = `SELECT ${COLUMNS}, 1 AS is_latest, v.inline_data FROM object_versions v
+  WHERE v.bucket = ? AND v.key = ? ORDER BY v.seq DESC LIMIT 1`;
+const GET_VERSION = `SELECT ${COLUMNS}, ${IS_LATEST}, v.inline_data FROM object_versions v
+  WHERE v.bucket = ? AND v.key = ? AND v.version_id = ?`;
+
 /**
  * Listing pages read only what the response shows (no metadata, parts or encryption JSON), as arrays
  * (better-sqlite3's raw mode: no per-row object keyed by column name). Column order is SummaryRow's.
@@ -138,16 +144,7 @@ export class RegionObjects {
   }
 
   getSync(bucket: string, key: string, versionId?: string): StoredObjectVersion | undefined {
-    const row =
-      versionId === undefined
-        ? this.conn
-            .stmt(`SELECT ${COLUMNS}, 1 AS is_latest, v.inline_data FROM object_versions v
-                   WHERE v.bucket = ? AND v.key = ? ORDER BY v.seq DESC LIMIT 1`)
-            .get(bucket, key)
-        : this.conn
-            .stmt(`SELECT ${COLUMNS}, ${IS_LATEST}, v.inline_data FROM object_versions v
-                   WHERE v.bucket = ? AND v.key = ? AND v.version_id = ?`)
-            .get(bucket, key, versionId);
+    const row = versionId === undefined ? this.conn.stmt(GET_LATEST).get(bucket, key) : this.conn.stmt(GET_VERSION).get(bucket, key, versionId);
     return row ? this.toVersion(row as VersionRow) : undefined;
   }
 
