@@ -78,10 +78,29 @@ function sendStream(body: Readable, res: ServerResponse, end: boolean): Promise<
   });
 }
 
-export function createRequestListener(pipelineStages: RequestPipeline, log: Logger, secure: boolean, limits: HttpLimits) {
-  return (req: IncomingMessage, res: ServerResponse): void => {
-    // Cached rows (bucket configurations, access keys) are checked against other processes' commits once per request.
+/**
+ * Requests that arrived in one turn of the event loop start together, in that turn's check phase
+ * (setImmediate), in a new read epoch: the rows they find cached (access keys, bucket configurations)
+ * are then checked against other processes' commits once for all of them, after the last of them
+ * arrived (common/read-epoch.ts). Started one by one as they arrived, each paid for that check itself
+ * (two SQLite statements per request, 10–30 µs under load).
+ */
+export function startTogether(): (start: () => void) => void {
+  let arrived: (() => void)[] = [];
+  const startArrived = (): void => {
+    const batch = arrived;
+    arrived = [];
     beginReadEpoch();
+    for (const start of batch) start();
+  };
+  return (start) => {
+    if (arrived.push(start) === 1) setImmediate(startArrived);
+  };
+}
+
+export function createRequestListener(pipelineStages: RequestPipeline, log: Logger, secure: boolean, limits: HttpLimits) {
+  const schedule = startTogether();
+  return (req: IncomingMessage, res: ServerResponse): void => {
     watchBody(req, limits);
     const requestId = newRequestId();
     const hostId = newHostId();
@@ -93,74 +112,78 @@ export function createRequestListener(pipelineStages: RequestPipeline, log: Logg
     const rawPath = q < 0 ? target : target.slice(0, q);
     const rawQuery = q < 0 ? '' : target.slice(q + 1);
     const method = req.method ?? 'GET';
+    const remoteAddress = req.socket.remoteAddress ?? '';
     let streamed: Readable | undefined;
-    void pipelineStages
-      .handle({
-        method,
-        rawPath,
-        rawQuery,
-        headers: req.headers,
-        body: req,
-        secure,
-        remoteAddress: req.socket.remoteAddress ?? '',
-        requestId,
-        hostId,
-      })
-      .then(async (response) => {
-        const body = response.body;
-        if (body && typeof body !== 'string' && !Buffer.isBuffer(body)) streamed = body;
-        const headers: Record<string, string> = {
-          'x-amz-request-id': requestId,
-          'x-amz-id-2': hostId,
-          server: 'Meridian',
-          ...response.headers,
-        };
-        // Answered before the whole body arrived: discard the rest if it is small, else close after answering.
-        if (!discardBody(req, DRAIN_LIMIT_BYTES)) {
-          headers.connection = 'close';
-          const socket = req.socket;
-          res.once('finish', () => lingerBeforeClose(socket));
-        }
-        if (typeof body === 'string' || Buffer.isBuffer(body)) {
-          const buf = typeof body === 'string' ? Buffer.from(body) : body;
-          if (method !== 'HEAD') headers['content-length'] = String(buf.length);
-          res.writeHead(response.status, headers);
-          res.end(method === 'HEAD' ? undefined : buf);
-        } else if (body) {
-          res.writeHead(response.status, headers);
-          // A client that stops reading a streamed body (a download, the events stream) is cut after
-          // the body timeout of no progress: its socket, blob descriptor and data key are released.
-          res.setTimeout(limits.bodyTimeoutMs);
-          try {
-            if (response.trailers) {
-              await sendStream(body, res, false);
-              res.addTrailers(response.trailers);
-              res.end();
-            } else {
-              await sendStream(body, res, true);
+    const respond = (): void => {
+      void pipelineStages
+        .handle({
+          method,
+          rawPath,
+          rawQuery,
+          headers: req.headers,
+          body: req,
+          secure,
+          remoteAddress,
+          requestId,
+          hostId,
+        })
+        .then(async (response) => {
+          const body = response.body;
+          if (body && typeof body !== 'string' && !Buffer.isBuffer(body)) streamed = body;
+          const headers: Record<string, string> = {
+            'x-amz-request-id': requestId,
+            'x-amz-id-2': hostId,
+            server: 'Meridian',
+            ...response.headers,
+          };
+          // Answered before the whole body arrived: discard the rest if it is small, else close after answering.
+          if (!discardBody(req, DRAIN_LIMIT_BYTES)) {
+            headers.connection = 'close';
+            const socket = req.socket;
+            res.once('finish', () => lingerBeforeClose(socket));
+          }
+          if (typeof body === 'string' || Buffer.isBuffer(body)) {
+            const buf = typeof body === 'string' ? Buffer.from(body) : body;
+            if (method !== 'HEAD') headers['content-length'] = String(buf.length);
+            res.writeHead(response.status, headers);
+            res.end(method === 'HEAD' ? undefined : buf);
+          } else if (body) {
+            res.writeHead(response.status, headers);
+            // A client that stops reading a streamed body (a download, the events stream) is cut after
+            // the body timeout of no progress: its socket, blob descriptor and data key are released.
+            res.setTimeout(limits.bodyTimeoutMs);
+            try {
+              if (response.trailers) {
+                await sendStream(body, res, false);
+                res.addTrailers(response.trailers);
+                res.end();
+              } else {
+                await sendStream(body, res, true);
+              }
+            } catch (e) {
+              // Headers are gone: the only honest signal left is cutting the connection.
+              log.warn({ err: e, requestId }, 'response stream failed');
+              res.destroy();
             }
-          } catch (e) {
-            // Headers are gone: the only honest signal left is cutting the connection.
-            log.warn({ err: e, requestId }, 'response stream failed');
+          } else {
+            if (!('content-length' in headers) && response.status !== 304 && response.status !== 204) headers['content-length'] = '0';
+            res.writeHead(response.status, headers);
+            res.end();
+          }
+          if (debug) log.debug({ requestId, method, path: rawPath, status: response.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+        })
+        .catch((e: unknown) => {
+          log.error({ err: e, requestId }, 'request failed outside the pipeline');
+          // A response body that never reached the client still holds descriptors and keys: release them.
+          if (streamed && !streamed.destroyed) streamed.destroy();
+          if (!res.headersSent) {
+            res.writeHead(500, { 'x-amz-request-id': requestId, 'content-length': '0', ...(req.complete ? {} : { connection: 'close' }) });
+            res.end();
+          } else {
             res.destroy();
           }
-        } else {
-          if (!('content-length' in headers) && response.status !== 304 && response.status !== 204) headers['content-length'] = '0';
-          res.writeHead(response.status, headers);
-          res.end();
-        }
-        if (debug) log.debug({ requestId, method, path: rawPath, status: response.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
-      })
-      .catch((e: unknown) => {
-        log.error({ err: e, requestId }, 'request failed outside the pipeline');
-        // A response body that never reached the client still holds descriptors and keys: release them.
-        if (streamed && !streamed.destroyed) streamed.destroy();
-        if (!res.headersSent) {
-          res.writeHead(500, { 'x-amz-request-id': requestId, 'content-length': '0', ...(req.complete ? {} : { connection: 'close' }) });
-          res.end();
-        } else {
-          res.destroy();
-        }
-      });
+        });
+    };
+    schedule(respond);
   };
 }

@@ -341,8 +341,11 @@ export interface RegionMetadataStore {
     outbox?: NewOutboxTask[],
     condition?: WriteCondition,
   ): Promise<{ displaced?: StoredObjectVersion }>;
-  /** A specific version, or the latest (which may be a delete marker) when versionId is undefined. */
-  getObjectVersion(bucket: string, key: string, versionId?: string): Promise<StoredObjectVersion | undefined>;
+  /**
+   * A specific version, or the latest (which may be a delete marker) when versionId is undefined.
+   * `withData: false` (HEAD) lets a store leave a small object's inline bytes unread until used.
+   */
+  getObjectVersion(bucket: string, key: string, versionId?: string, options?: { withData?: boolean }): Promise<StoredObjectVersion | undefined>;
   /** Permanently remove one version. Returns it (blobs for the caller to delete) or undefined. */
   deleteObjectVersion(bucket: string, key: string, versionId: string): Promise<StoredObjectVersion | undefined>;
   /** Latest versions that are not delete markers, keys ascending by UTF-8 bytes. */

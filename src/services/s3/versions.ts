@@ -33,8 +33,15 @@ export function checkVersionId(bucket: BucketRecord, versionId: string | null): 
  * The version a GET/HEAD addresses. The latest being a delete marker is 404 NoSuchKey with
  * x-amz-delete-marker; addressing a delete marker by id is 405 MethodNotAllowed.
  */
-export async function readableVersion(ctx: S3Context, bucket: BucketRecord, key: string, versionId: string | undefined, method: string): Promise<StoredObjectVersion> {
-  const v = await ctx.meta.getObjectVersion(bucket.name, key, versionId);
+export async function readableVersion(
+  ctx: S3Context,
+  bucket: BucketRecord,
+  key: string,
+  versionId: string | undefined,
+  method: string,
+  options?: { withData?: boolean },
+): Promise<StoredObjectVersion> {
+  const v = await ctx.meta.getObjectVersion(bucket.name, key, versionId, options);
   if (!v) {
     if (versionId !== undefined) throw noSuchVersion(key, versionId);
     throw noSuchKey(key);

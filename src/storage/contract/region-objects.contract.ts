@@ -47,6 +47,9 @@ export function objectVersionCases(make: StoreFactory<RegionMetadataStore>): voi
       assert.deepEqual(withoutHistory(got), v);
       assert.equal(got!.isLatest, true);
       assert.deepEqual(withoutHistory(await s.getObjectVersion(B, v.key)), v);
+      // Read for HEAD (withData: false): the same record; inline bytes, if left unread, load on use.
+      assert.deepEqual(withoutHistory(await s.getObjectVersion(B, v.key, 'v1', { withData: false })), v);
+      assert.deepEqual(withoutHistory(await s.getObjectVersion(B, v.key, undefined, { withData: false })), v);
     });
   });
 

@@ -90,8 +90,8 @@ export class SqliteRegionMetadataStore implements RegionMetadataStore {
   putObjectVersion(version: ObjectVersion, outbox?: NewOutboxTask[], condition?: WriteCondition): Promise<{ displaced?: StoredObjectVersion }> {
     return this.objects.put(version, outbox, condition);
   }
-  getObjectVersion(bucket: string, key: string, versionId?: string): Promise<StoredObjectVersion | undefined> {
-    return this.objects.get(bucket, key, versionId);
+  getObjectVersion(bucket: string, key: string, versionId?: string, options?: { withData?: boolean }): Promise<StoredObjectVersion | undefined> {
+    return this.objects.get(bucket, key, versionId, options?.withData ?? true);
   }
   deleteObjectVersion(bucket: string, key: string, versionId: string): Promise<StoredObjectVersion | undefined> {
     return this.objects.delete(bucket, key, versionId);

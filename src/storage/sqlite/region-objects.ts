@@ -60,11 +60,15 @@ const COLUMNS = `v.seq, v.bucket, v.key, v.version_id, v.is_delete_marker, v.las
 const IS_LATEST = `(v.seq = (SELECT h.seq FROM object_versions h WHERE h.bucket = v.bucket AND h.key = v.key
   ORDER BY h.seq DESC LIMIT 1)) AS is_latest`;
 
-// Every GET and HEAD runs one of these: built once, not per call (the statement cache is keyed by the text).
-const GET_LATEST = `SELECT ${COLUMNS}, 1 AS is_latest, v.inline_data FROM object_versions v
-  WHERE v.bucket = ? AND v.key = ? ORDER BY v.seq DESC LIMIT 1`;
-const GET_VERSION = `SELECT ${COLUMNS}, ${IS_LATEST}, v.inline_data FROM object_versions v
-  WHERE v.bucket = ? AND v.key = ? AND v.version_id = ?`;
+// Every GET and HEAD runs one of these: built once, not per call (the statement cache is keyed by the
+// text). HEAD leaves out the inline bytes, which for a small object are most of the row (and spill into
+// overflow pages).
+const LATEST = 'WHERE v.bucket = ? AND v.key = ? ORDER BY v.seq DESC LIMIT 1';
+const VERSION = 'WHERE v.bucket = ? AND v.key = ? AND v.version_id = ?';
+const GET_LATEST = `SELECT ${COLUMNS}, 1 AS is_latest, v.inline_data FROM object_versions v ${LATEST}`;
+const GET_VERSION = `SELECT ${COLUMNS}, ${IS_LATEST}, v.inline_data FROM object_versions v ${VERSION}`;
+const GET_LATEST_METADATA = `SELECT ${COLUMNS}, 1 AS is_latest FROM object_versions v ${LATEST}`;
+const GET_VERSION_METADATA = `SELECT ${COLUMNS}, ${IS_LATEST} FROM object_versions v ${VERSION}`;
 
 /**
  * Listing pages read only what the response shows (no metadata, parts or encryption JSON), as arrays
@@ -143,13 +147,17 @@ export class RegionObjects {
     return v;
   }
 
-  getSync(bucket: string, key: string, versionId?: string): StoredObjectVersion | undefined {
-    const row = versionId === undefined ? this.conn.stmt(GET_LATEST).get(bucket, key) : this.conn.stmt(GET_VERSION).get(bucket, key, versionId);
+  /** Without `withData`, inline bytes are read only if a part's data is touched (see toVersion). */
+  getSync(bucket: string, key: string, versionId?: string, withData = true): StoredObjectVersion | undefined {
+    const row =
+      versionId === undefined
+        ? this.conn.stmt(withData ? GET_LATEST : GET_LATEST_METADATA).get(bucket, key)
+        : this.conn.stmt(withData ? GET_VERSION : GET_VERSION_METADATA).get(bucket, key, versionId);
     return row ? this.toVersion(row as VersionRow) : undefined;
   }
 
-  get(bucket: string, key: string, versionId?: string): Promise<StoredObjectVersion | undefined> {
-    return this.conn.read(() => this.getSync(bucket, key, versionId));
+  get(bucket: string, key: string, versionId?: string, withData = true): Promise<StoredObjectVersion | undefined> {
+    return this.conn.read(() => this.getSync(bucket, key, versionId, withData));
   }
 
   listLatest(bucket: string, o: ListLatestOptions): Promise<StoredObjectVersion[]> {

@@ -236,7 +236,8 @@ async function readVersion(
   versionId: string | undefined,
   customer: ReturnType<typeof customerKeyFromHeaders>,
 ): Promise<{ status: number; headers: Record<string, string>; body?: Readable | Buffer }> {
-  const v = await readableVersion(ctx, bucket, req.key!, versionId, req.method);
+  // HEAD answers from metadata: a small object's inline bytes stay unread.
+  const v = await readableVersion(ctx, bucket, req.key!, versionId, req.method, { withData: !head });
   // SSE-C objects answer only to their key, HEAD included (reference §5.7).
   checkCustomerKey(v.encryption?.customerKeyMd5, customer);
   const headers = objectHeaders(v, { versioned: bucket.versioning !== 'Unversioned' });

@@ -1,0 +1,24 @@
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+const path = '/tmp/sq/t2.db';
+for (const s of ['', '-wal', '-shm']) rmSync(path + s, { force: true });
+const db = new Database(path);
+db.pragma('journal_mode = WAL'); db.pragma('synchronous = ' + (process.env.SYNC ?? 'NORMAL'));
+db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)');
+const ins = db.prepare('INSERT INTO t (v) VALUES (?)');
+const dv = db.prepare('PRAGMA data_version').pluck();
+const one = db.prepare('SELECT 1').pluck();
+const body = randomBytes(4200);
+function time(name, fn, M = 20000) { const t = process.hrtime.bigint(); for (let i = 0; i < M; i++) fn(i); console.log(name, (Number(process.hrtime.bigint() - t) / M / 1000).toFixed(2), 'µs'); }
+time('insert only', () => ins.run(body));
+time('insert + dv', () => { ins.run(body); });
+let tdv = 0n;
+time('insert then timed dv', () => { ins.run(body); const t = process.hrtime.bigint(); dv.get(); tdv += process.hrtime.bigint() - t; });
+console.log('dv after insert', (Number(tdv) / 20000 / 1000).toFixed(2));
+tdv = 0n;
+time('insert then timed select1', () => { ins.run(body); const t = process.hrtime.bigint(); one.get(); tdv += process.hrtime.bigint() - t; });
+console.log('select 1 after insert', (Number(tdv) / 20000 / 1000).toFixed(2));
+tdv = 0n;
+time('dv alone', () => { const t = process.hrtime.bigint(); dv.get(); tdv += process.hrtime.bigint() - t; });
+console.log('dv alone', (Number(tdv) / 20000 / 1000).toFixed(2));
