@@ -71,6 +71,37 @@ const GET_LATEST_METADATA = `SELECT ${COLUMNS}, 1 AS is_latest FROM object_versi
 const GET_VERSION_METADATA = `SELECT ${COLUMNS}, ${IS_LATEST} FROM object_versions v ${VERSION}`;
 
 /**
+ * A row of those statements read as an array (better-sqlite3's raw mode: the native side does not
+ * build an object of 21 named properties), in COLUMNS order, then is_latest and, if read, inline_data.
+ */
+function versionRowOf(r: unknown[]): VersionRow {
+  const row: VersionRow = {
+    seq: r[0] as number,
+    bucket: r[1] as string,
+    key: r[2] as string,
+    version_id: r[3] as string,
+    is_delete_marker: r[4] as number,
+    last_modified: r[5] as number,
+    size: r[6] as number,
+    etag: r[7] as string,
+    owner_account_id: r[8] as string,
+    storage_class: r[9] as string,
+    content_type: r[10] as string | null,
+    system_metadata: r[11] as string,
+    user_metadata: r[12] as string,
+    tags: r[13] as string | null,
+    checksum: r[14] as string | null,
+    encryption: r[15] as string | null,
+    replication_status: r[16] as ReplicationStatus | null,
+    replication_detail: r[17] as string | null,
+    parts: r[18] as string,
+    is_latest: r[19] as number,
+  };
+  if (r.length > 20) row.inline_data = r[20] as Buffer | null;
+  return row;
+}
+
+/**
  * Listing pages read only what the response shows (no metadata, parts or encryption JSON), as arrays
  * (better-sqlite3's raw mode: no per-row object keyed by column name). Column order is SummaryRow's.
  */
@@ -151,9 +182,9 @@ export class RegionObjects {
   getSync(bucket: string, key: string, versionId?: string, withData = true): StoredObjectVersion | undefined {
     const row =
       versionId === undefined
-        ? this.conn.stmt(withData ? GET_LATEST : GET_LATEST_METADATA).get(bucket, key)
-        : this.conn.stmt(withData ? GET_VERSION : GET_VERSION_METADATA).get(bucket, key, versionId);
-    return row ? this.toVersion(row as VersionRow) : undefined;
+        ? this.conn.stmt(withData ? GET_LATEST : GET_LATEST_METADATA).raw(true).get(bucket, key)
+        : this.conn.stmt(withData ? GET_VERSION : GET_VERSION_METADATA).raw(true).get(bucket, key, versionId);
+    return row ? this.toVersion(versionRowOf(row as unknown[])) : undefined;
   }
 
   get(bucket: string, key: string, versionId?: string, withData = true): Promise<StoredObjectVersion | undefined> {
