@@ -308,12 +308,14 @@ export class KmsService {
   open(key: KmsKeyRecord, materialId: string, blob: Buffer, context?: Record<string, string>): Buffer {
     try {
       const material = this.material(key, materialId); // first: material deleted since is not found
+      // Only data keys (32 bytes) are cached: a blob far larger holds more, is rarely opened twice and
+      // would crowd memory.
+      if (blob.length > 1024) return openKmsCiphertext(blob, material.key, context);
       // A hit needs the same key, material, context and ciphertext bytes that authenticated before.
       const id = `${key.arn}\0${material.id}\0${JSON.stringify(context ?? null)}\0${blob.toString('latin1')}`;
       let plaintext = this.#opened.get(id);
       if (!plaintext) {
         plaintext = openKmsCiphertext(blob, material.key, context);
-        // Data keys only (32 bytes): large Decrypt payloads are rarely opened twice and would crowd memory.
         if (plaintext.length > 64) return plaintext;
         this.#opened.set(id, plaintext);
       }
