@@ -1,7 +1,7 @@
 /**
  * A bounded least-recently-used cache for key material: unwrapped data keys and derived segment
  * keys of recently read objects, so a hot object is not unwrapped and derived again on every GET
- * (together about a fifth of a 4 KiB GET's CPU). Entries leave in LRU order once `capacity` is
+ * (together about a sixth of a 4 KiB GET's CPU). Entries leave in LRU order once `capacity` is
  * reached, and `onEvict` runs for each one that leaves (callers zero key bytes there).
  *
  * Map keys must never be key material (strings cannot be zeroed): callers key entries by what is
