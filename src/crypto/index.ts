@@ -1,7 +1,7 @@
 // Public API of the crypto layer: object encryption at rest, KMS ciphertext blobs, key wrapping, root keys.
 export { CryptoIntegrityError, InvalidCiphertextError } from './errors.js';
 export { SEGMENT_SIZE, HEADER_SIZE, TAG_SIZE, encryptedSize, plainSizeFor, cipherRangeFor, reuseDerivedKeys } from './segment-layout.js';
-export { KeyCache } from './key-cache.js';
+export { KeyCache, ownCopy } from './key-cache.js';
 export { createEncryptStream, createDecryptStream, encryptBuffer, decryptBuffer, SegmentDecryptor } from './segmented-aead.js';
 export type { DecryptOptions } from './segmented-aead.js';
 export {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { KeyCache } from './key-cache.js';
+import { KeyCache, ownCopy } from './key-cache.js';
 import { derivedKeyCacheSize, reuseDerivedKeys } from './segment-layout.js';
 import { decryptBuffer, encryptBuffer } from './segmented-aead.js';
 import { CryptoIntegrityError } from './errors.js';
@@ -35,6 +35,16 @@ describe('KeyCache: a bounded LRU of key material', () => {
     cache.clear();
     assert.equal(cache.size, 0);
     assert.equal(evicted.length, 2);
+  });
+
+  it('ownCopy: the same bytes in memory of their own, not a slice of the shared buffer pool', () => {
+    const key = Buffer.from(randomBytes(32)); // small: Buffer.from cuts it from the pool
+    assert.ok(key.buffer.byteLength > 32, 'the source is a pool slice');
+    const copy = ownCopy(key);
+    assert.deepEqual(copy, key);
+    assert.equal(copy.buffer.byteLength, 32, 'a cached copy keeps no pool slab alive');
+    key.fill(0);
+    assert.notDeepEqual(copy, key, 'independent of the source');
   });
 
   it('refuses a capacity below one', () => {

@@ -7,6 +7,17 @@
  * Map keys must never be key material (strings cannot be zeroed): callers key entries by what is
  * stored anyway (wrapped keys, salts, labels), never by the secret itself.
  */
+/**
+ * A copy of key bytes with memory of its own, for keeping in a cache: a slice of node's shared 8 KiB
+ * buffer pool (what Buffer.from makes of a small buffer) would keep the whole slab, and whatever else
+ * was cut from it, alive for as long as the entry lives.
+ */
+export function ownCopy(bytes: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(copy);
+  return copy;
+}
+
 export class KeyCache<V> {
   readonly #entries = new Map<string, V>();
 

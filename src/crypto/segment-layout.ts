@@ -12,7 +12,7 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { secureRandomBytes as randomBytes } from '../common/random.js';
 import { CryptoIntegrityError } from './errors.js';
-import { KeyCache } from './key-cache.js';
+import { KeyCache, ownCopy } from './key-cache.js';
 
 export const SEGMENT_SIZE = 65536;
 export const HEADER_SIZE = 24;
@@ -130,7 +130,7 @@ export function segmentKey(dataKey: Buffer, salt: Buffer): KeyObject {
   const hit = derivedKeys.get(id);
   if (hit && timingSafeEqual(hit.dataKey, dataKey)) return hit.key;
   const key = deriveSegmentKey(dataKey, salt);
-  derivedKeys.set(id, { dataKey: Buffer.from(dataKey), key });
+  derivedKeys.set(id, { dataKey: ownCopy(dataKey), key });
   return key;
 }
 

@@ -6,7 +6,7 @@
  */
 import { secureRandomBytes as randomBytes } from '../../common/random.js';
 import type { Clock } from '../../common/clock.js';
-import { InvalidCiphertextError, KeyCache, openKmsCiphertext, parseKmsCiphertext, sealKmsCiphertext, unwrapKey, wrapKey } from '../../crypto/index.js';
+import { InvalidCiphertextError, KeyCache, openKmsCiphertext, ownCopy, parseKmsCiphertext, sealKmsCiphertext, unwrapKey, wrapKey } from '../../crypto/index.js';
 import { denialMessage } from '../../policy/index.js';
 import type { ConditionValue } from '../../policy/types.js';
 import type { IamStore, KmsKeyRecord, KmsKeyStore } from '../../storage/types.js';
@@ -313,13 +313,12 @@ export class KmsService {
       if (blob.length > 1024) return openKmsCiphertext(blob, material.key, context);
       // A hit needs the same key, material, context and ciphertext bytes that authenticated before.
       const id = `${key.arn}\0${material.id}\0${JSON.stringify(context ?? null)}\0${blob.toString('latin1')}`;
-      let plaintext = this.#opened.get(id);
-      if (!plaintext) {
-        plaintext = openKmsCiphertext(blob, material.key, context);
-        if (plaintext.length > 64) return plaintext;
-        this.#opened.set(id, plaintext);
-      }
-      return Buffer.from(plaintext); // the caller's copy, which it may zero
+      const cached = this.#opened.get(id);
+      // The caller gets a copy of its own, which it may zero.
+      if (cached) return Buffer.from(cached);
+      const plaintext = openKmsCiphertext(blob, material.key, context);
+      if (plaintext.length <= 64) this.#opened.set(id, ownCopy(plaintext));
+      return plaintext;
     } catch (e) {
       if (e instanceof InvalidCiphertextError || (e instanceof Error && e.name === 'CryptoIntegrityError')) throw kmsError('InvalidCiphertextException', '');
       throw e;

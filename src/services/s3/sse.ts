@@ -7,7 +7,7 @@
 import { hkdfSync } from 'node:crypto';
 import { secureRandomBytes as randomBytes } from '../../common/random.js';
 import { ServiceError, isServiceError } from '../../common/errors.js';
-import { KeyCache, reuseDerivedKeys, unwrapKey, wrapKey } from '../../crypto/index.js';
+import { KeyCache, ownCopy, reuseDerivedKeys, unwrapKey, wrapKey } from '../../crypto/index.js';
 import type { ObjectEncryption } from '../../storage/types.js';
 import { viaService, type Caller } from '../caller.js';
 import type { KmsService } from '../kms/kms-service.js';
@@ -148,12 +148,12 @@ export class SseEngine {
   #sseS3DataKey(bucket: string, key: string, wrapped: Buffer): Buffer {
     const label = sseS3Label(bucket, key);
     const id = `${label}\0${wrapped.toString('latin1')}`;
-    let dataKey = this.#sseS3DataKeys.get(id);
-    if (!dataKey) {
-      dataKey = unwrapKey(this.deps.sseS3Key, wrapped, label);
-      this.#sseS3DataKeys.set(id, dataKey);
-    }
-    return Buffer.from(dataKey); // the caller's copy, which it zeroes when done
+    const cached = this.#sseS3DataKeys.get(id);
+    // The caller gets a copy of its own, which it zeroes when done.
+    if (cached) return Buffer.from(cached);
+    const dataKey = unwrapKey(this.deps.sseS3Key, wrapped, label);
+    this.#sseS3DataKeys.set(id, ownCopy(dataKey));
+    return dataKey;
   }
 
   private kmsCaller(caller: Caller): Caller {
