@@ -2,7 +2,7 @@
  * Server CPU per request, measured from /proc/<pid>/stat around a fixed number of requests
  * (`node bin/run-ts.mjs scripts/request-cost.ts put,get,head,get1m --n 2000`). Optionally with a CPU
  * profile of the server (`--prof DIR`: node --cpu-prof, written when the server exits) or GC traces
- * (`--trace-gc`); `--large-in-flight N` runs N 64 MiB transfers at once (default 1). A tool for finding where a request's time goes; `npm run bench` is the benchmark.
+ * (`--trace-gc`); `--large-in-flight N` runs N 64 MiB transfers at once (default 1), `--large-in-flight-1m N` N 1 MiB ones (default 4). A tool for finding where a request's time goes; `npm run bench` is the benchmark.
  */
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -138,7 +138,7 @@ try {
     const size = sizes[op]!;
     const large = size >= 1 << 20;
     const count = large ? Math.max(4, Number(opt('--large-in-flight', '1')), Math.floor((n * 4) / (size >> 16))) : n;
-    const inFlight = size >= 64 << 20 ? Number(opt('--large-in-flight', '1')) : large ? 4 : concurrency;
+    const inFlight = size >= 64 << 20 ? Number(opt('--large-in-flight', '1')) : large ? Number(opt("--large-in-flight-1m", "4")) : concurrency;
     let one: (i: number) => Promise<unknown>;
     if (op.startsWith('put')) {
       one = () => put(`${op}-${seq++}`, size);

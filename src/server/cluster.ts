@@ -14,6 +14,7 @@ import type { ReplicationEvent } from '../replication/worker.js';
 import type { RootCredentials } from './accounts.js';
 import type { Config } from './config.js';
 import { firstStartInChild } from './first-start.js';
+import { workerMallocEnv } from './malloc-tuning.js';
 import { serverV8Flags } from './v8-tuning.js';
 import type { WorkerGroup } from './worker-group.js';
 
@@ -74,7 +75,8 @@ export async function runPrimary(config: Config, opts: PrimaryOptions): Promise<
   // Workers asking for port 0 would each get their own; the primary picks one port per listener for all.
   const httpPort = config.port === 0 ? await freePort(config.host) : config.port;
   const httpsPort = config.tlsPort === null ? undefined : config.tlsPort === 0 ? await freePort(config.host) : config.tlsPort;
-  const env: Record<string, string> = { MERIDIAN_PORT: String(httpPort) };
+  // Workers keep freed buffer memory for reuse instead of mapping it afresh (server/malloc-tuning.ts).
+  const env: Record<string, string> = { ...workerMallocEnv(process.env), MERIDIAN_PORT: String(httpPort) };
   if (httpsPort !== undefined) env.MERIDIAN_TLS_PORT = String(httpsPort);
 
   let stopping = false;

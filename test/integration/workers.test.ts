@@ -44,6 +44,7 @@ import { eventually, type Credentials } from '../support/clients.js';
 import { isRunning, startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
 import { setUpReplication } from '../support/replication-setup.js';
 import { bytes } from './helpers.js';
+import { MALLOC_TUNABLES } from '../../src/server/malloc-tuning.js';
 
 let m: MeridianProcess;
 
@@ -347,7 +348,7 @@ async function convergesExactlyOnce(p: MeridianProcess, s: { src: string; dest: 
   }
 }
 
-it('workers run with the server\'s V8 settings: one GC thread each, and the request path optimized sooner after a start', async () => {
+it('workers run with the server\'s V8 and malloc settings: one GC thread each, the request path optimized sooner after a start, freed buffers kept for reuse', async () => {
   const p = await startMeridianProcess({ tls: false, env: { MERIDIAN_WORKERS: '2' } });
   try {
     const workers = await eventually(async () => (p.workerPids().length === 2 ? p.workerPids() : undefined));
@@ -355,6 +356,11 @@ it('workers run with the server\'s V8 settings: one GC thread each, and the requ
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       assert.ok(argv.includes('--single-threaded-gc'), `worker ${pid}: ${argv.join(' ')}`);
       assert.ok(argv.includes('--interrupt-budget=16384'), `worker ${pid}: ${argv.join(' ')}`);
+      // And glibc keeps freed buffer memory for reuse (server/malloc-tuning.ts). glibc cuts the
+      // variable up in place as it reads it, so /proc shows its first setting only.
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      const first = MALLOC_TUNABLES.split(':')[0]!;
+      assert.ok(environ.some((e) => e.startsWith(`GLIBC_TUNABLES=${first}`)), `worker ${pid}: ${environ.filter((e) => e.startsWith('GLIBC')).join(' ')}`);
     }
   } finally {
     await p.stop();
