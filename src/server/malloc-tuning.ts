@@ -1,20 +1,21 @@
 /**
  * glibc malloc settings for the serving processes (cluster workers), passed in their environment.
  *
- * Large bodies move through the server in buffers of 256 KiB to 1 MiB: socket reads gathered for
- * encryption, the cipher's output, file reads. By default glibc serves an allocation of 128 KiB or
- * more with a fresh mmap, and gives the top of its heap back to the kernel as soon as more than
- * twice that is free there; V8 frees buffers in bulk when it collects, so nearly every such buffer
- * was memory the kernel had to map and zero-fill again, page by page. Measured on the development
- * VM: allocating and filling a 1 MiB buffer 198–305 µs, 30–34 µs with these settings; a 1 MiB GET
- * 5.1–5.6 ms of server CPU, 4.2–4.4 ms with them (docs/decisions.md, "Workers keep freed buffer
- * memory for reuse"). The price is memory kept in the heap for reuse: at most the trim threshold
- * at the top of each malloc arena, which the 16-stream RSS benchmark does not show beyond its noise.
+ * Large bodies move through the server partly in buffers of 128 KiB and more (file reads of 256 KiB
+ * for GETs, gathered writes). By default glibc serves such an allocation with a fresh mmap, and gives
+ * the top of its heap back to the kernel as soon as more than twice that is free there; V8 frees
+ * buffers in bulk when it collects, so nearly every such buffer was memory the kernel had to map and
+ * zero-fill again, page by page. Measured on the development VM: allocating and filling a 1 MiB
+ * buffer 198–305 µs, 30–34 µs with these settings; a 1 MiB GET about 15 % less server CPU with them,
+ * a PUT (which allocates few such buffers) no measurable change (docs/decisions.md, "Workers keep
+ * freed buffer memory for reuse"). The price is memory kept in the heap for reuse: at most the trim
+ * threshold at the top of each malloc arena, which the 16-stream RSS benchmark does not show beyond
+ * its noise.
  *
  * An operator who tunes malloc (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ or any
  * `glibc.malloc.` tunable in GLIBC_TUNABLES) keeps exactly their settings. Other C libraries ignore
  * the variable. A single serving process (MERIDIAN_WORKERS=1) cannot change its own malloc once
- * started: its operator sets the same variable before starting it (docs/deployment.md).
+ * started: its operator sets the same variable before starting it (README, "Using every core").
  */
 
 /** Allocations below this come from the heap (and are reused) instead of a fresh mapping. */
