@@ -1,6 +1,7 @@
 /** The benchmark's side of the load client process (bench/load-client.ts): start it, give it jobs. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Job, LoopResult, RequestShape, Target, TransferResult } from './load-client.js';
+import { workerMallocEnv } from '../src/server/malloc-tuning.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -30,8 +31,12 @@ export class LoadClient {
   }
 
   static async start(): Promise<LoadClient> {
-    // Same launcher as the servers (node + tsx loader).
-    const child = spawn(process.execPath, [ROOT + 'bin/run-ts.mjs', ROOT + 'bench/load-client.ts'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // Same launcher as the servers (node + tsx loader). The client is the instrument: with glibc's
+    // default malloc, whether its 1 MiB buffers were fresh mappings (page faults) or reused heap
+    // varied from run to run, and with it what the same server measured (a trivial server's 1 MiB
+    // GET 130–1,600 MB/s, 2,000–2,800 with these settings). It runs with Meridian's worker settings.
+    const env = { ...process.env, ...workerMallocEnv(process.env) };
+    const child = spawn(process.execPath, [ROOT + 'bin/run-ts.mjs', ROOT + 'bench/load-client.ts'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
     await new Promise<void>((resolve, reject) => {
       const onMessage = (m: { ready?: boolean }) => {
         if (!m.ready) return;
