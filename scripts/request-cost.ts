@@ -138,7 +138,7 @@ try {
     const size = sizes[op]!;
     const large = size >= 1 << 20;
     const count = large ? Math.max(4, Number(opt('--large-in-flight', '1')), Math.floor((n * 4) / (size >> 16))) : n;
-    const inFlight = size >= 64 << 20 ? Number(opt('--large-in-flight', '1')) : large ? Number(opt("--large-in-flight-1m", "4")) : concurrency;
+    const inFlight = size >= 64 << 20 ? Number(opt('--large-in-flight', '1')) : large ? Number(opt('--large-in-flight-1m', '4')) : concurrency;
     let one: (i: number) => Promise<unknown>;
     if (op.startsWith('put')) {
       one = () => put(`${op}-${seq++}`, size);
