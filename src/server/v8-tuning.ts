@@ -16,10 +16,15 @@ import { setFlagsFromString } from 'node:v8';
 
 const FLAGS: readonly string[] = ['--interrupt-budget=16384'];
 
-/** Whether the operator set this flag (`--name` or `--name=value`) on node's command line (NODE_OPTIONS cannot carry it). */
+/** A V8 flag's name: `--no-foo_bar=1` and `--foo-bar` are both `foo-bar` (V8 reads `_` as `-`). */
+function flagName(arg: string): string {
+  return arg.split('=')[0]!.replace(/^--?/, '').replace(/_/g, '-').replace(/^no-/, '');
+}
+
+/** Whether the operator set this flag (`--name`, `--no-name` or `--name=value`) on node's command line (NODE_OPTIONS cannot carry it). */
 function setByOperator(flag: string): boolean {
-  const name = flag.split('=')[0]!;
-  return process.execArgv.some((a) => a.split('=')[0] === name);
+  const name = flagName(flag);
+  return process.execArgv.some((a) => flagName(a) === name);
 }
 
 /** The flags for a cluster worker's command line: those the operator did not set already. */

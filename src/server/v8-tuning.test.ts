@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { serverV8Flags } from './v8-tuning.js';
+
+function withExecArgv<T>(argv: string[], fn: () => T): T {
+  const saved = process.execArgv;
+  process.execArgv = argv;
+  try {
+    return fn();
+  } finally {
+    process.execArgv = saved;
+  }
+}
+
+it('serving processes get a lower interrupt budget', () => {
+  assert.deepEqual(withExecArgv([], serverV8Flags), ['--interrupt-budget=16384']);
+});
+
+it("an operator's own setting of a flag on node's command line wins, in any of V8's spellings", () => {
+  // Given after the operator's on a worker's command line, ours would override theirs.
+  assert.deepEqual(withExecArgv(['--interrupt-budget=1000'], serverV8Flags), []);
+  assert.deepEqual(withExecArgv(['--interrupt_budget=1000'], serverV8Flags), []);
+  assert.deepEqual(withExecArgv(['--max-old-space-size=512'], serverV8Flags), ['--interrupt-budget=16384']);
+});
