@@ -12,13 +12,13 @@ function withExecArgv<T>(argv: string[], fn: () => T): T {
   }
 }
 
-it('serving processes get a lower interrupt budget', () => {
-  assert.deepEqual(withExecArgv([], serverV8Flags), ['--interrupt-budget=16384']);
+it('serving processes get a lower interrupt budget, and workers room in the old generation before a full collection', () => {
+  assert.deepEqual(withExecArgv([], serverV8Flags), ['--interrupt-budget=16384', '--initial-old-space-size=64']);
 });
 
 it("an operator's own setting of a flag on node's command line wins, in any of V8's spellings", () => {
   // Given after the operator's on a worker's command line, ours would override theirs.
-  assert.deepEqual(withExecArgv(['--interrupt-budget=1000'], serverV8Flags), []);
-  assert.deepEqual(withExecArgv(['--interrupt_budget=1000'], serverV8Flags), []);
-  assert.deepEqual(withExecArgv(['--max-old-space-size=512'], serverV8Flags), ['--interrupt-budget=16384']);
+  assert.deepEqual(withExecArgv(['--interrupt-budget=1000'], serverV8Flags), ['--initial-old-space-size=64']);
+  assert.deepEqual(withExecArgv(['--interrupt_budget=1000', '--initial_old_space_size=16'], serverV8Flags), []);
+  assert.deepEqual(withExecArgv(['--max-old-space-size=512'], serverV8Flags), ['--interrupt-budget=16384', '--initial-old-space-size=64']);
 });

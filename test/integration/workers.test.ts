@@ -348,7 +348,7 @@ async function convergesExactlyOnce(p: MeridianProcess, s: { src: string; dest: 
   }
 }
 
-it('workers run with the server\'s V8 and malloc settings: one GC thread each, the request path optimized sooner after a start, freed buffers kept for reuse', async () => {
+it('workers run with the server\'s V8 and malloc settings: one GC thread each, the request path optimized sooner after a start, room in the old generation before a full collection, freed buffers kept for reuse', async () => {
   const p = await startMeridianProcess({ tls: false, env: { MERIDIAN_WORKERS: '2' } });
   try {
     const workers = await eventually(async () => (p.workerPids().length === 2 ? p.workerPids() : undefined));
@@ -356,6 +356,7 @@ it('workers run with the server\'s V8 and malloc settings: one GC thread each, t
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       assert.ok(argv.includes('--single-threaded-gc'), `worker ${pid}: ${argv.join(' ')}`);
       assert.ok(argv.includes('--interrupt-budget=16384'), `worker ${pid}: ${argv.join(' ')}`);
+      assert.ok(argv.includes('--initial-old-space-size=64'), `worker ${pid}: ${argv.join(' ')}`);
       // And glibc keeps freed buffer memory for reuse (server/malloc-tuning.ts). glibc cuts the
       // variable up in place as it reads it, so /proc shows its first setting only.
       const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
