@@ -2,7 +2,7 @@
  * Server CPU per request, measured from /proc/<pid>/stat around a fixed number of requests
  * (`node bin/run-ts.mjs scripts/request-cost.ts put,get,head,get1m --n 2000`). Optionally with a CPU
  * profile of the server (`--prof DIR`: node --cpu-prof, written when the server exits) or GC traces
- * (`--trace-gc`); `--large-in-flight N` runs N 64 MiB transfers at once (default 1), `--large-in-flight-1m N` N 1 MiB ones (default 4). A tool for finding where a request's time goes; `npm run bench` is the benchmark.
+ * (`--trace-gc`); `put+get` runs 4 KiB PUTs with 4 KiB GETs alongside and reports the GETs' latency; `--large-in-flight N` runs N 64 MiB transfers at once (default 1), `--large-in-flight-1m N` N 1 MiB ones (default 4). A tool for finding where a request's time goes; `npm run bench` is the benchmark.
  */
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -133,8 +133,42 @@ try {
       while (next < count) await one(next++);
     }));
   }
+  /**
+   * `put+get`: 4 KiB PUTs (`--concurrency` in flight) and, at the same time, 4 KiB GETs of existing
+   * objects (4 in flight): how long reads wait while the server writes (e.g. a worker waiting for
+   * another's write lock).
+   */
+  async function putsWithGets(): Promise<void> {
+    const objects = 64;
+    for (let i = 0; i < objects; i++) await put(`mixed-obj-${i}`, 4096);
+    for (let rep = 0; rep < repeat; rep++) {
+      let writing = true;
+      const latencies: number[] = [];
+      const t0 = performance.now();
+      const c0 = cpuUs(pid);
+      const reads = Promise.all(Array.from({ length: 4 }, async (_, r) => {
+        for (let i = r; writing; i += 4) {
+          const start = performance.now();
+          await client.ok({ method: 'GET', path: `/${bucket}/mixed-obj-${i % objects}`, region, service: 's3' });
+          latencies.push(performance.now() - start);
+        }
+      }));
+      await loop(n, concurrency, () => put(`mixed-${seq++}`, 4096));
+      writing = false;
+      const wall = performance.now() - t0;
+      await reads;
+      const cpu = cpuUs(pid) - c0;
+      latencies.sort((a, b) => a - b);
+      const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(2);
+      process.stdout.write(`put+get: ${n} PUTs at ${concurrency} in flight, ${(n / (wall / 1000)).toFixed(0)} PUT/s; ${latencies.length} GETs at 4 in flight meanwhile, ${(latencies.length / (wall / 1000)).toFixed(0)} GET/s, latency p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${latencies.at(-1)!.toFixed(2)} ms; server ${(cpu / 1000 / wall).toFixed(2)} cores\n`);
+    }
+  }
   let seq = 0;
   for (const op of ops) {
+    if (op === 'put+get') {
+      await putsWithGets();
+      continue;
+    }
     const size = sizes[op]!;
     const large = size >= 1 << 20;
     const count = large ? Math.max(4, Number(opt('--large-in-flight', '1')), Math.floor((n * 4) / (size >> 16))) : n;

@@ -242,6 +242,50 @@ describe('group commit', () => {
     await store.close();
   });
 
+  it('a write waiting for another connection\'s write lock leaves the event loop free, gathers the writes that arrive meanwhile, and commits once the lock is released', async () => {
+    const db = openTestDb('lock-wait.db');
+    const other = new Database(join(dir, 'lock-wait.db')); // another worker, as far as SQLite can tell
+    const gc = new GroupCommit(db);
+    const insert = db.prepare('INSERT INTO t (id, v) VALUES (?, ?)');
+    other.exec('BEGIN IMMEDIATE');
+    const first = gc.write(() => insert.run(1, 'one'));
+    // SQLite's busy handler would sleep right here, holding this thread for the busy timeout (5 s).
+    let ticks = 0;
+    const started = performance.now();
+    await new Promise<void>((resolve) => {
+      const tick = () => (++ticks === 20 ? resolve() : setTimeout(tick, 1));
+      setTimeout(tick, 1);
+    });
+    assert.ok(performance.now() - started < 1000, 'the event loop ran its timers while the write waited');
+    const second = gc.write(() => insert.run(2, 'two'));
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(gc.stats.transactions, 0, 'nothing committed while the other connection holds the lock');
+    assert.equal(gc.stats.lockWaits, 1);
+    other.exec('COMMIT');
+    await Promise.all([first, second]);
+    assert.equal(gc.stats.transactions, 1, 'both writes in one transaction');
+    assert.deepEqual(other.prepare('SELECT id, v FROM t ORDER BY id').all(), [{ id: 1, v: 'one' }, { id: 2, v: 'two' }]);
+    assert.equal(db.pragma('busy_timeout', { simple: true }), 5000, 'the connection keeps its busy timeout for everything else');
+    await gc.close();
+    other.close();
+    db.close();
+  });
+
+  it('a write that cannot get the write lock within the busy timeout fails with SQLITE_BUSY, and later writes go on', async () => {
+    const db = openDatabase(join(dir, 'lock-timeout.db'), { migrations: ['CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)'], busyTimeoutMs: 50 });
+    const other = new Database(join(dir, 'lock-timeout.db'));
+    const gc = new GroupCommit(db);
+    const insert = db.prepare('INSERT INTO t (id, v) VALUES (?, ?)');
+    other.exec('BEGIN IMMEDIATE');
+    await assert.rejects(gc.write(() => insert.run(1, 'one')), (e: { code?: string }) => e.code === 'SQLITE_BUSY');
+    other.exec('COMMIT');
+    await gc.write(() => insert.run(2, 'two'));
+    assert.deepEqual(db.prepare('SELECT id FROM t').all(), [{ id: 2 }]);
+    await gc.close();
+    other.close();
+    db.close();
+  });
+
   it('refuses asynchronous operations and writes after close', async () => {
     const db = openTestDb('misuse.db');
     const gc = new GroupCommit(db);
