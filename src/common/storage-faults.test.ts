@@ -20,6 +20,15 @@ describe('storage faults', () => {
     assert.equal(storageFaultOf(wrapped), 'full');
   });
 
+  it('a database another process kept locked past the busy timeout is "busy": 503 SlowDown, which SDKs retry', () => {
+    for (const code of ['SQLITE_BUSY', 'SQLITE_BUSY_TIMEOUT']) {
+      assert.equal(storageFaultOf(err(code)), 'busy', code);
+      const e = storageFullError(err(code));
+      assert.equal(e?.code, 'SlowDown');
+      assert.equal(e?.status, 503);
+    }
+  });
+
   it('I/O errors are "io" and stay internal errors; anything else is no disk fault', () => {
     for (const code of ['EIO', 'SQLITE_IOERR', 'SQLITE_IOERR_WRITE', 'SQLITE_IOERR_FSYNC']) {
       assert.equal(storageFaultOf(err(code)), 'io', code);

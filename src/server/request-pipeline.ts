@@ -140,8 +140,10 @@ export class RequestPipeline {
     if (isServiceError(e)) {
       err = unavailableErrorFor(protocol, e);
     } else if (full) {
-      this.fabric.log.warn({ err: e, requestId: req.requestId, method: req.method, path: req.rawPath }, storageFaultOf(e) === 'unavailable' ? 'metadata database unavailable' : 'out of storage space');
-      err = full;
+      const fault = storageFaultOf(e);
+      this.fabric.log.warn({ err: e, requestId: req.requestId, method: req.method, path: req.rawPath }, fault === 'unavailable' ? 'metadata database unavailable' : fault === 'busy' ? 'metadata database locked past the busy timeout' : 'out of storage space');
+      // SlowDown is S3's word; KMS and IAM clients know a 503 ServiceUnavailable (and retry either).
+      err = fault === 'busy' && protocol !== 'restXml' ? new ServiceError('ServiceUnavailable', 503, full.message, {}, full.headers) : full;
     } else {
       this.fabric.log.error({ err: e, requestId: req.requestId, method: req.method, path: req.rawPath, diskFault: storageFaultOf(e) }, 'internal error');
       err = new ServiceError(protocol === 'json' ? 'KMSInternalException' : protocol === 'query' ? 'ServiceFailure' : 'InternalError', 500, 'We encountered an internal error. Please try again.');
