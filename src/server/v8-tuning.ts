@@ -24,8 +24,8 @@ const RUNTIME_FLAGS: readonly string[] = ['--interrupt-budget=16384'];
  * mark-compact every 30–50 ms, because V8 starts marking as soon as the room left below its limit is
  * no more than the young generation (16 MB), and each full collection promotes the requests in flight
  * into the old generation, which brings the next one on. Measured (request-cost, 1 MiB GETs, alternated):
- * 45–57 full collections per 600 GETs without it, 4 with 64 MB; server CPU 3.7–4.9 ms per GET against
- * 2.4–2.8 ms. 32 MB left most of them in place. 4 KiB requests and 1 MiB PUTs cost the same either way.
+ * 23–57 full collections without it, 2–4 with 64 MB; server CPU 3.7–4.9 ms per GET against 2.4–3.6 ms
+ * (docs/decisions.md). 32 MB left most of them in place. 4 KiB requests and 1 MiB PUTs cost the same either way.
  */
 const HEAP_FLAGS: readonly string[] = ['--initial-old-space-size=64'];
 
