@@ -75,4 +75,33 @@ describe('peer reachability', () => {
     assert.equal(await h.reachability.call(() => h.ask('next')), 'next');
     assert.deepEqual(h.changes, []);
   });
+
+  it('a call that times out after a later call was answered does not mark the home away', async () => {
+    const h = home();
+    h.up = true;
+    // Sent into a partition: its answer deadline ends seconds later, after the link is back.
+    let timeOut!: () => void;
+    const stale = h.reachability.call(() => new Promise<string>((_, reject) => (timeOut = () => reject(away()))));
+    assert.equal(await h.reachability.call(() => h.ask('after the heal')), 'after the heal');
+    timeOut();
+    await assert.rejects(stale, DependencyUnavailableError);
+    assert.deepEqual(h.changes, [], 'the home answered a newer call: not away');
+    assert.equal(await h.reachability.call(() => h.ask('next')), 'next');
+    assert.equal(h.probes, 0);
+  });
+
+  it('a failure newer than the last answer still marks the home away', async () => {
+    const h = home();
+    h.up = true;
+    let answer!: () => void;
+    const older = h.reachability.call(() => new Promise<string>((resolve) => (answer = () => resolve('older'))));
+    h.up = false;
+    await assert.rejects(h.reachability.call(() => h.ask('newer')), DependencyUnavailableError);
+    answer();
+    assert.equal(await older, 'older');
+    // The older call's answer came after the failure: the home answered just now, so it is reachable.
+    assert.deepEqual(h.changes, [{ reachable: false }, { reachable: true, downMs: 0 }]);
+    await assert.rejects(h.reachability.call(() => h.ask('x')), DependencyUnavailableError);
+    assert.deepEqual(h.changes, [{ reachable: false }, { reachable: true, downMs: 0 }, { reachable: false }]);
+  });
 });

@@ -5,6 +5,11 @@
  * up connections to a peer that does not answer. Whether it is back is found out by a probe (a
  * cheap read) run in the background — one at a time, at most once a second, started by the calls
  * that fail meanwhile — never by a caller's own request, which would wait the timeout again.
+ *
+ * A failure is evidence only about the moment its call was sent: a call that waited out its 5 s
+ * answer deadline across a partition ends seconds after the link is back. If a call sent later has
+ * been answered meanwhile, that stale failure does not mark the peer away (before, it did, and
+ * every request for the next second got a 503 although the peer was answering).
  */
 import { DependencyUnavailableError, isDependencyUnavailable } from '../common/errors.js';
 
@@ -19,6 +24,9 @@ export class PeerReachability {
   /** When the last probe ended. */
   private probedAt = 0;
   private current: Promise<void> | undefined;
+  /** Calls (and probes) numbered as they are sent; the highest number that has been answered. */
+  private sent = 0;
+  private answered = 0;
 
   constructor(
     /** A cheap read of the peer, with no effect: answered means reachable. */
@@ -35,13 +43,14 @@ export class PeerReachability {
       this.startProbe();
       throw new DependencyUnavailableError(down.error.message, down.error.dependency);
     }
+    const n = ++this.sent;
     try {
       const value = await fn();
-      this.reachable();
+      this.reachable(n);
       return value;
     } catch (e) {
-      if (isDependencyUnavailable(e)) this.unreachable(e);
-      else this.reachable(); // it answered, with an error of its own
+      if (isDependencyUnavailable(e)) this.unreachable(n, e);
+      else this.reachable(n); // it answered, with an error of its own
       throw e;
     }
   }
@@ -54,11 +63,12 @@ export class PeerReachability {
   private startProbe(): void {
     if (this.probing || this.now() - this.probedAt < this.probeIntervalMs) return;
     this.probing = true;
+    const n = ++this.sent;
     this.current = this.probe().then(
-      () => this.reachable(),
+      () => this.reachable(n),
       (e: unknown) => {
-        if (isDependencyUnavailable(e)) this.unreachable(e);
-        else this.reachable();
+        if (isDependencyUnavailable(e)) this.unreachable(n, e);
+        else this.reachable(n);
       },
     ).finally(() => {
       this.probing = false;
@@ -66,7 +76,9 @@ export class PeerReachability {
     });
   }
 
-  private unreachable(e: DependencyUnavailableError): void {
+  private unreachable(n: number, e: DependencyUnavailableError): void {
+    // Something sent after this call has been answered: the peer is back (or never was away).
+    if (n < this.answered) return;
     if (this.down) {
       this.down.error = e;
       return;
@@ -75,7 +87,8 @@ export class PeerReachability {
     this.onChange?.({ reachable: false, error: e });
   }
 
-  private reachable(): void {
+  private reachable(n: number): void {
+    if (n > this.answered) this.answered = n;
     if (!this.down) return;
     const downMs = this.now() - this.down.since;
     this.down = undefined;
