@@ -75,6 +75,29 @@ describe('fs blob store', () => {
     await assert.rejects(w.write(Buffer.from('late')), /finished/);
   });
 
+  it('flushes a large file to disk as it grows (one background fdatasync per writebackBytes), not only at the end', async () => {
+    const store = createFsBlobStore(freshDir(), { inlineThreshold: 1000, writeBufferBytes: 16 * 1024, writebackBytes: 128 * 1024 });
+    const data = randomBytes(1024 * 1024);
+    const ref = await writeBlob(store, data);
+    // At most one in flight per writer, so fewer than 8 may start; but more than the final fsync alone.
+    assert.ok(store.writebacks >= 2 && store.writebacks <= 8, `${store.writebacks} background flushes`);
+    assert.deepEqual(await readAll(store.openRead(ref)), data);
+
+    const byDefault = createFsBlobStore(freshDir(), { inlineThreshold: 1000 });
+    assert.equal(byDefault.writebackBytes, 8 * 1024 * 1024);
+    await writeBlob(byDefault, randomBytes(2 * 1024 * 1024), 64 * 1024);
+    assert.equal(byDefault.writebacks, 0, 'a file below 8 MiB waits for its final fsync only');
+  });
+
+  it('an aborted writer waits for its background flush before removing its file', async () => {
+    const store = createFsBlobStore(freshDir(), { inlineThreshold: 1000, writeBufferBytes: 16 * 1024, writebackBytes: 16 * 1024 });
+    const w = store.createWriter();
+    for (let i = 0; i < 8; i++) await w.write(randomBytes(16 * 1024));
+    assert.ok(store.writebacks >= 1);
+    await w.abort();
+    assert.deepEqual(await readdir(store.tmpDir), []);
+  });
+
   it('reads ranges in chunks of one reused buffer (readChunks), and closes the file when the reader stops early', async () => {
     const store = createFsBlobStore(freshDir(), { inlineThreshold: 100, readChunkBytes: 1000 });
     const data = randomBytes(4500);
