@@ -30,22 +30,26 @@ const nodeFlags = [...extraFlags, ...(alloc ? ['--import', new URL('./alloc-samp
 
 const TICK_US = 1e6 / 100; // USER_HZ
 /** CPU µs by thread name (main thread, libuv pool, V8 workers...) from /proc/<pid>/task. */
-function threadCpuUs(pid: number): Map<string, number> {
+function threadCpuUs(root: number): Map<string, number> {
   const out = new Map<string, number>();
+  // Worker processes' threads are summed across workers under a "w:" prefix.
+  for (const pid of processTree(root)) addThreadCpuUs(out, pid, pid === root ? '' : 'w:');
+  return out;
+}
+function addThreadCpuUs(out: Map<string, number>, pid: number, prefix: string): void {
   // Node names all its threads "node"; they are told apart by creation order (thread id): the V8
   // platform's workers (GC, compilers) start with the process, libuv's pool on first use.
   const tids = readdirSync(`/proc/${pid}/task`).map(Number).sort((a, b) => a - b);
   for (const tid of tids) {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = tid === pid ? 'main' : `t${tid - pid}`;
+      const name = prefix + (tid === pid ? 'main' : `t${tid - pid}`);
       const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
       out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) * TICK_US);
     } catch {
       // a thread that ended meanwhile
     }
   }
-  return out;
 }
 /** The server and its worker processes (MERIDIAN_WORKERS > 1), from /proc/<pid>/task/<tid>/children. */
 function processTree(pid: number): number[] {
@@ -191,6 +195,7 @@ try {
     for (let rep = 0; rep < repeat; rep++) {
       const c0 = cpuUs(pid);
       const th0 = threadCpuUs(pid);
+      const own0 = process.cpuUsage();
       const t0 = performance.now();
       const m0 = process.hrtime.bigint() / 1000n;
       if (alloc) {
@@ -206,10 +211,11 @@ try {
       // The measured window on the monotonic clock (µs), which is also the clock of V8's CPU profiles.
       if (prof) appendFileSync(join(prof, 'windows.txt'), `${op} ${m0} ${process.hrtime.bigint() / 1000n} ${count}\n`);
       const cpu = cpuUs(pid) - c0;
+      const own = process.cpuUsage(own0);
       const threads = [...threadCpuUs(pid)].map(([name, us]) => [name, (us - (th0.get(name) ?? 0)) / count] as const).filter(([, us]) => us > 0);
       perRequest.push(cpu / count);
-      mainPerRequest.push(threads.find(([name]) => name === 'main')?.[1] ?? 0);
-      process.stdout.write(`${op}: ${count} requests, ${inFlight} in flight: server CPU ${(cpu / count).toFixed(0)} µs/request, ${(count / (wall / 1000)).toFixed(0)} req/s, server ${(cpu / 1000 / wall).toFixed(2)} cores (${threads.map(([name, us]) => `${name} ${us.toFixed(0)}`).join(', ')})\n`);
+      mainPerRequest.push((threads.find(([name]) => name === 'main')?.[1] ?? 0) + (threads.find(([name]) => name === 'w:main')?.[1] ?? 0));
+      process.stdout.write(`${op}: ${count} requests, ${inFlight} in flight: server CPU ${(cpu / count).toFixed(0)} µs/request, ${(count / (wall / 1000)).toFixed(0)} req/s, server ${(cpu / 1000 / wall).toFixed(2)} cores, client ${((own.user + own.system) / 1000 / wall).toFixed(2)} cores (${threads.map(([name, us]) => `${name} ${us.toFixed(0)}`).join(', ')})\n`);
     }
     if (repeat > 1) {
       const sorted = [...perRequest].sort((a, b) => a - b);
