@@ -99,7 +99,7 @@ describe('fs blob store', () => {
   });
 
   it('reads ranges in chunks of one reused buffer (readChunks), and closes the file when the reader stops early', async () => {
-    const store = createFsBlobStore(freshDir(), { inlineThreshold: 100, readChunkBytes: 1000 });
+    const store = createFsBlobStore(freshDir(), { inlineThreshold: 100, readChunkBytes: 1000, largeReadChunkBytes: 1000 });
     const data = randomBytes(4500);
     const file = await writeBlob(store, data);
     const inline = await writeBlob(store, data.subarray(0, 50));
@@ -134,6 +134,42 @@ describe('fs blob store', () => {
     await assert.rejects(async () => {
       for await (const c of store.readChunks(file, { start: 0, end: 10 })) assert.fail(`read ${c.length} bytes of a deleted blob`);
     }, { code: 'ENOENT' });
+  });
+
+  it('reads a long range in bigger steps than a short one (largeReadChunkBytes): a 1 MiB object in one read', async () => {
+    const store = createFsBlobStore(freshDir(), { inlineThreshold: 100, readChunkBytes: 1000, largeReadChunkBytes: 3000 });
+    const data = randomBytes(4500);
+    const file = await writeBlob(store, data);
+    const chunksOf = async (range: { start: number; end: number }): Promise<{ sizes: number[]; bufferBytes: number[]; bytes: Buffer }> => {
+      const sizes: number[] = [];
+      const bufferBytes: number[] = [];
+      const pieces: Buffer[] = [];
+      for await (const c of store.readChunks(file, range)) {
+        sizes.push(c.length);
+        bufferBytes.push(c.buffer.byteLength);
+        pieces.push(Buffer.from(c));
+      }
+      return { sizes, bufferBytes, bytes: Buffer.concat(pieces) };
+    };
+    const short = await chunksOf({ start: 100, end: 899 });
+    assert.deepEqual(short.sizes, [800]);
+    assert.deepEqual(short.bufferBytes, [1000], 'a short range reads into a small buffer');
+    const longer = await chunksOf({ start: 0, end: 2499 });
+    assert.deepEqual(longer.sizes, [2500], 'a range longer than readChunkBytes but within largeReadChunkBytes: one read');
+    assert.deepEqual(longer.bytes, data.subarray(0, 2500));
+    const all = await chunksOf({ start: 0, end: 4499 });
+    assert.deepEqual(all.sizes, [3000, 1500]);
+    assert.deepEqual(all.bufferBytes, [3000, 3000]);
+    assert.deepEqual(all.bytes, data);
+    // The default: the blob of a 1 MiB object (1 MiB of plaintext, 24-byte header, 16 tags) is one read.
+    const defaults = createFsBlobStore(freshDir());
+    const mib = await writeBlob(defaults, randomBytes(1048576 + 24 + 16 * 16));
+    let reads = 0;
+    for await (const c of defaults.readChunks(mib, { start: 0, end: 1048576 + 24 + 16 * 16 - 1 })) {
+      reads++;
+      assert.equal(c.length, 1048856);
+    }
+    assert.equal(reads, 1);
   });
 
   it('reads inclusive byte ranges of inline and file blobs', async () => {
