@@ -143,11 +143,12 @@ describe('tampering', () => {
   });
 
   test('a flipped byte further in: the body breaks off (connection cut), it never completes with altered data', async () => {
-    const body = randomBytes(400_000);
+    const body = randomBytes(3_000_000);
     const before = new Set(blobFiles());
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'later', Body: body }));
     const file = blobFiles().find((f) => !before.has(f))!;
-    flipByte(file, 24 + 4 * (65536 + 16) + 10); // inside segment 4
+    // Inside segment 30: past the first file read (1.25 MiB, 19 segments and a bit), so the status line is gone when it fails.
+    flipByte(file, 24 + 30 * (65536 + 16) + 10);
     const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'later' }));
     assert.equal(res.$metadata.httpStatusCode, 200);
     await assert.rejects(bytes(res.Body), 'the body must not complete');
@@ -155,7 +156,18 @@ describe('tampering', () => {
     const ok = await bytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'later', Range: 'bytes=0-65535' }))).Body);
     assert.ok(ok.equals(body.subarray(0, 65536)));
     // A range that starts in it is refused before data.
-    await rejects(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'later', Range: `bytes=${4 * 65536 + 5}-${4 * 65536 + 50}` })), 'InternalError', 500);
+    await rejects(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'later', Range: `bytes=${30 * 65536 + 5}-${30 * 65536 + 50}` })), 'InternalError', 500);
+  });
+
+  test('an object read in one go (up to 1.25 MiB of blob) is authenticated whole before the status line: a flipped byte anywhere → 500', async () => {
+    const body = randomBytes(400_000);
+    const before = new Set(blobFiles());
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'one-read', Body: body }));
+    const file = blobFiles().find((f) => !before.has(f))!;
+    flipByte(file, 24 + 5 * (65536 + 16) + 10); // inside segment 5 of 7
+    await rejects(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'one-read' })), 'InternalError', 500);
+    const ok = await bytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'one-read', Range: 'bytes=0-65535' }))).Body);
+    assert.ok(ok.equals(body.subarray(0, 65536)));
   });
 
   test('a flipped byte in a small object stored inline in the database: 500 InternalError', async () => {
