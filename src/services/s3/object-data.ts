@@ -224,7 +224,8 @@ export function readSealedBlob(blobs: BlobStore, blob: BlobRef): Readable {
 
 /**
  * Like readObjectData, but the first segment the read touches is read and authenticated before this
- * resolves: a damaged or tampered start of the object fails the request with an error response
+ * resolves (in practice the whole first file read: every segment of an object whose blob fits in one
+ * read): a damaged or tampered start of the object fails the request with an error response
  * instead of a 200 whose body breaks off. A failure further in can only cut the stream (the status
  * line is gone by then); a segment's plaintext is never released before its tag verifies.
  */
