@@ -9,7 +9,7 @@
  * directory fsynced before finish() resolves, so a blob is durable before its metadata commits.
  */
 import { secureRandomBytes as randomBytes } from '../../common/random.js';
-import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, read, readdirSync, rmSync } from 'node:fs';
 import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -82,6 +82,11 @@ function fsyncDirSync(path: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/** A positioned read on libuv's pool (fs.read with a callback: no FileHandle or promise machinery per read). */
+function readAt(fd: number, buffer: Buffer, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => read(fd, buffer, 0, length, position, (e, n) => (e ? reject(e) : resolve(n))));
 }
 
 export class FsBlobStore implements BlobStore {
@@ -189,7 +194,12 @@ export class FsBlobStore implements BlobStore {
       if (range.end >= range.start) yield ref.data.subarray(range.start, range.end + 1);
       return;
     }
-    const file = await open(this.pathOf(ref.id), 'r');
+    // Opened and closed on the event loop, only the reads go to libuv's pool: an open of a file whose
+    // directory entry is cached (every object read more than once) and a close of a read-only
+    // descriptor take a few µs of syscall, while each hand-off to the pool and back costs tens of µs
+    // of CPU on the VMs we measure on (1 MiB GET: 8 % less server CPU). A cold directory lookup blocks
+    // the loop for one disk read, as the decryption of a large read does anyway.
+    const fd = openSync(this.pathOf(ref.id), 'r');
     const large = range.end + 1 - range.start > this.readChunkBytes;
     const spares = large ? this.spareLargeReadBuffers : this.spareReadBuffers;
     const buffer = spares.pop() ?? Buffer.allocUnsafeSlow(large ? this.largeReadChunkBytes : this.readChunkBytes);
@@ -197,14 +207,14 @@ export class FsBlobStore implements BlobStore {
       let position = range.start;
       while (position <= range.end) {
         const want = Math.min(buffer.length, range.end + 1 - position);
-        const { bytesRead } = await file.read(buffer, 0, want, position);
+        const bytesRead = await readAt(fd, buffer, want, position);
         if (bytesRead === 0) return; // the file is shorter than the range: the reader sees it end early
         position += bytesRead;
         yield buffer.subarray(0, bytesRead);
       }
     } finally {
       if (spares.length < (large ? 4 : 16)) spares.push(buffer);
-      await file.close();
+      closeSync(fd);
     }
   }
 
