@@ -199,8 +199,15 @@ export async function largeRows(c: Ctx): Promise<Row[]> {
         Array.from({ length: streams }, (_, j) => ({ method: 'PUT', path: `/${bucket}/${prefix}-{n}`, region, service: 's3', headers: { 'content-type': 'application/octet-stream', ...c.sse[enc].headers }, streamMiB: miB, start: i * streams + j }));
       const get = (i: number): RequestShape[] =>
         Array.from({ length: streams }, (_, j) => ({ method: 'GET', path: `/${bucket}/${prefix}-{n}`, region, service: 's3', expectBytes: size, start: i * streams + j }));
-      // Warm-up with the single stream only (the servers are warm by the time several streams run).
-      if (streams === 1) for (const side of order(0)) for (let i = 0; i < s.largeWarmup; i++) await c.load.transfers(c.targets[side], put(1000 + i));
+      // Warm-up with the single stream only (the servers are warm by the time several streams run):
+      // PUTs, then GETs of what they stored. Without the GETs the first measured GET ran at a fraction
+      // of the rest for both servers alike (the load client's first large receives on a fresh VM).
+      if (streams === 1) {
+        for (const side of order(0)) {
+          for (let i = 0; i < s.largeWarmup; i++) await c.load.transfers(c.targets[side], put(1000 + i));
+          for (let i = 0; i < s.largeWarmup; i++) await c.load.transfers(c.targets[side], get(1000 + i));
+        }
+      }
       for (const [verb, make] of [['PUT', put], ['GET', get]] as const) {
         const rates: Record<Side, number[]> = { meridian: [], baseline: [] };
         const acc: Record<Side, { cpu: number; client: number; wall: number; requests: number }> = { meridian: { cpu: 0, client: 0, wall: 0, requests: 0 }, baseline: { cpu: 0, client: 0, wall: 0, requests: 0 } };
