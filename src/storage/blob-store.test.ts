@@ -116,7 +116,7 @@ describe('fs blob store', () => {
     const whole = await copyAll(file, { start: 0, end: 4499 });
     assert.deepEqual(whole.bytes, data);
     assert.equal(whole.chunks, 5);
-    assert.equal(whole.buffers.size, 1, 'every chunk lives in the same buffer');
+    assert.equal(whole.buffers.size, 2, 'chunks alternate between two buffers (the next read runs while the reader handles one)');
     assert.deepEqual((await copyAll(file, { start: 999, end: 2000 })).bytes, data.subarray(999, 2001));
     assert.deepEqual((await copyAll(file, { start: 4499, end: 4499 })).bytes, data.subarray(4499));
     assert.deepEqual((await copyAll(inline, { start: 10, end: 19 })).bytes, data.subarray(10, 20));
@@ -170,6 +170,42 @@ describe('fs blob store', () => {
       assert.equal(c.length, 1048856);
     }
     assert.equal(reads, 1);
+  });
+
+  it('reads ahead: the next chunk is read while the reader holds the current one, which stays intact; two such reads at a time', async () => {
+    const store = createFsBlobStore(freshDir(), { inlineThreshold: 100, readChunkBytes: 1000, largeReadChunkBytes: 1000 });
+    const data = randomBytes(4500);
+    const file = await writeBlob(store, data);
+    const range = { start: 0, end: 4499 };
+    // A chunk is left unchanged until the next one is asked for, although the next read has started.
+    const readers = [0, 1, 2].map(() => store.readChunks(file, range)[Symbol.asyncIterator]());
+    const firsts = await Promise.all(readers.map((r) => r.next()));
+    const seen = readers.map(() => new Set<ArrayBufferLike>());
+    for (const [i, reader] of readers.entries()) {
+      let offset = 0;
+      let chunk = firsts[i]!;
+      while (!chunk.done) {
+        await new Promise((resolve) => setTimeout(resolve, 2)); // the read ahead lands meanwhile
+        assert.deepEqual(Buffer.from(chunk.value), data.subarray(offset, offset + chunk.value.length), `reader ${i} at ${offset}`);
+        seen[i]!.add(chunk.value.buffer);
+        offset += chunk.value.length;
+        chunk = await reader.next();
+      }
+      assert.equal(offset, 4500);
+    }
+    assert.deepEqual(
+      seen.map((s) => s.size),
+      [2, 2, 1],
+      'the first two read ahead (two buffers each), the third one chunk at a time',
+    );
+    // Leaving a read-ahead early waits for the read in flight, then closes the file.
+    const openFds = (): number => readdirSync('/proc/self/fd').length;
+    const before = openFds();
+    for await (const c of store.readChunks(file, range)) {
+      assert.equal(c.length, 1000);
+      break;
+    }
+    assert.equal(openFds(), before);
   });
 
   it('reads inclusive byte ranges of inline and file blobs', async () => {
