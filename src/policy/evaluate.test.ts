@@ -126,6 +126,9 @@ matrix('root user', [
   { name: 'other account named by id: own side implicit', principal: rootOf(OTHER), input: { resourcePolicy: bucket({ AWS: OTHER }) }, outcome: 'Allow' },
   { name: 'other account not named', principal: rootOf(OTHER), input: { resourcePolicy: bucket({ AWS: alice.arn }) }, outcome: 'ImplicitDeny', reason: NO_RP },
   { name: 'identity policies passed for root are ignored', principal: rootOf(ACCOUNT), input: { identityPolicies: [idDeny] }, outcome: 'Allow' },
+  { name: 'other account, no resource policy', principal: rootOf(OTHER), outcome: 'ImplicitDeny', reason: NO_RP },
+  { name: 'own account, mandatory resource policy absent', principal: rootOf(ACCOUNT), input: { resourcePolicyRequired: true }, outcome: 'ImplicitDeny', reason: NO_RP },
+  { name: 'own account, a resource policy that allows nothing relevant', principal: rootOf(ACCOUNT), input: { resourcePolicy: bucket({ AWS: alice.arn }, 'Allow', 's3:PutObject') }, outcome: 'Allow', statements: [] },
 ]);
 
 matrix('service principals and anonymous callers', [

@@ -136,6 +136,11 @@ function bestResourceAllow(resource: Scan | undefined, input: EvaluationInput): 
 export function evaluate(input: EvaluationInput): Decision {
   const { request } = input;
   const p = request.principal;
+  // The root user in its own account with no resource policy: no statement could deny or allow it, so
+  // the request context (3–4 µs of a 4 KiB request's ~100–200) is not built. Same answer as below.
+  if (p.type === 'Account' && !input.resourcePolicy && !input.resourcePolicyRequired && (request.resourceAccount === undefined || request.resourceAccount === p.accountId)) {
+    return { outcome: 'Allow', statements: [], conditionFailures: [] };
+  }
   const ctx = buildContext(request);
   const failures: ConditionFailure[] = [];
   // Only users and role sessions have identity policies, boundaries and session policies.
