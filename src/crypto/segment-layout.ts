@@ -140,13 +140,27 @@ export function segmentKeyForSealing(dataKey: Buffer, salt: Buffer): KeyObject {
   return deriveSegmentKey(dataKey, salt);
 }
 
-function deriveSegmentKey(dataKey: Buffer, salt: Buffer): KeyObject {
+/**
+ * The segment key's bytes for sealing a blob sealed in one call (encryptBuffer): no KeyObject, whose
+ * creation cost about as much as the AES-GCM of a 4 KiB body. The caller zeroes the bytes when done.
+ */
+export function segmentKeyBytesForSealing(dataKey: Buffer, salt: Buffer): Buffer {
+  if (dataKey.length !== DATA_KEY_SIZE) throw new RangeError(`data key must be ${DATA_KEY_SIZE} bytes, got ${dataKey.length}`);
+  return deriveSegmentKeyBytes(dataKey, salt);
+}
+
+function deriveSegmentKeyBytes(dataKey: Buffer, salt: Buffer): Buffer {
   // HKDF-SHA256 (RFC 5869) written out as its two HMACs: identical output, but a third of the cost
   // of hkdfSync, which builds KeyObjects and a job for every call (once per object read or written).
   // An empty salt is HashLen zero bytes, which is what HMAC makes of an empty key.
   const prk = createHmac('sha256', salt).update(dataKey).digest();
   const derived = createHmac('sha256', prk).update(HKDF_INFO_BLOCK_1).digest();
   prk.fill(0);
+  return derived;
+}
+
+function deriveSegmentKey(dataKey: Buffer, salt: Buffer): KeyObject {
+  const derived = deriveSegmentKeyBytes(dataKey, salt);
   const key = createSecretKey(derived); // KeyObject keeps its own copy
   derived.fill(0);
   return key;

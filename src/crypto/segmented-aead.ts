@@ -19,6 +19,7 @@ import {
   plainSizeFor,
   segmentCount,
   segmentKey,
+  segmentKeyBytesForSealing,
   segmentKeyForSealing,
   segmentNonce,
   segmentPlainLength,
@@ -27,7 +28,7 @@ import {
 const ALGORITHM = 'aes-256-gcm';
 const EMPTY = Buffer.alloc(0);
 
-function segmentCipher(key: KeyObject, prefix: Buffer, index: number, last: boolean, aad: Buffer) {
+function segmentCipher(key: KeyObject | Buffer, prefix: Buffer, index: number, last: boolean, aad: Buffer) {
   const cipher = createCipheriv(ALGORITHM, key, segmentNonce(prefix, index, last), { authTagLength: TAG_SIZE });
   if (aad.length > 0) cipher.setAAD(aad);
   return cipher;
@@ -315,16 +316,20 @@ export function createDecryptStream(
 export function encryptBuffer(dataKey: Buffer, plaintext: Buffer, aad: Buffer = EMPTY): Buffer {
   const header = newHeader();
   const { salt, prefix } = parseHeader(header);
-  const key = segmentKeyForSealing(dataKey, salt);
-  const segments = segmentCount(plaintext.length);
-  const parts: Buffer[] = [header];
-  for (let i = 0; i < segments; i++) {
-    const cipher = segmentCipher(key, prefix, i, i === segments - 1, aad);
-    parts.push(cipher.update(plaintext.subarray(i * SEGMENT_SIZE, (i + 1) * SEGMENT_SIZE)));
-    cipher.final();
-    parts.push(cipher.getAuthTag());
+  const key = segmentKeyBytesForSealing(dataKey, salt);
+  try {
+    const segments = segmentCount(plaintext.length);
+    const parts: Buffer[] = [header];
+    for (let i = 0; i < segments; i++) {
+      const cipher = segmentCipher(key, prefix, i, i === segments - 1, aad);
+      parts.push(cipher.update(plaintext.subarray(i * SEGMENT_SIZE, (i + 1) * SEGMENT_SIZE)));
+      cipher.final();
+      parts.push(cipher.getAuthTag());
+    }
+    return Buffer.concat(parts, HEADER_SIZE + plaintext.length + segments * TAG_SIZE);
+  } finally {
+    key.fill(0);
   }
-  return Buffer.concat(parts, HEADER_SIZE + plaintext.length + segments * TAG_SIZE);
 }
 
 /** Whole-buffer decryption; the plaintext size follows from the blob size. Throws CryptoIntegrityError. */
