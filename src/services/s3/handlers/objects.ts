@@ -1,5 +1,5 @@
 /** Object operations: PutObject, GetObject, HeadObject (deletes live in deletes.ts). */
-import { randomBytes } from 'node:crypto';
+import { secureRandomBytes as randomBytes } from '../../../common/random.js';
 import type { Readable } from 'node:stream';
 import { ServiceError } from '../../../common/errors.js';
 import type { BucketRecord, ObjectEncryption, ObjectVersion, StoredObjectVersion } from '../../../storage/types.js';
