@@ -4,10 +4,22 @@
  */
 import type { AuthorizationRequest, Principal } from './types.js';
 
-/** Lower-cased condition key -> values (one element for single-valued keys). */
-export type RequestContext = ReadonlyMap<string, readonly string[]>;
+/** Lower-cased condition key -> values (one element for single-valued keys); conditions and policy variables only look keys up. */
+export interface RequestContext {
+  get(lowerKey: string): readonly string[] | undefined;
+}
 
-export function buildContext(request: AuthorizationRequest): RequestContext {
+/**
+ * The request context, built on its first lookup: most statements are decided by principal, action
+ * and resource alone (a default key policy has no condition), and building it (a Map of ~20
+ * lower-cased keys) cost 3–4 µs of a 4 KiB request.
+ */
+export function lazyContext(request: AuthorizationRequest): RequestContext {
+  let built: ReadonlyMap<string, readonly string[]> | undefined;
+  return { get: (lowerKey) => (built ??= buildContext(request)).get(lowerKey) };
+}
+
+export function buildContext(request: AuthorizationRequest): ReadonlyMap<string, readonly string[]> {
   const ctx = new Map<string, readonly string[]>();
   const supplied = request.context;
   for (const key in supplied) {

@@ -234,6 +234,21 @@ describe('Decision details', () => {
     assert.equal(decide({ request: request(alice, 's3:GetObject', OBJ), identityPolicies: [notRes] }).outcome, 'ImplicitDeny');
   });
 
+  it('reads the request context only when a statement needs it (a condition or a policy variable)', () => {
+    let reads = 0;
+    const context: Record<string, string> = {};
+    Object.defineProperty(context, 'aws:SourceIp', { enumerable: true, get: () => (reads++, '10.0.0.1') });
+    const plain = decide({ request: request(alice, 's3:GetObject', OBJ, context), identityPolicies: [idAllow] });
+    assert.equal(plain.outcome, 'Allow');
+    assert.equal(reads, 0);
+    const conditional = allowPolicy('from-10', 's3:GetObject', '*', { Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } });
+    assert.equal(decide({ request: request(alice, 's3:GetObject', OBJ, context), identityPolicies: [conditional] }).outcome, 'Allow');
+    assert.equal(reads, 1);
+    const elsewhere = allowPolicy('from-192', 's3:GetObject', '*', { Condition: { IpAddress: { 'aws:SourceIp': '192.168.0.0/16' } } });
+    assert.equal(decide({ request: request(alice, 's3:GetObject', OBJ, context), identityPolicies: [elsewhere, conditional] }).outcome, 'Allow');
+    assert.equal(reads, 2); // built once per evaluation, however many statements look
+  });
+
   it('compiles each parsed policy once: evaluating twice gives equal decisions', () => {
     const input: EvaluationInput = { request: request(alice, 's3:GetObject', OBJ), identityPolicies: [idAllow] };
     assert.deepEqual(decide(input), decide(input));

@@ -4,7 +4,7 @@
  * boundary and session policies must allow.
  */
 import { describeGrant, matchAclGrant } from './acl.js';
-import { buildContext, type RequestContext } from './context.js';
+import { lazyContext, type RequestContext } from './context.js';
 import type { PrincipalMatch } from './match.js';
 import { compilePolicy, evaluateStatement } from './statement.js';
 import type {
@@ -141,7 +141,7 @@ export function evaluate(input: EvaluationInput): Decision {
   if (p.type === 'Account' && !input.resourcePolicy && !input.resourcePolicyRequired && (request.resourceAccount === undefined || request.resourceAccount === p.accountId)) {
     return { outcome: 'Allow', statements: [], conditionFailures: [] };
   }
-  const ctx = buildContext(request);
+  const ctx = lazyContext(request);
   const failures: ConditionFailure[] = [];
   // Only users and role sessions have identity policies, boundaries and session policies.
   const hasIdentity = p.type === 'User' || p.type === 'AssumedRole';
