@@ -24,7 +24,11 @@ export function buildContext(request: AuthorizationRequest): ReadonlyMap<string,
   const supplied = request.context;
   for (const key in supplied) {
     const value = supplied[key];
-    if (value === undefined) continue;
+    // An absent value after a key of the same name (in another case) removes it: the later key wins.
+    if (value === undefined) {
+      ctx.delete(key.toLowerCase());
+      continue;
+    }
     // Arrays are shared, not copied: nothing in policy/ mutates them.
     ctx.set(key.toLowerCase(), typeof value === 'string' ? [value] : value);
   }

@@ -249,6 +249,14 @@ describe('Decision details', () => {
     assert.equal(reads, 2); // built once per evaluation, however many statements look
   });
 
+  it('context keys of any case: a later key wins over an earlier one of the same name, an absent value removes it', () => {
+    const conditional = allowPolicy('from-10', 's3:GetObject', '*', { Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } });
+    const at = (context: Record<string, string | undefined>): Decision['outcome'] => decide({ request: request(alice, 's3:GetObject', OBJ, context), identityPolicies: [conditional] }).outcome;
+    assert.equal(at({ 'aws:sourceip': '192.168.0.1', 'aws:SourceIp': '10.0.0.1' }), 'Allow');
+    assert.equal(at({ 'aws:sourceip': '10.0.0.1', 'AWS:SOURCEIP': '192.168.0.1' }), 'ImplicitDeny');
+    assert.equal(at({ 'aws:sourceip': '10.0.0.1', 'aws:SourceIp': undefined }), 'ImplicitDeny');
+  });
+
   it('compiles each parsed policy once: evaluating twice gives equal decisions', () => {
     const input: EvaluationInput = { request: request(alice, 's3:GetObject', OBJ), identityPolicies: [idAllow] };
     assert.deepEqual(decide(input), decide(input));

@@ -188,13 +188,13 @@ export class Authorizer {
     const { identity, session, boundary } = await this.identityPolicies(caller);
     // globalContext returns a fresh object: the request's keys are added to it, not to a copy.
     const context = this.globalContext(caller);
-    const supplied = q.context;
-    for (const k in supplied) context[k.toLowerCase()] = supplied[k];
+    // Keys are lower-cased where the context is built (policy/context.ts), later ones winning as here.
+    Object.assign(context, q.context);
     if (q.lazyContext) {
       const { prefix, load } = q.lazyContext;
       const all = [...identity, ...session, ...(boundary ? [boundary] : []), ...(q.resourcePolicy ? [q.resourcePolicy] : [])];
       if (all.some((p) => policyMentions(p.policy, prefix))) {
-        for (const [k, v] of Object.entries(await load())) context[k.toLowerCase()] = v;
+        Object.assign(context, await load());
       }
     }
     const input: EvaluationInput = {
