@@ -136,6 +136,22 @@ describe('cryptographic operations', () => {
     await rejects(kms.send(new DecryptCommand({ CiphertextBlob: tampered, EncryptionContext: { a: '1' } })), 'InvalidCiphertextException', 400);
   });
 
+  test('a plaintext opened once (and cached) is not given for another context or for other bytes with the same tag', async () => {
+    const enc = await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('0123456789abcdef0123456789abcdef'), EncryptionContext: { a: '1' } }));
+    const blob = Buffer.from(enc.CiphertextBlob!);
+    const dec = await kms.send(new DecryptCommand({ CiphertextBlob: blob, EncryptionContext: { a: '1' } }));
+    assert.equal(Buffer.from(dec.Plaintext!).toString(), '0123456789abcdef0123456789abcdef');
+    for (const ctx of [{ a: '2' }, { a: '1', b: '2' }, undefined] as (Record<string, string> | undefined)[]) {
+      await rejects(kms.send(new DecryptCommand({ CiphertextBlob: blob, ...(ctx ? { EncryptionContext: ctx } : {}) })), 'InvalidCiphertextException', 400);
+    }
+    // The tag (the cache's id) unchanged, a byte of the encrypted body flipped.
+    const body = Buffer.from(blob);
+    body[body.length - 20]! ^= 1;
+    await rejects(kms.send(new DecryptCommand({ CiphertextBlob: body, EncryptionContext: { a: '1' } })), 'InvalidCiphertextException', 400);
+    const again = await kms.send(new DecryptCommand({ CiphertextBlob: blob, EncryptionContext: { a: '1' } }));
+    assert.equal(Buffer.from(again.Plaintext!).toString(), '0123456789abcdef0123456789abcdef');
+  });
+
   test('Decrypt with the KeyId of another key: IncorrectKeyException', async () => {
     const other = await kms.send(new CreateKeyCommand({}));
     const enc = await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('x') }));

@@ -58,8 +58,13 @@ export class KmsService {
   /** Every read and write of keys goes through this cache (see cached-key-store.ts). */
   readonly store: KmsKeyStore;
   private readonly materialCache = new Map<string, Buffer>();
-  /** Plaintexts of recently opened blobs (S3 data keys read again and again), zeroed when evicted. */
-  readonly #opened = new KeyCache<Buffer>(4096, (k) => k.fill(0));
+  /**
+   * Plaintexts of recently opened blobs (S3 data keys read again and again), zeroed when evicted.
+   * Found by the blob's authentication tag (random per ciphertext: a short id, where the whole blob
+   * and context made a long string to hash on every GET); used only for the very key, material,
+   * context and blob bytes that authenticated before.
+   */
+  readonly #opened = new KeyCache<{ keyArn: string; materialId: string; context: string; blob: Buffer; plaintext: Buffer }>(4096, (e) => e.plaintext.fill(0));
 
   constructor(readonly deps: KmsServiceDeps) {
     this.region = deps.region;
@@ -312,12 +317,15 @@ export class KmsService {
       // would crowd memory.
       if (blob.length > 1024) return openKmsCiphertext(blob, material.key, context);
       // A hit needs the same key, material, context and ciphertext bytes that authenticated before.
-      const id = `${key.arn}\0${material.id}\0${JSON.stringify(context ?? null)}\0${blob.toString('latin1')}`;
+      const id = blob.toString('latin1', blob.length - 16);
+      const contextJson = JSON.stringify(context ?? null);
       const cached = this.#opened.get(id);
       // The caller gets a copy of its own, which it may zero.
-      if (cached) return Buffer.from(cached);
+      if (cached && cached.keyArn === key.arn && cached.materialId === material.id && cached.context === contextJson && cached.blob.equals(blob)) {
+        return Buffer.from(cached.plaintext);
+      }
       const plaintext = openKmsCiphertext(blob, material.key, context);
-      if (plaintext.length <= 64) this.#opened.set(id, ownCopy(plaintext));
+      if (plaintext.length <= 64) this.#opened.set(id, { keyArn: key.arn, materialId: material.id, context: contextJson, blob: ownCopy(blob), plaintext: ownCopy(plaintext) });
       return plaintext;
     } catch (e) {
       if (e instanceof InvalidCiphertextError || (e instanceof Error && e.name === 'CryptoIntegrityError')) throw kmsError('InvalidCiphertextException', '');
