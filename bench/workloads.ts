@@ -307,7 +307,7 @@ export async function rssRows(c: Ctx): Promise<Row[]> {
       // it: each is its own stream through the server all the same, and the run writes 1 object
       // instead of `half` before the phase.
       await c.load.transfers(c.targets[side], [{ method: 'PUT', path: `/${bucket}/${prefix}-src`, region, service: 's3', streamMiB: miB }]);
-      const peak = new PeakRss([c.pids[side]]);
+      const peak = new PeakRss([c.pids[side]], { pss: true });
       const r = await c.load.transfers(c.targets[side], [
         ...Array.from({ length: half }, (_, i) => ({ method: 'PUT', path: `/${bucket}/${prefix}-in-{n}`, region, service: 's3', streamMiB: miB, start: i })),
         ...Array.from({ length: half }, () => ({ method: 'GET', path: `/${bucket}/${prefix}-src`, region, service: 's3', expectBytes: size })),
