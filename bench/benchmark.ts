@@ -368,7 +368,7 @@ export async function runBenchmark(opts: RunOptions): Promise<BenchResult> {
       if (want('replication-load')) {
         log('  replication under load, one process');
         const scenario = await setUpReplication(clients.meridian, 'bench-load-src', 'bench-load-dest');
-        rows.push(...(await replicationLoadRows(clients.meridian, scenario, s, small, rtts, 'one process', log)));
+        rows.push(...(await replicationLoadRows(clients.meridian, scenario, s, small, rtts, 'one process', log, () => meridian.logs())));
       }
       if (want('split')) {
         log('  replication under load, two processes (split mode)');
