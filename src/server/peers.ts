@@ -77,16 +77,27 @@ export function splitConfig(regions: string[], peers: Record<string, string>, ho
 const MAX_RPC_ANSWER = 64 * 1024 * 1024;
 
 /**
- * How long an RPC connection may sit unused in the pool. Short: a connection left idle across a
+ * How long an RPC connection may sit unused in the pool. Not long: a connection left idle across a
  * network partition may have been closed by the other side (a balancer whose backend died) without
  * this process hearing of it, the FIN lost with the link; the next call sent on it then waited out
- * the whole RPC timeout (5 s) after the link was back. Busy peers reuse connections within
- * milliseconds; an idle one pays a new handshake per call, about a millisecond.
+ * the whole RPC timeout (5 s) after the link was back. Not too short either: a new connection to a
+ * busy peer is not cheap. Node (libuv ≥ 1.45) accepts one connection per turn of the event loop, so
+ * a new connection waits behind every client connection queued there first: measured in split mode
+ * at 500 PUT/s, 200+ client connections queued at the home process and a global-store call on a new
+ * connection took 0.9–2.2 s (the request written within 50 ms, seen by the home 1–2 s later). At 1 s
+ * the cached reads' background refreshes (every second, remote-global-stores.ts) always found their
+ * last connection gone; 3 s keeps it for them.
  */
-export const PEER_IDLE_SOCKET_MS = 1000;
+export const PEER_IDLE_SOCKET_MS = 3000;
+/**
+ * Connections per peer for RPCs. RPCs are small and answered in milliseconds, so a burst waits for
+ * one of a few warm connections rather than opening new ones, each of which a busy peer would
+ * accept only after its queued client connections (PEER_IDLE_SOCKET_MS).
+ */
+export const PEER_RPC_SOCKETS = 4;
 const rpcAgents = {
-  http: new HttpAgent({ keepAlive: true, timeout: PEER_IDLE_SOCKET_MS }),
-  https: new HttpsAgent({ keepAlive: true, timeout: PEER_IDLE_SOCKET_MS }),
+  http: new HttpAgent({ keepAlive: true, timeout: PEER_IDLE_SOCKET_MS, maxSockets: PEER_RPC_SOCKETS }),
+  https: new HttpsAgent({ keepAlive: true, timeout: PEER_IDLE_SOCKET_MS, maxSockets: PEER_RPC_SOCKETS }),
 };
 
 /**
