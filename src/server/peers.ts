@@ -81,12 +81,12 @@ const MAX_RPC_ANSWER = 64 * 1024 * 1024;
  * network partition may have been closed by the other side (a balancer whose backend died) without
  * this process hearing of it, the FIN lost with the link; the next call sent on it then waited out
  * the whole RPC timeout (5 s) after the link was back. Not too short either: a new connection to a
- * busy peer is not cheap. Node 20 (its libuv, since libuv PR #3696) accepts one connection per turn of the event loop, so
- * a new connection waits behind every client connection queued there first: measured in split mode
- * at 500 PUT/s, 200+ client connections queued at the home process and a global-store call on a new
- * connection took 0.9–2.2 s (the request written within 50 ms, seen by the home 1–2 s later). At 1 s
- * the cached reads' background refreshes (every second, remote-global-stores.ts) always found their
- * last connection gone; 3 s keeps it for them.
+ * busy peer is not cheap. Node 20's libuv (since libuv PR #3696) accepts one connection per turn of
+ * the event loop, so a new connection waits behind every client connection queued there first:
+ * measured in split mode at 500 PUT/s, 200+ client connections queued at the home process and a
+ * global-store call on a new connection took 0.9–2.2 s (the request written within 50 ms, seen by
+ * the home 1–2 s later). At 1 s the cached reads' background refreshes (every second,
+ * remote-global-stores.ts) always found their last connection gone; 3 s keeps it for them.
  */
 export const PEER_IDLE_SOCKET_MS = 3000;
 /**
