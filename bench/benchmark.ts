@@ -25,7 +25,7 @@ import { BenchClient, type BenchRequest } from './http-client.js';
 import { OutsideLoad, PeakRss, processTree, startBaseline, startMeridian } from './processes.js';
 import { LoadClient } from './load-driver.js';
 import { geometricMean, ratioRows, summarise, type TargetCheck } from './targets.js';
-import { largeRows, listRows, mediumRows, rssRows, smallRows, type Ctx } from './workloads.js';
+import { largeRows, listRows, mediumRows, rssRows, smallRows, warmUp, type Ctx, type WarmupCurve } from './workloads.js';
 import { createBucket, enableVersioning, kmsCreateKey, setUpReplication } from './scenario.js';
 import { sseComparisonRows } from './sse.js';
 import { replicationLoadRows, splitModeRows } from './replication-rows.js';
@@ -38,6 +38,12 @@ export interface BenchSettings {
   concurrency: number;
   smallSize: number;
   smallWarmupMs: number;
+  /**
+   * Before the first measured row: rounds of this length of each small-object request against each
+   * server until its rate levels off, at most warmupMaxRounds per request kind (workloads.ts warmUp).
+   */
+  warmupRoundMs: number;
+  warmupMaxRounds: number;
   /** Timed rounds per server per 4 KiB workload (alternating servers), and each round's length. */
   smallRounds: number;
   smallRoundMs: number;
@@ -79,6 +85,8 @@ export const PRESETS: Record<Mode, BenchSettings> = {
     concurrency: 32,
     smallSize: 4096,
     smallWarmupMs: 500,
+    warmupRoundMs: 1_000,
+    warmupMaxRounds: 8,
     smallRounds: 5,
     smallRoundMs: 1_000,
     largeSize: 64 * 1024 * 1024,
@@ -105,6 +113,8 @@ export const PRESETS: Record<Mode, BenchSettings> = {
     concurrency: 32,
     smallSize: 4096,
     smallWarmupMs: 500,
+    warmupRoundMs: 500,
+    warmupMaxRounds: 4,
     smallRounds: 2,
     smallRoundMs: 1_000,
     largeSize: 64 * 1024 * 1024,
@@ -131,6 +141,8 @@ export const PRESETS: Record<Mode, BenchSettings> = {
     concurrency: 4,
     smallSize: 4096,
     smallWarmupMs: 0,
+    warmupRoundMs: 200,
+    warmupMaxRounds: 1,
     smallRounds: 1,
     smallRoundMs: 200,
     largeSize: 4 * 1024 * 1024,
@@ -187,6 +199,8 @@ export interface BenchResult {
   startedAt: string;
   durationS: number;
   rows: Row[];
+  /** Rates of the warm-up rounds before the first row (workloads.ts warmUp), per request kind. */
+  warmup?: WarmupCurve[];
   /** Issue 12's targets checked against the rows (bench/targets.ts). */
   targets?: TargetCheck[];
   /** Geometric mean of the ratio workloads (bench/targets.ts ratioRows). */
@@ -265,6 +279,7 @@ export async function runBenchmark(opts: RunOptions): Promise<BenchResult> {
   // This process's tree: the servers, the load client and anything else the run starts.
   const outside = new OutsideLoad([process.pid]);
   let outsideCpuShare: number | undefined;
+  let warmup: WarmupCurve[] | undefined;
   try {
     // ------------------------------------------------------------------------------ setup
     const bucket = 'bench-objects';
@@ -286,7 +301,12 @@ export async function runBenchmark(opts: RunOptions): Promise<BenchResult> {
     };
     const ctx: Ctx = { s, load, targets, pids, bucket, region, sse, log };
     // Peak RSS over the throughput workloads (small, medium, large), each server's whole process tree.
-    const throughputPeak = want('small') || want('medium') || want('large') ? new PeakRss([pids.meridian, pids.baseline]) : undefined;
+    const throughput = want('small') || want('medium') || want('large');
+    if (throughput) {
+      log('warming up both servers (small objects, until each rate levels off)');
+      warmup = await warmUp(ctx);
+    }
+    const throughputPeak = throughput ? new PeakRss([pids.meridian, pids.baseline]) : undefined;
     if (want('small')) rows.push(...(await smallRows(ctx)));
     if (want('medium')) rows.push(...(await mediumRows(ctx)));
     if (want('large')) rows.push(...(await largeRows(ctx)));
@@ -400,6 +420,7 @@ export async function runBenchmark(opts: RunOptions): Promise<BenchResult> {
     startedAt: startedAt.toISOString(),
     durationS: (performance.now() - t0) / 1000,
     rows,
+    ...(warmup && warmup.length > 0 ? { warmup } : {}),
     geometricMean: geometricMean(ratioRows(rows).map((r) => r.ratio)),
   };
   result.targets = summarise(result);

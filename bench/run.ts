@@ -7,9 +7,11 @@
  *                       use `npm run --silent bench -- --json` so npm's banner stays off stdout)
  *   --save FILE         also write the JSON results to FILE
  *   --concurrency N     requests in flight for the 4 KiB workloads (default 32)
- *   --rounds N          timed rounds per server per 4 KiB workload (default 7)
- *   --round-seconds S   length of one round (default 2)
- *   --iterations N      64 MiB PUTs and GETs per server per workload (default 11)
+ *   --rounds N          timed rounds per server per 4 KiB and 1 MiB workload (default 5)
+ *   --round-seconds S   length of one round (default 1)
+ *   --warmup-rounds N   at most N warm-up rounds per small-object request kind and server before the
+ *                       first row, fewer once the rate levels off (default 8; 0: no warm-up)
+ *   --iterations N      64 MiB PUTs and GETs per server per workload (default 5)
  *   --large-mib N       size of the large objects in MiB (default 64)
  *   --objects N         objects replicated for the lag figures (default 200)
  *   --writers N[,M]     replication writer counts, one lag measurement each; a writer waits for its
@@ -77,6 +79,13 @@ function parseArgs(argv: string[]): Args {
       case '--round-seconds':
         overrides.smallRoundMs = num(a, argv[++i]) * 1000;
         break;
+      case '--warmup-rounds': {
+        const v = argv[++i];
+        const n = Number(v);
+        if (v === undefined || !Number.isInteger(n) || n < 0) throw new Error(`${a} needs a whole number (0: no warm-up)`);
+        overrides.warmupMaxRounds = n;
+        break;
+      }
       case '--iterations':
         overrides.largeIterations = Math.round(num(a, argv[++i]));
         break;
