@@ -89,7 +89,8 @@ export async function replicationLoadRows(
 
 /** The same rows with the source and destination regions in two processes. */
 export async function splitModeRows(s: BenchSettings, small: Buffer, rtts: number[], log: (l: string) => void): Promise<Row[]> {
-  const pair = await startSplitPair({ AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', MERIDIAN_LOG_LEVEL: 'info' });
+  // Deployed as docs/deployment.md recommends: each process listens for the other on a port of its own.
+  const pair = await startSplitPair({ AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', MERIDIAN_LOG_LEVEL: 'info' }, { peerListeners: true });
   const client = new BenchClient(pair.east1.httpEndpoint, { accessKeyId: pair.east1.accessKeyId, secretAccessKey: pair.east1.secretAccessKey }, 256);
   try {
     const scenario = await setUpReplication(client, 'bench-split-src', 'bench-split-dest');

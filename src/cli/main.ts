@@ -37,6 +37,8 @@ async function serve(opts: { regions?: string; peer?: string[]; home?: string; m
   if (config.split) {
     const peers = Object.entries(config.split.peers).map(([r, u]) => `${r}=${u}`).join(', ') || 'none';
     out(`Serving regions ${config.split.regions.join(', ')}; peers: ${peers}; global stores (IAM, accounts, bucket names) owned by ${config.split.home}`);
+    const forPeers = [m.peerPort !== undefined ? `http://${config.host}:${m.peerPort}` : '', m.peerTlsPort !== undefined ? `https://${config.host}:${m.peerTlsPort}` : ''].filter(Boolean);
+    if (forPeers.length > 0) out(`Listening for peers on ${forPeers.join(' and ')} (MERIDIAN_PEER_PORT, MERIDIAN_PEER_TLS_PORT)`);
   }
   if (m.certFile) out(m.operatorCert ? `TLS certificate (MERIDIAN_TLS_CERT): ${m.certFile}` : `TLS certificate (for AWS_CA_BUNDLE): ${m.certFile}`);
   if (m.rootGenerated) {

@@ -40,6 +40,9 @@ export function isClusterWorker(): boolean {
 export interface PrimaryStarted {
   httpPort: number;
   httpsPort?: number;
+  /** Never set here: peer listeners are split mode's, which runs one process (config.ts workersFor). */
+  peerPort?: number;
+  peerTlsPort?: number;
   certFile?: string;
   operatorCert?: boolean;
   root: RootCredentials;

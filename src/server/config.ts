@@ -41,6 +41,14 @@ export interface Config {
   replicationLeaseMs: number;
   /** Split mode (MERIDIAN_REGIONS set): the regions served here, the peers serving others, the home region. */
   split?: SplitConfig;
+  /**
+   * Split mode: listeners of their own for the other processes (MERIDIAN_PEER_PORT over HTTP,
+   * MERIDIAN_PEER_TLS_PORT over HTTPS with the server's certificate; 0 means an ephemeral port), so
+   * a peer's new connection is not queued behind clients' ones (docs/decisions.md, "A listener of its
+   * own for peer traffic"). Peers reach this process there when their --peer URL names that port.
+   */
+  peerPort?: number;
+  peerTlsPort?: number;
   /** URL that receives every replication event as an S3 event notification (POST, JSON). */
   replicationWebhook?: string;
   /** Replication Time Control threshold (AWS: 15 minutes; shorter only for tests). */
@@ -137,6 +145,12 @@ function int(name: string, value: string | undefined, fallback: number): number 
   return n;
 }
 
+function port(name: string, value: string): number {
+  const n = Number(value);
+  if (value === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a TCP port (0-65535; 0: any free port), got '${value}'`);
+  return n;
+}
+
 function positive(name: string, value: string | undefined, fallback: number): number {
   const n = int(name, value, fallback);
   if (n === 0) throw new Error(`${name} must be a positive integer, got '${value}'`);
@@ -194,6 +208,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       connectMs: positive('MERIDIAN_PEER_CONNECT_TIMEOUT_MS', env.MERIDIAN_PEER_CONNECT_TIMEOUT_MS, DEFAULT_PEER_TIMEOUTS.connectMs),
       rpcMs: positive('MERIDIAN_PEER_RPC_TIMEOUT_MS', env.MERIDIAN_PEER_RPC_TIMEOUT_MS, DEFAULT_PEER_TIMEOUTS.rpcMs),
     };
+  }
+  for (const [name, key] of [['MERIDIAN_PEER_PORT', 'peerPort'], ['MERIDIAN_PEER_TLS_PORT', 'peerTlsPort']] as const) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (!config.split) throw new Error(`${name} is for split mode: set MERIDIAN_REGIONS (and the peers) too, or leave ${name} unset`);
+    config[key] = port(name, value);
   }
   if (env.MERIDIAN_METADATA_URL) {
     if (!isPostgresUrl(env.MERIDIAN_METADATA_URL)) throw new Error(`MERIDIAN_METADATA_URL must be a postgres:// or postgresql:// URL, got '${env.MERIDIAN_METADATA_URL.replace(/\/\/[^@/]*@/, '//…@')}'`);

@@ -21,6 +21,9 @@ export interface RunningMeridian {
   https?: HttpsServer;
   httpPort: number;
   httpsPort?: number;
+  /** Split mode: the listeners for peers (MERIDIAN_PEER_PORT, MERIDIAN_PEER_TLS_PORT), when configured. */
+  peerPort?: number;
+  peerTlsPort?: number;
   certFile?: string;
   /** Whether certFile is the operator's (MERIDIAN_TLS_CERT) rather than generated. */
   operatorCert?: boolean;
@@ -71,6 +74,8 @@ function refuseConnect(server: Server | HttpsServer): void {
   });
 }
 
+const pick = ({ cert, key }: { cert: string | Buffer; key: string | Buffer }) => ({ cert, key });
+
 export async function startMeridian(config: Config, opts: { clock?: Clock; log?: Logger; group?: WorkerGroup } = {}): Promise<RunningMeridian> {
   const log = opts.log ?? createLogger(config.logLevel);
   const clock = opts.clock ?? (config.testClock ? new OffsetClock() : systemClock);
@@ -86,39 +91,51 @@ export async function startMeridian(config: Config, opts: { clock?: Clock; log?:
 
   const pipelineStages = new RequestPipeline(fabric);
   const limits = config.limits;
-  const http = createServer(serverOptions(limits), createRequestListener(pipelineStages, log, false, limits));
-  acceptAnyExpectation(http);
-  refuseConnect(http);
-  capConnections(http, limits, log);
-  const httpPort = await listen(http, config.port, config.host);
+  // The certificate of the HTTPS listeners, read (or generated) once for both.
+  let certificate: Promise<Awaited<ReturnType<typeof loadOrCreateCertificate>>> | undefined;
+  const tlsCertificate = () =>
+    (certificate ??= config.tlsCertFile && config.tlsKeyFile ? Promise.resolve(loadOperatorCertificate(config.tlsCertFile, config.tlsKeyFile)) : loadOrCreateCertificate(config.dataDir));
+  const servers: (Server | HttpsServer)[] = [];
+  const serve = async (tls: boolean, port: number): Promise<{ server: Server | HttpsServer; port: number }> => {
+    const server = tls
+      ? createHttpsServer({ ...serverOptions(limits), ...pick(await tlsCertificate()) }, createRequestListener(pipelineStages, log, true, limits))
+      : createServer(serverOptions(limits), createRequestListener(pipelineStages, log, false, limits));
+    acceptAnyExpectation(server);
+    refuseConnect(server);
+    capConnections(server, limits, log);
+    servers.push(server);
+    return { server, port: await listen(server, port, config.host) };
+  };
+  const http = await serve(false, config.port);
   const running: RunningMeridian = {
     fabric,
-    http,
-    httpPort,
+    http: http.server as Server,
+    httpPort: http.port,
     root: credentials,
     rootGenerated: generated,
     close: async () => {
-      const closing: Promise<void>[] = [new Promise((r) => http.close(() => r()))];
-      http.closeAllConnections();
-      if (running.https) {
-        const https = running.https;
-        closing.push(new Promise((r) => https.close(() => r())));
-        https.closeAllConnections();
-      }
-      await Promise.all(closing);
+      await Promise.all(
+        servers.map((server) => {
+          const closed = new Promise<void>((r) => server.close(() => r()));
+          server.closeAllConnections();
+          return closed;
+        }),
+      );
       await fabric.close();
     },
   };
   if (config.tlsPort !== null) {
-    const tls = config.tlsCertFile && config.tlsKeyFile ? loadOperatorCertificate(config.tlsCertFile, config.tlsKeyFile) : await loadOrCreateCertificate(config.dataDir);
-    const https = createHttpsServer({ ...serverOptions(limits), cert: tls.cert, key: tls.key }, createRequestListener(pipelineStages, log, true, limits));
-    acceptAnyExpectation(https);
-    refuseConnect(https);
-    capConnections(https, limits, log);
-    running.https = https;
-    running.httpsPort = await listen(https, config.tlsPort, config.host);
+    const https = await serve(true, config.tlsPort);
+    running.https = https.server as HttpsServer;
+    running.httpsPort = https.port;
+    const tls = await tlsCertificate();
     running.certFile = tls.certFile;
     running.operatorCert = config.tlsCertFile !== undefined;
   }
+  // Split mode: the other processes' connections accepted on listeners of their own. Node accepts one
+  // connection per turn of the event loop, so on the clients' listener a peer's new connection waits
+  // behind every client connection queued before it (seconds under load); here nothing is ahead of it.
+  if (config.peerPort !== undefined) running.peerPort = (await serve(false, config.peerPort)).port;
+  if (config.peerTlsPort !== undefined) running.peerTlsPort = (await serve(true, config.peerTlsPort)).port;
   return running;
 }

@@ -21,6 +21,8 @@ export async function freePort(): Promise<number> {
 export interface SplitPair {
   east1: MeridianProcess;
   east2: MeridianProcess;
+  /** With `peerListeners`: the port each side listens on for the other. */
+  peerPorts?: Record<'east1' | 'east2', number>;
   /** (Re)start one side on its port and data directory. */
   start(side: 'east1' | 'east2'): Promise<MeridianProcess>;
   stop(): Promise<void>;
@@ -39,6 +41,11 @@ export interface SplitPairOptions {
   ports?: Record<'east1' | 'east2', number>;
   /** The regions each side serves (default: us-east-1 on east1, the home; us-east-2 on east2). */
   regions?: Partial<Record<'east1' | 'east2', string[]>>;
+  /**
+   * Each side also listens for its peer on a port of its own (MERIDIAN_PEER_PORT), and the other
+   * side's --peer URL names that port instead of the clients' one.
+   */
+  peerListeners?: boolean;
 }
 
 export async function startSplitPair(env: Record<string, string> = {}, opts: SplitPairOptions = {}): Promise<SplitPair> {
@@ -52,6 +59,9 @@ export async function startSplitPair(env: Record<string, string> = {}, opts: Spl
   const regionsOf = { east1: opts.regions?.east1 ?? ['us-east-1'], east2: opts.regions?.east2 ?? ['us-east-2'] };
   const other = { east1: 'east2', east2: 'east1' } as const;
   const pair = {} as SplitPair;
+  const peerPorts = opts.peerListeners ? { east1: await freePort(), east2: await freePort() } : undefined;
+  if (peerPorts) pair.peerPorts = peerPorts;
+  const peerPortOf = peerPorts ?? ports;
   pair.start = async (side) => {
     const peer = other[side];
     const m = await startMeridianProcess({
@@ -59,8 +69,8 @@ export async function startSplitPair(env: Record<string, string> = {}, opts: Spl
       tls: opts.tls?.[side] ?? false,
       accessKeyId,
       secretAccessKey,
-      args: ['--regions', regionsOf[side].join(','), ...regionsOf[peer].flatMap((r) => ['--peer', `${r}=${opts.via?.[peer] ?? `http://127.0.0.1:${ports[peer]}`}`]), '--home', 'us-east-1'],
-      env: { MERIDIAN_PORT: String(ports[side]), MERIDIAN_PEER_SECRET: secret, ...env, ...opts.sideEnv?.[side] },
+      args: ['--regions', regionsOf[side].join(','), ...regionsOf[peer].flatMap((r) => ['--peer', `${r}=${opts.via?.[peer] ?? `http://127.0.0.1:${peerPortOf[peer]}`}`]), '--home', 'us-east-1'],
+      env: { MERIDIAN_PORT: String(ports[side]), ...(peerPorts ? { MERIDIAN_PEER_PORT: String(peerPorts[side]) } : {}), MERIDIAN_PEER_SECRET: secret, ...env, ...opts.sideEnv?.[side] },
     });
     pair[side] = m;
     return m;
