@@ -2,7 +2,7 @@
  * Server CPU per request, measured from /proc/<pid>/stat around a fixed number of requests
  * (`node bin/run-ts.mjs scripts/request-cost.ts put,get,head,get1m --n 2000`). Optionally with a CPU
  * profile of the server (`--prof DIR`: node --cpu-prof, written when the server exits) or GC traces
- * (`--trace-gc`); `put+get` runs 4 KiB PUTs with 4 KiB GETs alongside and reports the GETs' latency; `--large-in-flight N` runs N 64 MiB transfers at once (default 1), `--large-in-flight-1m N` N 1 MiB ones (default 4). A tool for finding where a request's time goes; `npm run bench` is the benchmark.
+ * (`--trace-gc`); `put+get` runs 4 KiB PUTs with 4 KiB GETs alongside and reports the GETs' latency; `--large-in-flight N` runs N 64 MiB transfers at once (default 1), `--large-in-flight-1m N` N 1 MiB ones (default 4); `--objects N` spreads GETs and HEADs over N objects (default 64). A tool for finding where a request's time goes; `npm run bench` is the benchmark.
  */
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -181,7 +181,8 @@ try {
     if (op.startsWith('put')) {
       one = () => put(`${op}-${seq++}`, size);
     } else {
-      const objects = Math.min(count, 64);
+      // --objects N: GETs and HEADs spread over N objects (default 64: every row cached and warm).
+      const objects = Number(opt('--objects', String(Math.min(count, 64))));
       for (let i = 0; i < objects; i++) await put(`${op}-obj-${i}`, size);
       const verb = op === 'head' ? 'HEAD' : 'GET';
       one = async (i) => {
