@@ -11,7 +11,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectAttributesCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, PutBucketPolicyCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectAttributesCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectVersionsCommand, PutBucketPolicyCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { eventually, s3Client } from '../support/clients.js';
 import { meridianCli } from '../support/meridian-cli.js';
 import { signedFetch } from './signed-fetch.js';
@@ -55,6 +55,20 @@ describe('split mode: one process per region', () => {
     // The destination key lives in the us-east-2 process only.
     assert.match(pair.east2.logs(), /region opened.*us-east-2|us-east-2.*region opened/);
     assert.doesNotMatch(pair.east1.logs(), /"region":"us-east-2","dir"/);
+  });
+
+  it('ListBuckets in either process gives a bucket of the other\'s region its real creation date', async () => {
+    const before = Date.now();
+    await s3Client(pair.east2, 'us-east-2').send(new CreateBucketCommand({ Bucket: 'created-in-east2', CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
+    const dates = [];
+    for (const m of [pair.east1, pair.east2]) {
+      const listed = (await s3Client(m, 'us-east-1').send(new ListBucketsCommand({}))).Buckets!.find((b) => b.Name === 'created-in-east2');
+      assert.equal(listed?.BucketRegion, 'us-east-2');
+      dates.push(listed!.CreationDate!.getTime());
+    }
+    // Whole seconds in the XML: the date may read up to a second before the call started.
+    assert.ok(dates[0]! >= before - 1000 && dates[0]! <= Date.now(), `creation date ${new Date(dates[0]!).toISOString()} is now, not the epoch`);
+    assert.equal(dates[1], dates[0], 'both processes report the same date');
   });
 
   it('replicates SSE-C objects sealed: the other process stores the ciphertext and reads it with the same customer key', async () => {

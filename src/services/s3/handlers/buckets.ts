@@ -58,12 +58,19 @@ export const listBuckets: S3Handler = async (ctx, req) => {
     .filter((e) => e.name.startsWith(prefix) && (!regionFilter || e.region === regionFilter) && (after === undefined || e.name > after))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   const page = entries.slice(0, limit);
-  const buckets = [];
-  for (const e of page) {
-    const store = await ctx.peers.regionStore(e.region);
-    const record = await store?.getBucket(e.name);
-    buckets.push({ Name: e.name, CreationDate: xmlDate(record?.createdAt ?? 0), BucketRegion: e.region, BucketArn: `arn:aws:s3:::${e.name}` });
-  }
+  // The creation date is in the bucket's record, kept by its region: here, or (split mode) by the
+  // process serving that region, asked a few buckets at a time.
+  const created = new Array<number | undefined>(page.length);
+  let next = 0;
+  const lookUp = async () => {
+    for (let i = next++; i < page.length; i = next++) {
+      const e = page[i]!;
+      const store = await ctx.peers.regionStore(e.region);
+      created[i] = (store ? await store.getBucket(e.name) : await ctx.peers.bucket?.(e.region, e.name))?.createdAt;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, page.length) }, lookUp));
+  const buckets = page.map((e, i) => ({ Name: e.name, CreationDate: xmlDate(created[i] ?? 0), BucketRegion: e.region, BucketArn: `arn:aws:s3:::${e.name}` }));
   const truncated = entries.length > page.length;
   return xmlResponse('ListAllMyBucketsResult', {
     Buckets: { Bucket: buckets },
