@@ -11,7 +11,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectAttributesCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectVersionsCommand, PutBucketPolicyCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectAttributesCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectVersionsCommand, PutBucketPolicyCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { eventually, s3Client } from '../support/clients.js';
 import { meridianCli } from '../support/meridian-cli.js';
 import { signedFetch } from './signed-fetch.js';
@@ -69,6 +69,20 @@ describe('split mode: one process per region', () => {
     // Whole seconds in the XML: the date may read up to a second before the call started.
     assert.ok(dates[0]! >= before - 1000 && dates[0]! <= Date.now(), `creation date ${new Date(dates[0]!).toISOString()} is now, not the epoch`);
     assert.equal(dates[1], dates[0], 'both processes report the same date');
+  });
+
+  it('a copy from a bucket another process serves is refused as not implemented, saying how to copy instead', async () => {
+    const east2 = s3Client(pair.east2, 'us-east-2');
+    const east1 = s3Client(pair.east1, 'us-east-1');
+    await east2.send(new CreateBucketCommand({ Bucket: 'copy-from-east2', CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
+    await east2.send(new PutObjectCommand({ Bucket: 'copy-from-east2', Key: 'k', Body: 'source bytes' }));
+    await east1.send(new CreateBucketCommand({ Bucket: 'copy-into-east1' }));
+    await assert.rejects(east1.send(new CopyObjectCommand({ Bucket: 'copy-into-east1', Key: 'k', CopySource: 'copy-from-east2/k' })), (e: { name: string; message: string; $metadata: { httpStatusCode?: number } }) => {
+      assert.equal(e.name, 'NotImplemented');
+      assert.equal(e.$metadata.httpStatusCode, 501);
+      assert.match(e.message, /copy-from-east2 is in us-east-2, which another Meridian process serves .*GET the object from us-east-2 and PUT it here/);
+      return true;
+    });
   });
 
   it('replicates SSE-C objects sealed: the other process stores the ciphertext and reads it with the same customer key', async () => {

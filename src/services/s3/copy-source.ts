@@ -10,7 +10,7 @@ import { ServiceError } from '../../common/errors.js';
 import { createChecksum, type ChecksumAlgorithm, type IncrementalChecksum } from '../../crypto/index.js';
 import type { BucketRecord, StoredObjectVersion } from '../../storage/types.js';
 import { inlineObjectData, readObjectData, type ByteRange } from './object-data.js';
-import { invalidArgument, invalidRequest, noSuchBucket, noSuchKey, noSuchVersion } from './s3-errors.js';
+import { copyAcrossProcesses, invalidArgument, invalidRequest, noSuchBucket, noSuchKey, noSuchVersion } from './s3-errors.js';
 import type { RequestAuthorizer, S3Context } from './s3-context.js';
 import type { S3Request } from './s3-request.js';
 import { checkVersionId } from './versions.js';
@@ -63,8 +63,9 @@ async function sourceContext(ctx: S3Context, bucketName: string): Promise<{ ctx:
   if (!entry || entry.region === ctx.region) throw noSuchBucket(bucketName);
   // Cross-region copy: the source's bytes, keys and metadata stay with its own region.
   const remote = await ctx.peers.region?.(entry.region);
-  const bucket = await remote?.meta.getBucket(bucketName);
-  if (!remote || !bucket) throw noSuchBucket(bucketName);
+  if (!remote) throw copyAcrossProcesses(bucketName, entry.region);
+  const bucket = await remote.meta.getBucket(bucketName);
+  if (!bucket) throw noSuchBucket(bucketName);
   return { ctx: remote, bucket };
 }
 

@@ -37,6 +37,19 @@ export function notImplemented(operation: string): ServiceError {
   return new ServiceError('NotImplemented', 501, `Meridian does not implement ${operation} yet.`, { Operation: operation });
 }
 
+/**
+ * Split mode: a copy (CopyObject, UploadPartCopy) whose source bucket is in a region another process
+ * serves. The source's bytes, keys and KMS stay with that process; copying across is not built.
+ */
+export function copyAcrossProcesses(bucket: string, region: string): ServiceError {
+  return new ServiceError(
+    'NotImplemented',
+    501,
+    `The copy source bucket ${bucket} is in ${region}, which another Meridian process serves (split mode), and copying between processes is not supported. Copy through a client instead: GET the object from ${region} and PUT it here.`,
+    { BucketName: bucket },
+  );
+}
+
 /** Wrong region for the bucket: botocore re-signs for <Region> and retries (reference §7.3). */
 export function wrongRegion(signedRegion: string, bucketRegion: string): ServiceError {
   return new ServiceError(

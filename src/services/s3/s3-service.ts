@@ -13,7 +13,7 @@ import { BODY_KEY_OPERATIONS, bodyConditionKeys, s3ConditionKeys } from './condi
 import { s3Authorizations, type S3Authorization } from './iam-actions.js';
 import { readSmallBody } from './request-body.js';
 import { authorizeS3, type S3Target } from './s3-authorize.js';
-import { noSuchBucket, notImplemented, wrongRegion } from './s3-errors.js';
+import { copyAcrossProcesses, noSuchBucket, notImplemented, wrongRegion } from './s3-errors.js';
 import type { RequestAuthorizer, S3Context } from './s3-context.js';
 import type { S3Request } from './s3-request.js';
 import { refineByHeaders, resolveS3Operation, type S3Operation } from './operations.js';
@@ -126,6 +126,7 @@ export class S3Service {
   private async findBucket(name: string): Promise<{ bucket: BucketRecord; meta: RegionMetadataStore }> {
     const entry = await this.ctx.directory.lookup(name);
     const meta = entry ? await this.ctx.peers.regionStore(entry.region) : undefined;
+    if (entry && !meta) throw copyAcrossProcesses(name, entry.region);
     const bucket = await meta?.getBucket(name);
     if (!bucket || !meta) throw noSuchBucket(name);
     return { bucket, meta };
