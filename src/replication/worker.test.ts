@@ -130,8 +130,9 @@ describe('replication worker', () => {
     });
     await putVersion('a', 'v1');
     worker.start();
-    // The status is recorded first, then the task is removed: wait for both.
-    await until(async () => (await store.getObjectVersion('src', 'a', 'v1'))?.replicationStatus === 'FAILED' && (await store.countOutboxTasks()) === 0);
+    // The status is recorded with the task's removal, and the event follows once that is durable
+    // (the commit is visible to readers a moment before): wait for all three.
+    await until(async () => (await store.getObjectVersion('src', 'a', 'v1'))?.replicationStatus === 'FAILED' && (await store.countOutboxTasks()) === 0 && events.some((e) => e.kind === 'failed'));
     const v = await store.getObjectVersion('src', 'a', 'v1');
     assert.equal(v?.replicationDetail?.dst?.failureReason, 'DstPutObjectNotPermitted');
     assert.equal(await store.countOutboxTasks(), 0);
