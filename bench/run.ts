@@ -127,7 +127,7 @@ function parseArgs(argv: string[]): Args {
         break;
       case '-h':
       case '--help':
-        process.stdout.write('usage: npm run bench -- [--quick | --smoke] [--json] [--save FILE] [--concurrency N] [--rounds N] [--round-seconds S] [--iterations N] [--large-mib N] [--objects N] [--writers N,M] [--poll-ms N] [--streams N] [--list-keys N] [--rss-sizes A,B] [--rss-clients N] [--rate N] [--workers N] [--only small,medium,large,list,rss,sse,replication,replication-load,split]\n');
+        process.stdout.write('usage: npm run bench -- [--quick | --smoke] [--json] [--save FILE] [--concurrency N] [--rounds N] [--round-seconds S] [--warmup-rounds N] [--iterations N] [--large-mib N] [--objects N] [--writers N,M] [--poll-ms N] [--streams N] [--list-keys N] [--rss-sizes A,B] [--rss-clients N] [--rate N] [--workers N] [--only small,medium,large,list,rss,sse,replication,replication-load,split]\n');
         process.exit(0);
         break;
       default:
