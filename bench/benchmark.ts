@@ -302,7 +302,7 @@ export async function runBenchmark(opts: RunOptions): Promise<BenchResult> {
     const ctx: Ctx = { s, load, targets, pids, bucket, region, sse, log };
     // Peak RSS over the throughput workloads (small, medium, large), each server's whole process tree.
     const throughput = want('small') || want('medium') || want('large');
-    if (throughput) {
+    if (throughput && s.warmupMaxRounds > 0 && s.warmupRoundMs > 0) {
       log('warming up both servers (small objects, until each rate levels off)');
       warmup = await warmUp(ctx);
     }
