@@ -136,6 +136,11 @@ export async function startMeridian(config: Config, opts: { clock?: Clock; log?:
   // connection per turn of the event loop, so on the clients' listener a peer's new connection waits
   // behind every client connection queued before it (seconds under load); here nothing is ahead of it.
   if (config.peerPort !== undefined) running.peerPort = (await serve(false, config.peerPort)).port;
-  if (config.peerTlsPort !== undefined) running.peerTlsPort = (await serve(true, config.peerTlsPort)).port;
+  if (config.peerTlsPort !== undefined) {
+    running.peerTlsPort = (await serve(true, config.peerTlsPort)).port;
+    // The peers' MERIDIAN_PEER_CA needs it even when clients have no HTTPS port.
+    running.certFile ??= (await tlsCertificate()).certFile;
+    running.operatorCert ??= config.tlsCertFile !== undefined;
+  }
   return running;
 }
