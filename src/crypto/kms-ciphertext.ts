@@ -8,6 +8,7 @@
  * everything before the IV plus the canonical encryption context: a blob relabelled to another key
  * or material, or opened with a different context, fails authentication.
  */
+import { isWellFormedText } from '../common/unicode.js';
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { secureRandomBytes as randomBytes } from '../common/random.js';
 import { InvalidCiphertextError } from './errors.js';
@@ -33,8 +34,6 @@ const MIN_BLOB_SIZE = 1 + 2 + 1 + MATERIAL_ID_SIZE + IV_SIZE + TAG_SIZE;
 const KEY_ARN = /^arn:[^:]+:kms:[^:]*:[^:]*:key\/.+$/;
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 const MATERIAL_ID = /^[0-9a-f]{64}$/;
-/** With the u flag this matches only unpaired surrogates, which UTF-8 cannot encode faithfully. */
-const LONE_SURROGATE = /[\ud800-\udfff]/u;
 
 /** ARNs already seen valid: every SSE-KMS GET parses a blob naming one of a few keys. */
 const validArns = new Set<string>();
@@ -50,7 +49,7 @@ function isKeyArn(s: string): boolean {
 
 function utf8(s: unknown, what: string): Buffer {
   if (typeof s !== 'string') throw new TypeError(`encryption context ${what} must be a string`);
-  if (LONE_SURROGATE.test(s)) throw new TypeError(`encryption context ${what} is not well-formed Unicode`);
+  if (!isWellFormedText(s)) throw new TypeError(`encryption context ${what} is not well-formed Unicode`);
   return Buffer.from(s, 'utf8');
 }
 

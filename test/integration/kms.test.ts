@@ -126,6 +126,13 @@ describe('cryptographic operations', () => {
     assert.equal(dec.EncryptionAlgorithm, 'SYMMETRIC_DEFAULT');
   });
 
+  test('an encryption context with an unpaired surrogate (no UTF-8 form) is a ValidationException, not a 500', async () => {
+    for (const context of [{ a: '\ud800' }, { '\udc00': 'v' }] as Record<string, string>[]) {
+      await rejects(kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('x'), EncryptionContext: context })), 'ValidationException', 400);
+      await rejects(kms.send(new GenerateDataKeyCommand({ KeyId: keyId, KeySpec: 'AES_128', EncryptionContext: context })), 'ValidationException', 400);
+    }
+  });
+
   test('a different or missing encryption context: InvalidCiphertextException', async () => {
     const enc = await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('bound'), EncryptionContext: { a: '1' } }));
     for (const ctx of [{ a: '2' }, { A: '1' }, { a: '1', b: '2' }, undefined] as (Record<string, string> | undefined)[]) {

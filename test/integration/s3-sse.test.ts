@@ -174,6 +174,17 @@ describe('SSE-KMS', () => {
     assert.equal((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'kms/bucket-key' }))).BucketKeyEnabled, true);
   });
 
+  test('an encryption context header whose JSON escapes an unpaired surrogate is refused as InvalidArgument, not a 500', async () => {
+    for (const pairs of [{ a: '\ud800' }, { '\udc00': 'v' }] as Record<string, string>[]) {
+      // JSON.stringify writes the lone surrogate as the escape "\ud800": valid JSON, not valid UTF-8 text.
+      const header = Buffer.from(JSON.stringify(pairs)).toString('base64');
+      await assert.rejects(
+        s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'kms/bad-ctx', Body: 'x', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyId, SSEKMSEncryptionContext: header })),
+        (e: { name: string; $metadata: { httpStatusCode?: number } }) => e.name === 'InvalidArgument' && e.$metadata.httpStatusCode === 400,
+      );
+    }
+  });
+
   test('an encryption context header is merged with aws:s3:arn and echoed on PUT', async () => {
     const extra = Buffer.from(JSON.stringify({ project: 'meridian' })).toString('base64');
     const put = await s3.send(

@@ -4,6 +4,7 @@
  * otherwise), and how an existing object's data key is recovered. KMS failures become the S3
  * errors AWS returns (reference §5.4).
  */
+import { isWellFormedText } from '../../common/unicode.js';
 import { hkdfSync } from 'node:crypto';
 import { secureRandomBytes as randomBytes } from '../../common/random.js';
 import { ServiceError, isServiceError } from '../../common/errors.js';
@@ -95,7 +96,8 @@ function parseContextHeader(value: string): Record<string, string> {
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw bad();
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
-    if (typeof v !== 'string') throw bad();
+    // A JSON escape of an unpaired surrogate ("\ud800") is not UTF-8 text: refused like any bad header.
+    if (typeof v !== 'string' || !isWellFormedText(k) || !isWellFormedText(v)) throw bad();
     out[k] = v;
   }
   return out;

@@ -1,4 +1,5 @@
 /** Reading KMS JSON inputs: typed members, AWS's validation messages, pagination. */
+import { isWellFormedText } from '../../../common/unicode.js';
 import type { Caller } from '../../caller.js';
 import type { Authorizer } from '../../iam/authorizer.js';
 import type { KmsKeyRecord } from '../../../storage/types.js';
@@ -48,6 +49,8 @@ export function stringMap(input: Input, name: string): Record<string, string> | 
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
     if (typeof val !== 'string') throw kmsError('SerializationException', `Expected string values in ${name}`);
+    // An unpaired surrogate ("\ud800" in the JSON) has no UTF-8 form: refused, not sealed as U+FFFD.
+    if (!isWellFormedText(k) || !isWellFormedText(val)) throw validationError(name, 'Map keys and values must be well-formed Unicode (no unpaired surrogate)');
     out[k] = val;
   }
   return out;
