@@ -4,10 +4,13 @@
  * of them, and the cached-row check is made once for the batch.
  */
 import assert from 'node:assert/strict';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { createServer, get, type Server } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import { setTimeout as delay, setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { currentReadEpoch } from '../common/read-epoch.js';
-import { startTogether } from './http-adapter.js';
+import { sendStream, startTogether } from './http-adapter.js';
 
 describe('requests start together', () => {
   it('requests arriving in one turn start in one epoch, newer than any epoch in use when they arrived', async () => {
@@ -33,5 +36,125 @@ describe('requests start together', () => {
     await nextTurn();
     assert.equal(epochs.length, 2);
     assert.ok(epochs[1]! > epochs[0]!);
+  });
+});
+
+/**
+ * A streamed response body (an object's plaintext) reaches the client whole, in as few writes as the
+ * body's turns, while a client that stops reading still holds the body back.
+ */
+describe('streamed response bodies', () => {
+  const SEGMENT = 64 * 1024;
+
+  /** A server whose one response is `makeBody()`, sent with sendStream; resolves with its port and what sendStream settled as. */
+  async function serveOnce(makeBody: () => Readable): Promise<{ port: number; server: Server; sent: Promise<string>; writes: () => number }> {
+    let writes = 0;
+    let settled!: (s: string) => void;
+    const sent = new Promise<string>((r) => (settled = r));
+    const server = createServer((_req, res) => {
+      const socket = res.socket as Socket & { _write: Function; _writev: Function };
+      // Counts the writes the socket hands to the kernel (the stream implementer's hooks).
+      const write = socket._write.bind(socket);
+      const writev = socket._writev.bind(socket);
+      socket._write = (...a: unknown[]) => (writes++, write(...a));
+      socket._writev = (...a: unknown[]) => (writes++, writev(...a));
+      res.writeHead(200);
+      sendStream(makeBody(), res, true).then(
+        () => settled('sent'),
+        (e: Error) => {
+          // As the adapter does: with the headers gone, cutting the connection is the only signal left.
+          res.destroy();
+          settled(`failed: ${e.message}`);
+        },
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { port: (server.address() as AddressInfo).port, server, sent, writes: () => writes };
+  }
+
+  it('the chunks a body produces in one turn leave in one write', async () => {
+    const turns = 8;
+    const { port, server, sent, writes } = await serveOnce(() =>
+      Readable.from(
+        (async function* () {
+          for (let t = 0; t < turns; t++) {
+            await nextTurn();
+            for (let i = 0; i < 16; i++) yield Buffer.alloc(SEGMENT, t * 16 + i);
+          }
+        })(),
+      ),
+    );
+    try {
+      const body = await new Promise<Buffer>((resolve, reject) => {
+        get({ host: '127.0.0.1', port, path: '/' }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks)));
+        }).on('error', reject);
+      });
+      assert.equal(await sent, 'sent');
+      assert.equal(body.length, turns * 16 * SEGMENT);
+      for (let i = 0; i < turns * 16; i++) assert.equal(body[i * SEGMENT], i, `segment ${i} in place`);
+      // One write for the headers, one per turn (and the chunked encoding's end); piped, it was one per chunk.
+      assert.ok(writes() <= turns + 3, `${writes()} writes for ${turns} turns of 16 chunks`);
+    } finally {
+      server.close();
+      server.closeAllConnections();
+    }
+  });
+
+  it('a client that stops reading holds the body back: it is read only as far as the buffers reach', async () => {
+    let produced = 0;
+    const total = 256 * 1024 * 1024;
+    const { port, server, sent } = await serveOnce(() =>
+      Readable.from(
+        (async function* () {
+          while (produced < total) {
+            await nextTurn();
+            for (let i = 0; i < 16; i++) {
+              produced += SEGMENT;
+              yield Buffer.alloc(SEGMENT);
+            }
+          }
+        })(),
+      ),
+    );
+    const socket = connect(port, '127.0.0.1');
+    try {
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      socket.pause(); // never reads
+      await delay(1000);
+      const held = produced;
+      await delay(300);
+      assert.equal(produced, held, 'the body stopped: it waits for the client');
+      // The kernel's socket buffers (a few MiB each way on loopback) and one turn's worth on each side of them.
+      assert.ok(held < 32 * 1024 * 1024, `${held} bytes produced for a client that read nothing`);
+      socket.destroy();
+      assert.match(await sent, /^failed: /, 'a client gone away fails the send (and destroys the body)');
+    } finally {
+      socket.destroy();
+      server.close();
+      server.closeAllConnections();
+    }
+  });
+
+  it('a body that fails part-way fails the send', async () => {
+    const { port, server, sent } = await serveOnce(() =>
+      Readable.from(
+        (async function* () {
+          yield Buffer.alloc(SEGMENT);
+          await nextTurn();
+          throw new Error('segment 1 failed its tag');
+        })(),
+      ),
+    );
+    try {
+      await new Promise<void>((resolve) => {
+        get({ host: '127.0.0.1', port, path: '/' }, (res) => res.on('data', () => undefined).on('error', () => resolve()).on('close', () => resolve())).on('error', () => resolve());
+      });
+      assert.equal(await sent, 'failed: segment 1 failed its tag');
+    } finally {
+      server.close();
+      server.closeAllConnections();
+    }
   });
 });
