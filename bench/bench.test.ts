@@ -63,7 +63,7 @@ test('npm run bench -- --smoke --json reports every figure as a positive number'
   // Server CPU per request on every throughput row (whole process tree).
   for (const r of result.rows.filter((r) => r.unit === 'ops/s' && !r.id.startsWith('sse-'))) assert.ok(Number(r.detail?.meridianServerUsPerRequest) > 0, `${r.id}: server CPU per request`);
   // Both servers were warmed up on every small-object request kind before the first row.
-  assert.equal(result.warmup?.length, 6, 'a warm-up curve per small-object request kind');
+  assert.equal(result.warmup?.length, 10, 'a warm-up curve per small-object request kind, and for 1 MiB PUT and GET');
   for (const w of result.warmup!) for (const side of ['meridian', 'baseline'] as const) assert.ok(w[side].length >= 1 && w[side].every((r) => r > 0), `warm-up ${w.shape}: ${side} ${w[side].join(' ')}`);
   // Every target of issue 12 has its line, and the geometric mean is a ratio.
   assert.ok((result.targets ?? []).length >= 15, 'a line per target');

@@ -303,8 +303,8 @@ export async function runBenchmark(opts: RunOptions): Promise<BenchResult> {
     // Peak RSS over the throughput workloads (small, medium, large), each server's whole process tree.
     const throughput = want('small') || want('medium') || want('large');
     if (throughput && s.warmupMaxRounds > 0 && s.warmupRoundMs > 0) {
-      log('warming up both servers (small objects, until each rate levels off)');
-      warmup = await warmUp(ctx);
+      log(`warming up both servers (small objects${want('medium') ? ' and 1 MiB ones' : ''}, until each rate levels off)`);
+      warmup = await warmUp(ctx, { medium: want('medium') });
     }
     const throughputPeak = throughput ? new PeakRss([pids.meridian, pids.baseline]) : undefined;
     if (want('small')) rows.push(...(await smallRows(ctx)));

@@ -144,33 +144,74 @@ export function warmedUp(rates: readonly number[]): boolean {
  * caches filling): with only the rows' own half-second warm-up, the first row's median round was
  * still on that ramp (rounds of 575, 1,332, 1,982, 2,198 and 2,224 PUT/s in one run). Both servers
  * get the same treatment, and the curves are kept in the result (`warmup`).
+ *
+ * With `medium`, the 1 MiB PUT and GET (mediumConcurrency in flight) are warmed up the same way
+ * afterwards: 4 KiB objects are stored inline, so none of the small requests runs the file-backed
+ * paths (blob files, segment by segment encryption, streamed responses), and the 1 MiB GET row's
+ * rounds were still climbing (207, 367, 382, 655, 698 MB/s in one run).
  */
-export async function warmUp(c: Ctx): Promise<WarmupCurve[]> {
+export async function warmUp(c: Ctx, opts: { medium?: boolean } = {}): Promise<WarmupCurve[]> {
   const { s, bucket, region } = c;
   const curves: WarmupCurve[] = [];
   if (s.warmupRoundMs <= 0 || s.warmupMaxRounds <= 0) return curves;
+  /** Rounds of one request shape on both servers (alternating who goes first) until both level off. */
+  const untilSteady = async (label: string, concurrency: number, shapeFor: (side: Side) => RequestShape, scale: number, after?: (side: Side, next: number) => void): Promise<void> => {
+    const curve: WarmupCurve = { shape: label, meridian: [], baseline: [] };
+    for (let round = 0; round < s.warmupMaxRounds; round++) {
+      const sides = order(round).filter((side) => !warmedUp(curve[side]));
+      if (sides.length === 0) break;
+      for (const side of sides) {
+        const r = await c.load.loop({ target: c.targets[side], shape: shapeFor(side), concurrency, durationMs: s.warmupRoundMs });
+        after?.(side, r.next);
+        curve[side].push(Math.round((r.ops * scale) / r.seconds));
+      }
+    }
+    c.log(`  warm-up, ${curve.shape}: Meridian ${curve.meridian.join(' ')}, baseline ${curve.baseline.join(' ')} ${scale === 1 ? 'ops/s' : 'MB/s'}`);
+    curves.push(curve);
+  };
   for (const enc of ['sse-s3', 'sse-kms'] as const) {
     const prefix = `warmup-${enc}`;
     const written: Record<Side, number> = { meridian: 0, baseline: 0 };
     for (const verb of ['PUT', 'GET', 'HEAD'] as const) {
-      const curve: WarmupCurve = { shape: `${sizeLabel(s.smallSize)} ${verb} ${c.sse[enc].label}`, meridian: [], baseline: [] };
       const next: Record<Side, number> = { meridian: written.meridian, baseline: written.baseline };
-      for (let round = 0; round < s.warmupMaxRounds; round++) {
-        const sides = order(round).filter((side) => !warmedUp(curve[side]));
-        if (sides.length === 0) break;
-        for (const side of sides) {
-          const shape: RequestShape =
-            verb === 'PUT'
-              ? { method: 'PUT', path: `/${bucket}/${prefix}-{n}`, region, service: 's3', headers: { 'content-type': 'application/octet-stream', ...c.sse[enc].headers }, bodySize: s.smallSize, start: next[side] }
-              : { method: verb, path: `/${bucket}/${prefix}-{spread}`, region, service: 's3', spread: written[side], ...(verb === 'GET' ? { expectBytes: s.smallSize } : {}) };
-          const r = await c.load.loop({ target: c.targets[side], shape, concurrency: s.concurrency, durationMs: s.warmupRoundMs });
-          if (verb === 'PUT') next[side] = r.next;
-          curve[side].push(Math.round(r.ops / r.seconds));
-        }
-      }
+      await untilSteady(
+        `${sizeLabel(s.smallSize)} ${verb} ${c.sse[enc].label}`,
+        s.concurrency,
+        (side) =>
+          verb === 'PUT'
+            ? { method: 'PUT', path: `/${bucket}/${prefix}-{n}`, region, service: 's3', headers: { 'content-type': 'application/octet-stream', ...c.sse[enc].headers }, bodySize: s.smallSize, start: next[side] }
+            : { method: verb, path: `/${bucket}/${prefix}-{spread}`, region, service: 's3', spread: written[side], ...(verb === 'GET' ? { expectBytes: s.smallSize } : {}) },
+        1,
+        (side, n) => {
+          if (verb === 'PUT') next[side] = n;
+        },
+      );
       if (verb === 'PUT') Object.assign(written, next);
-      c.log(`  warm-up, ${curve.shape}: Meridian ${curve.meridian.join(' ')}, baseline ${curve.baseline.join(' ')} ops/s`);
-      curves.push(curve);
+    }
+  }
+  if (!opts.medium) return curves;
+  const size = s.mediumMiB * MIB;
+  for (const enc of ['sse-s3', 'sse-kms'] as const) {
+    const prefix = `warmup-medium-${enc}`;
+    // Few objects, overwritten round after round: the warm-up must not fill the disk.
+    const spread = Math.max(4, s.mediumConcurrency * 4);
+    // Every key the GETs ask for exists, however few PUTs the rounds got through.
+    for (const side of ['meridian', 'baseline'] as const) {
+      await c.load.transfers(
+        c.targets[side],
+        Array.from({ length: spread }, (_, i) => ({ method: 'PUT', path: `/${bucket}/${prefix}-${i}`, region, service: 's3', headers: c.sse[enc].headers, streamMiB: s.mediumMiB, start: i })),
+      );
+    }
+    for (const verb of ['PUT', 'GET'] as const) {
+      await untilSteady(
+        `${sizeLabel(size)} ${verb} ${c.sse[enc].label}`,
+        s.mediumConcurrency,
+        () =>
+          verb === 'PUT'
+            ? { method: 'PUT', path: `/${bucket}/${prefix}-{spread}`, region, service: 's3', headers: c.sse[enc].headers, streamMiB: s.mediumMiB, spread }
+            : { method: 'GET', path: `/${bucket}/${prefix}-{spread}`, region, service: 's3', spread, expectBytes: size },
+        size / 1e6,
+      );
     }
   }
   return curves;
