@@ -35,6 +35,21 @@ test('interleaved bodies keep their own state', async () => {
   results.forEach(([md5], i) => assert.equal(md5!.toString('hex'), expected(bodies[i]!, 'md5')));
 });
 
+test('an algorithm forgotten part-way stops being computed: its digest is empty, the others are whole', async () => {
+  const body = randomBytes(3 * DIGEST_BATCH_BYTES + 17);
+  const d = new OffloadedDigests(['md5', 'sha256']);
+  await d.update(body.subarray(0, DIGEST_BATCH_BYTES + 5));
+  d.forget('md5');
+  await d.update(body.subarray(DIGEST_BATCH_BYTES + 5));
+  const [md5, sha256] = await d.digest();
+  assert.equal(md5!.length, 0, 'no MD5 of part of a body');
+  assert.equal(sha256!.toString('hex'), expected(body, 'sha256'));
+  // Another body on the same thread still gets both.
+  const [md5b, sha256b] = await digestOnThread(body, 65_536);
+  assert.equal(md5b!.toString('hex'), expected(body, 'md5'));
+  assert.equal(sha256b!.toString('hex'), expected(body, 'sha256'));
+});
+
 test('a producer that outruns the thread is told to wait, and may go on once the thread catches up', async () => {
   const d = new OffloadedDigests(['md5', 'sha256']);
   const chunk = randomBytes(DIGEST_BATCH_BYTES);

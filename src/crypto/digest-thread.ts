@@ -29,18 +29,25 @@ let idleStopMs = 30_000;
 const THREAD_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
+// Per body: algorithm -> Hash, for the algorithms still wanted.
 const bodies = new Map();
+const hashesOf = (m) => {
+  let hashes = bodies.get(m.id);
+  if (!hashes) bodies.set(m.id, (hashes = new Map(m.algorithms.map((a) => [a, createHash(a)]))));
+  return hashes;
+};
 parentPort.on('message', (m) => {
   if (m.op === 'update') {
-    let hashes = bodies.get(m.id);
-    if (!hashes) bodies.set(m.id, (hashes = m.algorithms.map((a) => createHash(a))));
     const bytes = new Uint8Array(m.buffer, 0, m.length);
-    for (const h of hashes) h.update(bytes);
+    for (const h of hashesOf(m).values()) h.update(bytes);
     parentPort.postMessage({ op: 'updated', id: m.id, buffer: m.buffer }, [m.buffer]);
   } else if (m.op === 'digest') {
-    const hashes = bodies.get(m.id) ?? m.algorithms.map((a) => createHash(a));
+    const hashes = hashesOf(m);
     bodies.delete(m.id);
-    parentPort.postMessage({ op: 'digest', id: m.id, digests: hashes.map((h) => h.digest()) });
+    // A forgotten algorithm's digest is empty.
+    parentPort.postMessage({ op: 'digest', id: m.id, digests: m.algorithms.map((a) => hashes.get(a)?.digest() ?? new Uint8Array(0)) });
+  } else if (m.op === 'forget') {
+    hashesOf(m).delete(m.algorithm);
   } else if (m.op === 'drop') {
     bodies.delete(m.id);
   }
@@ -256,6 +263,16 @@ export class OffloadedDigests {
       this.result = { resolve, reject };
       this.thread.post({ op: 'digest', id: this.id, algorithms: this.algorithms });
     });
+  }
+
+  /**
+   * Stop computing one of the algorithms for the rest of the body (bytes sent from now on are not
+   * hashed with it); its digest comes back empty. For an SSE-KMS body whose SHA-256 is still checked:
+   * its MD5 was computed to the end for nothing, about as much CPU again as the SHA-256.
+   */
+  forget(algorithm: OffloadedAlgorithm): void {
+    if (this.state !== 'open' || !this.algorithms.includes(algorithm)) return;
+    this.thread.post({ op: 'forget', id: this.id, algorithms: this.algorithms, algorithm });
   }
 
   /** Forget the body (an aborted request, or one whose digests are no longer wanted): the thread drops its state. */

@@ -85,7 +85,7 @@ class PayloadVerifier extends Transform {
    * The handler will not use the MD5 (an SSE-KMS or SSE-C object's ETag is not one): stop computing it,
    * unless Content-MD5 asks for it to be checked. Bytes already hashed are simply forgotten. When the
    * thread hashes MD5 alone for this body, the body leaves it (a wait for it ends at once); with
-   * SHA-256 as well it stays there and its MD5 is ignored.
+   * SHA-256 as well it stays there for the SHA-256 only.
    */
   withoutMd5(): void {
     if (this.plan.contentMd5 !== undefined || this.md5Dropped) return;
@@ -94,6 +94,8 @@ class PayloadVerifier extends Transform {
     if (this.offloaded && !this.wantSha256) {
       this.offloaded.discard();
       this.offloaded = undefined;
+    } else {
+      this.offloaded?.forget('md5');
     }
   }
 
