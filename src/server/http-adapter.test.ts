@@ -137,6 +137,35 @@ describe('streamed response bodies', () => {
     }
   });
 
+  it('a body that produces from memory without ever waiting is held too, within its turn', async () => {
+    let produced = 0;
+    const total = 256 * 1024 * 1024;
+    const { port, server, sent } = await serveOnce(() =>
+      Readable.from(
+        (function* () {
+          while (produced < total) {
+            produced += SEGMENT;
+            yield Buffer.alloc(SEGMENT);
+          }
+        })(),
+        { objectMode: false },
+      ),
+    );
+    const socket = connect(port, '127.0.0.1');
+    try {
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      socket.pause();
+      await delay(1000);
+      assert.ok(produced < 32 * 1024 * 1024, `${produced} bytes produced for a client that read nothing`);
+      socket.destroy();
+      assert.match(await sent, /^failed: /);
+    } finally {
+      socket.destroy();
+      server.close();
+      server.closeAllConnections();
+    }
+  });
+
   it('a body that fails part-way fails the send', async () => {
     const { port, server, sent } = await serveOnce(() =>
       Readable.from(

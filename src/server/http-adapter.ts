@@ -54,6 +54,9 @@ function lingerBeforeClose(socket: Socket): void {
  * a fifth of its server CPU in them. A turn's chunks are already in memory, so letting them all in
  * holds nothing more; the body is paused after the turn if the socket asked for a drain.
  */
+/** Bytes one turn of a body may queue on a full socket before the body is paused at once (several file reads). */
+const TURN_WRITE_LIMIT = 4 * 1024 * 1024;
+
 export function sendStream(body: Readable, res: ServerResponse, end: boolean): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
@@ -73,9 +76,10 @@ export function sendStream(body: Readable, res: ServerResponse, end: boolean): P
         socket.cork();
         process.nextTick(afterTurn);
       }
-      if (!res.write(chunk) && !full) {
+      if (!res.write(chunk)) {
         full = true;
-        if (!corked) body.pause();
+        // A body that produces without end in one turn (from memory, never waiting) is held at a bound.
+        if (!corked || res.writableLength >= TURN_WRITE_LIMIT) body.pause();
       }
     };
     const onDrain = (): void => {
