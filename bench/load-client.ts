@@ -63,14 +63,17 @@ export interface TransferResult {
   bytes: number[];
 }
 
-const clients = new Map<string, BenchClient>();
+/**
+ * A client with connections of its own for one job, closed when the job ends. Kept across jobs, the
+ * keep-alive pool decided which of Meridian's worker processes served a row: a job with fewer
+ * requests in flight than the pool has sockets reuses the most recently freed ones (Node's agents,
+ * like urllib3's pool, are last in, first out), i.e. the sockets of the previous job's last answers,
+ * which tend to sit on the same, busier worker: the 1 MiB rows (4 in flight after rows of 32) ran on
+ * one worker, at 1.04–1.06 cores of server CPU, while the other idled. Fresh connections are handed
+ * out to the workers in turn, as a client starting a transfer with N connections would find them.
+ */
 function clientFor(t: Target): BenchClient {
-  let c = clients.get(t.endpoint);
-  if (!c) {
-    c = new BenchClient(t.endpoint, { accessKeyId: t.accessKeyId, secretAccessKey: t.secretAccessKey }, 256);
-    clients.set(t.endpoint, c);
-  }
-  return c;
+  return new BenchClient(t.endpoint, { accessKeyId: t.accessKeyId, secretAccessKey: t.secretAccessKey }, 256);
 }
 
 const bodies = new Map<number, Buffer>();
@@ -107,15 +110,19 @@ async function loop(job: Extract<Job, { kind: 'loop' }>): Promise<LoopResult> {
   const latencies: number[] = [];
   const start = performance.now();
   const deadline = start + job.durationMs;
-  await Promise.all(
-    Array.from({ length: job.concurrency }, async () => {
-      while (performance.now() < deadline) {
-        const t0 = performance.now();
-        items += (await send(client, job.shape, seq++)).items;
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
+  try {
+    await Promise.all(
+      Array.from({ length: job.concurrency }, async () => {
+        while (performance.now() < deadline) {
+          const t0 = performance.now();
+          items += (await send(client, job.shape, seq++)).items;
+          latencies.push(performance.now() - t0);
+        }
+      }),
+    );
+  } finally {
+    client.close();
+  }
   const seconds = (performance.now() - start) / 1000;
   const ops = latencies.length;
   latencies.sort((a, b) => a - b);
@@ -132,13 +139,12 @@ async function transfers(job: Extract<Job, { kind: 'transfers' }>): Promise<Tran
       const { bytes } = await send(client, shape, shape.start ?? i);
       return { seconds: (performance.now() - a) / 1000, bytes };
     }),
-  );
+  ).finally(() => client.close());
   return { seconds: out.map((o) => o.seconds), bytes: out.map((o) => o.bytes), wallSeconds: (performance.now() - start) / 1000 };
 }
 
 process.on('message', (job: Job) => {
   if (job.kind === 'close') {
-    for (const c of clients.values()) c.close();
     process.disconnect();
     return;
   }
