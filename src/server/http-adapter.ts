@@ -40,6 +40,9 @@ function lingerBeforeClose(socket: Socket): void {
   socket.once('end', () => socket.destroy());
 }
 
+/** Bytes one turn of a body may queue on a full socket before the body is paused at once (several file reads). */
+const TURN_WRITE_LIMIT = 4 * 1024 * 1024;
+
 /**
  * Streams a response body into the response. Resolves once the body is handed over whole (and, with
  * `end`, the response has finished); rejects if the body fails or the client goes away first, after
@@ -54,9 +57,6 @@ function lingerBeforeClose(socket: Socket): void {
  * a fifth of its server CPU in them. A turn's chunks are already in memory, so letting them all in
  * holds nothing more; the body is paused after the turn if the socket asked for a drain.
  */
-/** Bytes one turn of a body may queue on a full socket before the body is paused at once (several file reads). */
-const TURN_WRITE_LIMIT = 4 * 1024 * 1024;
-
 export function sendStream(body: Readable, res: ServerResponse, end: boolean): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
