@@ -12,6 +12,28 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { workerMallocEnv } from '../src/server/malloc-tuning.js';
+
+// This process is the load client: with glibc's default malloc its large response buffers were
+// mapped and zero-filled afresh, and it, not the server, limited the 1 MiB rows (0.9 cores of client
+// at ~300 GETs/s). Run again with the malloc settings Meridian's workers get (as `npm run bench` does
+// for its client); the server keeps the environment it was given.
+const mallocEnv = workerMallocEnv(process.env);
+if (mallocEnv.GLIBC_TUNABLES !== undefined) {
+  const runTs = new URL('../bin/run-ts.mjs', import.meta.url).pathname;
+  const r = spawnSync(process.execPath, [runTs, process.argv[1]!, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, ...mallocEnv, REQUEST_COST_SERVER_GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? '' },
+  });
+  process.exit(r.status ?? 1);
+}
+const serverEnv: NodeJS.ProcessEnv = { ...process.env };
+if (process.env.REQUEST_COST_SERVER_GLIBC_TUNABLES !== undefined) {
+  if (process.env.REQUEST_COST_SERVER_GLIBC_TUNABLES === '') delete serverEnv.GLIBC_TUNABLES;
+  else serverEnv.GLIBC_TUNABLES = process.env.REQUEST_COST_SERVER_GLIBC_TUNABLES;
+  delete serverEnv.REQUEST_COST_SERVER_GLIBC_TUNABLES;
+}
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {
@@ -85,7 +107,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'meridian-cost-'));
 const server = { accessKeyId: 'AKIA' + randomBytes(8).toString('hex').toUpperCase(), secretAccessKey: randomBytes(30).toString('base64').slice(0, 40), httpEndpoint: '' };
 const child = spawn(process.execPath, [...nodeFlags, join(opt('--root', new URL('..', import.meta.url).pathname), 'bin/meridian.mjs'), 'serve'], {
   env: {
-    ...process.env,
+    ...serverEnv,
     MERIDIAN_HOST: '127.0.0.1',
     MERIDIAN_PORT: '0',
     MERIDIAN_TLS_PORT: 'off',
@@ -99,6 +121,16 @@ const child = spawn(process.execPath, [...nodeFlags, join(opt('--root', new URL(
   },
   stdio: ['ignore', 'pipe', 'pipe'],
 });
+// Stopped early (Ctrl-C, a kill): stop the server and remove its data directory (gigabytes after the large rows).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    child.once('exit', () => {
+      rmSync(dataDir, { recursive: true, force: true });
+      process.exit(130);
+    });
+    child.kill('SIGTERM');
+  });
+}
 let stderr = '';
 let stdoutLog = ''; // --trace-gc writes to stdout
 child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
