@@ -75,6 +75,28 @@ describe('fs blob store', () => {
     await assert.rejects(w.write(Buffer.from('late')), /finished/);
   });
 
+  it('gathers less per write while more than two writers write files at once (crowdedWriteBufferBytes)', async () => {
+    const store = createFsBlobStore(freshDir(), { inlineThreshold: 1000, writeBufferBytes: 64 * 1024, crowdedWriteBufferBytes: 16 * 1024 });
+    const tmpSizes = async (): Promise<number[]> =>
+      (await Promise.all((await readdir(store.tmpDir)).map(async (f) => (await readFile(join(store.tmpDir, f))).length))).sort((a, b) => a - b);
+    const [first, second, third] = [store.createWriter(), store.createWriter(), store.createWriter()];
+    const a = randomBytes(2000 + 40 * 1024);
+    await first.write(a.subarray(0, 2000));
+    await second.write(randomBytes(2000));
+    await first.write(a.subarray(2000, 2000 + 20 * 1024));
+    assert.deepEqual(await tmpSizes(), [0, 0], 'two writers: 22,480 bytes stay gathered (below 64 KiB)');
+    await third.write(randomBytes(2000));
+    await first.write(a.subarray(2000 + 20 * 1024));
+    assert.deepEqual(await tmpSizes(), [0, 0, a.length], 'three writers: past 16 KiB gathered, the first writer wrote');
+    const ref = await first.finish();
+    assert.deepEqual(await readAll(store.openRead(ref)), a);
+    await Promise.all([second.abort(), third.abort()]);
+
+    const byDefault = createFsBlobStore(freshDir());
+    assert.deepEqual([byDefault.gatherBytes(1), byDefault.gatherBytes(2), byDefault.gatherBytes(3)], [1024 * 1024, 1024 * 1024, 256 * 1024]);
+    assert.equal(createFsBlobStore(freshDir(), { writeBufferBytes: 4096 }).gatherBytes(8), 4096, 'never more than writeBufferBytes');
+  });
+
   it('flushes a large file to disk as it grows (one background fdatasync per writebackBytes), not only at the end', async () => {
     const store = createFsBlobStore(freshDir(), { inlineThreshold: 1000, writeBufferBytes: 16 * 1024, writebackBytes: 128 * 1024 });
     const data = randomBytes(1024 * 1024);

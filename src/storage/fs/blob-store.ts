@@ -23,6 +23,14 @@ export interface FsBlobStoreOptions {
   /** Bytes a writer gathers before writing them to its file (default 1 MiB): bounds memory per writer. */
   writeBufferBytes?: number;
   /**
+   * The same while more than two writers of this store are writing files at once (default 256 KiB,
+   * at most writeBufferBytes). With 16 streams on a fresh server (four uploads per worker) the peak
+   * summed RSS was 448–453 MiB gathering 1 MiB and 380–384 gathering 256 KiB: chunks held that long
+   * seem to outlive young-generation collections and wait, dead, for a full one (docs/decisions.md).
+   * One or two uploads keep the larger batches, which save hand-offs to the thread pool.
+   */
+  crowdedWriteBufferBytes?: number;
+  /**
    * A writer starts flushing its file to disk (fdatasync, in the background) each time this many
    * bytes have been written since the last such flush (default 8 MiB), so the fsync before finish()
    * resolves has only the tail left to write. 0: only that final fsync.
@@ -96,6 +104,7 @@ export class FsBlobStore implements BlobStore {
   readonly inlineThreshold: number;
   readonly orphanGraceMs: number;
   readonly writeBufferBytes: number;
+  readonly crowdedWriteBufferBytes: number;
   readonly writebackBytes: number;
   /** Background flushes started by writers so far (see writebackBytes). */
   writebacks = 0;
@@ -129,6 +138,7 @@ export class FsBlobStore implements BlobStore {
     this.inlineThreshold = options.inlineThreshold ?? 128 * 1024;
     this.orphanGraceMs = options.orphanGraceMs ?? 10 * 60 * 1000;
     this.writeBufferBytes = options.writeBufferBytes ?? 1024 * 1024;
+    this.crowdedWriteBufferBytes = Math.min(this.writeBufferBytes, options.crowdedWriteBufferBytes ?? 256 * 1024);
     this.writebackBytes = options.writebackBytes ?? 8 * 1024 * 1024;
     this.deleteGraceMs = options.deleteGraceMs ?? 0;
     this.readChunkBytes = options.readChunkBytes ?? 256 * 1024;
@@ -164,6 +174,11 @@ export class FsBlobStore implements BlobStore {
   pathOf(id: string): string {
     if (!BLOB_ID.test(id)) throw new Error(`invalid blob id: ${JSON.stringify(id)}`);
     return join(this.dir, id.slice(0, 2), id);
+  }
+
+  /** How many bytes a writer gathers before a write, while `writing` writers of this store write files. */
+  gatherBytes(writing: number): number {
+    return writing > 2 ? this.crowdedWriteBufferBytes : this.writeBufferBytes;
   }
 
   createWriter(): BlobWriter {
@@ -473,7 +488,7 @@ class FsBlobWriter implements BlobWriter {
       this.file = await open(this.tmpPath, 'wx');
     }
     // Resolving only after the flush is the backpressure: at most ~writeBufferBytes held.
-    if (this.pendingBytes >= this.store.writeBufferBytes) await this.flush();
+    if (this.pendingBytes >= this.store.gatherBytes(this.active.size)) await this.flush();
   }
 
   private async flush(): Promise<void> {
