@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -33,6 +33,16 @@ async function until(cond: () => boolean): Promise<void> {
   assert.ok(cond());
 }
 
+/** Every file in a store's fan-out directories, name → size: finished blobs and writes in progress. */
+async function blobFiles(store: FsBlobStore): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const sub of await readdir(store.dir)) {
+    if (!/^[0-9a-f]{2}$/.test(sub)) continue;
+    for (const name of await readdir(join(store.dir, sub))) out.set(name, (await stat(join(store.dir, sub, name))).size);
+  }
+  return out;
+}
+
 async function writeBlob(store: FsBlobStore, data: Buffer, chunk = 7000): Promise<BlobRef> {
   const w = store.createWriter();
   for (let i = 0; i < data.length; i += chunk) await w.write(data.subarray(i, i + chunk));
@@ -56,7 +66,47 @@ describe('fs blob store', () => {
     assert.equal(fileRef.size, big.length);
     assert.match(fileRef.id, /^[0-9a-f]{32}$/);
     assert.deepEqual(await readFile(join(store.dir, fileRef.id.slice(0, 2), fileRef.id)), big);
-    assert.deepEqual(await readdir(store.tmpDir), [], 'the temp file was renamed away');
+    assert.deepEqual(await readdir(store.tmpDir), [], 'nothing is written to tmp/');
+  });
+
+  it('writes a file under its final name from its first byte on; finish() leaves it there', async () => {
+    const store = createFsBlobStore(freshDir(), { inlineThreshold: 10, writeBufferBytes: 16 });
+    const w = store.createWriter();
+    const data = randomBytes(100);
+    await w.write(data.subarray(0, 50));
+    const [[name, size]] = [...(await blobFiles(store))];
+    assert.match(name!, /^[0-9a-f]{32}$/);
+    assert.equal(size, 50, 'past the inline threshold and the gather buffer, the bytes are in the file');
+    await w.write(data.subarray(50));
+    const ref = await w.finish();
+    assert.deepEqual(ref, { kind: 'file', id: name, size: 100 });
+    assert.deepEqual(await readFile(store.pathOf(name!)), data);
+    assert.deepEqual(await readdir(store.tmpDir), []);
+  });
+
+  it('a slow upload writes what it has at least every quarter of the orphan grace, so its file never looks old', async () => {
+    const store = createFsBlobStore(freshDir(), { inlineThreshold: 10, orphanGraceMs: 400 });
+    assert.equal(store.touchIntervalMs, 100);
+    assert.equal(createFsBlobStore(freshDir()).touchIntervalMs, 60_000, 'by default every minute (the grace is 10 minutes)');
+    const w = store.createWriter();
+    await w.write(randomBytes(100));
+    await w.write(randomBytes(100));
+    const [[name, size]] = [...(await blobFiles(store))];
+    assert.equal(size, 0, 'gathered: 200 bytes are far below the 1 MiB gather buffer');
+    await sleep(150);
+    await w.write(randomBytes(100));
+    assert.equal((await blobFiles(store)).get(name!), 300, 'written out although still below it');
+    await w.finish();
+  });
+
+  it('a file removed while it is being written (another process swept it) fails finish(): nothing may reference it', async () => {
+    const store = createFsBlobStore(freshDir(), { inlineThreshold: 10 });
+    const w = store.createWriter();
+    await w.write(randomBytes(100));
+    const [name] = [...(await blobFiles(store)).keys()];
+    await rm(store.pathOf(name!));
+    await assert.rejects(w.finish(), /was removed while it was being written/);
+    assert.equal((await blobFiles(store)).size, 0);
   });
 
   it('the default threshold is 128 KiB', () => {
@@ -77,8 +127,7 @@ describe('fs blob store', () => {
 
   it('gathers less per write while more than two writers write files at once (crowdedWriteBufferBytes)', async () => {
     const store = createFsBlobStore(freshDir(), { inlineThreshold: 1000, writeBufferBytes: 64 * 1024, crowdedWriteBufferBytes: 16 * 1024 });
-    const tmpSizes = async (): Promise<number[]> =>
-      (await Promise.all((await readdir(store.tmpDir)).map(async (f) => (await readFile(join(store.tmpDir, f))).length))).sort((a, b) => a - b);
+    const tmpSizes = async (): Promise<number[]> => [...(await blobFiles(store)).values()].sort((a, b) => a - b);
     const [first, second, third] = [store.createWriter(), store.createWriter(), store.createWriter()];
     const a = randomBytes(2000 + 40 * 1024);
     await first.write(a.subarray(0, 2000));
@@ -117,7 +166,7 @@ describe('fs blob store', () => {
     for (let i = 0; i < 8; i++) await w.write(randomBytes(16 * 1024));
     assert.ok(store.writebacks >= 1);
     await w.abort();
-    assert.deepEqual(await readdir(store.tmpDir), []);
+    assert.equal((await blobFiles(store)).size, 0);
   });
 
   it('reads ranges in chunks of one reused buffer (readChunks), and closes the file when the reader stops early', async () => {
@@ -244,14 +293,14 @@ describe('fs blob store', () => {
     assert.deepEqual(await readAll(store.openRead(file, { start: 123, end: 456 })), data.subarray(123, 457));
   });
 
-  it('abort removes the temp file, or the finished file; twice is fine', async () => {
+  it('abort removes the file being written, or the finished file; twice is fine', async () => {
     const store = createFsBlobStore(freshDir(), { inlineThreshold: 10 });
     const w = store.createWriter();
     await w.write(randomBytes(100));
-    assert.equal((await readdir(store.tmpDir)).length, 1);
+    assert.equal((await blobFiles(store)).size, 1);
     await w.abort();
     await w.abort();
-    assert.deepEqual(await readdir(store.tmpDir), []);
+    assert.equal((await blobFiles(store)).size, 0);
     await assert.rejects(w.write(Buffer.from('x')), /aborted/);
 
     const w2 = store.createWriter();
@@ -335,17 +384,20 @@ describe('fs blob store', () => {
     assert.equal(refs.filter((r) => existsSync(store.pathOf((r as { id: string }).id))).length, 0);
   });
 
-  it('removes leftover temp files when created (a crash mid-write), keeps finished blobs', async () => {
+  it('removes temp files left by earlier versions when created; a write cut off by a crash waits for the orphan sweep', async () => {
     const dir = freshDir();
     const first = createFsBlobStore(dir, { inlineThreshold: 10 });
     const kept = await writeBlob(first, randomBytes(50));
     const w = first.createWriter();
     await w.write(randomBytes(50)); // never finished: the "crash"
     await writeFile(join(first.tmpDir, 'stray'), 'x');
-    assert.equal((await readdir(first.tmpDir)).length, 2);
-    const second = createFsBlobStore(dir, { inlineThreshold: 10 });
+    const second = createFsBlobStore(dir, { inlineThreshold: 10, orphanGraceMs: 0 });
     assert.deepEqual(await readdir(second.tmpDir), []);
     assert.equal((await readAll(second.openRead(kept))).length, 50);
+    assert.equal((await blobFiles(second)).size, 2, 'the unfinished file is referenced by nothing, but not removed at start-up');
+    await sleep(5);
+    assert.equal(await second.sweepOrphans(async (id) => id === (kept as { id: string }).id), 1);
+    assert.deepEqual([...(await blobFiles(second)).keys()], [(kept as { id: string }).id]);
     await w.abort(); // closes the orphaned handle; its file is already gone
   });
 
@@ -354,6 +406,7 @@ describe('fs blob store', () => {
     const first = createFsBlobStore(dir, { inlineThreshold: 10, soleUser: false });
     const w = first.createWriter();
     await w.write(randomBytes(50)); // another worker's upload, still going
+    await writeFile(join(first.tmpDir, '0'.repeat(32)), 'x'); // an upload of an earlier version, still going
     const second = createFsBlobStore(dir, { inlineThreshold: 10, soleUser: false });
     assert.equal((await readdir(second.tmpDir)).length, 1);
     const ref = await w.finish();
@@ -367,7 +420,7 @@ describe('fs blob store', () => {
     const liveId = (live as { id: string }).id;
     const orphanId = (orphan as { id: string }).id;
     const inFlight = store.createWriter();
-    await inFlight.write(randomBytes(50)); // a slow upload still in tmp/
+    await inFlight.write(randomBytes(50)); // a slow upload, its file already under its final name
     const asked: string[] = [];
     const isReferenced = async (id: string): Promise<boolean> => {
       asked.push(id);
@@ -379,8 +432,9 @@ describe('fs blob store', () => {
     assert.equal(await store.sweepOrphans(isReferenced), 1);
     assert.ok(existsSync(store.pathOf(liveId)));
     assert.equal(existsSync(store.pathOf(orphanId)), false);
-    assert.equal((await readdir(store.tmpDir)).length, 1, 'an active write is not swept, however old');
+    assert.equal((await blobFiles(store)).size, 2, 'an active write is not swept, however old');
     const ref = await inFlight.finish();
     assert.equal(ref.kind, 'file');
+    assert.ok(existsSync(store.pathOf((ref as { id: string }).id)));
   });
 });

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { s3Client } from '../support/clients.js';
 import { startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
-import { bucketName, bytes, rejects } from './helpers.js';
+import { blobFileIds, bucketName, bytes, rejects } from './helpers.js';
 
 const mountPoint = mkdtempSync(join(tmpdir(), 'meridian-tmpfs-'));
 let skip: string | false = false;
@@ -66,14 +66,11 @@ function fillDisk(): void {
   }
 }
 
-function tmpFiles(): string[] {
-  return readdirSync(join(dataDir, 'us-east-1', 'blobs', 'tmp'));
-}
-
 describe('a full disk', { skip }, () => {
   test('writes fail with 503 ServiceUnavailable, leave nothing behind, and succeed again once space is freed', async () => {
     const before = randomBytes(1024 * 1024);
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'before', Body: before }));
+    const files = blobFileIds(dataDir);
     fillDisk();
 
     const big = randomBytes(2 * 1024 * 1024);
@@ -96,7 +93,7 @@ describe('a full disk', { skip }, () => {
     }
     assert.ok(small.size < 40, 'the database ran out of space too');
 
-    assert.deepEqual(tmpFiles(), [], 'no half-written blob is left');
+    assert.deepEqual(blobFileIds(dataDir), files, 'no half-written blob is left');
     await rejects(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'big' })), 'NoSuchKey', 404);
     assert.ok((await bytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'before' }))).Body)).equals(before), 'earlier data is intact');
     for (const [key, body] of small) assert.ok((await bytes((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body)).equals(body));

@@ -1,6 +1,8 @@
 /** Small shared helpers for the integration tests (not a test file itself). */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { NodeSha256 } from '../../src/server/auth/test-support.js';
 import type { MeridianProcess } from '../support/meridian-process.js';
@@ -12,6 +14,19 @@ export interface SdkError extends Error {
   $metadata: { httpStatusCode?: number; requestId?: string };
   $response?: { statusCode: number; headers: Record<string, string> };
   [field: string]: unknown;
+}
+
+/**
+ * The blob files of a region in a data directory (the fan-out directories under blobs/): finished
+ * blobs and the files of writes in progress, which are created under their final name.
+ */
+export function blobFileIds(dataDir: string, region = 'us-east-1'): string[] {
+  const dir = join(dataDir, region, 'blobs');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((sub) => /^[0-9a-f]{2}$/.test(sub))
+    .flatMap((sub) => readdirSync(join(dir, sub)))
+    .sort();
 }
 
 /**

@@ -10,8 +10,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
@@ -27,7 +25,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { eventually, s3Client } from '../support/clients.js';
 import { startMeridianProcess, type MeridianProcess } from '../support/meridian-process.js';
-import { bucketName, bytes, rejects } from './helpers.js';
+import { blobFileIds, bucketName, bytes, rejects } from './helpers.js';
 import { heldRequest } from './held-request.js';
 import { request } from 'node:http';
 import { createHash } from 'node:crypto';
@@ -75,13 +73,12 @@ describe('conditional writes are decided at commit', () => {
 
   test('If-Match on an object deleted while the PUT was in flight: 409 ConditionalRequestConflict, nothing written', async () => {
     const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'gone', Body: 'v1' }));
-    const tmp = join(m.dataDir, 'us-east-1', 'blobs', 'tmp');
-    const before = new Set(readdirSync(tmp));
+    const before = new Set(blobFileIds(m.dataDir));
     // Half the body (256 KiB) is past the inline limit (128 KiB), so the server opens a blob file for it.
     const held = await heldRequest(m, 'PUT', `/${bucket}/gone`, randomBytes(512 * 1024), { headers: { 'if-match': put.ETag! } });
     // The PUT has begun (its body is being written, so the object was there when it started) before
     // the DELETE is sent: the client having sent the bytes does not mean the server has read them.
-    await eventually(async () => (readdirSync(tmp).some((f) => !before.has(f)) ? true : undefined), 10_000, 5);
+    await eventually(async () => (blobFileIds(m.dataDir).some((f) => !before.has(f)) ? true : undefined), 10_000, 5);
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'gone' }));
     const r = await held.finish();
     assert.equal(r.status, 409, r.text);

@@ -1,16 +1,21 @@
 /**
  * BlobStore over a directory:
- *   <dir>/tmp/<id>     writes in progress (left over from a crash: removed at start-up when this
- *                      process is the directory's only user, else by the orphan sweep once old)
- *   <dir>/<xx>/<id>    finished blobs, fanned out by the first two hex characters of the id
+ *   <dir>/<xx>/<id>    blobs, fanned out by the first two hex characters of the id
+ *   <dir>/tmp/<id>     writes in progress of earlier versions, which wrote there and renamed into
+ *                      place (left over from a crash: removed at start-up when this process is the
+ *                      directory's only user, else by the orphan sweep once old)
  *
  * Small blobs (total <= inlineThreshold) never touch the disk here: they come back inline and live in
- * the metadata database. Larger ones are written to tmp/, fsynced, renamed into place and the target
- * directory fsynced before finish() resolves, so a blob is durable before its metadata commits.
+ * the metadata database. Larger ones are written under their final name (ids are random and the file
+ * is created exclusively, so nothing else ever has that name): the directory is fsynced as soon as the
+ * file exists, while the body is still arriving, and finish() resolves once the file is fsynced too,
+ * so a blob is durable before its metadata commits. A file whose write never finished (a crash, a
+ * failed request) is referenced by no metadata: the writer removes it, or the orphan sweep does once
+ * it is older than the grace period. See docs/decisions.md "Blobs are written under their final name".
  */
 import { secureRandomBytes as randomBytes } from '../../common/random.js';
-import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, read, readdirSync, rmSync } from 'node:fs';
-import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { closeSync, createReadStream, fstatSync, fsyncSync, mkdirSync, openSync, read, readdirSync, rmSync } from 'node:fs';
+import { open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { BlobRef, BlobStore, BlobWriter } from '../types.js';
@@ -103,6 +108,11 @@ function readAt(fd: number, buffer: Buffer, length: number, position: number): P
 export class FsBlobStore implements BlobStore {
   readonly inlineThreshold: number;
   readonly orphanGraceMs: number;
+  /**
+   * A writer writes what it has gathered at least this often (a quarter of the orphan grace, at most a
+   * minute), so a file being written is never older than the grace period (see FsBlobWriter.doWrite).
+   */
+  readonly touchIntervalMs: number;
   readonly writeBufferBytes: number;
   readonly crowdedWriteBufferBytes: number;
   readonly writebackBytes: number;
@@ -117,7 +127,7 @@ export class FsBlobStore implements BlobStore {
   readonly deleteGraceMs: number;
   readonly readChunkBytes: number;
   readonly largeReadChunkBytes: number;
-  /** Ids of writes in progress in this process: never swept, whatever their age. */
+  /** Ids of files being written by this process: never swept, whatever their age. */
   private readonly active = new Set<string>();
   /** Open reads per file id (retain/release). */
   private readonly readers = new Map<string, number>();
@@ -137,6 +147,7 @@ export class FsBlobStore implements BlobStore {
   ) {
     this.inlineThreshold = options.inlineThreshold ?? 128 * 1024;
     this.orphanGraceMs = options.orphanGraceMs ?? 10 * 60 * 1000;
+    this.touchIntervalMs = Math.min(60_000, Math.floor(this.orphanGraceMs / 4));
     this.writeBufferBytes = options.writeBufferBytes ?? 1024 * 1024;
     this.crowdedWriteBufferBytes = Math.min(this.writeBufferBytes, options.crowdedWriteBufferBytes ?? 256 * 1024);
     this.writebackBytes = options.writebackBytes ?? 8 * 1024 * 1024;
@@ -165,7 +176,7 @@ export class FsBlobStore implements BlobStore {
         added = true;
       }
     }
-    // A blob renamed into a fan-out directory is only as durable as that directory's own entry.
+    // A blob created in a fan-out directory is only as durable as that directory's own entry.
     if (added) fsyncDirSync(dir);
     if (created) fsyncDirSync(dirname(dir));
   }
@@ -397,7 +408,8 @@ export class FsBlobStore implements BlobStore {
     const oldEnough = async (path: string): Promise<boolean> => {
       try {
         const s = await stat(path);
-        // ctime moves on rename, mtime on write: young by either measure means possibly in flight.
+        // mtime moves on write, ctime also on rename (earlier versions renamed finished files into
+        // place): young by either measure means possibly in flight.
         return Math.max(s.mtimeMs, s.ctimeMs) < cutoff;
       } catch (e) {
         if (isNotFound(e)) return false;
@@ -415,8 +427,9 @@ export class FsBlobStore implements BlobStore {
       }
       for (const name of names) {
         if (!BLOB_ID.test(name)) continue;
-        // Deleted but kept for readers: removed by its own timer, never by the sweep.
-        if (this.doomed.has(name) || this.readers.has(name)) continue;
+        // Deleted but kept for readers: removed by its own timer, never by the sweep. Being written
+        // here: referenced once its write finishes and commits.
+        if (this.doomed.has(name) || this.readers.has(name) || this.active.has(name)) continue;
         const path = join(sub, name);
         if (!(await oldEnough(path))) continue;
         if (await isReferenced(name)) continue;
@@ -447,7 +460,15 @@ class FsBlobWriter implements BlobWriter {
   private total = 0;
   private file: FileHandle | undefined;
   private state: 'open' | 'finishing' | 'finished' | 'aborted' = 'open';
-  private finalPath: string | undefined;
+  /** The file's path, once created. */
+  private path: string | undefined;
+  /**
+   * The fsync of the file's directory, started when the file was created (settles with its error, if
+   * any): the new entry reaches the disk while the body arrives, off finish()'s path.
+   */
+  private entrySynced: Promise<unknown> | undefined;
+  /** When bytes last went to the file (or it was created): what keeps its mtime young. */
+  private lastWriteAt = 0;
   /** Serializes writes, so callers that do not await write() still get ordered bytes. */
   private chain: Promise<void> = Promise.resolve();
   /** Bytes written to the file since the last background flush to disk started. */
@@ -465,10 +486,6 @@ class FsBlobWriter implements BlobWriter {
     private readonly active: Set<string>,
   ) {}
 
-  private get tmpPath(): string {
-    return join(this.store.tmpDir, this.id);
-  }
-
   write(chunk: Buffer): Promise<void> {
     if (this.state !== 'open') return Promise.reject(new Error(`blob writer is ${this.state}`));
     const run = this.chain.then(() => this.doWrite(chunk));
@@ -485,14 +502,28 @@ class FsBlobWriter implements BlobWriter {
     if (!this.file) {
       if (this.total <= this.store.inlineThreshold) return;
       this.active.add(this.id);
-      this.file = await open(this.tmpPath, 'wx');
+      const path = this.store.pathOf(this.id);
+      this.file = await open(path, 'wx');
+      this.lastWriteAt = Date.now();
+      // Only a file this writer created is ever removed by it.
+      this.path = path;
+      this.entrySynced = fsyncDir(dirname(path)).then(
+        () => undefined,
+        (e: unknown) => e ?? new Error('directory fsync failed'),
+      );
     }
-    // Resolving only after the flush is the backpressure: at most ~writeBufferBytes held.
-    if (this.pendingBytes >= this.store.gatherBytes(this.active.size)) await this.flush();
+    // Resolving only after the flush is the backpressure: at most ~writeBufferBytes held. A slow
+    // upload also writes what it has every so often, so its file never looks old to the orphan sweep
+    // of another process sharing the directory (ours skips it as active): a file written under its
+    // final name and swept while still open would be committed as a blob that is no longer there.
+    if (this.pendingBytes >= this.store.gatherBytes(this.active.size) || Date.now() - this.lastWriteAt >= this.store.touchIntervalMs) {
+      await this.flush();
+    }
   }
 
   private async flush(): Promise<void> {
     if (!this.file || this.pending.length === 0) return;
+    this.lastWriteAt = Date.now();
     const chunks = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
@@ -551,13 +582,14 @@ class FsBlobWriter implements BlobWriter {
       await this.writeback;
       if (this.writebackError !== undefined) throw this.writebackError;
       await this.file.sync();
+      // Removed meanwhile (by another process's orphan sweep, or by hand): committing would reference
+      // a blob that is gone. The request fails instead, as it did when finished files were renamed.
+      if (fstatSync(this.file.fd).nlink === 0) throw new Error(`blob file ${this.path} was removed while it was being written`);
       await this.file.close();
       this.file = undefined;
-      const target = this.store.pathOf(this.id);
-      await rename(this.tmpPath, target);
-      this.finalPath = target;
-      // The rename is durable only once the directory entry is.
-      await fsyncDir(join(this.store.dir, this.id.slice(0, 2)));
+      // The file is durable only once its directory entry is.
+      const entryError = await this.entrySynced;
+      if (entryError !== undefined) throw entryError;
       this.state = 'finished';
       return { kind: 'file', id: this.id, size: this.total };
     } catch (e) {
@@ -580,12 +612,12 @@ class FsBlobWriter implements BlobWriter {
   private async cleanup(): Promise<void> {
     this.pending = [];
     await this.writeback;
+    await this.entrySynced;
     const file = this.file;
     this.file = undefined;
     if (file) await file.close().catch(() => undefined);
-    await unlinkIfExists(this.tmpPath);
-    if (this.finalPath) await unlinkIfExists(this.finalPath);
-    this.finalPath = undefined;
+    if (this.path) await unlinkIfExists(this.path);
+    this.path = undefined;
     this.active.delete(this.id);
   }
 }
