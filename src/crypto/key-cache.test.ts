@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { KeyCache, ownCopy } from './key-cache.js';
-import { derivedKeyCacheSize, reuseDerivedKeys } from './segment-layout.js';
+import { derivedKeyCacheSize, reuseDerivedKeys, segmentKey, segmentKeyBytes } from './segment-layout.js';
 import { decryptBuffer, encryptBuffer } from './segmented-aead.js';
 import { CryptoIntegrityError } from './errors.js';
 
@@ -70,6 +70,23 @@ describe('derived segment keys of data keys marked for reuse', () => {
     decryptBuffer(reuseDerivedKeys(Buffer.from(dataKey)), blob); // cached under the blob's salt
     assert.throws(() => decryptBuffer(reuseDerivedKeys(randomBytes(32)), blob), CryptoIntegrityError);
     assert.throws(() => decryptBuffer(randomBytes(32), blob), CryptoIntegrityError);
+  });
+
+  it('segmentKeyBytes: the same key as segmentKey; fresh bytes are the caller\'s to zero, cached ones are not handed over', () => {
+    const dataKey = reuseDerivedKeys(randomBytes(32));
+    const salt = randomBytes(16);
+    const expected = segmentKey(Buffer.from(dataKey), salt).export();
+    const first = segmentKeyBytes(dataKey, salt);
+    assert.equal(first.owned, true, 'derived now: a copy went into the cache');
+    assert.deepEqual(first.bytes, expected);
+    first.bytes.fill(0); // what a caller does when done: the cache keeps its own copy
+    const again = segmentKeyBytes(dataKey, salt);
+    assert.equal(again.owned, false, 'from the cache: the caller must neither zero nor keep them');
+    assert.deepEqual(again.bytes, expected);
+    assert.deepEqual(segmentKey(dataKey, salt).export(), expected, 'a KeyObject made from the cached bytes');
+    const unmarked = segmentKeyBytes(randomBytes(32), salt);
+    assert.equal(unmarked.owned, true);
+    assert.notDeepEqual(unmarked.bytes, expected, 'another data key meeting the cached salt derives its own');
   });
 
   it('sealing and unmarked keys never enter the cache', () => {

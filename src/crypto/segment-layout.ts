@@ -12,7 +12,7 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { secureRandomBytes as randomBytes } from '../common/random.js';
 import { CryptoIntegrityError } from './errors.js';
-import { KeyCache, ownCopy } from './key-cache.js';
+import { KeyCache } from './key-cache.js';
 
 export const SEGMENT_SIZE = 65536;
 export const HEADER_SIZE = 24;
@@ -122,16 +122,33 @@ export function parseHeader(header: Buffer): SegmentHeader {
  * when the data key was marked with reuseDerivedKeys.
  */
 export function segmentKey(dataKey: Buffer, salt: Buffer): KeyObject {
+  const { bytes, owned } = segmentKeyBytes(dataKey, salt);
+  const key = createSecretKey(bytes); // KeyObject keeps its own copy
+  if (owned) bytes.fill(0);
+  return key;
+}
+
+/**
+ * The same segment key as bytes, for a caller that uses them at once, before it yields (whole-buffer
+ * reads): no KeyObject, whose creation cost about as much as the AES-GCM of a 4 KiB body. `owned`
+ * bytes are the caller's to zero when done; others are a cache entry's, which a later eviction zeroes
+ * (so they must not be kept).
+ */
+export function segmentKeyBytes(dataKey: Buffer, salt: Buffer): { bytes: Buffer; owned: boolean } {
   if (dataKey.length !== DATA_KEY_SIZE) throw new RangeError(`data key must be ${DATA_KEY_SIZE} bytes, got ${dataKey.length}`);
-  if (!reusable.has(dataKey)) return deriveSegmentKey(dataKey, salt);
+  if (!reusable.has(dataKey)) return { bytes: deriveSegmentKeyBytes(dataKey, salt), owned: true };
   // Keyed by the salt (random per blob, stored in its header); a hit counts only for the very data key
   // it was derived from, so another key that meets the same salt derives its own.
   const id = salt.toString('latin1');
   const hit = derivedKeys.get(id);
-  if (hit && timingSafeEqual(hit.dataKey, dataKey)) return hit.key;
-  const key = deriveSegmentKey(dataKey, salt);
-  derivedKeys.set(id, { dataKey: ownCopy(dataKey), key });
-  return key;
+  if (hit && timingSafeEqual(hit.subarray(0, DATA_KEY_SIZE), dataKey)) return { bytes: hit.subarray(DATA_KEY_SIZE), owned: false };
+  const bytes = deriveSegmentKeyBytes(dataKey, salt);
+  // One buffer of its own per entry (data key, then segment key): a single allocation to free.
+  const entry = Buffer.allocUnsafeSlow(2 * DATA_KEY_SIZE);
+  dataKey.copy(entry, 0);
+  bytes.copy(entry, DATA_KEY_SIZE);
+  derivedKeys.set(id, entry);
+  return { bytes, owned: true };
 }
 
 /** The segment key for sealing a new blob (a fresh salt: never cached). */
@@ -166,8 +183,11 @@ function deriveSegmentKey(dataKey: Buffer, salt: Buffer): KeyObject {
   return key;
 }
 
-/** Segment keys of recently read blobs (see reuseDerivedKeys); evicted entries' data key copies are zeroed. */
-const derivedKeys = new KeyCache<{ dataKey: Buffer; key: KeyObject }>(4096, (e) => e.dataKey.fill(0));
+/**
+ * Segment keys of recently read blobs (see reuseDerivedKeys), each entry the data key it came from and
+ * the key derived, in one buffer; evicted entries are zeroed.
+ */
+const derivedKeys = new KeyCache<Buffer>(4096, (e) => e.fill(0));
 const reusable = new WeakSet<Buffer>();
 
 /**

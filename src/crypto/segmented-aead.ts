@@ -19,6 +19,7 @@ import {
   plainSizeFor,
   segmentCount,
   segmentKey,
+  segmentKeyBytes,
   segmentKeyBytesForSealing,
   segmentKeyForSealing,
   segmentNonce,
@@ -34,7 +35,7 @@ function segmentCipher(key: KeyObject | Buffer, prefix: Buffer, index: number, l
   return cipher;
 }
 
-function segmentDecipher(key: KeyObject, prefix: Buffer, index: number, last: boolean, aad: Buffer): DecipherGCM {
+function segmentDecipher(key: KeyObject | Buffer, prefix: Buffer, index: number, last: boolean, aad: Buffer): DecipherGCM {
   const decipher = createDecipheriv(ALGORITHM, key, segmentNonce(prefix, index, last), { authTagLength: TAG_SIZE });
   if (aad.length > 0) decipher.setAAD(aad);
   return decipher;
@@ -336,21 +337,26 @@ export function encryptBuffer(dataKey: Buffer, plaintext: Buffer, aad: Buffer = 
 export function decryptBuffer(dataKey: Buffer, blob: Buffer, aad: Buffer = EMPTY): Buffer {
   const plainSize = plainSizeFor(blob.length);
   const { salt, prefix } = parseHeader(blob.subarray(0, HEADER_SIZE));
-  const key = segmentKey(dataKey, salt);
-  const segments = segmentCount(plainSize);
-  const parts: Buffer[] = [];
-  let offset = HEADER_SIZE;
-  for (let i = 0; i < segments; i++) {
-    const length = segmentPlainLength(plainSize, i);
-    const decipher = segmentDecipher(key, prefix, i, i === segments - 1, aad);
-    parts.push(decipher.update(blob.subarray(offset, offset + length)));
-    try {
-      decipher.setAuthTag(blob.subarray(offset + length, offset + length + TAG_SIZE));
-      decipher.final();
-    } catch {
-      throw authFailure(i);
+  // Used here and now, synchronously: the key's bytes, not a KeyObject (segmentKeyBytes).
+  const key = segmentKeyBytes(dataKey, salt);
+  try {
+    const segments = segmentCount(plainSize);
+    const parts: Buffer[] = [];
+    let offset = HEADER_SIZE;
+    for (let i = 0; i < segments; i++) {
+      const length = segmentPlainLength(plainSize, i);
+      const decipher = segmentDecipher(key.bytes, prefix, i, i === segments - 1, aad);
+      parts.push(decipher.update(blob.subarray(offset, offset + length)));
+      try {
+        decipher.setAuthTag(blob.subarray(offset + length, offset + length + TAG_SIZE));
+        decipher.final();
+      } catch {
+        throw authFailure(i);
+      }
+      offset += length + TAG_SIZE;
     }
-    offset += length + TAG_SIZE;
+    return Buffer.concat(parts, plainSize);
+  } finally {
+    if (key.owned) key.bytes.fill(0);
   }
-  return Buffer.concat(parts, plainSize);
 }
