@@ -29,6 +29,15 @@ const RUNTIME_FLAGS: readonly string[] = ['--interrupt-budget=16384'];
  */
 const HEAP_FLAGS: readonly string[] = ['--initial-old-space-size=64'];
 
+/**
+ * `ArrayBuffer.prototype.transfer`, with which a worker frees a response's decrypted chunks as soon as
+ * the socket has them (common/buffer-release.ts). V8 installs it when it creates a context, so only the
+ * command line can turn it on; Node 21 and later have it without the flag (and would refuse the flag,
+ * which they no longer know), so it is asked for only where the method is missing.
+ */
+const FEATURE_FLAGS: readonly string[] =
+  typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function' ? [] : ['--harmony-rab-gsab-transfer'];
+
 /** A V8 flag's name: `--no-foo_bar=1` and `--foo-bar` are both `foo-bar` (V8 reads `_` as `-`). */
 function flagName(arg: string): string {
   return arg.split('=')[0]!.replace(/^--?/, '').replace(/_/g, '-').replace(/^no-/, '');
@@ -42,7 +51,7 @@ function setByOperator(flag: string): boolean {
 
 /** The flags for a cluster worker's command line: those the operator did not set already. */
 export function serverV8Flags(): string[] {
-  return [...RUNTIME_FLAGS, ...HEAP_FLAGS].filter((f) => !setByOperator(f));
+  return [...RUNTIME_FLAGS, ...HEAP_FLAGS, ...FEATURE_FLAGS].filter((f) => !setByOperator(f));
 }
 
 /** For a process that will serve in itself (MERIDIAN_WORKERS=1): call before importing the server. */

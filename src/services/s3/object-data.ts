@@ -5,6 +5,7 @@
  */
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { handOver } from '../../common/buffer-release.js';
 import { HEADER_SIZE, SegmentDecryptor, cipherRangeFor, createEncryptStream, decryptBuffer, encryptBuffer, encryptedSize } from '../../crypto/index.js';
 import type { BlobRef, BlobStore, ObjectPart } from '../../storage/types.js';
 import { CryptoIntegrityError } from '../../crypto/index.js';
@@ -240,11 +241,13 @@ export async function openObjectData(blobs: BlobStore, parts: ObjectPart[], data
     release();
     throw e;
   }
+  // Every chunk is new plaintext nothing else holds (decipher output, or a fresh copy): the response
+  // frees each as soon as the socket has it (common/buffer-release.ts).
   async function* rest(): AsyncGenerator<Buffer> {
     try {
       if (first.done) return;
-      yield first.value;
-      yield* source;
+      yield handOver(first.value);
+      for await (const chunk of source) yield handOver(chunk);
     } finally {
       // A client that goes away early: close the blob reads behind the generator.
       await source.return(undefined);
