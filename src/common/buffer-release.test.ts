@@ -43,9 +43,11 @@ describe('releasing buffers early', () => {
       releaseBuffer(b); // a second call is harmless
       const other = Buffer.alloc(65536, 9);
       releaseBuffer(other);
-      console.log(JSON.stringify({ canReleaseBuffers, before, after: b.length, view: view.length, detached: b.buffer.byteLength, other: other[65535] }));
+      const shared = handOver(Buffer.from(new SharedArrayBuffer(65536)).fill(5)); // memory of several threads: never
+      releaseBuffer(shared);
+      console.log(JSON.stringify({ canReleaseBuffers, before, after: b.length, view: view.length, detached: b.buffer.byteLength, other: other[65535], shared: shared[65535] }));
     `);
-    assert.deepEqual(JSON.parse(out), { canReleaseBuffers: true, before: true, after: 0, view: 0, detached: 0, other: 9 });
+    assert.deepEqual(JSON.parse(out), { canReleaseBuffers: true, before: true, after: 0, view: 0, detached: 0, other: 9, shared: 5 });
   });
 
   it('in a worker process, a streamed response frees handed-over chunks only once written, and the client gets every byte', () => {

@@ -33,7 +33,8 @@ const handedOver = new WeakSet<ArrayBufferLike>();
  * ArrayBuffer qualifies (a slice shares its memory with others). Returns `buf`.
  */
 export function handOver(buf: Buffer): Buffer {
-  if (canReleaseBuffers && buf.byteLength >= MIN_RELEASE_BYTES && buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength) {
+  // The method's presence on this very buffer, not only on the prototype: a SharedArrayBuffer has none.
+  if (typeof (buf.buffer as Transferable).transfer === 'function' && buf.byteLength >= MIN_RELEASE_BYTES && buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength) {
     handedOver.add(buf.buffer);
   }
   return buf;
