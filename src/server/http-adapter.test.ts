@@ -9,8 +9,20 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { setTimeout as delay, setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { currentReadEpoch } from '../common/read-epoch.js';
 import { sendStream, startTogether } from './http-adapter.js';
+import { serverV8Flags } from './v8-tuning.js';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+/** Runs `code` (an ES module) in a node process started with a cluster worker's V8 flags; returns its stdout. */
+function inWorkerProcess(code: string): string {
+  const r = spawnSync(process.execPath, [...serverV8Flags(), '--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', cwd: here('../..') });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+}
 
 describe('requests start together', () => {
   it('requests arriving in one turn start in one epoch, newer than any epoch in use when they arrived', async () => {
@@ -164,6 +176,43 @@ describe('streamed response bodies', () => {
       server.close();
       server.closeAllConnections();
     }
+  });
+
+  it('in a worker process, a streamed response frees handed-over chunks only once written, and the client gets every byte', () => {
+    const out = inWorkerProcess(`
+      const http = await import('node:http');
+      const { Readable } = await import('node:stream');
+      const { handOver } = await import(${JSON.stringify(here('../common/buffer-release.ts'))});
+      const { sendStream } = await import(${JSON.stringify(here('./http-adapter.ts'))});
+      // 64 chunks of 64 KiB (4 MiB, more than a socket takes at once), each filled with its index.
+      const chunks = Array.from({ length: 64 }, (_, i) => handOver(Buffer.alloc(65536, i)));
+      const kept = Buffer.alloc(65536, 200); // not handed over: must survive
+      const server = http.createServer((req, res) => {
+        res.writeHead(200, { 'content-length': String(65 * 65536) });
+        sendStream(Readable.from([...chunks, kept]), res, true).catch((e) => console.error(e));
+      });
+      await new Promise((r) => server.listen(0, '127.0.0.1', r));
+      const received = await new Promise((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: server.address().port, path: '/' }, (res) => {
+          const parts = [];
+          // Read slowly at first, so that writes wait on a full socket.
+          res.pause();
+          setTimeout(() => res.resume(), 100);
+          res.on('data', (c) => parts.push(c));
+          res.on('end', () => resolve(Buffer.concat(parts)));
+          res.on('error', reject);
+        }).on('error', reject);
+      });
+      server.close();
+      let intact = received.length === 65 * 65536;
+      for (let i = 0; i < 65 && intact; i++) {
+        const want = i < 64 ? i : 200;
+        const part = received.subarray(i * 65536, (i + 1) * 65536);
+        intact = part.every((x) => x === want);
+      }
+      console.log(JSON.stringify({ intact, freed: chunks.filter((c) => c.length === 0).length, kept: kept.length }));
+    `);
+    assert.deepEqual(JSON.parse(out), { intact: true, freed: 64, kept: 65536 });
   });
 
   it('a body that fails part-way fails the send', async () => {
