@@ -21,6 +21,37 @@ describe('KeyCache: a bounded LRU of key material', () => {
     assert.equal(cache.size, 2);
   });
 
+  it('over a long run of hits, misses, replacements and clears, evicts exactly what a plain LRU list would', () => {
+    const evicted: string[] = [];
+    const cache = new KeyCache<string>(8, (v) => evicted.push(v.split('@')[0]!));
+    let model: string[] = []; // keys, least recent first
+    const modelEvicted: string[] = [];
+    let x = 7;
+    for (let i = 0; i < 20_000; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) & 0x7fffffff;
+      if (i % 5000 === 2500) {
+        cache.clear();
+        modelEvicted.push(...model);
+        model = [];
+      }
+      const id = `k${x % 24}`;
+      const hit = cache.get(id);
+      const at = model.indexOf(id);
+      assert.equal(hit !== undefined, at >= 0, `step ${i}: ${id} is cached in the cache as in the model`);
+      if (at >= 0) model.push(...model.splice(at, 1));
+      // A miss stores the key; now and then a hit replaces its value (the old value is evicted).
+      if (hit === undefined || x % 7 === 0) {
+        cache.set(id, `${id}@${i}`);
+        if (at >= 0) modelEvicted.push(id);
+        else model.push(id);
+        if (model.length > 8) modelEvicted.push(model.shift()!);
+      }
+      assert.equal(cache.size, model.length);
+    }
+    assert.deepEqual(evicted, modelEvicted);
+    assert.ok(evicted.length > 1000, 'the run evicted plenty');
+  });
+
   it('replacing an entry evicts the old value; clear evicts everything', () => {
     const evicted: Buffer[] = [];
     const cache = new KeyCache<Buffer>(4, (v) => {
