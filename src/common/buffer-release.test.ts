@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { handOver, isReleasable, releaseBuffer } from './buffer-release.js';
+import { inWorkerProcess } from './buffer-release-testing.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-
-/** Node 20 has ArrayBuffer.prototype.transfer behind this flag (cluster workers get it); later versions without. */
-const transferFlag = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function' ? [] : ['--harmony-rab-gsab-transfer'];
-
-/** Runs `code` (an ES module) in a node process that has ArrayBuffer.prototype.transfer, as workers do; returns its stdout. */
-function inWorkerProcess(code: string): string {
-  const r = spawnSync(process.execPath, [...transferFlag, '--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', cwd: here('../..') });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout.trim();
-}
 
 describe('releasing buffers early', () => {
   it('never frees a buffer nobody handed over, a slice, or a small buffer, whatever the runtime', () => {

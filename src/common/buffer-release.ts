@@ -13,7 +13,10 @@
  * Only a producer knows that nothing else holds a buffer, so it says so (`handOver`); only the last
  * user knows when no native operation (a socket write) still reads it, so it frees it (`releaseBuffer`).
  * A buffer nobody handed over is never touched: static bodies, cached rows and shared slices stay
- * as they are. Node 20 has the method behind a V8 flag that only a process's command line can set
+ * as they are. Who hands over and who frees: a GET's decrypted chunks (services/s3/object-data.ts)
+ * are freed by the response (server/http-adapter.ts sendStream); a request's body chunks
+ * (server/request-body.ts joinBody) by the encrypting stream once sealed (crypto/segmented-aead.ts),
+ * whose sealed pieces the blob writer frees once written (storage/fs/blob-store.ts). Node 20 has the method behind a V8 flag that only a process's command line can set
  * (server/v8-tuning.ts gives it to cluster workers); where it is missing, both calls do nothing.
  */
 

@@ -4,10 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { Readable, Writable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
+import { fileURLToPath } from 'node:url';
 import { CryptoIntegrityError } from './errors.js';
 import { HEADER_SIZE, SEGMENT_SIZE, cipherRangeFor, encryptedSize } from './segment-layout.js';
 import { createDecryptStream, createEncryptStream, decryptBuffer, encryptBuffer } from './segmented-aead.js';
 import { chunksOf, runStream, splitAt } from './test-streams.js';
+import { inWorkerProcess } from '../common/buffer-release-testing.js';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 const S = SEGMENT_SIZE;
 const key = randomBytes(32);
@@ -111,6 +115,44 @@ describe('segmented AES-256-GCM round trips', () => {
     enc.end();
     await new Promise((resolve) => enc.on('end', resolve));
     assert.equal(emitted, encryptedSize(3 * S + 1));
+  });
+
+  it('in a worker process, frees each handed-over input chunk once all of it is sealed, however chunks and segments line up, and no other', () => {
+    const out = inWorkerProcess(`
+      const { createEncryptStream, decryptBuffer } = await import(${JSON.stringify(here('./segmented-aead.ts'))});
+      const { handOver, isReleasable } = await import(${JSON.stringify(here('../common/buffer-release.ts'))});
+      const { randomBytes } = await import('node:crypto');
+      const key = randomBytes(32);
+      // Chunks that straddle segment boundaries; every third one is not handed over, and a 1-byte one is too small to free.
+      const sizes = [100003, 65536, 30000, 1, 200000, 65535, 17000, 40000];
+      const plain = randomBytes(sizes.reduce((a, b) => a + b, 0));
+      const chunks = [];
+      for (let i = 0, o = 0; i < sizes.length; o += sizes[i], i++) {
+        const c = Buffer.from(plain.subarray(o, o + sizes[i]));
+        chunks.push(i % 3 === 2 ? c : handOver(c));
+      }
+      const enc = createEncryptStream(key);
+      const sealed = [];
+      let outputsReleasable = true;
+      enc.on('data', (b) => {
+        if (b.length >= 16384 && !isReleasable(b)) outputsReleasable = false;
+        sealed.push(Buffer.from(b));
+      });
+      const ended = new Promise((resolve, reject) => { enc.on('end', resolve); enc.on('error', reject); });
+      // After the first chunk only part of it is sealed (a segment is held back): it must still be whole.
+      enc.write(chunks[0]);
+      const firstWhileHeld = chunks[0].length;
+      for (const c of chunks.slice(1)) enc.write(c);
+      enc.end();
+      await ended;
+      console.log(JSON.stringify({ intact: decryptBuffer(key, Buffer.concat(sealed)).equals(plain), firstWhileHeld, lengths: chunks.map((c) => c.length), outputsReleasable }));
+    `);
+    assert.deepEqual(JSON.parse(out), {
+      intact: true,
+      firstWhileHeld: 100003,
+      lengths: [0, 0, 30000, 1, 0, 65535, 0, 0],
+      outputsReleasable: true,
+    });
   });
 
   it('rejects a data key that is not 32 bytes', () => {

@@ -9,6 +9,7 @@
 import { createCipheriv, createDecipheriv, type DecipherGCM, type KeyObject } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { CryptoIntegrityError } from './errors.js';
+import { handOver, isReleasable, releaseBuffer } from '../common/buffer-release.js';
 import {
   HEADER_SIZE,
   MAX_SEGMENTS,
@@ -57,6 +58,12 @@ class EncryptStream extends Transform {
   readonly #prefix: Buffer;
   readonly #aad: Buffer;
   #pending: Buffer[] = [];
+  /**
+   * For each pending piece, the input chunk it is the rest of, when that chunk was handed over
+   * (common/buffer-release.ts): this stream is its last reader, and frees it once all of it is sealed
+   * rather than leaving it to the collector.
+   */
+  #owners: (Buffer | undefined)[] = [];
   #pendingLength = 0;
   #index = 0;
 
@@ -73,6 +80,7 @@ class EncryptStream extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     if (chunk.length > 0) {
       this.#pending.push(chunk);
+      this.#owners.push(isReleasable(chunk) ? chunk : undefined);
       this.#pendingLength += chunk.length;
     }
     try {
@@ -101,10 +109,13 @@ class EncryptStream extends Transform {
       const head = this.#pending[0]!;
       if (head.length <= need) {
         this.#pending.shift();
-        this.push(cipher.update(head));
+        const owner = this.#owners.shift();
+        this.push(handOver(cipher.update(head)));
         need -= head.length;
+        // The chunk's last bytes are sealed: its memory can go now (see _transform).
+        if (owner) releaseBuffer(owner);
       } else {
-        this.push(cipher.update(head.subarray(0, need)));
+        this.push(handOver(cipher.update(head.subarray(0, need))));
         this.#pending[0] = head.subarray(need);
         need = 0;
       }

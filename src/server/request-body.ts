@@ -6,6 +6,8 @@
  * closed (http-adapter.ts).
  */
 import type { Readable, Writable } from 'node:stream';
+import { IncomingMessage } from 'node:http';
+import { handOver } from '../common/buffer-release.js';
 
 /**
  * Feed `source` (the request) into `sink` (the payload verifier), starting when something first
@@ -23,6 +25,10 @@ export function joinBody<T extends Writable & Readable>(source: Readable, sink: 
   const onListener = (event: string | symbol) => {
     if (event !== 'data' && event !== 'readable') return;
     sink.off('newListener', onListener);
+    // Node copies each chunk of a request's body into a buffer of its own, and after this feed nothing
+    // else reads it: whoever reads it last may free it (the encrypting stream, common/buffer-release.ts).
+    // A body rebuilt from a buffer someone else holds (a relayed request's) is not a request's own.
+    if (!sink.destroyed && source instanceof IncomingMessage) source.on('data', handOver);
     if (!sink.destroyed) source.pipe(sink);
   };
   sink.on('newListener', onListener);

@@ -8,8 +8,12 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { createFsBlobStore, FsBlobStore } from './index.js';
 import type { BlobRef } from './types.js';
+import { inWorkerProcess } from '../common/buffer-release-testing.js';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 let root: string;
 let n = 0;
@@ -123,6 +127,33 @@ describe('fs blob store', () => {
     const ref = await w.finish();
     assert.deepEqual(await readAll(store.openRead(ref)), data);
     await assert.rejects(w.write(Buffer.from('late')), /finished/);
+  });
+
+  it('in a worker process, frees a handed-over chunk once it is in the file (not before), and leaves other chunks alone', () => {
+    const out = inWorkerProcess(`
+      const { createFsBlobStore } = await import(${JSON.stringify(here('./index.ts'))});
+      const { handOver } = await import(${JSON.stringify(here('../common/buffer-release.ts'))});
+      const { randomBytes } = await import('node:crypto');
+      const { mkdtempSync } = await import('node:fs');
+      const { tmpdir } = await import('node:os');
+      const { join } = await import('node:path');
+      const store = createFsBlobStore(mkdtempSync(join(tmpdir(), 'meridian-release-')), { inlineThreshold: 1000, writeBufferBytes: 100000 });
+      const data = randomBytes(400000);
+      const chunks = [];
+      for (let i = 0, n = 0; i < data.length; i += 50000, n++) {
+        const c = Buffer.from(data.subarray(i, i + 50000));
+        chunks.push(n % 2 ? c : handOver(c));
+      }
+      const w = store.createWriter();
+      await w.write(chunks[0]);
+      const gathered = chunks[0].length; // held until 100,000 bytes are gathered: not written yet
+      for (const c of chunks.slice(1)) await w.write(c);
+      const ref = await w.finish();
+      const back = [];
+      for await (const c of store.openRead(ref)) back.push(c);
+      console.log(JSON.stringify({ intact: Buffer.concat(back).equals(data), gathered, lengths: chunks.map((c) => c.length) }));
+    `);
+    assert.deepEqual(JSON.parse(out), { intact: true, gathered: 50000, lengths: [0, 50000, 0, 50000, 0, 50000, 0, 50000] });
   });
 
   it('gathers less per write while more than two writers write files at once (crowdedWriteBufferBytes)', async () => {

@@ -14,6 +14,7 @@
  * it is older than the grace period. See docs/decisions.md "Blobs are written under their final name".
  */
 import { secureRandomBytes as randomBytes } from '../../common/random.js';
+import { releaseBuffer } from '../../common/buffer-release.js';
 import { closeSync, createReadStream, fstatSync, fsyncSync, mkdirSync, openSync, read, readdirSync, rmSync } from 'node:fs';
 import { open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -534,6 +535,9 @@ class FsBlobWriter implements BlobWriter {
       bufs = dropBytes(bufs, bytesWritten);
       this.unsynced += bytesWritten;
     }
+    // The file has them now: chunks handed over (an upload's sealed segments) are freed at once
+    // instead of waiting, dead, for a collection (common/buffer-release.ts).
+    for (const c of chunks) releaseBuffer(c);
     this.startWriteback();
   }
 
@@ -573,6 +577,7 @@ class FsBlobWriter implements BlobWriter {
     if (this.state === 'aborted') throw new Error('blob writer is aborted');
     if (!this.file) {
       const data = Buffer.concat(this.pending, this.total);
+      for (const c of this.pending) releaseBuffer(c);
       this.pending = [];
       this.state = 'finished';
       return { kind: 'inline', data };
