@@ -1,4 +1,5 @@
 /** The two servers under test, each in its own process, and what /proc says about their memory. */
+import { workerMallocEnv } from '../src/server/malloc-tuning.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -14,7 +15,11 @@ export interface BaselineProcess {
 
 export async function startBaseline(): Promise<BaselineProcess> {
   // Same launcher as Meridian (node + tsx loader), so both processes start the same way.
-  const child = spawn(process.execPath, [ROOT + 'bin/run-ts.mjs', ROOT + 'bench/baseline-server.ts'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // With the malloc settings Meridian's workers run with (as the load client has): under glibc's
+  // defaults the freed 64 KiB body chunks of its PUTs went back to the kernel and were faulted in
+  // afresh, and its 1 MiB PUTs ran at 330-380 MB/s in most runs and at 1,500 in some (BENCHMARKS.md).
+  const env = { ...process.env, ...workerMallocEnv(process.env) };
+  const child = spawn(process.execPath, [ROOT + 'bin/run-ts.mjs', ROOT + 'bench/baseline-server.ts'], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
