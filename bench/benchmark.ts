@@ -354,7 +354,7 @@ export async function runBenchmark(opts: RunOptions): Promise<BenchResult> {
     if (want('rss')) rows.push(...(await rssRows(ctx)));
 
     // ------------------------------------------------- SSE-KMS against SSE-S3 (bench/sse.ts)
-    if (want('sse')) rows.push(...(await sseComparisonRows(clients.meridian, bucket, region, kmsKey.arn, s, log)));
+    if (want('sse')) rows.push(...(await sseComparisonRows(clients.meridian, load, targets.meridian, bucket, region, kmsKey.arn, s, log)));
 
     // -------------------------------------------------------------- replication lag
     if (want('replication')) {
